@@ -1,0 +1,98 @@
+"""Shared fixtures: a local feed server, a feeds.yml writer, and the CLI runner."""
+
+import io
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.feed_server import FeedServer, running_feed_server
+from watcher.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+REAL = SHARED / "fixtures" / "real"
+
+needs_real = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/fixtures/real is absent")
+needs_eval = pytest.mark.skipif(
+    not (SHARED / "eval" / "dev.jsonl").is_file(), reason="../shared/eval is absent"
+)
+
+TOPIC = """
+topics:
+  biometrie:
+    label: Surveillance biométrique
+    keywords:
+      - reconnaissance faciale
+      - biométrique
+      - caméra(s) augmentée
+      - near: [vidéoprotection, caméra]
+        with: [algorithmique, intelligent(e)]
+        within: 12
+"""
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    with running_feed_server() as server:
+        yield server
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A clean working directory with no Telegram token and no stray configuration."""
+    for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "WATCHER_CONFIG", "WATCHER_DB"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def write_config(directory: Path, sources: list[dict[str, object]], extra: str = "") -> Path:
+    """A feeds.yml with the test topic and these sources."""
+    lines = ["sources:"]
+    for source in sources:
+        first = True
+        for key, value in source.items():
+            prefix = "  - " if first else "    "
+            lines.append(f"{prefix}{key}: {value}")
+            first = False
+    path = directory / "feeds.yml"
+    path.write_text(TOPIC + "\n".join(lines) + "\n" + extra, encoding="utf-8")
+    return path
+
+
+def run(*args: str) -> Result:
+    """Run the watcher CLI in-process, as a user would from a shell."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's usage errors and --help
+            code = int(exc.code or 0)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def python_env(**extra: str) -> dict[str, str]:
+    """The environment for a watcher subprocess."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WATCHER_"))}
+    env.update(extra)
+    env.setdefault("PYTHONPATH", str(Path(__file__).resolve().parents[1]))
+    return env
+
+
+PYTHON = sys.executable

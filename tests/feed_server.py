@@ -1,0 +1,122 @@
+"""A local HTTP server on 127.0.0.1 that serves feed files the way real servers do.
+
+Each route answers with a body, a status and headers; it honours ETag /
+If-None-Match and Last-Modified / If-Modified-Since with 304, and records every
+request so tests can check what watcher sent.
+"""
+
+import gzip
+import hashlib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Route:
+    body: bytes = b""
+    status: int = 200
+    content_type: str = "application/rss+xml"
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: bool = True
+    last_modified: str | None = "Wed, 21 Oct 2015 07:28:00 GMT"
+    gzip: bool = False
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class FeedServer:
+    """Routes by path; ``url(path)`` gives the address to put in feeds.yml."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[Seen] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._answer()
+
+            def do_POST(self) -> None:
+                self._answer()
+
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                server.requests.append(
+                    Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                )
+                route = server.routes.get(self.path.split("?")[0])
+                if route is None:
+                    self._send(404, b"not found", {"Content-Type": "text/plain"})
+                    return
+                etag = '"' + hashlib.sha1(route.body).hexdigest() + '"'
+                if route.status == 200 and (
+                    (route.etag and self.headers.get("If-None-Match") == etag)
+                    or (
+                        route.last_modified
+                        and not route.etag
+                        and self.headers.get("If-Modified-Since") == route.last_modified
+                    )
+                ):
+                    self._send(304, b"", {})
+                    return
+                headers = {"Content-Type": route.content_type, **route.headers}
+                if route.etag:
+                    headers["ETag"] = etag
+                if route.last_modified:
+                    headers["Last-Modified"] = route.last_modified
+                payload = route.body
+                if route.gzip:
+                    payload = gzip.compress(payload)
+                    headers["Content-Encoding"] = "gzip"
+                self._send(route.status, payload, headers)
+
+            def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        # A client that stops reading (watcher's size cap) is expected, not an error.
+        self.httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+
+    def serve(self, path: str, body: bytes | str, **options: object) -> str:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.routes[path] = Route(body=data, **options)  # type: ignore[arg-type]
+        return self.url(path)
+
+    def hits(self, path: str) -> list[Seen]:
+        return [r for r in self.requests if r.path.split("?")[0] == path]
+
+
+@contextmanager
+def running_feed_server() -> Iterator[FeedServer]:
+    server = FeedServer()
+    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.httpd.shutdown()
+        server.httpd.server_close()

@@ -1,0 +1,111 @@
+"""Running the matcher over past items (JSONL), to see what a keyword edit would catch.
+
+Input: one JSON object a line with ``id``, ``title`` and optional ``summary``,
+``body`` (other fields ignored). Output: exactly one line per input line, in
+order: ``{"id", "matched", "topics", "keywords"}``. When the input carries a
+``relevant`` boolean, recall and precision are measured (``ambiguous`` lines
+left out) and the misses and false alarms listed.
+"""
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from watcher.errors import WatcherError
+from watcher.matching.engine import Matcher
+
+
+@dataclass
+class Scores:
+    """Counts of a backtest, and the labelled items it got wrong."""
+
+    items: int = 0
+    matched: int = 0
+    per_topic: Counter[str] = field(default_factory=Counter)
+    labelled: int = 0
+    true_positives: int = 0
+    false_positives: list[tuple[str, str]] = field(default_factory=list)
+    misses: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def recall(self) -> float | None:
+        found = self.true_positives + len(self.misses)
+        return self.true_positives / found if found else None
+
+    @property
+    def precision(self) -> float | None:
+        alerted = self.true_positives + len(self.false_positives)
+        return self.true_positives / alerted if alerted else None
+
+
+def read_items(lines: Iterable[str], name: str) -> Iterator[dict[str, Any]]:
+    """Parse JSONL, raising a one-line error naming the line that is wrong."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise WatcherError(f"{name}:{number}: not valid JSON ({exc.msg})") from None
+        if not isinstance(item, dict):
+            raise WatcherError(f"{name}:{number}: each line must be a JSON object")
+        if "id" not in item or not isinstance(item.get("title", None), str):
+            raise WatcherError(f"{name}:{number}: needs an \"id\" and a \"title\" string")
+        yield item
+
+
+def backtest(matcher: Matcher, items: Iterable[dict[str, Any]], out: TextIO) -> Scores:
+    """Match every item, write one result line per item, and count."""
+    scores = Scores()
+    write = out.write
+    for item in items:
+        fields = (item["title"], _text(item.get("summary")), _text(item.get("body")))
+        matches = matcher.match(fields, explain=False)
+        topics = [m.topic for m in matches]
+        keywords = list(dict.fromkeys(k for m in matches for k in m.keywords))
+        write(
+            json.dumps(
+                {"id": item["id"], "matched": bool(matches), "topics": topics, "keywords": keywords},
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
+        scores.items += 1
+        scores.matched += bool(matches)
+        scores.per_topic.update(topics)
+        relevant = item.get("relevant")
+        if isinstance(relevant, bool) and not item.get("ambiguous"):
+            scores.labelled += 1
+            label = f"{item['id']}: {item['title'][:100]}"
+            if relevant and matches:
+                scores.true_positives += 1
+            elif relevant:
+                scores.misses.append((str(item["id"]), label))
+            elif matches:
+                scores.false_positives.append((str(item["id"]), f"{label} [{', '.join(keywords)}]"))
+    return scores
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def report(scores: Scores) -> str:
+    """The summary printed on stderr."""
+    lines = [f"items: {scores.items}, matched: {scores.matched}"]
+    lines += [f"  {topic}: {count}" for topic, count in sorted(scores.per_topic.items())]
+    if scores.labelled:
+        recall, precision = scores.recall, scores.precision
+        lines.append(
+            f"labelled: {scores.labelled} (ambiguous left out), "
+            f"recall: {_fmt(recall)}, precision: {_fmt(precision)}"
+        )
+        lines += [f"  miss: {label}" for _, label in scores.misses]
+        lines += [f"  false alarm: {label}" for _, label in scores.false_positives]
+    return "\n".join(lines)
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"

@@ -1,0 +1,1 @@
+"""The Telegram side: settings, pacing, the outbox sender, commands and their wiring."""

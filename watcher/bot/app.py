@@ -1,0 +1,215 @@
+"""Wiring the Telegram bot, the poller and the outbox sender into one asyncio loop.
+
+The schedule library decides when each source is due; polls run in a worker
+thread (fetching, parsing, SQLite) so the bot keeps answering; the sender drains
+the outbox every second. SIGINT/SIGTERM finish the current steps, then exit 0.
+"""
+
+import asyncio
+import logging
+import signal
+from datetime import UTC, datetime
+from pathlib import Path
+
+import schedule
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import InvalidToken
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from watcher.bot import commands
+from watcher.bot.sender import OutboxSender
+from watcher.bot.settings import TelegramSettings
+from watcher.config import Config, load_config
+from watcher.errors import DeliveryError
+from watcher.fetch import Fetcher
+from watcher.poll import Poller
+from watcher.store import Store
+from watcher.subscribers import Subscribers
+
+logger = logging.getLogger(__name__)
+TICK_SECONDS = 1.0
+
+
+class Runtime:
+    """What the handlers share: the configuration (reloadable), the store, the poller."""
+
+    def __init__(self, config_path: Path | None, config: Config, store: Store) -> None:
+        self.config_path = config_path
+        self.store = store
+        self.subscribers = Subscribers(store)
+        self.config = config
+        self.poller = self._poller(config)
+
+    def _poller(self, config: Config) -> Poller:
+        fetcher = Fetcher(
+            timeout=config.settings.timeout, max_bytes=config.settings.max_response_bytes
+        )
+        return Poller(
+            config, self.store, fetcher, telegram=True, subscriptions=self.subscribers.subscriptions
+        )
+
+    def reload(self) -> Config:
+        """Read feeds.yml again; on error the running configuration stays."""
+        if self.config_path is None:
+            return self.config
+        config = load_config(self.config_path)
+        old = self.poller
+        self.config, self.poller = config, self._poller(config)
+        old.fetcher.close()
+        logger.info("configuration reloaded from %s", self.config_path)
+        return config
+
+
+def build_application(runtime: Runtime, settings: TelegramSettings) -> Application:  # type: ignore[type-arg]
+    """The python-telegram-bot Application with every handler."""
+    application = (
+        Application.builder()
+        .token(settings.token)
+        .base_url(settings.api_url)
+        .base_file_url(settings.file_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .post_init(_post_init)
+        .build()
+    )
+    application.bot_data["runtime"] = runtime
+    handlers = {
+        "start": commands.start,
+        "sujets": commands.topics,
+        "sources": commands.sources,
+        "abonnements": commands.subscriptions,
+        "recent": commands.recent,
+        "chercher": commands.search,
+        "pause": commands.pause,
+        "reprendre": commands.resume,
+        "digest": commands.digest,
+        "stop": commands.stop,
+        "aide": commands.help_command,
+        "help": commands.help_command,
+        "statut": commands.status,
+        "tester": commands.test_text,
+        "recharger": commands.reload,
+        "stats": commands.stats,
+    }
+    for name, handler in handlers.items():
+        application.add_handler(CommandHandler(name, handler))
+    application.add_handler(CallbackQueryHandler(commands.topic_button, pattern=r"^(un)?sub:"))
+    application.add_handler(ChatMemberHandler(commands.chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_handler(MessageHandler(filters.COMMAND, commands.unknown))
+    application.add_error_handler(commands.on_error)
+    return application
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    await application.bot.set_my_commands(commands.BOT_COMMANDS)
+
+
+async def deliver_pending_once(config: Config, store: Store, settings: TelegramSettings) -> None:
+    """``watcher poll`` with a token: send what the outbox holds, then return."""
+    runtime = Runtime(None, config, store)
+    application = build_application(runtime, settings)
+    try:
+        async with application:
+            sender = OutboxSender(application.bot, store, config)
+            stats = await sender.drain()
+            await sender.send_digests(datetime.now(UTC))
+            logger.info("telegram: %d sent, %d to retry, %d failed", stats.sent, stats.retried, stats.failed)
+    except InvalidToken:
+        raise DeliveryError("Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather") from None
+    finally:
+        runtime.poller.fetcher.close()
+
+
+async def run_bot(
+    config_path: Path, config: Config, db: Path, settings: TelegramSettings
+) -> int:
+    """``watcher run`` with a token: the bot, the poller and the sender until a signal."""
+    store = Store(db)
+    runtime = Runtime(config_path, config, store)
+    application = build_application(runtime, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with application:
+            await application.start()
+            assert application.updater is not None
+            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            logger.info("bot started; watching %d source(s)", len(runtime.config.sources))
+            await _main_loop(runtime, application, stop)
+            await application.updater.stop()
+            await application.stop()
+    except InvalidToken:
+        raise DeliveryError("Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather") from None
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        runtime.poller.fetcher.close()
+    logger.info("stopped")
+    return 0
+
+
+async def _main_loop(runtime: Runtime, application: Application, stop: asyncio.Event) -> None:  # type: ignore[type-arg]
+    due: list[str] = [s.id for s in runtime.config.sources]  # everything at start-up
+    scheduler = schedule.Scheduler()
+    scheduled_config: Config | None = None
+    poll_task: asyncio.Task[None] | None = None
+    send_task: asyncio.Task[None] | None = None
+    sender = OutboxSender(application.bot, runtime.store, runtime.config)
+
+    async def poll(source_ids: list[str]) -> None:
+        for source_id in source_ids:
+            source = runtime.config.source(source_id)
+            if source is None or stop.is_set():
+                continue
+            poller = runtime.poller
+            if await asyncio.to_thread(poller.is_due, source, datetime.now(UTC)):
+                await asyncio.to_thread(poller.poll_source, source)
+
+    async def send() -> None:
+        sender.config = runtime.config
+        await sender.drain()
+        await sender.send_digests(datetime.now(UTC))
+
+    while not stop.is_set():
+        if scheduled_config is not runtime.config:  # first pass, or after /recharger
+            scheduled_config = runtime.config
+            scheduler.clear()
+            for source in scheduled_config.sources:
+                scheduler.every(source.interval).seconds.do(due.append, source.id)
+        scheduler.run_pending()
+        if due and (poll_task is None or poll_task.done()):
+            poll_task = asyncio.create_task(poll(list(dict.fromkeys(due))))
+            due.clear()
+        if send_task is None or send_task.done():
+            if send_task is not None and send_task.exception() is not None:
+                error = send_task.exception()
+                if isinstance(error, DeliveryError):
+                    raise error
+                logger.error("delivery failed: %s", error)
+            send_task = asyncio.create_task(send())
+        try:
+            await asyncio.wait_for(stop.wait(), TICK_SECONDS)
+        except TimeoutError:
+            pass
+    logger.info("stopping: finishing the current poll and sends")
+    for task in (poll_task, send_task):
+        if task is not None:
+            try:
+                await asyncio.wait_for(task, 60)
+            except (TimeoutError, Exception):
+                logger.warning("a task did not finish cleanly while stopping", exc_info=True)

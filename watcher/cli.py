@@ -1,0 +1,206 @@
+"""The ``watcher`` command: the only place where errors become messages and exit codes."""
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from watcher import __version__
+from watcher.errors import WatcherError
+
+logger = logging.getLogger("watcher")
+
+EXAMPLES = {
+    "validate": "example:\n  watcher validate --config feeds.yml",
+    "poll": "example:\n  watcher poll                 # fetch, match, deliver once, then exit",
+    "run": "example:\n  TELEGRAM_BOT_TOKEN=123:abc watcher run",
+    "check": (
+        "examples:\n  watcher check \"Expérimentation de la vidéoprotection algorithmique\"\n"
+        "  pdftotext decret.pdf - | watcher check -"
+    ),
+    "backtest": (
+        "example:\n  watcher backtest --input items.jsonl --output results.jsonl\n\n"
+        "Input lines: {\"id\", \"title\", \"summary\"?, \"body\"?, \"relevant\"?, \"ambiguous\"?}\n"
+        "Output lines: {\"id\", \"matched\", \"topics\", \"keywords\"}, one per input line."
+    ),
+    "status": "example:\n  watcher status --db /var/lib/watcher/watcher.db",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="watcher",
+        description=(
+            "Watch French public sources for texts about biometric surveillance and alert "
+            "Telegram subscribers. / Veille législative sur la surveillance biométrique."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"watcher {__version__}")
+    parser.add_argument(
+        "--config", help="feeds.yml to use (default: $WATCHER_CONFIG, else ./feeds.yml)"
+    )
+    parser.add_argument("--db", help="SQLite database (default: $WATCHER_DB, else ./watcher.db)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EXAMPLES[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    command("validate", "Check feeds.yml and print a summary of it.")
+    command("poll", "Run one cycle: fetch every source, store, match, deliver; then exit.")
+    command("run", "Poll each source on its interval (and run the Telegram bot) until stopped.")
+    check = command("check", "Show which topics and keywords a text matches, with the excerpt.")
+    check.add_argument("text", help="the text to test, or - to read standard input")
+    backtest = command("backtest", "Run the matcher over past items from a JSONL file.")
+    backtest.add_argument("--input", required=True, help="JSONL file of items (- for stdin)")
+    backtest.add_argument("--output", help="where to write results (default: stdout)")
+    command("status", "Show each source's last success, last error, items seen, alerts sent.")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    handler: Callable[[argparse.Namespace], int] = COMMANDS[args.command]
+    try:
+        return handler(args)
+    except WatcherError as exc:
+        print(f"watcher: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    # Bot API URLs contain the token: httpx logs every URL at INFO.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def config_path(args: argparse.Namespace) -> Path:
+    return Path(args.config or os.environ.get("WATCHER_CONFIG") or "feeds.yml")
+
+
+def db_path(args: argparse.Namespace) -> Path:
+    return Path(args.db or os.environ.get("WATCHER_DB") or "watcher.db")
+
+
+def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from watcher.config import load_config
+
+    return load_config(config_path(args))
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from watcher.matching.rules import Near
+
+    config = _load(args)
+    print(f"{config.path}: OK")
+    print(f"  {len(config.sources)} source(s): " + ", ".join(s.id for s in config.sources))
+    for topic in config.topics.values():
+        near = sum(isinstance(rule, Near) for rule in topic.keywords)
+        print(
+            f"  topic {topic.id} ({topic.label}): {len(topic.keywords) - near} keyword(s), "
+            f"{near} proximity rule(s), {len(topic.exclude)} exclusion(s), "
+            f"{len(topic.weak)} weak term(s)"
+        )
+    print(f"  {len(config.channels)} channel(s), {len(config.maintainers)} maintainer(s)")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from watcher.matching.engine import Matcher
+
+    config = _load(args)
+    text = sys.stdin.read() if args.text == "-" else args.text
+    matches = Matcher(config.topics).match([text])
+    if not matches:
+        print("no match")
+        return 1
+    for match in matches:
+        print(f"{match.topic} ({match.label})")
+        print(f"  keywords: {', '.join(match.keywords)}")
+        if match.excerpt:
+            print(f"  excerpt: {match.excerpt.marked()}")
+    return 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from watcher.backtest import backtest, read_items, report
+    from watcher.matching.engine import Matcher
+
+    config = _load(args)
+    matcher = Matcher(config.topics)
+    source = sys.stdin if args.input == "-" else _open(args.input, "r")
+    out = sys.stdout if not args.output else _open(args.output, "w")
+    try:
+        scores = backtest(matcher, read_items(source, args.input), out)
+    finally:
+        if source is not sys.stdin:
+            source.close()
+        if out is not sys.stdout:
+            out.close()
+    print(report(scores), file=sys.stderr)
+    return 0
+
+
+def _open(path: str, mode: str) -> TextIO:
+    try:
+        return open(path, mode, encoding="utf-8")  # noqa: SIM115 - closed by the caller
+    except OSError as exc:
+        raise WatcherError(f"{path}: cannot open ({exc.strerror})") from None
+
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    from watcher.runner import poll_once
+
+    return poll_once(_load(args), db_path(args), os.environ)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from watcher.runner import run_forever
+
+    return run_forever(config_path(args), _load(args), db_path(args), os.environ)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from watcher.store import Store
+
+    config = _load(args)
+    store = Store(db_path(args))
+    print(f"{'source':<24} {'last success':<26} {'items':>6} {'alerts':>6}  last error")
+    for status in store.statuses([s.id for s in config.sources]):
+        error = status.last_error or ""
+        if error and status.consecutive_errors:
+            error = f"{error} ({status.consecutive_errors}x, at {status.last_error_at})"
+        print(
+            f"{status.id:<24} {status.last_success or 'never':<26} "
+            f"{status.items_seen:>6} {status.alerts_sent:>6}  {error}"
+        )
+    print(f"outbox: {store.outbox_length()} pending alert(s)")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "validate": cmd_validate,
+    "poll": cmd_poll,
+    "run": cmd_run,
+    "check": cmd_check,
+    "backtest": cmd_backtest,
+    "status": cmd_status,
+}

@@ -1,0 +1,328 @@
+"""Reading and validating feeds.yml into frozen dataclasses.
+
+``load_config(path)`` is the only way in: it either returns a complete, valid
+``Config`` or raises one ``ConfigError`` whose message names the file, the key
+path and what to fix, e.g. ``feeds.yml: sources[2].interval: "5 min" is not a
+duration like 30s, 15m, 2h, 1d``.
+"""
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from watcher.durations import parse_duration
+from watcher.errors import ConfigError, RuleError
+from watcher.matching.rules import TopicRules, compile_topic
+from watcher.sources.kinds import KINDS, SourceKind
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Defaults for every source, and the bot's global knobs."""
+
+    interval: float = 900.0
+    timeout: float = 30.0
+    max_response_bytes: int = 20 * 1024 * 1024
+    max_backoff: float = 6 * 3600.0
+    digest_time: str = "08:00"
+    timezone: str = "Europe/Paris"
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One entry of ``sources``: where to look and how often."""
+
+    id: str
+    name: str
+    kind: str
+    url: str
+    interval: float
+    topics: tuple[str, ...]
+    backfill: bool = False
+    fulltext: bool = False
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """A Telegram chat that receives every alert of its topics."""
+
+    chat_id: int | str
+    topics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole of feeds.yml, validated."""
+
+    path: Path
+    settings: Settings
+    topics: Mapping[str, TopicRules]
+    sources: tuple[SourceConfig, ...]
+    channels: tuple[ChannelConfig, ...]
+    maintainers: frozenset[int]
+
+    def source(self, source_id: str) -> SourceConfig | None:
+        return next((s for s in self.sources if s.id == source_id), None)
+
+
+class _Reader:
+    """Walks the parsed YAML, raising ConfigError at the first mistake with its key path."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+
+    def fail(self, path: str, message: str) -> ConfigError:
+        where = f"{self.filename}: {path}: " if path else f"{self.filename}: "
+        return ConfigError(where + message)
+
+    def mapping(self, value: object, path: str, allowed: Sequence[str]) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.fail(path, f"must be a mapping of keys ({', '.join(allowed)})")
+        for key in value:
+            if key not in allowed:
+                raise self.fail(
+                    f"{path}.{key}" if path else str(key),
+                    f"unknown key; expected one of {', '.join(allowed)}",
+                )
+        return value
+
+    def string(self, value: object, path: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(path, "must be a non-empty string")
+        return value.strip()
+
+    def boolean(self, value: object, path: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(path, f"{value!r} must be true or false")
+        return value
+
+    def duration(self, value: object, path: str) -> float:
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            raise self.fail(path, str(exc)) from None
+
+    def size(self, value: object, path: str) -> int:
+        match = _SIZE.match(str(value)) if not isinstance(value, bool) else None
+        if match is None:
+            raise self.fail(path, f"{value!r} is not a size like 500KB, 20MB, 1GB")
+        return int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "").upper()])
+
+    def url(self, value: object, path: str) -> str:
+        text = self.string(value, path)
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise self.fail(path, f"{text!r} must be an http(s) URL")
+        return text
+
+    def string_list(self, value: object, path: str, *, allow_empty: bool = False) -> list[str]:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or (not value and not allow_empty):
+            raise self.fail(path, "must be a non-empty list")
+        return [self.string(item, f"{path}[{i}]") for i, item in enumerate(value)]
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate feeds.yml; raise ConfigError naming the key to fix."""
+    path = Path(path)
+    reader = _Reader(path.name)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: file not found; pass --config PATH or set WATCHER_CONFIG"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    return parse_config(text, path, reader)
+
+
+def parse_config(text: str, path: Path, reader: _Reader | None = None) -> Config:
+    """Validate the YAML text of a feeds.yml (``path`` is used for messages only)."""
+    reader = reader or _Reader(path.name)
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise reader.fail("", f"{where}{problem} (invalid YAML)") from None
+    top = reader.mapping(
+        document if document is not None else {},
+        "",
+        ("settings", "topics", "sources", "channels", "maintainers"),
+    )
+    settings = _settings(reader, top.get("settings", {}))
+    topics = _topics(reader, top.get("topics"))
+    sources = _sources(reader, top.get("sources"), settings, topics)
+    channels = _channels(reader, top.get("channels", []), topics)
+    maintainers = _maintainers(reader, top.get("maintainers", []))
+    return Config(path, settings, topics, sources, channels, maintainers)
+
+
+def _settings(reader: _Reader, raw: object) -> Settings:
+    keys = ("interval", "timeout", "max_response_size", "max_backoff", "digest_time", "timezone")
+    data = reader.mapping(raw if raw is not None else {}, "settings", keys)
+    defaults = Settings()
+    digest_time = str(data.get("digest_time", defaults.digest_time))
+    if not _CLOCK.match(digest_time):
+        raise reader.fail("settings.digest_time", f"{digest_time!r} must be a time like 08:00")
+    timezone = reader.string(data.get("timezone", defaults.timezone), "settings.timezone")
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(timezone)
+    except (KeyError, ValueError):
+        raise reader.fail("settings.timezone", f"{timezone!r} is not a time zone") from None
+    return Settings(
+        interval=reader.duration(data.get("interval", defaults.interval), "settings.interval"),
+        timeout=reader.duration(data.get("timeout", defaults.timeout), "settings.timeout"),
+        max_response_bytes=reader.size(
+            data.get("max_response_size", defaults.max_response_bytes),
+            "settings.max_response_size",
+        ),
+        max_backoff=reader.duration(
+            data.get("max_backoff", defaults.max_backoff), "settings.max_backoff"
+        ),
+        digest_time=digest_time,
+        timezone=timezone,
+    )
+
+
+def _topics(reader: _Reader, raw: object) -> dict[str, TopicRules]:
+    if not isinstance(raw, Mapping) or not raw:
+        raise reader.fail("topics", "must map at least one topic id to {label, keywords}")
+    topics: dict[str, TopicRules] = {}
+    for topic_id, body in raw.items():
+        path = f"topics.{topic_id}"
+        if not isinstance(topic_id, str) or not _SLUG.match(topic_id):
+            raise reader.fail(path, "topic id must be a lower-case slug like biometrie")
+        data = reader.mapping(body, path, ("label", "keywords", "exclude", "weak", "weak_min"))
+        if "keywords" not in data:
+            raise reader.fail(f"{path}.keywords", "is missing; list the words that alert")
+        keywords = data["keywords"]
+        if not isinstance(keywords, list) or not keywords:
+            raise reader.fail(f"{path}.keywords", "must be a non-empty list")
+        weak_min = data.get("weak_min", 2)
+        if isinstance(weak_min, bool) or not isinstance(weak_min, int) or weak_min < 1:
+            raise reader.fail(f"{path}.weak_min", f"{weak_min!r} must be a whole number >= 1")
+        try:
+            topics[topic_id] = compile_topic(
+                topic_id,
+                label=reader.string(data.get("label", topic_id), f"{path}.label"),
+                keywords=keywords,
+                exclude=_rule_list(reader, data.get("exclude", []), f"{path}.exclude"),
+                weak=reader.string_list(data.get("weak", []), f"{path}.weak", allow_empty=True),
+                weak_min=weak_min,
+            )
+        except RuleError as exc:
+            raise reader.fail(path, str(exc)) from None
+    return topics
+
+
+def _rule_list(reader: _Reader, value: object, path: str) -> list[object]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise reader.fail(path, "must be a list of phrases or {near, with, within} rules")
+    return value
+
+
+def _sources(
+    reader: _Reader, raw: object, settings: Settings, topics: Mapping[str, TopicRules]
+) -> tuple[SourceConfig, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise reader.fail("sources", "must be a non-empty list of {id, name, kind, url}")
+    seen: set[str] = set()
+    sources = []
+    for index, entry in enumerate(raw):
+        path = f"sources[{index}]"
+        if not isinstance(entry, Mapping):
+            raise reader.fail(path, "must be a mapping with id, name, kind, url")
+        kind_name = entry.get("kind", "rss")
+        if kind_name not in KINDS:
+            raise reader.fail(
+                f"{path}.kind", f"{kind_name!r} is not one of {', '.join(sorted(KINDS))}"
+            )
+        kind: SourceKind = KINDS[kind_name]
+        common = ("id", "name", "kind", "url", "interval", "topics", "backfill", "fulltext")
+        data = reader.mapping(entry, path, common + tuple(kind.options))
+        source_id = reader.string(data.get("id"), f"{path}.id")
+        if not _SLUG.match(source_id):
+            raise reader.fail(f"{path}.id", f"{source_id!r} must be a lower-case slug")
+        if source_id in seen:
+            raise reader.fail(f"{path}.id", f"duplicate id {source_id!r}; ids must be unique")
+        seen.add(source_id)
+        url = reader.url(data.get("url", kind.default_url), f"{path}.url")
+        topic_ids = tuple(reader.string_list(data.get("topics", list(topics)), f"{path}.topics"))
+        for i, topic_id in enumerate(topic_ids):
+            if topic_id not in topics:
+                raise reader.fail(f"{path}.topics[{i}]", f"unknown topic {topic_id!r}")
+        options = {key: data[key] for key in kind.options if key in data}
+        for key, value in options.items():
+            problem = kind.options[key](value)
+            if problem:
+                raise reader.fail(f"{path}.{key}", problem)
+        sources.append(
+            SourceConfig(
+                id=source_id,
+                name=reader.string(data.get("name", source_id), f"{path}.name"),
+                kind=kind_name,
+                url=url,
+                interval=reader.duration(data.get("interval", settings.interval), f"{path}.interval"),
+                topics=topic_ids,
+                backfill=reader.boolean(data.get("backfill", False), f"{path}.backfill"),
+                fulltext=reader.boolean(data.get("fulltext", False), f"{path}.fulltext"),
+                options=options,
+            )
+        )
+    return tuple(sources)
+
+
+def _channels(
+    reader: _Reader, raw: object, topics: Mapping[str, TopicRules]
+) -> tuple[ChannelConfig, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise reader.fail("channels", "must be a list of {chat_id, topics}")
+    channels = []
+    for index, entry in enumerate(raw):
+        path = f"channels[{index}]"
+        data = reader.mapping(entry, path, ("chat_id", "topics"))
+        chat_id = data.get("chat_id")
+        if isinstance(chat_id, bool) or not (
+            isinstance(chat_id, int) or (isinstance(chat_id, str) and chat_id.startswith("@"))
+        ):
+            raise reader.fail(
+                f"{path}.chat_id", f"{chat_id!r} must be a numeric chat id or an @channelname"
+            )
+        topic_ids = tuple(reader.string_list(data.get("topics", list(topics)), f"{path}.topics"))
+        for i, topic_id in enumerate(topic_ids):
+            if topic_id not in topics:
+                raise reader.fail(f"{path}.topics[{i}]", f"unknown topic {topic_id!r}")
+        channels.append(ChannelConfig(chat_id, topic_ids))
+    return tuple(channels)
+
+
+def _maintainers(reader: _Reader, raw: object) -> frozenset[int]:
+    if raw is None:
+        return frozenset()
+    if not isinstance(raw, list):
+        raise reader.fail("maintainers", "must be a list of Telegram user ids (numbers)")
+    for index, user_id in enumerate(raw):
+        if isinstance(user_id, bool) or not isinstance(user_id, int):
+            raise reader.fail(f"maintainers[{index}]", f"{user_id!r} must be a numeric user id")
+    return frozenset(raw)

@@ -1,0 +1,1 @@
+"""Delivery: sending the alerts waiting in the outbox, to the console or to Telegram."""

@@ -1,0 +1,62 @@
+"""Items: one publication found at a source, and the key that identifies it."""
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
+
+# Sénat links move between spellings of the same page; identity must not.
+_PATH_ALIASES = (("/dossierleg/", "/dossier-legislatif/"),)
+_HTTPS_HOSTS = ("senat.fr", "assemblee-nationale.fr", "legifrance.gouv.fr", "cnil.fr", "gouv.fr")
+
+
+@dataclass(frozen=True)
+class Item:
+    """A publication as watcher stores and matches it."""
+
+    source_id: str
+    key: str
+    title: str
+    url: str | None = None
+    published: datetime | None = None
+    summary: str = ""
+    body: str = ""
+    kind: str = ""  # document kind: loi, décret, rapport, délibération, ordre du jour...
+    schedule: str = ""  # when it is debated or voted, when the source says so
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def fields(self) -> tuple[str, str, str]:
+        """What matching reads: title, summary, body."""
+        return (self.title, self.summary, self.body)
+
+
+def normalise_link(link: str) -> str:
+    """A link in the one spelling used as identity: https, lower-case host, no
+    fragment, no trailing slash, Sénat ``/dossierleg/`` as ``/dossier-legislatif/``."""
+    parts = urlsplit(link.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if parts.port and parts.port not in (80, 443):
+        host = f"{host}:{parts.port}"
+    if scheme == "http" and any(host == h or host.endswith("." + h) for h in _HTTPS_HOSTS):
+        scheme = "https"
+    path = parts.path or "/"
+    for old, new in _PATH_ALIASES:
+        path = path.replace(old, new)
+    path = re.sub(r"/{2,}", "/", path)
+    if len(path) > 1:
+        path = path.rstrip("/")
+    return urlunsplit((scheme, host, path, parts.query, ""))
+
+
+def item_key(guid: str | None, link: str | None, title: str, summary: str) -> str:
+    """The stable key of an item within its source: guid, else link, else a content hash."""
+    if guid and guid.strip():
+        guid = guid.strip()
+        return normalise_link(guid) if guid.startswith(("http://", "https://")) else guid
+    if link and link.strip():
+        return normalise_link(link)
+    digest = hashlib.sha256(f"{title}\n{summary}".encode()).hexdigest()[:32]
+    return f"sha256:{digest}"

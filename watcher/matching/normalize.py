@@ -1,0 +1,93 @@
+"""Folding French text into the form keywords are matched on.
+
+The folded form is lower-case ASCII words separated by single spaces: accents,
+ligatures (œ, æ), typographic apostrophes, hyphens, non-breaking and thin spaces,
+line breaks, HTML tags and entities all disappear, so "l’Vidéo-surveillance\u00a0"
+and "l'video surveillance" fold alike. Each word of the folded text is one word of
+the original, in order, which is how excerpts are cut from the original accented
+text (``word_spans``).
+
+Everything here runs at C speed (``str.replace``, ``bytes.translate``,
+``bytes.split``): folding is on the hot path of every item.
+"""
+
+import html
+import re
+import unicodedata
+from functools import cache
+
+# Characters outside Latin-1 that French texts use and that must not glue words
+# together or vanish: ligatures become two letters, typographic punctuation and
+# the many Unicode spaces become a plain space.
+_WIDE_REPLACEMENTS = (
+    ("œ", "oe"),
+    ("Œ", "OE"),
+    ("\u2019", " "),  # ’ right single quotation mark, the usual French apostrophe
+    ("\u2018", " "),
+    ("\u02bc", " "),  # ʼ modifier letter apostrophe
+    ("\u2010", " "),  # hyphen
+    ("\u2011", " "),  # non-breaking hyphen
+    ("\u2013", " "),  # en dash
+    ("\u2014", " "),  # em dash
+    ("\u202f", " "),  # narrow no-break space (before ; : ! ? in French typography)
+    ("\u2009", " "),  # thin space
+    ("\u200b", ""),  # zero-width space
+    ("\u00ad", ""),  # soft hyphen: invisible, must not split a word
+)
+_LATIN1_LIGATURES = (("æ", "ae"), ("Æ", "AE"), ("ß", "ss"))
+# Latin-1 letters with no ASCII base letter in their decomposition.
+_NON_DECOMPOSABLE = {"Ð": "D", "ð": "d", "Ø": "O", "ø": "o", "Þ": "T", "þ": "t", "ß": "s", "Æ": "A", "æ": "a"}
+_TAG = re.compile(r"<[^>]{0,2000}>")
+# Characters that belong to a word once folded; everything else separates words.
+WORD_CHARS = "0-9A-Za-zÀ-ÖØ-öø-ÿ"
+_WORD = re.compile(f"[{WORD_CHARS}]+")
+
+
+@cache
+def _fold_table(keep_case: bool) -> bytes:
+    """A 256-byte table mapping Latin-1 bytes to ASCII letters/digits or a space."""
+    table = bytearray(b" " * 256)
+    for code in range(256):
+        char = chr(code)
+        if not re.fullmatch(f"[{WORD_CHARS}]", char):
+            continue
+        base = _NON_DECOMPOSABLE.get(char) or unicodedata.normalize("NFKD", char)[0]
+        table[code] = ord(base if keep_case else base.lower())
+    return bytes(table)
+
+
+def strip_markup(text: str) -> str:
+    """Remove HTML tags and decode entities, leaving words apart where tags stood."""
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    return text
+
+
+def prepare(text: str) -> str:
+    """The text matching and excerpts both work on: markup gone, NFC, ligatures spelt out."""
+    text = strip_markup(text)
+    if not text.isascii():
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        for old, new in _WIDE_REPLACEMENTS + _LATIN1_LIGATURES:
+            if old in text:
+                text = text.replace(old, new)
+    return text
+
+
+def fold_prepared(text: str, *, keep_case: bool = False) -> str:
+    """Fold a ``prepare``d text: ASCII words separated by single spaces."""
+    raw = text.encode("latin-1", "replace")  # what Latin-1 cannot hold becomes '?', a separator
+    return b" ".join(raw.translate(_fold_table(keep_case)).split()).decode("ascii")
+
+
+def fold(text: str, *, keep_case: bool = False) -> str:
+    """Fold any text (HTML allowed) into lower-case ASCII words separated by one space."""
+    return fold_prepared(prepare(text), keep_case=keep_case)
+
+
+def word_spans(prepared: str) -> list[tuple[int, int]]:
+    """Start and end offsets in a ``prepare``d text of each word of its folded form."""
+    return [m.span() for m in _WORD.finditer(prepared)]

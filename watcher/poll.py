@@ -1,0 +1,153 @@
+"""One poll of the sources: fetch -> items -> match -> store with pending alerts.
+
+A failing source is recorded on that source (with its error and a backoff) and
+never stops the others. Delivery is not done here: alerts wait in the outbox.
+"""
+
+import logging
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from watcher.config import Config, SourceConfig
+from watcher.decide import (
+    is_due,
+    new_items,
+    next_check_after_failure,
+    next_check_after_success,
+    should_alert,
+)
+from watcher.errors import FetchError, WatcherError
+from watcher.fetch import Fetcher
+from watcher.matching.engine import Matcher
+from watcher.routing import destinations
+from watcher.sources.registry import reader_for
+from watcher.store import Store
+
+logger = logging.getLogger(__name__)
+
+Subscriptions = Callable[[], Mapping[int, Collection[str]]]
+
+
+@dataclass(frozen=True)
+class PollReport:
+    """What polling one source did."""
+
+    source_id: str
+    fetched: int = 0
+    new: int = 0
+    alerts: int = 0
+    unchanged: bool = False
+    error: str | None = None
+
+
+class Poller:
+    """Polls sources and fills the store; one instance per configuration."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        fetcher: Fetcher,
+        *,
+        telegram: bool = False,
+        subscriptions: Subscriptions | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.fetcher = fetcher
+        self.matcher = Matcher(config.topics)
+        self.telegram = telegram
+        self.subscriptions = subscriptions or dict
+
+    def poll_all(
+        self, now: datetime | None = None, *, respect_schedule: bool = False
+    ) -> list[PollReport]:
+        """Poll the sources: every one, or (``respect_schedule``) those whose time has come.
+
+        A source backing off after errors is skipped either way until its next check.
+        """
+        reports = []
+        for source in self.config.sources:
+            current = now or datetime.now(UTC)
+            row = self.store.source_row(source.id)
+            backing_off = bool(row and row["consecutive_errors"])
+            if (respect_schedule or backing_off) and not self.is_due(source, current):
+                logger.info("source %s: not due before %s", source.id, row and row["next_check"])
+                continue
+            reports.append(self.poll_source(source, current))
+        return reports
+
+    def is_due(self, source: SourceConfig, now: datetime) -> bool:
+        row = self.store.source_row(source.id)
+        next_check = row.get("next_check") if row else None
+        return is_due(datetime.fromisoformat(next_check) if next_check else None, now)
+
+    def poll_source(self, source: SourceConfig, now: datetime | None = None) -> PollReport:
+        """Poll one source; any failure is recorded on it and reported, never raised."""
+        now = now or datetime.now(UTC)
+        state, initialized = self.store.source_state(source.id)
+        try:
+            result = reader_for(source.kind)(source, state, self.fetcher, now)
+        except WatcherError as exc:
+            return self._failed(source, exc, now)
+        except Exception as exc:  # a bug in a reader must not stop the other sources
+            logger.exception("source %s: unexpected error", source.id)
+            return self._failed(source, exc, now)
+        fresh = new_items(result.items, self.store.known_keys(source.id, (i.key for i in result.items)))
+        alert = should_alert(initialized=initialized, backfill=source.backfill)
+        alerts = 0
+        for item in fresh:
+            matches = self.matcher.match(item.fields, topics=source.topics)
+            targets = (
+                destinations(
+                    [m.topic for m in matches],
+                    telegram=self.telegram,
+                    channels=self.config.channels,
+                    subscriptions=self.subscriptions(),
+                )
+                if alert
+                else []
+            )
+            if self.store.add_item(item, matches, targets, now=now) is not None:
+                alerts += len(targets)
+        for warning in result.warnings:
+            logger.warning("source %s: %s", source.id, warning)
+        self.store.record_success(
+            source.id, result.state, now=now, next_check=next_check_after_success(now, source.interval)
+        )
+        if result.warnings:
+            self.store.record_warning(source.id, result.warnings[-1], now=now)
+        if fresh:
+            logger.info(
+                "source %s: %d new item(s), %d alert(s)%s",
+                source.id,
+                len(fresh),
+                alerts,
+                "" if alert else " (first poll: backlog marked as seen)",
+            )
+        return PollReport(source.id, len(result.items), len(fresh), alerts, result.unchanged)
+
+    def _failed(self, source: SourceConfig, exc: Exception, now: datetime) -> PollReport:
+        message = str(exc) or type(exc).__name__
+        errors = self.store.consecutive_errors(source.id) + 1
+        retry_after = exc.retry_after if isinstance(exc, FetchError) else None
+        next_check = next_check_after_failure(
+            now,
+            interval=source.interval,
+            consecutive_errors=errors,
+            max_backoff=self.config.settings.max_backoff,
+            retry_after=retry_after,
+        )
+        self.store.record_failure(source.id, message, now=now, next_check=next_check)
+        logger.warning("source %s: %s (retry at %s)", source.id, message, next_check.isoformat())
+        return PollReport(source.id, error=message)
+
+
+def summarize(reports: Iterable[PollReport]) -> str:
+    reports = list(reports)
+    failed = [r for r in reports if r.error]
+    return (
+        f"{len(reports)} source(s) polled, {sum(r.new for r in reports)} new item(s), "
+        f"{sum(r.alerts for r in reports)} alert(s) queued, {len(failed)} failed"
+    )

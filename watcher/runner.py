@@ -1,0 +1,118 @@
+"""Running watcher: one cycle (``poll``) or until stopped (``run``).
+
+Without ``TELEGRAM_BOT_TOKEN`` alerts go to standard output. With it, ``run``
+starts the Telegram bot and the outbox sender in one asyncio loop, and the
+poller's blocking work runs in worker threads so it never blocks the bot.
+"""
+
+import asyncio
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from types import FrameType
+
+import schedule
+
+from watcher.config import Config, SourceConfig
+from watcher.delivery.console import deliver_to_console
+from watcher.fetch import Fetcher
+from watcher.poll import Poller, summarize
+from watcher.store import Store
+from watcher.subscribers import Subscribers
+
+logger = logging.getLogger(__name__)
+TICK_SECONDS = 1.0
+
+
+def make_poller(config: Config, store: Store, *, telegram: bool) -> Poller:
+    fetcher = Fetcher(
+        timeout=config.settings.timeout, max_bytes=config.settings.max_response_bytes
+    )
+    subscribers = Subscribers(store)
+    return Poller(
+        config, store, fetcher, telegram=telegram, subscriptions=subscribers.subscriptions
+    )
+
+
+def poll_once(config: Config, db: Path, environ: Mapping[str, str]) -> int:
+    """``watcher poll``: poll every source, deliver what is pending, exit."""
+    from watcher.bot.settings import TelegramSettings
+
+    telegram = TelegramSettings.from_environ(environ)
+    store = Store(db)
+    poller = make_poller(config, store, telegram=telegram is not None)
+    try:
+        reports = poller.poll_all()
+    finally:
+        poller.fetcher.close()
+    for report in reports:
+        if report.error:
+            print(f"watcher: source {report.source_id}: {report.error}", file=sys.stderr)
+    logger.info("%s", summarize(reports))
+    if telegram is None:
+        deliver_to_console(config, store, sys.stdout)
+    else:
+        from watcher.bot.app import deliver_pending_once
+
+        asyncio.run(deliver_pending_once(config, store, telegram))
+    return 0
+
+
+def run_forever(config_path: Path, config: Config, db: Path, environ: Mapping[str, str]) -> int:
+    """``watcher run``: poll on schedule until SIGINT/SIGTERM; exit 0 with nothing lost."""
+    from watcher.bot.settings import TelegramSettings
+
+    telegram = TelegramSettings.from_environ(environ)
+    if telegram is not None:
+        from watcher.bot.app import run_bot
+
+        return asyncio.run(run_bot(config_path, config, db, telegram))
+    store = Store(db)
+    poller = make_poller(config, store, telegram=False)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        logger.info("signal %d received: finishing the current step, then exiting", signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    scheduler = schedule.Scheduler()
+    try:
+        for source in config.sources:
+            job = _console_job(poller, config, store, source, stop)
+            scheduler.every(source.interval).seconds.do(job)
+            job()  # poll at start-up, then on the interval
+            if stop.is_set():
+                break
+        logger.info("watching %d source(s); Ctrl-C to stop", len(config.sources))
+        while not stop.is_set():
+            scheduler.run_pending()
+            stop.wait(TICK_SECONDS)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        poller.fetcher.close()
+    logger.info("stopped")
+    return 0
+
+
+def _console_job(
+    poller: Poller, config: Config, store: Store, source: SourceConfig, stop: threading.Event
+) -> "schedule.Job | object":
+    def job() -> None:
+        if stop.is_set():
+            return
+        if poller.is_due(source, _now()):
+            poller.poll_source(source)
+        deliver_to_console(config, store, sys.stdout)
+
+    return job
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
