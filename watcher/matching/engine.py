@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import ahocorasick
 
 from watcher.matching.excerpt import Excerpt, cut_excerpt
-from watcher.matching.normalize import fold_prepared, prepare
+from watcher.matching.normalize import display_text, fold_prepared, prepare
 from watcher.matching.rules import Near, Rule, Term, TopicRules
 
 FIELD_SEPARATOR = " | "
@@ -41,7 +41,8 @@ class TopicMatch:
 @dataclass(frozen=True)
 class _Scan:
     folded: str
-    prepared: tuple[str, ...]
+    display: tuple[str, ...]  # what excerpts are cut from
+    prepared: tuple[str, ...]  # what was folded
     hits: Mapping[int, list[Hit]]  # id(term) -> hits in text order
     cased: list[str]  # the case-kept folded text, computed only when an acronym needs it
 
@@ -99,7 +100,8 @@ class Matcher:
         return results
 
     def _scan(self, fields: Sequence[str | None]) -> _Scan | None:
-        prepared = tuple(prepare(f) for f in fields if f)
+        display = tuple(display_text(f) for f in fields if f)
+        prepared = tuple(prepare(d) for d in display)
         if self._empty or not prepared:
             return None
         folded = " " + FIELD_SEPARATOR.join(fold_prepared(p) for p in prepared) + " "
@@ -116,7 +118,7 @@ class Matcher:
                 hits[id(term)].append(Hit(term, start, end))
         if not hits:
             return None
-        return _Scan(folded, prepared, hits, cased)
+        return _Scan(folded, display, prepared, hits, cased)
 
 
 def _terms_of(rules: Iterable[Rule]) -> Iterator[Term]:
@@ -256,4 +258,4 @@ def _excerpt_at(scan: _Scan, start: int, end: int) -> Excerpt:
         field_start = scan.folded.index(FIELD_SEPARATOR, field_start) + len(FIELD_SEPARATOR)
     first_word = scan.folded.count(" ", field_start, start)
     last_word = first_word + scan.folded.count(" ", start, end)
-    return cut_excerpt(scan.prepared[field_index], first_word, last_word)
+    return cut_excerpt(scan.display[field_index], first_word, last_word)

@@ -40,7 +40,9 @@ _NON_DECOMPOSABLE = {"Ð": "D", "ð": "d", "Ø": "O", "ø": "o", "Þ": "T", "þ"
 _TAG = re.compile(r"<[^>]{0,2000}>")
 # Characters that belong to a word once folded; everything else separates words.
 WORD_CHARS = "0-9A-Za-zÀ-ÖØ-öø-ÿ"
-_WORD = re.compile(f"[{WORD_CHARS}]+")
+# A word of a display text: the same segmentation as folding, which spells œ/æ out
+# and drops soft hyphens and zero-width spaces inside words.
+_DISPLAY_WORD = re.compile(f"[{WORD_CHARS}Œœ][{WORD_CHARS}Œœ\u00ad\u200b]*")
 
 
 @cache
@@ -65,12 +67,17 @@ def strip_markup(text: str) -> str:
     return text
 
 
-def prepare(text: str) -> str:
-    """The text matching and excerpts both work on: markup gone, NFC, ligatures spelt out."""
+def display_text(text: str) -> str:
+    """The text as a reader sees it: markup gone, composed accents (NFC)."""
     text = strip_markup(text)
+    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return text
+
+
+def prepare(text: str) -> str:
+    """A ``display_text`` made ready to fold: ligatures spelt out, wide punctuation spaced."""
     if not text.isascii():
-        if not unicodedata.is_normalized("NFC", text):
-            text = unicodedata.normalize("NFC", text)
         for old, new in _WIDE_REPLACEMENTS + _LATIN1_LIGATURES:
             if old in text:
                 text = text.replace(old, new)
@@ -85,9 +92,9 @@ def fold_prepared(text: str, *, keep_case: bool = False) -> str:
 
 def fold(text: str, *, keep_case: bool = False) -> str:
     """Fold any text (HTML allowed) into lower-case ASCII words separated by one space."""
-    return fold_prepared(prepare(text), keep_case=keep_case)
+    return fold_prepared(prepare(display_text(text)), keep_case=keep_case)
 
 
-def word_spans(prepared: str) -> list[tuple[int, int]]:
-    """Start and end offsets in a ``prepare``d text of each word of its folded form."""
-    return [m.span() for m in _WORD.finditer(prepared)]
+def word_spans(display: str) -> list[tuple[int, int]]:
+    """Start and end offsets in a ``display_text`` of each word of its folded form."""
+    return [m.span() for m in _DISPLAY_WORD.finditer(display)]
