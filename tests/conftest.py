@@ -96,3 +96,12 @@ def python_env(**extra: str) -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage() -> Iterator[None]:
+    """Collect after each test so a leaked socket or file is blamed on the test that leaked it."""
+    yield
+    import gc
+
+    gc.collect()

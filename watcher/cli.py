@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # python-telegram-bot 22 gives durations (retry_after) as timedelta when asked to,
+    # and warns on every 429 otherwise.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
     handler: Callable[[argparse.Namespace], int] = COMMANDS[args.command]

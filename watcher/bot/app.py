@@ -24,6 +24,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from watcher.bot import commands
 from watcher.bot.sender import OutboxSender
@@ -71,8 +72,16 @@ class Runtime:
 
 def build_application(runtime: Runtime, settings: TelegramSettings) -> Application:  # type: ignore[type-arg]
     """The python-telegram-bot Application with every handler."""
+    # watcher owns the HTTP clients: PTB does not close them when initialize() fails
+    # (a wrong token), so close_requests() must be able to.
+    requests = (
+        HTTPXRequest(connection_pool_size=64, read_timeout=30.0),
+        HTTPXRequest(connection_pool_size=2, read_timeout=30.0),
+    )
     application = (
         Application.builder()
+        .request(requests[0])
+        .get_updates_request(requests[1])
         .token(settings.token)
         .base_url(settings.api_url)
         .base_file_url(settings.file_url)
@@ -86,6 +95,7 @@ def build_application(runtime: Runtime, settings: TelegramSettings) -> Applicati
         .build()
     )
     application.bot_data["runtime"] = runtime
+    application.bot_data["requests"] = requests
     handlers = {
         "start": commands.start,
         "sujets": commands.topics,
@@ -113,6 +123,11 @@ def build_application(runtime: Runtime, settings: TelegramSettings) -> Applicati
     return application
 
 
+async def close_requests(application: Application) -> None:  # type: ignore[type-arg]
+    for request in application.bot_data.get("requests", ()):
+        await request.shutdown()
+
+
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
     await application.bot.set_my_commands(commands.BOT_COMMANDS)
 
@@ -130,6 +145,7 @@ async def deliver_pending_once(config: Config, store: Store, settings: TelegramS
     except InvalidToken:
         raise DeliveryError("Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather") from None
     finally:
+        await close_requests(application)
         runtime.poller.fetcher.close()
 
 
@@ -158,6 +174,7 @@ async def run_bot(
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+        await close_requests(application)
         runtime.poller.fetcher.close()
     logger.info("stopped")
     return 0

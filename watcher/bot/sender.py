@@ -15,7 +15,6 @@ import asyncio
 import datetime as dt
 import logging
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -55,9 +54,7 @@ class DeliveryStats:
 
 def retry_seconds(exc: RetryAfter) -> float:
     """``retry_after`` in seconds, whichever type this PTB version gives."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = exc.retry_after
+    value = exc.retry_after
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 

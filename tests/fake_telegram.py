@@ -1,0 +1,339 @@
+"""A fake Telegram Bot API server on 127.0.0.1, reached by python-telegram-bot via base_url.
+
+It answers the methods watcher uses with the real status codes and error
+descriptions, and reproduces what matters: 429 with ``retry_after`` when the
+limits are exceeded (1 msg/s per private chat, 20/min per group or channel,
+30/s overall), 403 for blocked chats, 400 with ``migrate_to_chat_id`` for a
+migrated group, 400 for malformed HTML or text over 4096 characters. It records
+every accepted message and every breach of a retry_after it asked for.
+"""
+
+import json
+import re
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+TOKEN = "123456:TEST-token_abcdefghijklmnop"
+ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "a", "code", "pre", "blockquote", "tg-spoiler"}
+BOT_USER = {"id": 123456, "is_bot": True, "first_name": "watcher", "username": "watcher_test_bot"}
+
+
+@dataclass
+class Sent:
+    chat_id: int | str
+    text: str
+    parse_mode: str | None
+    reply_markup: Any
+    at: float
+    message_id: int
+
+
+class _EntityParser(HTMLParser):
+    """Telegram's HTML rules: allowed tags only, properly closed; returns the plain text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.text: list[str] = []
+        self.error: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.error:
+            return
+        if tag not in ALLOWED_TAGS:
+            self.error = f'Unsupported start tag "{tag}"'
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.error:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.error = f'Can\'t find end tag corresponding to start tag "{tag}"'
+            return
+        self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse_entities(text: str) -> tuple[str, str | None]:
+    parser = _EntityParser()
+    raw = re.sub(r"&(?!(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)", "&amp;", text)
+    if re.search(r"<a href=[^\"']", text):
+        return "", "Can't parse entities: unclosed start tag"
+    parser.feed(raw)
+    parser.close()
+    if parser.error is None and parser.stack:
+        parser.error = f'Can\'t find end tag corresponding to start tag "{parser.stack[-1]}"'
+    return "".join(parser.text), parser.error
+
+
+class FakeTelegram:
+    """State and knobs of the fake Bot API."""
+
+    def __init__(self, *, enforce_limits: bool = True, send_delay: float = 0.0) -> None:
+        self.enforce_limits = enforce_limits
+        self.send_delay = send_delay
+        self.lock = threading.Lock()
+        self.updates: list[dict[str, Any]] = []
+        self.next_update_id = 1
+        self.next_message_id = 1
+        self.sent: list[Sent] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.blocked: set[int] = set()
+        self.migrated: dict[int, int] = {}
+        self.reject_html: set[int] = set()
+        self.force_429: dict[int | str, int] = {}  # chat -> how many sends to refuse first
+        self.retry_after_until: dict[str, float] = {}
+        self.breaches: list[str] = []
+        self.rate_limited = 0
+        self.private_times: dict[str, deque[float]] = defaultdict(deque)
+        self.group_times: dict[str, deque[float]] = defaultdict(deque)
+        self.global_times: deque[float] = deque()
+        self.commands: list[dict[str, str]] = []
+        self.confirmed_offset = 0
+
+    # -- what tests use -------------------------------------------------------
+
+    def push_message(self, chat_id: int, text: str, *, user_id: int | None = None, chat_type: str = "private") -> None:
+        user = {"id": user_id or chat_id, "is_bot": False, "first_name": "Camille"}
+        message: dict[str, Any] = {
+            "message_id": self._message_id(),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": chat_type, **({"first_name": "Camille"} if chat_type == "private" else {"title": "Veille"})},
+            "from": user,
+            "text": text,
+        }
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        self._push({"message": message})
+
+    def push_callback(self, chat_id: int, data: str, message_id: int) -> str:
+        query_id = f"cb{self.next_update_id}"
+        self._push(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": {"id": chat_id, "is_bot": False, "first_name": "Camille"},
+                    "chat_instance": "ci",
+                    "data": data,
+                    "message": {
+                        "message_id": message_id,
+                        "date": int(time.time()),
+                        "chat": {"id": chat_id, "type": "private", "first_name": "Camille"},
+                        "from": BOT_USER,
+                        "text": "Sujets",
+                    },
+                }
+            }
+        )
+        return query_id
+
+    def messages_to(self, chat_id: int | str) -> list[Sent]:
+        with self.lock:
+            return [m for m in self.sent if str(m.chat_id) == str(chat_id)]
+
+    def calls_of(self, method: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [params for name, params in self.calls if name == method]
+
+    def wait_for(self, condition: Any, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            time.sleep(0.05)
+        raise AssertionError("the fake Telegram server did not see what was expected in time")
+
+    # -- internals ------------------------------------------------------------
+
+    def _message_id(self) -> int:
+        self.next_message_id += 1
+        return self.next_message_id
+
+    def _push(self, payload: dict[str, Any]) -> None:
+        with self.lock:
+            payload["update_id"] = self.next_update_id
+            self.next_update_id += 1
+            self.updates.append(payload)
+
+    def handle(self, token: str, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if token != TOKEN:
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        with self.lock:
+            self.calls.append((method, params))
+        if method == "getMe":
+            return 200, {"ok": True, "result": BOT_USER}
+        if method in ("deleteWebhook", "setMyCommands", "answerCallbackQuery", "close", "logOut"):
+            if method == "setMyCommands":
+                self.commands = json.loads(params.get("commands", "[]"))
+            return 200, {"ok": True, "result": True}
+        if method == "getMyCommands":
+            return 200, {"ok": True, "result": self.commands}
+        if method == "getUpdates":
+            return 200, {"ok": True, "result": self._get_updates(params)}
+        if method == "sendMessage":
+            return self._send_message(params)
+        if method in ("editMessageText", "editMessageReplyMarkup"):
+            return 200, {"ok": True, "result": self._message_json(params.get("chat_id", 0), params.get("text", "Sujets"), params)}
+        return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset", 0) or 0)
+        timeout = min(float(params.get("timeout", 0) or 0), 0.5)
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                self.confirmed_offset = max(self.confirmed_offset, offset)
+                pending = [u for u in self.updates if u["update_id"] >= offset]
+            if pending or time.monotonic() >= deadline:
+                return pending
+            time.sleep(0.02)
+
+    def _send_message(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        raw_chat = params.get("chat_id", "")
+        chat: int | str = int(raw_chat) if str(raw_chat).lstrip("-").isdigit() else str(raw_chat)
+        text = str(params.get("text", ""))
+        parse_mode = params.get("parse_mode")
+        now = time.monotonic()
+        if self.send_delay:
+            time.sleep(self.send_delay)
+        with self.lock:
+            key = str(chat)
+            if key in self.retry_after_until and now < self.retry_after_until[key] - 0.05:
+                self.breaches.append(f"chat {key} sent {self.retry_after_until[key] - now:.2f}s early")
+            if chat in self.blocked:
+                return 403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+            if isinstance(chat, int) and chat in self.migrated:
+                return 400, {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                    "parameters": {"migrate_to_chat_id": self.migrated[chat]},
+                }
+            if self.force_429.get(chat, 0) > 0:
+                self.force_429[chat] -= 1
+                return self._too_many(key, 2, now)
+            plain = text
+            if parse_mode == "HTML":
+                if isinstance(chat, int) and chat in self.reject_html:
+                    return 400, {"ok": False, "error_code": 400, "description": "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 0"}
+                plain, error = parse_entities(text)
+                if error:
+                    return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: can't parse entities: {error}"}
+            if not plain.strip():
+                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: message text is empty"}
+            if len(plain) > 4096:
+                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: message is too long"}
+            if self.enforce_limits:
+                wait = self._limit_wait(key, chat, now)
+                if wait > 0:
+                    return self._too_many(key, wait, now)
+            message = self._message_json(chat, text, params)
+            self.sent.append(Sent(chat, text, parse_mode, params.get("reply_markup"), now, message["message_id"]))
+            return 200, {"ok": True, "result": message}
+
+    def _limit_wait(self, key: str, chat: int | str, now: float) -> float:
+        """Seconds before this send would be within the limits (0: send it)."""
+        window_global = self.global_times
+        while window_global and now - window_global[0] >= 1.0:
+            window_global.popleft()
+        if len(window_global) >= 30:
+            return 1.0 - (now - window_global[0])
+        if isinstance(chat, str) or chat < 0:
+            times = self.group_times[key]
+            while times and now - times[0] >= 60.0:
+                times.popleft()
+            if len(times) >= 20:
+                return 60.0 - (now - times[0])
+        else:
+            times = self.private_times[key]
+            # A little tolerance: watcher paces at exactly 1/s, clocks are not exact.
+            if times and now - times[-1] < 0.9:
+                return 1.0 - (now - times[-1])
+        times.append(now)
+        window_global.append(now)
+        return 0.0
+
+    def _too_many(self, key: str, wait: float, now: float) -> tuple[int, dict[str, Any]]:
+        retry_after = max(1, int(wait + 0.999))
+        self.retry_after_until[key] = now + retry_after
+        self.rate_limited += 1
+        return 429, {
+            "ok": False,
+            "error_code": 429,
+            "description": f"Too Many Requests: retry after {retry_after}",
+            "parameters": {"retry_after": retry_after},
+        }
+
+    def _message_json(self, chat: int | str, text: str, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = chat if isinstance(chat, int) else -1001
+        message = {
+            "message_id": self._message_id(),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "channel", "title": "x"},
+            "from": BOT_USER,
+            "text": text,
+        }
+        if params.get("reply_markup"):
+            message["reply_markup"] = json.loads(params["reply_markup"])
+        return message
+
+
+def _parse_body(content_type: str, body: bytes) -> dict[str, Any]:
+    if not body:
+        return {}
+    if content_type.startswith("application/json"):
+        data = json.loads(body)
+        return {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+    return {k: v[0] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
+
+
+@contextmanager
+def running_fake_telegram(**options: Any) -> Iterator[tuple[FakeTelegram, str]]:
+    """Start the fake server; yields it and the TELEGRAM_API_URL to give watcher."""
+    fake = FakeTelegram(**options)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            match = re.match(r"^/bot([^/]+)/(\w+)$", self.path)
+            if match is None:
+                status, payload = 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+            else:
+                params = _parse_body(self.headers.get("Content-Type", ""), body)
+                status, payload = fake.handle(match.group(1), match.group(2), params)
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake, f"http://127.0.0.1:{httpd.server_address[1]}/bot"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
