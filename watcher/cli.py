@@ -10,6 +10,7 @@ from typing import TextIO
 
 from watcher import __version__
 from watcher.errors import WatcherError
+from watcher.logs import configure_logging
 
 logger = logging.getLogger("watcher")
 
@@ -72,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # and warns on every 429 otherwise.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     args = build_parser().parse_args(argv)
-    _configure_logging(args.verbose)
+    configure_logging(args.verbose, os.environ)
     handler: Callable[[argparse.Namespace], int] = COMMANDS[args.command]
     try:
         return handler(args)
@@ -81,18 +82,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-
-
-def _configure_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
-    # Bot API URLs contain the token: httpx logs every URL at INFO.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
 def config_path(args: argparse.Namespace) -> Path:

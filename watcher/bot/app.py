@@ -91,7 +91,6 @@ def build_application(runtime: Runtime, settings: TelegramSettings) -> Applicati
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .post_init(_post_init)
         .build()
     )
     application.bot_data["runtime"] = runtime
@@ -128,10 +127,6 @@ async def close_requests(application: Application) -> None:  # type: ignore[type
         await request.shutdown()
 
 
-async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
-    await application.bot.set_my_commands(commands.BOT_COMMANDS)
-
-
 async def deliver_pending_once(config: Config, store: Store, settings: TelegramSettings) -> None:
     """``watcher poll`` with a token: send what the outbox holds, then return."""
     runtime = Runtime(None, config, store)
@@ -162,6 +157,7 @@ async def run_bot(
         loop.add_signal_handler(sig, stop.set)
     try:
         async with application:
+            await application.bot.set_my_commands(commands.BOT_COMMANDS)
             await application.start()
             assert application.updater is not None
             await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)

@@ -16,6 +16,9 @@ from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Upd
 from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
+from telegram.error import RetryAfter
+
+from watcher.bot.sender import retry_seconds
 from watcher.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -56,8 +59,15 @@ def runtime(context: Context) -> "Runtime":
 
 
 async def reply(update: Update, text: str, **kwargs: object) -> None:
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(text, **kwargs)  # type: ignore[arg-type]
+    """Answer in the chat; wait once if Telegram says the chat is sending too fast."""
+    message = update.effective_message
+    if message is None:
+        return
+    try:
+        await message.reply_text(text, **kwargs)  # type: ignore[arg-type]
+    except RetryAfter as exc:
+        await asyncio.sleep(retry_seconds(exc))
+        await message.reply_text(text, **kwargs)  # type: ignore[arg-type]
 
 
 async def start(update: Update, context: Context) -> None:
@@ -176,7 +186,7 @@ async def recent(update: Update, context: Context) -> None:
 async def search(update: Update, context: Context) -> None:
     """/chercher <mots>: past matched items containing these words."""
     if not context.args:
-        await reply(update, "Usage : /chercher <mots>, par exemple /chercher reconnaissance faciale")
+        await reply(update, "Usage : /chercher &lt;mots&gt;, par exemple /chercher reconnaissance faciale")
         return
     await _list_matches(update, context, 10, " ".join(context.args))
 
@@ -296,7 +306,7 @@ async def status(update: Update, context: Context) -> None:
 async def test_text(update: Update, context: Context) -> None:
     """/tester <texte>: what would match, and why."""
     if not context.args:
-        await reply(update, "Usage : /tester <texte à essayer>")
+        await reply(update, "Usage : /tester &lt;texte à essayer&gt;")
         return
     text = " ".join(context.args)
     matches = runtime(context).poller.matcher.match([text])
