@@ -15,14 +15,30 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
 TOKEN = "123456:TEST-token_abcdefghijklmnop"
-ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "a", "code", "pre", "blockquote", "tg-spoiler"}
+ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-spoiler",
+}
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "watcher", "username": "watcher_test_bot"}
 
 
@@ -103,12 +119,18 @@ class FakeTelegram:
 
     # -- what tests use -------------------------------------------------------
 
-    def push_message(self, chat_id: int, text: str, *, user_id: int | None = None, chat_type: str = "private") -> None:
+    def push_message(
+        self, chat_id: int, text: str, *, user_id: int | None = None, chat_type: str = "private"
+    ) -> None:
         user = {"id": user_id or chat_id, "is_bot": False, "first_name": "Camille"}
         message: dict[str, Any] = {
             "message_id": self._message_id(),
             "date": int(time.time()),
-            "chat": {"id": chat_id, "type": chat_type, **({"first_name": "Camille"} if chat_type == "private" else {"title": "Veille"})},
+            "chat": {
+                "id": chat_id,
+                "type": chat_type,
+                **({"first_name": "Camille"} if chat_type == "private" else {"title": "Veille"}),
+            },
             "from": user,
             "text": text,
         }
@@ -184,7 +206,12 @@ class FakeTelegram:
         if method == "sendMessage":
             return self._send_message(params)
         if method in ("editMessageText", "editMessageReplyMarkup"):
-            return 200, {"ok": True, "result": self._message_json(params.get("chat_id", 0), params.get("text", "Sujets"), params)}
+            return 200, {
+                "ok": True,
+                "result": self._message_json(
+                    params.get("chat_id", 0), params.get("text", "Sujets"), params
+                ),
+            }
         return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -210,9 +237,15 @@ class FakeTelegram:
         with self.lock:
             key = str(chat)
             if key in self.retry_after_until and now < self.retry_after_until[key] - 0.05:
-                self.breaches.append(f"chat {key} sent {self.retry_after_until[key] - now:.2f}s early")
+                self.breaches.append(
+                    f"chat {key} sent {self.retry_after_until[key] - now:.2f}s early"
+                )
             if chat in self.blocked:
-                return 403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+                return 403, {
+                    "ok": False,
+                    "error_code": 403,
+                    "description": "Forbidden: bot was blocked by the user",
+                }
             if isinstance(chat, int) and chat in self.migrated:
                 return 400, {
                     "ok": False,
@@ -226,20 +259,38 @@ class FakeTelegram:
             plain = text
             if parse_mode == "HTML":
                 if isinstance(chat, int) and chat in self.reject_html:
-                    return 400, {"ok": False, "error_code": 400, "description": "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 0"}
+                    return 400, {
+                        "ok": False,
+                        "error_code": 400,
+                        "description": 'Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 0',
+                    }
                 plain, error = parse_entities(text)
                 if error:
-                    return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: can't parse entities: {error}"}
+                    return 400, {
+                        "ok": False,
+                        "error_code": 400,
+                        "description": f"Bad Request: can't parse entities: {error}",
+                    }
             if not plain.strip():
-                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: message text is empty"}
+                return 400, {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: message text is empty",
+                }
             if len(plain) > 4096:
-                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: message is too long"}
+                return 400, {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: message is too long",
+                }
             if self.enforce_limits:
                 wait = self._limit_wait(key, chat, now)
                 if wait > 0:
                     return self._too_many(key, wait, now)
             message = self._message_json(chat, text, params)
-            self.sent.append(Sent(chat, text, parse_mode, params.get("reply_markup"), now, message["message_id"]))
+            self.sent.append(
+                Sent(chat, text, parse_mode, params.get("reply_markup"), now, message["message_id"])
+            )
             return 200, {"ok": True, "result": message}
 
     def _limit_wait(self, key: str, chat: int | str, now: float) -> float:

@@ -57,7 +57,12 @@ class FeedServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 server.requests.append(
-                    Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                    Seen(
+                        self.command,
+                        self.path,
+                        {k.lower(): v for k, v in self.headers.items()},
+                        body,
+                    )
                 )
                 route = server.routes.get(self.path.split("?")[0])
                 if route is None:

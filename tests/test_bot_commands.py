@@ -57,8 +57,12 @@ def bot(workdir: Path, feed_server: FeedServer) -> Iterator[Bot]:
         log = workdir / "watcher.log"  # a file: an unread pipe would fill up and block the bot
         with log.open("w") as log_file:
             process = subprocess.Popen(
-                [PYTHON, "-m", "watcher", "-v", "run"], cwd=workdir, env=env,
-                stdout=log_file, stderr=log_file, text=True,
+                [PYTHON, "-m", "watcher", "-v", "run"],
+                cwd=workdir,
+                env=env,
+                stdout=log_file,
+                stderr=log_file,
+                text=True,
             )
         running = Bot(fake, process, log)
         try:
@@ -68,10 +72,14 @@ def bot(workdir: Path, feed_server: FeedServer) -> Iterator[Bot]:
         finally:
             if process.poll() is None:
                 _, err = running.stop()
-                print("\n".join(l for l in err.splitlines() if " DEBUG " not in l)[-6000:])  # shown on failure
+                print(
+                    "\n".join(line for line in err.splitlines() if " DEBUG " not in line)[-6000:]
+                )  # shown on failure
 
 
-def test_start_topics_button_then_a_new_item_arrives(bot: Bot, feed_server: FeedServer, workdir: Path) -> None:
+def test_start_topics_button_then_a_new_item_arrives(
+    bot: Bot, feed_server: FeedServer, workdir: Path
+) -> None:
     welcome = bot.say("/start")
     assert "Bienvenue" in welcome and "Vous êtes abonné(e) à : Surveillance biométrique" in welcome
 
@@ -103,7 +111,19 @@ def test_start_topics_button_then_a_new_item_arrives(bot: Bot, feed_server: Feed
 
 def test_command_menu_is_registered_in_french(bot: Bot) -> None:
     commands = {c["command"] for c in bot.fake.commands}
-    assert {"start", "sujets", "sources", "abonnements", "recent", "chercher", "pause", "reprendre", "digest", "stop", "aide"} <= commands
+    assert {
+        "start",
+        "sujets",
+        "sources",
+        "abonnements",
+        "recent",
+        "chercher",
+        "pause",
+        "reprendre",
+        "digest",
+        "stop",
+        "aide",
+    } <= commands
 
 
 def test_subscriber_commands(bot: Bot, feed_server: FeedServer) -> None:
@@ -154,12 +174,16 @@ def test_maintainer_commands(bot: Bot, workdir: Path) -> None:
     assert broken.startswith("❌ Configuration inchangée : feeds.yml: sources[0].interval:")
     assert "caméra" in bot.say("/tester caméras augmentées", chat_id=MAINTAINER)  # still running
 
-    config.write_text(good.replace("- reconnaissance faciale", "- reconnaissance faciale\n      - drone"))
+    config.write_text(
+        good.replace("- reconnaissance faciale", "- reconnaissance faciale\n      - drone")
+    )
     assert bot.say("/recharger", chat_id=MAINTAINER).startswith("✅ Configuration rechargée")
     assert "drone" in bot.say("/tester un drone", chat_id=MAINTAINER)
 
 
-def test_blocking_the_bot_deactivates_and_start_reactivates(bot: Bot, feed_server: FeedServer) -> None:
+def test_blocking_the_bot_deactivates_and_start_reactivates(
+    bot: Bot, feed_server: FeedServer
+) -> None:
     bot.say("/start")
     bot.fake.blocked.add(USER)
     feed_server.serve("/feed", feed_items(1, start=5))

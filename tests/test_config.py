@@ -24,69 +24,111 @@ sources:
 """
 
 BAD_CONFIGS = [
-    pytest.param(GOOD_TOPICS + GOOD_SOURCE + "colour: blue\n",
-                 "feeds.yml: colour: unknown key; expected one of settings, topics, sources, channels, maintainers",
-                 id="unknown-top-level-key"),
-    pytest.param(GOOD_TOPICS + GOOD_SOURCE.replace("    kind: rss\n", "    kind: rss\n    intervall: 5m\n"),
-                 "feeds.yml: sources[0].intervall: unknown key",
-                 id="unknown-source-key"),
-    pytest.param(GOOD_TOPICS + GOOD_SOURCE.replace("    kind: rss\n", "    kind: rss\n    interval: 5 min\n"),
-                 "feeds.yml: sources[0].interval: '5 min' is not a duration like 30s, 15m, 2h, 1d",
-                 id="bad-duration"),
-    pytest.param(GOOD_TOPICS + GOOD_SOURCE + GOOD_SOURCE.replace("sources:\n", ""),
-                 "feeds.yml: sources[1].id: duplicate id 'senat'; ids must be unique",
-                 id="duplicate-id"),
-    pytest.param(GOOD_TOPICS + GOOD_SOURCE.replace("https://www.senat.fr", "ftp://www.senat.fr"),
-                 "feeds.yml: sources[0].url: 'ftp://www.senat.fr/rss/textes.rss' must be an http(s) URL",
-                 id="non-http-url"),
-    pytest.param(GOOD_TOPICS.replace("[reconnaissance faciale]", "[]") + GOOD_SOURCE,
-                 "feeds.yml: topics.biometrie.keywords: must be a non-empty list",
-                 id="empty-keywords"),
-    pytest.param(GOOD_TOPICS + GOOD_SOURCE.replace("    kind: rss\n", "    kind: rss\n    topics: [vsa]\n"),
-                 "feeds.yml: sources[0].topics[0]: unknown topic 'vsa'",
-                 id="missing-topic"),
-    pytest.param(GOOD_TOPICS + GOOD_SOURCE + "channels:\n  - chat_id: 12\n    topics: [nope]\n",
-                 "feeds.yml: channels[0].topics[0]: unknown topic 'nope'",
-                 id="channel-missing-topic"),
-    pytest.param(GOOD_TOPICS + GOOD_SOURCE + "channels:\n  - chat_id: veille\n",
-                 "feeds.yml: channels[0].chat_id: 'veille' must be a numeric chat id or an @channelname",
-                 id="channel-bad-id"),
-    pytest.param(GOOD_TOPICS + GOOD_SOURCE + "maintainers: [alice]\n",
-                 "feeds.yml: maintainers[0]: 'alice' must be a numeric user id",
-                 id="maintainer-not-number"),
-    pytest.param(GOOD_TOPICS + GOOD_SOURCE.replace("kind: rss", "kind: atom"),
-                 "feeds.yml: sources[0].kind: 'atom' is not one of",
-                 id="unknown-kind"),
-    pytest.param(GOOD_TOPICS + GOOD_SOURCE.replace("    kind: rss\n", "    kind: rss\n    backfill: yes please\n"),
-                 "feeds.yml: sources[0].backfill: 'yes please' must be true or false",
-                 id="backfill-not-boolean"),
-    pytest.param(GOOD_TOPICS + "sources:\n  - id: Sénat Textes\n    url: https://x.fr/\n",
-                 "feeds.yml: sources[0].id: 'Sénat Textes' must be a lower-case slug",
-                 id="id-not-slug"),
-    pytest.param(GOOD_TOPICS,
-                 "feeds.yml: sources: must be a non-empty list of {id, name, kind, url}",
-                 id="no-sources"),
-    pytest.param(GOOD_TOPICS + GOOD_SOURCE + "settings:\n  timeout: -3\n",
-                 "feeds.yml: settings.timeout: -3 must be a positive duration",
-                 id="negative-timeout"),
-    pytest.param("topics: [oops\n",
-                 "feeds.yml: line 2: ",
-                 id="invalid-yaml"),
-    pytest.param(GOOD_TOPICS.replace("[reconnaissance faciale]", "['intelligent(e']") + GOOD_SOURCE,
-                 "feeds.yml: topics.biometrie: keywords[0]: unbalanced or nested parenthesis in 'intelligent(e'",
-                 id="rule-unbalanced-parenthesis"),
-    pytest.param(GOOD_TOPICS.replace("[reconnaissance faciale]", "['vid.*o']") + GOOD_SOURCE,
-                 "feeds.yml: topics.biometrie: keywords[0]: 'vid.*o' contains a wildcard or regex character",
-                 id="rule-regex-refused"),
-    pytest.param(GOOD_TOPICS.replace("[reconnaissance faciale]", "[{near: [caméra], with: [IA], within: 0}]") + GOOD_SOURCE,
-                 "feeds.yml: topics.biometrie: keywords[0].within: 0 must be a number of words from 1 to 200",
-                 id="rule-bad-window"),
-    pytest.param(GOOD_TOPICS.replace("[reconnaissance faciale]", "[{near: [caméra], within: 5}]") + GOOD_SOURCE,
-                 "feeds.yml: topics.biometrie: keywords[0]: a proximity rule is {near: [terms], with: [terms], within: N}",
-                 id="rule-near-without-with"),
-    pytest.param(GOOD_TOPICS.replace("[reconnaissance faciale]", "['---']") + GOOD_SOURCE,
-                 "feeds.yml: topics.biometrie: keywords[0]: '---' has a word with no letters or digits",
-                 id="rule-no-letters"),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE + "colour: blue\n",
+        "feeds.yml: colour: unknown key; expected one of settings, topics, sources, channels, maintainers",
+        id="unknown-top-level-key",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE.replace("    kind: rss\n", "    kind: rss\n    intervall: 5m\n"),
+        "feeds.yml: sources[0].intervall: unknown key",
+        id="unknown-source-key",
+    ),
+    pytest.param(
+        GOOD_TOPICS
+        + GOOD_SOURCE.replace("    kind: rss\n", "    kind: rss\n    interval: 5 min\n"),
+        "feeds.yml: sources[0].interval: '5 min' is not a duration like 30s, 15m, 2h, 1d",
+        id="bad-duration",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE + GOOD_SOURCE.replace("sources:\n", ""),
+        "feeds.yml: sources[1].id: duplicate id 'senat'; ids must be unique",
+        id="duplicate-id",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE.replace("https://www.senat.fr", "ftp://www.senat.fr"),
+        "feeds.yml: sources[0].url: 'ftp://www.senat.fr/rss/textes.rss' must be an http(s) URL",
+        id="non-http-url",
+    ),
+    pytest.param(
+        GOOD_TOPICS.replace("[reconnaissance faciale]", "[]") + GOOD_SOURCE,
+        "feeds.yml: topics.biometrie.keywords: must be a non-empty list",
+        id="empty-keywords",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE.replace("    kind: rss\n", "    kind: rss\n    topics: [vsa]\n"),
+        "feeds.yml: sources[0].topics[0]: unknown topic 'vsa'",
+        id="missing-topic",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE + "channels:\n  - chat_id: 12\n    topics: [nope]\n",
+        "feeds.yml: channels[0].topics[0]: unknown topic 'nope'",
+        id="channel-missing-topic",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE + "channels:\n  - chat_id: veille\n",
+        "feeds.yml: channels[0].chat_id: 'veille' must be a numeric chat id or an @channelname",
+        id="channel-bad-id",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE + "maintainers: [alice]\n",
+        "feeds.yml: maintainers[0]: 'alice' must be a numeric user id",
+        id="maintainer-not-number",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE.replace("kind: rss", "kind: atom"),
+        "feeds.yml: sources[0].kind: 'atom' is not one of",
+        id="unknown-kind",
+    ),
+    pytest.param(
+        GOOD_TOPICS
+        + GOOD_SOURCE.replace("    kind: rss\n", "    kind: rss\n    backfill: yes please\n"),
+        "feeds.yml: sources[0].backfill: 'yes please' must be true or false",
+        id="backfill-not-boolean",
+    ),
+    pytest.param(
+        GOOD_TOPICS + "sources:\n  - id: Sénat Textes\n    url: https://x.fr/\n",
+        "feeds.yml: sources[0].id: 'Sénat Textes' must be a lower-case slug",
+        id="id-not-slug",
+    ),
+    pytest.param(
+        GOOD_TOPICS,
+        "feeds.yml: sources: must be a non-empty list of {id, name, kind, url}",
+        id="no-sources",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE + "settings:\n  timeout: -3\n",
+        "feeds.yml: settings.timeout: -3 must be a positive duration",
+        id="negative-timeout",
+    ),
+    pytest.param("topics: [oops\n", "feeds.yml: line 2: ", id="invalid-yaml"),
+    pytest.param(
+        GOOD_TOPICS.replace("[reconnaissance faciale]", "['intelligent(e']") + GOOD_SOURCE,
+        "feeds.yml: topics.biometrie: keywords[0]: unbalanced or nested parenthesis in 'intelligent(e'",
+        id="rule-unbalanced-parenthesis",
+    ),
+    pytest.param(
+        GOOD_TOPICS.replace("[reconnaissance faciale]", "['vid.*o']") + GOOD_SOURCE,
+        "feeds.yml: topics.biometrie: keywords[0]: 'vid.*o' contains a wildcard or regex character",
+        id="rule-regex-refused",
+    ),
+    pytest.param(
+        GOOD_TOPICS.replace("[reconnaissance faciale]", "[{near: [caméra], with: [IA], within: 0}]")
+        + GOOD_SOURCE,
+        "feeds.yml: topics.biometrie: keywords[0].within: 0 must be a number of words from 1 to 200",
+        id="rule-bad-window",
+    ),
+    pytest.param(
+        GOOD_TOPICS.replace("[reconnaissance faciale]", "[{near: [caméra], within: 5}]")
+        + GOOD_SOURCE,
+        "feeds.yml: topics.biometrie: keywords[0]: a proximity rule is {near: [terms], with: [terms], within: N}",
+        id="rule-near-without-with",
+    ),
+    pytest.param(
+        GOOD_TOPICS.replace("[reconnaissance faciale]", "['---']") + GOOD_SOURCE,
+        "feeds.yml: topics.biometrie: keywords[0]: '---' has a word with no letters or digits",
+        id="rule-no-letters",
+    ),
 ]
 
 
@@ -106,10 +148,15 @@ def test_bad_config_gives_one_line_error(workdir: Path, text: str, message: str)
 def test_missing_config_file_says_how_to_point_at_one(workdir: Path) -> None:
     result = run("poll")
     assert result.code == 1
-    assert result.err.strip() == "watcher: feeds.yml: file not found; pass --config PATH or set WATCHER_CONFIG"
+    assert (
+        result.err.strip()
+        == "watcher: feeds.yml: file not found; pass --config PATH or set WATCHER_CONFIG"
+    )
 
 
-def test_config_path_from_option_then_environment(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_path_from_option_then_environment(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     other = workdir / "elsewhere.yml"
     other.write_text(GOOD_TOPICS + GOOD_SOURCE, encoding="utf-8")
     assert run("--config", str(other), "validate").code == 0

@@ -19,9 +19,19 @@ def shipped() -> Matcher:
     return Matcher(load_config(REPO_CONFIG).topics)
 
 
-def matcher(*keywords: object, exclude: list[object] | None = None, weak: list[str] | None = None, weak_min: int = 2) -> Matcher:
+def matcher(
+    *keywords: object,
+    exclude: list[object] | None = None,
+    weak: list[str] | None = None,
+    weak_min: int = 2,
+) -> Matcher:
     topic = compile_topic(
-        "t", label="T", keywords=list(keywords), exclude=exclude or [], weak=weak or [], weak_min=weak_min
+        "t",
+        label="T",
+        keywords=list(keywords),
+        exclude=exclude or [],
+        weak=weak or [],
+        weak_min=weak_min,
     )
     return Matcher({"t": topic})
 
@@ -37,9 +47,17 @@ def keywords_of(m: Matcher, text: str) -> list[str]:
         pytest.param("l’identification", "l identification", id="typographic-apostrophe"),
         pytest.param("jusqu'à l'œil", "jusqu a l oeil", id="elisions-and-oe-ligature"),
         pytest.param("ex\u00e6quo Cæsar", "exaequo caesar", id="ae-ligature"),
-        pytest.param("reconnaissance\u00a0faciale\u202f;", "reconnaissance faciale", id="nbsp-and-thin-space"),
-        pytest.param("reconnaissance\n  faciale", "reconnaissance faciale", id="line-break-inside-phrase"),
-        pytest.param("<p>caméras&nbsp;<b>augmentées</b></p>", "cameras augmentees", id="html-tags-and-entities"),
+        pytest.param(
+            "reconnaissance\u00a0faciale\u202f;", "reconnaissance faciale", id="nbsp-and-thin-space"
+        ),
+        pytest.param(
+            "reconnaissance\n  faciale", "reconnaissance faciale", id="line-break-inside-phrase"
+        ),
+        pytest.param(
+            "<p>caméras&nbsp;<b>augmentées</b></p>",
+            "cameras augmentees",
+            id="html-tags-and-entities",
+        ),
         pytest.param("vide\u0301o", "video", id="decomposed-accent"),
         pytest.param("biom\u00e9\u00adtrie", "biometrie", id="soft-hyphen"),
         pytest.param("data—protection – 2024", "data protection 2024", id="dashes"),
@@ -54,7 +72,9 @@ SYNTAX_CASES = [
     # (rule, text, matches)
     pytest.param("reconnaissance faciale", "la RECONNAISSANCE FACIALE", True, id="phrase-any-case"),
     pytest.param("reconnaissance faciale", "reconnaissances faciales", True, id="phrase-plural"),
-    pytest.param("reconnaissance faciale", "reconnaissance du visage faciale", False, id="phrase-words-apart"),
+    pytest.param(
+        "reconnaissance faciale", "reconnaissance du visage faciale", False, id="phrase-words-apart"
+    ),
     pytest.param("faciale", "facialement", False, id="word-boundary-end"),
     pytest.param("biométrique", "données biométriques", True, id="plural-s"),
     pytest.param("biométrique", "biometrique", True, id="accents-optional"),
@@ -63,7 +83,9 @@ SYNTAX_CASES = [
     pytest.param("réseau", "les réseaux", True, id="plural-x"),
     pytest.param("local", "les locaux", True, id="plural-aux"),
     pytest.param("intelligent(e)", "caméras intelligentes", True, id="optional-feminine"),
-    pytest.param("intelligent(e)", "traitements intelligents", True, id="optional-feminine-masculine-plural"),
+    pytest.param(
+        "intelligent(e)", "traitements intelligents", True, id="optional-feminine-masculine-plural"
+    ),
     pytest.param("augmentée", "a fortement augmenté", False, id="feminine-only"),
     pytest.param("analys(e|és)", "analysés", True, id="alternatives"),
     pytest.param("vidéo-surveillance", "vidéosurveillance", True, id="hyphen-matches-joined"),
@@ -86,7 +108,11 @@ def test_keyword_syntax(rule: str, text: str, matches: bool) -> None:
     assert bool(matcher(rule).match([text])) is matches
 
 
-NEAR = {"near": ["vidéoprotection", "caméra"], "with": ["algorithmique", "intelligent(e)"], "within": 5}
+NEAR = {
+    "near": ["vidéoprotection", "caméra"],
+    "with": ["algorithmique", "intelligent(e)"],
+    "within": 5,
+}
 
 
 @pytest.mark.parametrize(
@@ -118,12 +144,16 @@ def test_weak_terms_alert_only_together() -> None:
     m = matcher("reconnaissance faciale", weak=["algorithme", "caméra", "visage"], weak_min=2)
     assert not m.match(["un algorithme de tri"])
     assert keywords_of(m, "un algorithme lit chaque visage") == ["algorithme", "visage"]
-    assert keywords_of(m, "reconnaissance faciale par algorithme") == ["reconnaissance faciale", "algorithme"]
+    assert keywords_of(m, "reconnaissance faciale par algorithme") == [
+        "reconnaissance faciale",
+        "algorithme",
+    ]
 
 
 def test_explanation_excerpt_is_cut_from_the_original_text_around_the_first_hit() -> None:
     text = (
-        "Considérant que " + "le conseil délibère longuement sur le budget ; " * 10
+        "Considérant que "
+        + "le conseil délibère longuement sur le budget ; " * 10
         + "la Région expérimente la reconnaissance\u00a0faciale dans les gares et les lycées ; "
         + "ensuite " * 40
     )
@@ -145,7 +175,11 @@ def test_excerpt_keeps_accents_and_ligatures_of_the_source() -> None:
 
 def test_body_is_matched_when_the_title_says_nothing() -> None:
     m = matcher("traitement(s) algorithmique(s)")
-    fields = ["Loi relative aux jeux Olympiques et Paralympiques de 2024", "", "Article 10 : traitements algorithmiques des images"]
+    fields = [
+        "Loi relative aux jeux Olympiques et Paralympiques de 2024",
+        "",
+        "Article 10 : traitements algorithmiques des images",
+    ]
     assert m.match(fields)
 
 
@@ -160,25 +194,83 @@ def test_matching_scales_linearly_on_pathological_input() -> None:
 
 # Traps from French legal text, on the shipped feeds.yml.
 TRAPS = [
-    pytest.param("Arrêté du 15 octobre 2025 portant reconnaissance de l'état de catastrophe naturelle", False, id="reconnaissance-catastrophe"),
-    pytest.param("Décret relatif à la reconnaissance de la Nation envers les harkis", False, id="reconnaissance-nation"),
-    pytest.param("Directive sur la reconnaissance des qualifications professionnelles", False, id="reconnaissance-qualifications"),
-    pytest.param("Subvention pour l'extension du système de vidéoprotection urbaine de la commune (12 caméras)", False, id="plain-cctv"),
-    pytest.param("Le nombre de caméras a fortement augmenté ces dernières années", False, id="augmente-verb"),
-    pytest.param("Biométrie oculaire : mesure de la longueur axiale de l'œil avant l'implant", False, id="ophthalmic-biometry"),
-    pytest.param("Arrêté relatif à l'identification des chiens, chats et furets par transpondeur", False, id="animal-identification"),
+    pytest.param(
+        "Arrêté du 15 octobre 2025 portant reconnaissance de l'état de catastrophe naturelle",
+        False,
+        id="reconnaissance-catastrophe",
+    ),
+    pytest.param(
+        "Décret relatif à la reconnaissance de la Nation envers les harkis",
+        False,
+        id="reconnaissance-nation",
+    ),
+    pytest.param(
+        "Directive sur la reconnaissance des qualifications professionnelles",
+        False,
+        id="reconnaissance-qualifications",
+    ),
+    pytest.param(
+        "Subvention pour l'extension du système de vidéoprotection urbaine de la commune (12 caméras)",
+        False,
+        id="plain-cctv",
+    ),
+    pytest.param(
+        "Le nombre de caméras a fortement augmenté ces dernières années", False, id="augmente-verb"
+    ),
+    pytest.param(
+        "Biométrie oculaire : mesure de la longueur axiale de l'œil avant l'implant",
+        False,
+        id="ophthalmic-biometry",
+    ),
+    pytest.param(
+        "Arrêté relatif à l'identification des chiens, chats et furets par transpondeur",
+        False,
+        id="animal-identification",
+    ),
     pytest.param("Réduire l'empreinte carbone des bâtiments publics", False, id="carbon-footprint"),
-    pytest.param("Loi interdisant la dissimulation du visage dans l'espace public", False, id="face-covering-ban"),
-    pytest.param("Décret portant création d'un traitement automatisé de données à caractère personnel dénommé « caméras individuelles »", False, id="body-cams-boilerplate"),
-    pytest.param("Expérimentation de la reconnaissance faciale dans les gares régionales", True, id="facial-recognition"),
-    pytest.param("les images collectées par vidéoprotection font l'objet de traitements algorithmiques", True, id="vsa-jop-article"),
+    pytest.param(
+        "Loi interdisant la dissimulation du visage dans l'espace public",
+        False,
+        id="face-covering-ban",
+    ),
+    pytest.param(
+        "Décret portant création d'un traitement automatisé de données à caractère personnel dénommé « caméras individuelles »",
+        False,
+        id="body-cams-boilerplate",
+    ),
+    pytest.param(
+        "Expérimentation de la reconnaissance faciale dans les gares régionales",
+        True,
+        id="facial-recognition",
+    ),
+    pytest.param(
+        "les images collectées par vidéoprotection font l'objet de traitements algorithmiques",
+        True,
+        id="vsa-jop-article",
+    ),
     pytest.param("Déploiement de caméras augmentées dans les lycées", True, id="augmented-cameras"),
-    pytest.param("Décret autorisant la création d'un moyen d'identification électronique dénommé Alicem", True, id="alicem"),
-    pytest.param("Traitement de données relatif aux titres électroniques sécurisés (empreintes digitales, image numérisée du visage)", True, id="tes-file"),
-    pytest.param("passages automatisés rapides aux frontières extérieures (PARAFE)", True, id="parafe"),
-    pytest.param("Le logiciel Briefcam d'analyse vidéo utilisé par la commune", True, id="briefcam"),
+    pytest.param(
+        "Décret autorisant la création d'un moyen d'identification électronique dénommé Alicem",
+        True,
+        id="alicem",
+    ),
+    pytest.param(
+        "Traitement de données relatif aux titres électroniques sécurisés (empreintes digitales, image numérisée du visage)",
+        True,
+        id="tes-file",
+    ),
+    pytest.param(
+        "passages automatisés rapides aux frontières extérieures (PARAFE)", True, id="parafe"
+    ),
+    pytest.param(
+        "Le logiciel Briefcam d'analyse vidéo utilisé par la commune", True, id="briefcam"
+    ),
     pytest.param("Vœu contre la VSA dans le 15e arrondissement", True, id="vsa-acronym"),
-    pytest.param("Rapport sur la reconnaissance des émotions par les caméras des magasins", True, id="emotion-recognition"),
+    pytest.param(
+        "Rapport sur la reconnaissance des émotions par les caméras des magasins",
+        True,
+        id="emotion-recognition",
+    ),
 ]
 
 
@@ -212,12 +304,21 @@ def test_backtest_writes_one_line_per_item_in_order(workdir: Path) -> None:
         {"id": 2, "title": "Budget", "summary": "rien", "extra": [1, 2]},
         {"id": "c", "title": "Titre", "body": "caméras augmentées"},
     ]
-    (workdir / "in.jsonl").write_text("\n".join(json.dumps(i) for i in items) + "\n", encoding="utf-8")
-    result = run("--config", str(REPO_CONFIG), "backtest", "--input", "in.jsonl", "--output", "out.jsonl")
+    (workdir / "in.jsonl").write_text(
+        "\n".join(json.dumps(i) for i in items) + "\n", encoding="utf-8"
+    )
+    result = run(
+        "--config", str(REPO_CONFIG), "backtest", "--input", "in.jsonl", "--output", "out.jsonl"
+    )
     assert result.code == 0, result.err
     lines = [json.loads(line) for line in (workdir / "out.jsonl").read_text().splitlines()]
     assert lines == [
-        {"id": "a", "matched": True, "topics": ["biometrie"], "keywords": ["reconnaissance faciale"]},
+        {
+            "id": "a",
+            "matched": True,
+            "topics": ["biometrie"],
+            "keywords": ["reconnaissance faciale"],
+        },
         {"id": 2, "matched": False, "topics": [], "keywords": []},
         {"id": "c", "matched": True, "topics": ["biometrie"], "keywords": ["caméra(s) augmentée"]},
     ]
@@ -226,7 +327,9 @@ def test_backtest_writes_one_line_per_item_in_order(workdir: Path) -> None:
 
 
 def test_backtest_rejects_a_bad_line_by_number(workdir: Path) -> None:
-    (workdir / "in.jsonl").write_text('{"id": 1, "title": "ok"}\n{"id": 2, title}\n', encoding="utf-8")
+    (workdir / "in.jsonl").write_text(
+        '{"id": 1, "title": "ok"}\n{"id": 2, title}\n', encoding="utf-8"
+    )
     result = run("--config", str(REPO_CONFIG), "backtest", "--input", "in.jsonl")
     assert result.code == 1
     assert result.err.strip().startswith("watcher: in.jsonl:2: not valid JSON")
@@ -236,8 +339,13 @@ def test_backtest_rejects_a_bad_line_by_number(workdir: Path) -> None:
 def test_backtest_on_labelled_eval_meets_the_quality_target(workdir: Path) -> None:
     """Recall >= 0.95 and precision >= 0.90 on ../shared/eval/dev.jsonl, ambiguous left out."""
     result = run(
-        "--config", str(REPO_CONFIG), "backtest",
-        "--input", str(SHARED / "eval" / "dev.jsonl"), "--output", "out.jsonl",
+        "--config",
+        str(REPO_CONFIG),
+        "backtest",
+        "--input",
+        str(SHARED / "eval" / "dev.jsonl"),
+        "--output",
+        "out.jsonl",
     )
     assert result.code == 0
     figures = next(line for line in result.err.splitlines() if line.startswith("labelled:"))

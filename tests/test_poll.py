@@ -8,12 +8,16 @@ from tests.conftest import REAL, fixture_bytes, needs_real, run, write_config
 from tests.feed_server import FeedServer
 
 
-def senat_source(server: FeedServer, name: str = "senat_textes_rss2.xml", **extra: object) -> dict[str, object]:
+def senat_source(
+    server: FeedServer, name: str = "senat_textes_rss2.xml", **extra: object
+) -> dict[str, object]:
     url = server.serve("/rss/textes.rss", fixture_bytes(name))
     return {"id": "senat-textes", "name": "Sénat — textes", "kind": "rss", "url": url, **extra}
 
 
-def test_first_poll_marks_backlog_as_seen_then_new_items_alert_once(workdir: Path, feed_server: FeedServer) -> None:
+def test_first_poll_marks_backlog_as_seen_then_new_items_alert_once(
+    workdir: Path, feed_server: FeedServer
+) -> None:
     write_config(workdir, [senat_source(feed_server)])
 
     first = run("poll")
@@ -35,7 +39,9 @@ def test_first_poll_marks_backlog_as_seen_then_new_items_alert_once(workdir: Pat
     assert third.out == ""
 
 
-def test_backfill_alerts_matching_backlog_but_not_other_senses(workdir: Path, feed_server: FeedServer) -> None:
+def test_backfill_alerts_matching_backlog_but_not_other_senses(
+    workdir: Path, feed_server: FeedServer
+) -> None:
     write_config(workdir, [senat_source(feed_server, backfill="true")])
 
     result = run("poll")
@@ -46,7 +52,9 @@ def test_backfill_alerts_matching_backlog_but_not_other_senses(workdir: Path, fe
     assert "catastrophe naturelle" not in result.out  # "reconnaissance" in another sense
 
 
-def test_unchanged_feed_is_asked_conditionally_and_304_is_not_an_error(workdir: Path, feed_server: FeedServer) -> None:
+def test_unchanged_feed_is_asked_conditionally_and_304_is_not_an_error(
+    workdir: Path, feed_server: FeedServer
+) -> None:
     write_config(workdir, [senat_source(feed_server)])
     run("poll")
 
@@ -64,7 +72,9 @@ def test_unchanged_feed_is_asked_conditionally_and_304_is_not_an_error(workdir: 
     assert "never" not in status.out
 
 
-def test_sender_without_validators_falls_back_to_if_modified_since(workdir: Path, feed_server: FeedServer) -> None:
+def test_sender_without_validators_falls_back_to_if_modified_since(
+    workdir: Path, feed_server: FeedServer
+) -> None:
     url = feed_server.serve("/feed", fixture_bytes("senat_textes_rss2.xml"), etag=False)
     write_config(workdir, [{"id": "plain", "name": "Plain", "url": url}])
     run("poll")
@@ -74,7 +84,9 @@ def test_sender_without_validators_falls_back_to_if_modified_since(workdir: Path
     assert second.headers["if-modified-since"] == "Wed, 21 Oct 2015 07:28:00 GMT"
 
 
-def test_senat_atom03_iso8859_15_parses_with_accents_and_paris_dates(workdir: Path, feed_server: FeedServer) -> None:
+def test_senat_atom03_iso8859_15_parses_with_accents_and_paris_dates(
+    workdir: Path, feed_server: FeedServer
+) -> None:
     url = feed_server.serve(
         "/dosleg.xml", fixture_bytes("senat_dosleg_atom03.xml"), content_type="application/xml"
     )
@@ -96,7 +108,9 @@ def test_senat_rss_date_without_space_after_comma(workdir: Path, feed_server: Fe
     assert "Sénat — textes · Projet de loi · 22/12/2022" in result.out
 
 
-def test_feed_declaring_latin9_but_sending_utf8_is_decoded_right(workdir: Path, feed_server: FeedServer) -> None:
+def test_feed_declaring_latin9_but_sending_utf8_is_decoded_right(
+    workdir: Path, feed_server: FeedServer
+) -> None:
     url = feed_server.serve("/region.rss", fixture_bytes("lying_encoding_rss.xml"))
     write_config(workdir, [{"id": "region", "name": "Région", "url": url, "backfill": "true"}])
     result = run("poll")
@@ -111,14 +125,30 @@ def test_gzip_bodies_are_decompressed(workdir: Path, feed_server: FeedServer) ->
     assert "jeux Olympiques" in result.out
 
 
-def test_broken_sources_are_recorded_while_a_good_one_still_alerts(workdir: Path, feed_server: FeedServer) -> None:
+def test_broken_sources_are_recorded_while_a_good_one_still_alerts(
+    workdir: Path, feed_server: FeedServer
+) -> None:
     good = senat_source(feed_server, backfill="true")
     sources = [
         {"id": "missing", "name": "Missing", "url": feed_server.url("/nothing-here")},
-        {"id": "html", "name": "HTML", "url": feed_server.serve("/page", fixture_bytes("not_a_feed.html"), content_type="text/html")},
-        {"id": "garbage", "name": "Garbage", "url": feed_server.serve("/garbage", b"\x00\x01{not xml at all")},
+        {
+            "id": "html",
+            "name": "HTML",
+            "url": feed_server.serve(
+                "/page", fixture_bytes("not_a_feed.html"), content_type="text/html"
+            ),
+        },
+        {
+            "id": "garbage",
+            "name": "Garbage",
+            "url": feed_server.serve("/garbage", b"\x00\x01{not xml at all"),
+        },
         {"id": "down", "name": "Down", "url": "http://127.0.0.1:9/feed"},
-        {"id": "huge", "name": "Huge", "url": feed_server.serve("/huge", b"<rss>" + b" " * 3_000_000 + b"</rss>")},
+        {
+            "id": "huge",
+            "name": "Huge",
+            "url": feed_server.serve("/huge", b"<rss>" + b" " * 3_000_000 + b"</rss>"),
+        },
         good,
     ]
     write_config(workdir, sources, extra="settings:\n  max_response_size: 1MB\n")
@@ -141,7 +171,9 @@ def test_broken_sources_are_recorded_while_a_good_one_still_alerts(workdir: Path
     assert good_line.split()[-2:] == ["2", "1"]  # 2 items seen, 1 alert sent
 
 
-def test_failing_source_backs_off_instead_of_being_hammered(workdir: Path, feed_server: FeedServer) -> None:
+def test_failing_source_backs_off_instead_of_being_hammered(
+    workdir: Path, feed_server: FeedServer
+) -> None:
     write_config(workdir, [{"id": "missing", "name": "Missing", "url": feed_server.url("/gone")}])
     run("poll")
     second = run("poll")
@@ -149,10 +181,14 @@ def test_failing_source_backs_off_instead_of_being_hammered(workdir: Path, feed_
     assert "not due before" in second.err
 
 
-def test_item_identity_survives_link_spelling_changes(workdir: Path, feed_server: FeedServer) -> None:
+def test_item_identity_survives_link_spelling_changes(
+    workdir: Path, feed_server: FeedServer
+) -> None:
     write_config(workdir, [senat_source(feed_server)])
     run("poll")
-    https = fixture_bytes("senat_textes_rss2.xml").replace(b"http://www.senat.fr", b"https://WWW.senat.fr")
+    https = fixture_bytes("senat_textes_rss2.xml").replace(
+        b"http://www.senat.fr", b"https://WWW.senat.fr"
+    )
     feed_server.serve("/rss/textes.rss", https.replace(b".html</guid>", b".html/</guid>"))
     result = run("poll")
     assert result.out == ""
@@ -164,7 +200,7 @@ def test_item_match_and_alert_are_stored_together(workdir: Path, feed_server: Fe
     write_config(workdir, [senat_source(feed_server, backfill="true")])
     run("poll")
     db = sqlite3.connect(workdir / "watcher.db")
-    (keywords, excerpt), = db.execute("SELECT keywords, excerpt FROM matches").fetchall()
+    ((keywords, excerpt),) = db.execute("SELECT keywords, excerpt FROM matches").fetchall()
     assert json.loads(keywords) == ["vidéoprotection ~ algorithmique"]
     assert "vidéoprotection" in excerpt
     assert db.execute("SELECT destination, status FROM alerts").fetchall() == [("console", "sent")]
@@ -172,13 +208,22 @@ def test_item_match_and_alert_are_stored_together(workdir: Path, feed_server: Fe
 
 
 @needs_real
-def test_real_senat_rss2_and_atom03_give_the_same_items(workdir: Path, feed_server: FeedServer) -> None:
-    rss_url = feed_server.serve("/rapports.rss", (REAL / "senat" / "senat_rss_rapports_2018-12-28_rss2.xml").read_bytes())
-    atom_url = feed_server.serve("/rapports.xml", (REAL / "senat" / "senat_atom03_rapports_2018-12-28.xml").read_bytes())
-    write_config(workdir, [
-        {"id": "rss", "name": "RSS", "url": rss_url},
-        {"id": "atom", "name": "Atom", "url": atom_url},
-    ])
+def test_real_senat_rss2_and_atom03_give_the_same_items(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    rss_url = feed_server.serve(
+        "/rapports.rss", (REAL / "senat" / "senat_rss_rapports_2018-12-28_rss2.xml").read_bytes()
+    )
+    atom_url = feed_server.serve(
+        "/rapports.xml", (REAL / "senat" / "senat_atom03_rapports_2018-12-28.xml").read_bytes()
+    )
+    write_config(
+        workdir,
+        [
+            {"id": "rss", "name": "RSS", "url": rss_url},
+            {"id": "atom", "name": "Atom", "url": atom_url},
+        ],
+    )
     assert run("poll").code == 0
     db = sqlite3.connect(workdir / "watcher.db")
     rows = {
@@ -190,14 +235,22 @@ def test_real_senat_rss2_and_atom03_give_the_same_items(workdir: Path, feed_serv
     assert len(rows["rss"]) == 26
     assert rows["rss"] == rows["atom"]
     titles = [title for _, title, _ in rows["rss"]]
-    assert "Recueil des notes de synthèse de juillet à octobre 2018 - Étude de législation comparée n° 286" in titles
+    assert (
+        "Recueil des notes de synthèse de juillet à octobre 2018 - Étude de législation comparée n° 286"
+        in titles
+    )
     published = dict((key, date) for key, _, date in rows["rss"])
-    assert published["https://www.senat.fr/notice-rapport/2018/lc286-notice.html"] == "2018-12-28T10:17:29+00:00"
+    assert (
+        published["https://www.senat.fr/notice-rapport/2018/lc286-notice.html"]
+        == "2018-12-28T10:17:29+00:00"
+    )
 
 
 @needs_real
 def test_real_senat_dossier_feed_in_iso8859_15(workdir: Path, feed_server: FeedServer) -> None:
-    url = feed_server.serve("/dosleg.xml", (REAL / "senat" / "dosleg_rss_pjl18-404_atom03_iso8859-15.xml").read_bytes())
+    url = feed_server.serve(
+        "/dosleg.xml", (REAL / "senat" / "dosleg_rss_pjl18-404_atom03_iso8859-15.xml").read_bytes()
+    )
     write_config(workdir, [{"id": "dosleg", "name": "Dossier", "url": url}])
     assert run("poll").code == 0
     db = sqlite3.connect(workdir / "watcher.db")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PYTHON, fixture_bytes, python_env, run, write_config
+from tests.conftest import PYTHON, python_env, run, write_config
 from tests.fake_telegram import TOKEN, FakeTelegram, running_fake_telegram
 from tests.feed_server import FeedServer
 from watcher.store import Store
@@ -45,10 +45,15 @@ def subscribe(db: Path, chat_ids: list[int]) -> None:
         subscribers.subscribe(chat_id, "biometrie")
 
 
-def test_channel_gets_alerts_as_escaped_html_with_previews_off(workdir: Path, feed_server: FeedServer, telegram: FakeTelegram) -> None:
+def test_channel_gets_alerts_as_escaped_html_with_previews_off(
+    workdir: Path, feed_server: FeedServer, telegram: FakeTelegram
+) -> None:
     url = feed_server.serve("/feed", feed_items(2))
-    write_config(workdir, [{"id": "src", "name": "Source <test>", "url": url, "backfill": "true"}],
-                 extra=f"channels:\n  - chat_id: {CHANNEL}\n    topics: [biometrie]\n")
+    write_config(
+        workdir,
+        [{"id": "src", "name": "Source <test>", "url": url, "backfill": "true"}],
+        extra=f"channels:\n  - chat_id: {CHANNEL}\n    topics: [biometrie]\n",
+    )
 
     result = run("poll")
 
@@ -57,7 +62,10 @@ def test_channel_gets_alerts_as_escaped_html_with_previews_off(workdir: Path, fe
     assert len(messages) == 2
     text = messages[0].text
     assert messages[0].parse_mode == "HTML"
-    assert '<a href="https://example.org/textes/0">Expérimentation n° 0 de reconnaissance faciale &amp; biométrique</a>' in text
+    assert (
+        '<a href="https://example.org/textes/0">Expérimentation n° 0 de reconnaissance faciale &amp; biométrique</a>'
+        in text
+    )
     assert "Source &lt;test&gt;" in text
     assert "<b>reconnaissance faciale</b>" in text
     assert "Mots-clés : <i>reconnaissance faciale</i>, <i>biométrique</i>" in text
@@ -67,7 +75,9 @@ def test_channel_gets_alerts_as_escaped_html_with_previews_off(workdir: Path, fe
     assert len(telegram.messages_to(CHANNEL)) == 2  # nothing twice
 
 
-def test_alerts_to_many_subscribers_all_arrive_and_every_429_is_honoured(workdir: Path, feed_server: FeedServer, telegram: FakeTelegram) -> None:
+def test_alerts_to_many_subscribers_all_arrive_and_every_429_is_honoured(
+    workdir: Path, feed_server: FeedServer, telegram: FakeTelegram
+) -> None:
     """200 alerts to 50 subscribers: 4 items each, within Telegram's limits."""
     chats = list(range(1000, 1050))
     url = feed_server.serve("/feed", feed_items(0))
@@ -84,16 +94,22 @@ def test_alerts_to_many_subscribers_all_arrive_and_every_429_is_honoured(workdir
 
     assert result.code == 0, result.err
     for chat in chats:
-        titles = [m.text.split("Expérimentation n° ")[1].split(" ")[0] for m in telegram.messages_to(chat)]
+        titles = [
+            m.text.split("Expérimentation n° ")[1].split(" ")[0] for m in telegram.messages_to(chat)
+        ]
         assert titles == ["0", "1", "2", "3"], chat  # oldest first, each once
     assert telegram.breaches == []
     assert telegram.rate_limited >= 10
     assert elapsed < 60
     db = sqlite3.connect(workdir / "watcher.db")
-    assert db.execute("SELECT status, COUNT(*) FROM alerts GROUP BY status").fetchall() == [("sent", 200)]
+    assert db.execute("SELECT status, COUNT(*) FROM alerts GROUP BY status").fetchall() == [
+        ("sent", 200)
+    ]
 
 
-def test_blocked_user_is_deactivated_and_start_reactivates(workdir: Path, feed_server: FeedServer, telegram: FakeTelegram) -> None:
+def test_blocked_user_is_deactivated_and_start_reactivates(
+    workdir: Path, feed_server: FeedServer, telegram: FakeTelegram
+) -> None:
     url = feed_server.serve("/feed", feed_items(0))
     write_config(workdir, [{"id": "src", "name": "Source", "url": url}])
     run("poll")
@@ -112,7 +128,9 @@ def test_blocked_user_is_deactivated_and_start_reactivates(workdir: Path, feed_s
     assert Subscribers(store).subscriptions()[501] == {"biometrie"}
 
 
-def test_migrated_group_gets_its_new_id_and_the_alert(workdir: Path, feed_server: FeedServer, telegram: FakeTelegram) -> None:
+def test_migrated_group_gets_its_new_id_and_the_alert(
+    workdir: Path, feed_server: FeedServer, telegram: FakeTelegram
+) -> None:
     url = feed_server.serve("/feed", feed_items(0))
     write_config(workdir, [{"id": "src", "name": "Source", "url": url}])
     run("poll")
@@ -129,7 +147,9 @@ def test_migrated_group_gets_its_new_id_and_the_alert(workdir: Path, feed_server
     assert Subscribers(store).get(-42) is None
 
 
-def test_html_refused_is_resent_as_plain_text(workdir: Path, feed_server: FeedServer, telegram: FakeTelegram) -> None:
+def test_html_refused_is_resent_as_plain_text(
+    workdir: Path, feed_server: FeedServer, telegram: FakeTelegram
+) -> None:
     url = feed_server.serve("/feed", feed_items(0))
     write_config(workdir, [{"id": "src", "name": "Source", "url": url}])
     run("poll")
@@ -145,12 +165,17 @@ def test_html_refused_is_resent_as_plain_text(workdir: Path, feed_server: FeedSe
     assert "HTML refused" in result.err
 
 
-def test_very_long_items_fit_in_one_message(workdir: Path, feed_server: FeedServer, telegram: FakeTelegram) -> None:
+def test_very_long_items_fit_in_one_message(
+    workdir: Path, feed_server: FeedServer, telegram: FakeTelegram
+) -> None:
     title = "Décret " + "très long " * 600 + "reconnaissance faciale"
     body = f'<rss version="2.0"><channel><title>T</title><link>https://e.org</link><description>d</description><item><title>{title}</title><guid>x</guid><description>{"<b>mot</b> " * 3000}reconnaissance faciale</description></item></channel></rss>'
     url = feed_server.serve("/feed", body)
-    write_config(workdir, [{"id": "src", "name": "Source", "url": url, "backfill": "true"}],
-                 extra=f"channels:\n  - chat_id: {CHANNEL}\n")
+    write_config(
+        workdir,
+        [{"id": "src", "name": "Source", "url": url, "backfill": "true"}],
+        extra=f"channels:\n  - chat_id: {CHANNEL}\n",
+    )
 
     assert run("poll").code == 0
 
@@ -158,14 +183,22 @@ def test_very_long_items_fit_in_one_message(workdir: Path, feed_server: FeedServ
     assert message.text.count("<b>") == message.text.count("</b>")
 
 
-def test_invalid_token_is_one_clear_line(workdir: Path, feed_server: FeedServer, telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invalid_token_is_one_clear_line(
+    workdir: Path, feed_server: FeedServer, telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "999:wrong")
     url = feed_server.serve("/feed", feed_items(1))
-    write_config(workdir, [{"id": "src", "name": "Source", "url": url, "backfill": "true"}],
-                 extra=f"channels:\n  - chat_id: {CHANNEL}\n")
+    write_config(
+        workdir,
+        [{"id": "src", "name": "Source", "url": url, "backfill": "true"}],
+        extra=f"channels:\n  - chat_id: {CHANNEL}\n",
+    )
     result = run("poll")
     assert result.code == 1
-    assert result.err.strip().splitlines()[-1] == "watcher: Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather"
+    assert (
+        result.err.strip().splitlines()[-1]
+        == "watcher: Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather"
+    )
     assert Store(workdir / "watcher.db").outbox_length() == 1  # kept for when the token is fixed
 
 
@@ -178,15 +211,26 @@ def test_sigkill_during_delivery_loses_nothing(workdir: Path, feed_server: FeedS
         subscribe(workdir / "watcher.db", chats)
         feed_server.serve("/feed", feed_items(3))
         env = python_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=api_url)
-        process = subprocess.Popen([PYTHON, "-m", "watcher", "poll"], cwd=workdir, env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [PYTHON, "-m", "watcher", "poll"],
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         fake.wait_for(lambda: len(fake.sent) >= 30)
         process.kill()
         process.wait()
         assert len(fake.sent) < 120  # it was killed mid-delivery
 
-        restart = subprocess.run([PYTHON, "-m", "watcher", "poll"], cwd=workdir, env=env,
-                                 capture_output=True, text=True, timeout=120)
+        restart = subprocess.run(
+            [PYTHON, "-m", "watcher", "poll"],
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert restart.returncode == 0, restart.stderr
 
         received = {(str(m.chat_id), m.text.split("Expérimentation n° ")[1][:2]) for m in fake.sent}

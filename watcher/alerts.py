@@ -132,7 +132,9 @@ def _plain_length(message: str) -> int:
 
 def render_digest(views: Sequence[AlertView], *, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """A daily digest as messages of at most ``limit`` characters, split between alerts."""
-    header = f"🗞 <b>Votre sélection du jour</b> ({len(views)} alerte{'s' if len(views) > 1 else ''})"
+    header = (
+        f"🗞 <b>Votre sélection du jour</b> ({len(views)} alerte{'s' if len(views) > 1 else ''})"
+    )
     messages: list[str] = []
     current = header
     for view in views:

@@ -52,7 +52,7 @@ def read_items(lines: Iterable[str], name: str) -> Iterator[dict[str, Any]]:
         if not isinstance(item, dict):
             raise WatcherError(f"{name}:{number}: each line must be a JSON object")
         if "id" not in item or not isinstance(item.get("title", None), str):
-            raise WatcherError(f"{name}:{number}: needs an \"id\" and a \"title\" string")
+            raise WatcherError(f'{name}:{number}: needs an "id" and a "title" string')
         yield item
 
 
@@ -67,7 +67,12 @@ def backtest(matcher: Matcher, items: Iterable[dict[str, Any]], out: TextIO) -> 
         keywords = list(dict.fromkeys(k for m in matches for k in m.keywords))
         write(
             json.dumps(
-                {"id": item["id"], "matched": bool(matches), "topics": topics, "keywords": keywords},
+                {
+                    "id": item["id"],
+                    "matched": bool(matches),
+                    "topics": topics,
+                    "keywords": keywords,
+                },
                 ensure_ascii=False,
             )
             + "\n"

@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from watcher import __version__
 from watcher.errors import WatcherError
@@ -19,13 +19,13 @@ EXAMPLES = {
     "poll": "example:\n  watcher poll                 # fetch, match, deliver once, then exit",
     "run": "example:\n  TELEGRAM_BOT_TOKEN=123:abc watcher run",
     "check": (
-        "examples:\n  watcher check \"Expérimentation de la vidéoprotection algorithmique\"\n"
+        'examples:\n  watcher check "Expérimentation de la vidéoprotection algorithmique"\n'
         "  pdftotext decret.pdf - | watcher check -"
     ),
     "backtest": (
         "example:\n  watcher backtest --input items.jsonl --output results.jsonl\n\n"
-        "Input lines: {\"id\", \"title\", \"summary\"?, \"body\"?, \"relevant\"?, \"ambiguous\"?}\n"
-        "Output lines: {\"id\", \"matched\", \"topics\", \"keywords\"}, one per input line."
+        'Input lines: {"id", "title", "summary"?, "body"?, "relevant"?, "ambiguous"?}\n'
+        'Output lines: {"id", "matched", "topics", "keywords"}, one per input line.'
     ),
     "status": "example:\n  watcher status --db /var/lib/watcher/watcher.db",
 }
@@ -153,7 +153,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 def _open(path: str, mode: str) -> TextIO:
     try:
-        return open(path, mode, encoding="utf-8")  # noqa: SIM115 - closed by the caller
+        return cast(TextIO, open(path, mode, encoding="utf-8"))
     except OSError as exc:
         raise WatcherError(f"{path}: cannot open ({exc.strerror})") from None
 

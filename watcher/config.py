@@ -281,7 +281,9 @@ def _sources(
                 name=reader.string(data.get("name", source_id), f"{path}.name"),
                 kind=kind_name,
                 url=url,
-                interval=reader.duration(data.get("interval", settings.interval), f"{path}.interval"),
+                interval=reader.duration(
+                    data.get("interval", settings.interval), f"{path}.interval"
+                ),
                 topics=topic_ids,
                 backfill=reader.boolean(data.get("backfill", False), f"{path}.backfill"),
                 fulltext=reader.boolean(data.get("fulltext", False), f"{path}.fulltext"),

@@ -1,4 +1,4 @@
-"""Durations as the maintainer writes them in feeds.yml: ``30s``, ``15m``, ``2h``, ``1d`` or seconds."""
+"""Durations as written in feeds.yml: ``30s``, ``15m``, ``2h``, ``1d`` or seconds."""
 
 import re
 

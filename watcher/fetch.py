@@ -111,9 +111,7 @@ class Fetcher:
                 last_modified=response.headers.get("last-modified"),
             )
 
-    def download(
-        self, url: str, destination: Path, *, max_bytes: int | None = None
-    ) -> Path:
+    def download(self, url: str, destination: Path, *, max_bytes: int | None = None) -> Path:
         """Stream a (large) file to disk, resuming a partial ``.part`` file with Range."""
         cap = max_bytes or self.max_bytes
         partial = destination.with_name(destination.name + ".part")
@@ -139,9 +137,7 @@ class Fetcher:
         json: Any = None,
     ) -> Iterator[httpx.Response]:
         try:
-            with self.client.stream(
-                method, url, headers=headers, data=data, json=json
-            ) as response:
+            with self.client.stream(method, url, headers=headers, data=data, json=json) as response:
                 if response.status_code >= 400:
                     raise _status_error(response)
                 yield response

@@ -94,7 +94,9 @@ class Poller:
         except Exception as exc:  # a bug in a reader must not stop the other sources
             logger.exception("source %s: unexpected error", source.id)
             return self._failed(source, exc, now)
-        fresh = new_items(result.items, self.store.known_keys(source.id, (i.key for i in result.items)))
+        fresh = new_items(
+            result.items, self.store.known_keys(source.id, (i.key for i in result.items))
+        )
         alert = should_alert(initialized=initialized, backfill=source.backfill)
         alerts = 0
         for item in fresh:
@@ -114,7 +116,10 @@ class Poller:
         for warning in result.warnings:
             logger.warning("source %s: %s", source.id, warning)
         self.store.record_success(
-            source.id, result.state, now=now, next_check=next_check_after_success(now, source.interval)
+            source.id,
+            result.state,
+            now=now,
+            next_check=next_check_after_success(now, source.interval),
         )
         if result.warnings:
             self.store.record_warning(source.id, result.warnings[-1], now=now)
@@ -142,6 +147,11 @@ class Poller:
         self.store.record_failure(source.id, message, now=now, next_check=next_check)
         logger.warning("source %s: %s (retry at %s)", source.id, message, next_check.isoformat())
         return PollReport(source.id, error=message)
+
+
+def schedule_seconds(interval: float) -> int:
+    """The schedule library counts whole seconds."""
+    return max(1, round(interval))
 
 
 def summarize(reports: Iterable[PollReport]) -> str:

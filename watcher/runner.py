@@ -10,7 +10,8 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -19,7 +20,7 @@ import schedule
 from watcher.config import Config, SourceConfig
 from watcher.delivery.console import deliver_to_console
 from watcher.fetch import Fetcher
-from watcher.poll import Poller, summarize
+from watcher.poll import Poller, schedule_seconds, summarize
 from watcher.store import Store
 from watcher.subscribers import Subscribers
 
@@ -28,9 +29,7 @@ TICK_SECONDS = 1.0
 
 
 def make_poller(config: Config, store: Store, *, telegram: bool) -> Poller:
-    fetcher = Fetcher(
-        timeout=config.settings.timeout, max_bytes=config.settings.max_response_bytes
-    )
+    fetcher = Fetcher(timeout=config.settings.timeout, max_bytes=config.settings.max_response_bytes)
     subscribers = Subscribers(store)
     return Poller(
         config, store, fetcher, telegram=telegram, subscriptions=subscribers.subscriptions
@@ -83,7 +82,7 @@ def run_forever(config_path: Path, config: Config, db: Path, environ: Mapping[st
     try:
         for source in config.sources:
             job = _console_job(poller, config, store, source, stop)
-            scheduler.every(source.interval).seconds.do(job)
+            scheduler.every(schedule_seconds(source.interval)).seconds.do(job)
             job()  # poll at start-up, then on the interval
             if stop.is_set():
                 break
@@ -101,18 +100,12 @@ def run_forever(config_path: Path, config: Config, db: Path, environ: Mapping[st
 
 def _console_job(
     poller: Poller, config: Config, store: Store, source: SourceConfig, stop: threading.Event
-) -> "schedule.Job | object":
+) -> Callable[[], None]:
     def job() -> None:
         if stop.is_set():
             return
-        if poller.is_due(source, _now()):
+        if poller.is_due(source, datetime.now(UTC)):
             poller.poll_source(source)
         deliver_to_console(config, store, sys.stdout)
 
     return job
-
-
-def _now():  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)

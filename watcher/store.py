@@ -22,9 +22,8 @@ from watcher.errors import WatcherError
 from watcher.items import Item
 from watcher.matching.engine import TopicMatch
 from watcher.matching.excerpt import Excerpt
-from watcher.sources.base import SourceState
-
 from watcher.routing import CONSOLE
+from watcher.sources.base import SourceState
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the foundation.
@@ -413,9 +412,7 @@ class Store:
                    WHERE destination = ? AND status = 'pending'""",
                 [new, old],
             )
-            db.execute(
-                "DELETE FROM alerts WHERE destination = ? AND status = 'pending'", [old]
-            )
+            db.execute("DELETE FROM alerts WHERE destination = ? AND status = 'pending'", [old])
 
     def drop_pending(self, destination: str, reason: str) -> int:
         cursor = self.db.execute(
@@ -444,7 +441,9 @@ class Store:
         condition = ""
         if search:
             for word in search.split():
-                condition += " AND (items.title LIKE ? OR items.summary LIKE ? OR items.body LIKE ?)"
+                condition += (
+                    " AND (items.title LIKE ? OR items.summary LIKE ? OR items.body LIKE ?)"
+                )
                 params.extend([f"%{word}%"] * 3)
         params.append(limit)
         rows = list(

@@ -21,11 +21,11 @@ def declared_encoding(body: bytes, content_type: str = "") -> str | None:
     """The encoding the payload claims: XML declaration, HTML meta, then HTTP header."""
     head = body[:2048]
     for pattern in (_XML_DECLARATION, _META_CHARSET):
-        match = pattern.search(head)
-        if match:
-            return match.group(1).decode("ascii").lower()
-    match = _HTTP_CHARSET.search(content_type)
-    return match.group(1).lower() if match else None
+        found = pattern.search(head)
+        if found:
+            return found.group(1).decode("ascii").lower()
+    header = _HTTP_CHARSET.search(content_type)
+    return header.group(1).lower() if header else None
 
 
 def decode_bytes(body: bytes, content_type: str = "") -> str:

@@ -6,6 +6,7 @@ the outbox every second. SIGINT/SIGTERM finish the current steps, then exit 0.
 """
 
 import asyncio
+import contextlib
 import logging
 import signal
 from datetime import UTC, datetime
@@ -32,7 +33,7 @@ from watcher.bot.settings import TelegramSettings
 from watcher.config import Config, load_config
 from watcher.errors import DeliveryError
 from watcher.fetch import Fetcher
-from watcher.poll import Poller
+from watcher.poll import Poller, schedule_seconds
 from watcher.store import Store
 from watcher.subscribers import Subscribers
 
@@ -116,7 +117,9 @@ def build_application(runtime: Runtime, settings: TelegramSettings) -> Applicati
     for name, handler in handlers.items():
         application.add_handler(CommandHandler(name, handler))
     application.add_handler(CallbackQueryHandler(commands.topic_button, pattern=r"^(un)?sub:"))
-    application.add_handler(ChatMemberHandler(commands.chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_handler(
+        ChatMemberHandler(commands.chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
     application.add_handler(MessageHandler(filters.COMMAND, commands.unknown))
     application.add_error_handler(commands.on_error)
     return application
@@ -136,17 +139,19 @@ async def deliver_pending_once(config: Config, store: Store, settings: TelegramS
             sender = OutboxSender(application.bot, store, config)
             stats = await sender.drain()
             await sender.send_digests(datetime.now(UTC))
-            logger.info("telegram: %d sent, %d to retry, %d failed", stats.sent, stats.retried, stats.failed)
+            logger.info(
+                "telegram: %d sent, %d to retry, %d failed", stats.sent, stats.retried, stats.failed
+            )
     except InvalidToken:
-        raise DeliveryError("Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather") from None
+        raise DeliveryError(
+            "Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather"
+        ) from None
     finally:
         await close_requests(application)
         runtime.poller.fetcher.close()
 
 
-async def run_bot(
-    config_path: Path, config: Config, db: Path, settings: TelegramSettings
-) -> int:
+async def run_bot(config_path: Path, config: Config, db: Path, settings: TelegramSettings) -> int:
     """``watcher run`` with a token: the bot, the poller and the sender until a signal."""
     store = Store(db)
     runtime = Runtime(config_path, config, store)
@@ -166,7 +171,9 @@ async def run_bot(
             await application.updater.stop()
             await application.stop()
     except InvalidToken:
-        raise DeliveryError("Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather") from None
+        raise DeliveryError(
+            "Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather"
+        ) from None
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
@@ -203,7 +210,7 @@ async def _main_loop(runtime: Runtime, application: Application, stop: asyncio.E
             scheduled_config = runtime.config
             scheduler.clear()
             for source in scheduled_config.sources:
-                scheduler.every(source.interval).seconds.do(due.append, source.id)
+                scheduler.every(schedule_seconds(source.interval)).seconds.do(due.append, source.id)
         scheduler.run_pending()
         if due and (poll_task is None or poll_task.done()):
             poll_task = asyncio.create_task(poll(list(dict.fromkeys(due))))
@@ -215,10 +222,8 @@ async def _main_loop(runtime: Runtime, application: Application, stop: asyncio.E
                     raise error
                 logger.error("delivery failed: %s", error)
             send_task = asyncio.create_task(send())
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), TICK_SECONDS)
-        except TimeoutError:
-            pass
     logger.info("stopping: finishing the current poll and sends")
     for task in (poll_task, send_task):
         if task is not None:

@@ -8,15 +8,14 @@ Subscribers: /start /sujets /sources /abonnements /recent /chercher /pause
 import asyncio
 import html
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
-from telegram.ext import ContextTypes
-
 from telegram.error import RetryAfter
+from telegram.ext import ContextTypes
 
 from watcher.bot.sender import retry_seconds
 from watcher.errors import ConfigError
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
-Handler = Callable[[Update, Context], Awaitable[None]]
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 SUBSCRIBER_COMMANDS = [
     ("start", "Démarrer et s'abonner"),
@@ -83,11 +82,17 @@ async def start(update: Update, context: Context) -> None:
     if existing is None:
         for topic in rt.config.topics:
             await asyncio.to_thread(rt.subscribers.subscribe, chat.id, topic)
-        subscriber = await asyncio.to_thread(rt.subscribers.get, chat.id) or subscriber
-    labels = ", ".join(rt.config.topics[t].label for t in sorted(subscriber.topics) if t in rt.config.topics)
+        subscriber = await asyncio.to_thread(
+            rt.subscribers.start, chat.id, chat.type, now=datetime.now(UTC)
+        )
+    labels = ", ".join(
+        rt.config.topics[t].label for t in sorted(subscriber.topics) if t in rt.config.topics
+    )
     await reply(
         update,
-        "Bienvenue ! " + HELP + "\n\n"
+        "Bienvenue ! "
+        + HELP
+        + "\n\n"
         + (f"Vous êtes abonné(e) à : {html.escape(labels)}." if labels else "Aucun abonnement.")
         + "\nChoisissez vos sujets avec /sujets.",
     )
@@ -97,9 +102,13 @@ def topics_keyboard(rt: "Runtime", subscribed: frozenset[str]) -> InlineKeyboard
     rows = []
     for topic_id, rules in rt.config.topics.items():
         if topic_id in subscribed:
-            rows.append([InlineKeyboardButton(f"✅ {rules.label}", callback_data=f"unsub:{topic_id}")])
+            rows.append(
+                [InlineKeyboardButton(f"✅ {rules.label}", callback_data=f"unsub:{topic_id}")]
+            )
         else:
-            rows.append([InlineKeyboardButton(f"➕ {rules.label}", callback_data=f"sub:{topic_id}")])
+            rows.append(
+                [InlineKeyboardButton(f"➕ {rules.label}", callback_data=f"sub:{topic_id}")]
+            )
     return InlineKeyboardMarkup(rows)
 
 
@@ -166,10 +175,19 @@ async def subscriptions(update: Update, context: Context) -> None:
     if subscriber is None or not subscriber.topics:
         await reply(update, "Vous n'êtes abonné(e) à aucun sujet. Utilisez /sujets.")
         return
-    labels = [html.escape(rt.config.topics[t].label) for t in sorted(subscriber.topics) if t in rt.config.topics]
+    labels = [
+        html.escape(rt.config.topics[t].label)
+        for t in sorted(subscriber.topics)
+        if t in rt.config.topics
+    ]
     mode = "résumé quotidien" if subscriber.digest else "alertes immédiates"
     state = " (en pause : /reprendre)" if subscriber.paused else ""
-    await reply(update, "<b>Vos abonnements</b>\n" + "\n".join(f"• {l}" for l in labels) + f"\nMode : {mode}{state}")
+    await reply(
+        update,
+        "<b>Vos abonnements</b>\n"
+        + "\n".join(f"• {label}" for label in labels)
+        + f"\nMode : {mode}{state}",
+    )
 
 
 async def recent(update: Update, context: Context) -> None:
@@ -186,7 +204,9 @@ async def recent(update: Update, context: Context) -> None:
 async def search(update: Update, context: Context) -> None:
     """/chercher <mots>: past matched items containing these words."""
     if not context.args:
-        await reply(update, "Usage : /chercher &lt;mots&gt;, par exemple /chercher reconnaissance faciale")
+        await reply(
+            update, "Usage : /chercher &lt;mots&gt;, par exemple /chercher reconnaissance faciale"
+        )
         return
     await _list_matches(update, context, 10, " ".join(context.args))
 
@@ -197,8 +217,12 @@ async def _list_matches(update: Update, context: Context, count: int, words: str
         return
     rt = runtime(context)
     subscriber = await asyncio.to_thread(rt.subscribers.get, chat.id)
-    topic_ids = sorted(subscriber.topics) if subscriber and subscriber.topics else list(rt.config.topics)
-    found = await asyncio.to_thread(rt.store.recent_matches, topics=topic_ids, limit=count, search=words)
+    topic_ids = (
+        sorted(subscriber.topics) if subscriber and subscriber.topics else list(rt.config.topics)
+    )
+    found = await asyncio.to_thread(
+        rt.store.recent_matches, topics=topic_ids, limit=count, search=words
+    )
     if not found:
         await reply(update, "Aucun résultat." if words else "Aucune alerte pour l'instant.")
         return
@@ -209,7 +233,9 @@ async def _list_matches(update: Update, context: Context, count: int, words: str
         link = f'<a href="{html.escape(item.url, quote=True)}">{title}</a>' if item.url else title
         keywords = ", ".join(dict.fromkeys(k for m in matches for k in m.keywords))
         lines.append(f"• {link} {date}\n  <i>{html.escape(keywords)}</i>")
-    header = f"<b>Résultats pour « {html.escape(words)} »</b>" if words else "<b>Dernières alertes</b>"
+    header = (
+        f"<b>Résultats pour « {html.escape(words)} »</b>" if words else "<b>Dernières alertes</b>"
+    )
     await reply(update, header + "\n" + "\n".join(lines))
 
 
@@ -299,7 +325,9 @@ async def status(update: Update, context: Context) -> None:
             line += f"\n   erreur ({row.consecutive_errors}x) : {html.escape(row.last_error[:200])}"
         lines.append(line)
     outbox = await asyncio.to_thread(rt.store.outbox_length)
-    await reply(update, "<b>État des sources</b>\n" + "\n".join(lines) + f"\nFile d'envoi : {outbox}")
+    await reply(
+        update, "<b>État des sources</b>\n" + "\n".join(lines) + f"\nFile d'envoi : {outbox}"
+    )
 
 
 @maintainer_only
@@ -315,7 +343,9 @@ async def test_text(update: Update, context: Context) -> None:
         return
     lines = []
     for match in matches:
-        lines.append(f"<b>{html.escape(match.label)}</b> : {html.escape(', '.join(match.keywords))}")
+        lines.append(
+            f"<b>{html.escape(match.label)}</b> : {html.escape(', '.join(match.keywords))}"
+        )
         if match.excerpt:
             lines.append(f"<i>{html.escape(match.excerpt.marked())}</i>")
     await reply(update, "\n".join(lines))
@@ -361,7 +391,9 @@ async def chat_member(update: Update, context: Context) -> None:
     if change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
         rt = runtime(context)
         if await asyncio.to_thread(rt.subscribers.get, change.chat.id) is not None:
-            await asyncio.to_thread(rt.subscribers.deactivate, change.chat.id, "bot blocked or removed")
+            await asyncio.to_thread(
+                rt.subscribers.deactivate, change.chat.id, "bot blocked or removed"
+            )
 
 
 async def on_error(update: object, context: Context) -> None:

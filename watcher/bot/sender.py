@@ -32,13 +32,13 @@ from telegram.error import (
 )
 
 from watcher.alerts import AlertView, render_digest, render_html, render_text
+from watcher.bot.pacing import Pacer
 from watcher.config import Config
 from watcher.delivery.console import alert_view
 from watcher.errors import DeliveryError
 from watcher.routing import chat_id_of
 from watcher.store import PendingAlert, Store
 from watcher.subscribers import Subscribers
-from watcher.bot.pacing import Pacer
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
@@ -95,7 +95,9 @@ class OutboxSender:
         now = self.clock()
         alerts = self.store.pending_alerts(now=datetime.now(UTC), limit=2000)
         return [
-            a for a in alerts if a.destination not in digest and self.pacer.free_at(a.destination) <= now + 60
+            a
+            for a in alerts
+            if a.destination not in digest and self.pacer.free_at(a.destination) <= now + 60
         ]
 
     async def _send_chat(self, alerts: list[PendingAlert], stats: DeliveryStats) -> None:
@@ -109,8 +111,14 @@ class OutboxSender:
         self, alert_id: int, destination: str, attempts: int, view: AlertView, stats: DeliveryStats
     ) -> bool:
         """Send one alert; True when the chat may go on with its next alert."""
-        ok = await self.send_text(destination, render_html(view), attempts, stats, alert_id=alert_id,
-                                  plain=lambda: render_text(view))
+        ok = await self.send_text(
+            destination,
+            render_html(view),
+            attempts,
+            stats,
+            alert_id=alert_id,
+            plain=lambda: render_text(view),
+        )
         return ok
 
     async def send_text(
@@ -132,8 +140,12 @@ class OutboxSender:
             await asyncio.sleep(delay)
         try:
             async with self._semaphore:
-                await self.bot.send_message(chat_id, html_text, parse_mode=ParseMode.HTML,
-                                            link_preview_options=LinkPreviewOptions(is_disabled=True))
+                await self.bot.send_message(
+                    chat_id,
+                    html_text,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
         except RetryAfter as exc:
             wait = retry_seconds(exc)
             self.pacer.hold(destination, self.clock() + wait)
@@ -165,9 +177,12 @@ class OutboxSender:
             ) from exc
         except BadRequest as exc:
             if plain is not None and "parse entities" in exc.message.lower():
-                logger.error("chat %s: HTML refused (%s); sent as plain text", destination, exc.message)
-                return await self.send_plain(destination, plain()[:4096], attempts, stats,
-                                             alert_id=alert_id, mark=mark)
+                logger.error(
+                    "chat %s: HTML refused (%s); sent as plain text", destination, exc.message
+                )
+                return await self.send_plain(
+                    destination, plain()[:4096], attempts, stats, alert_id=alert_id, mark=mark
+                )
             logger.error("chat %s: Telegram refused the message: %s", destination, exc.message)
             if alert_id is not None:
                 await asyncio.to_thread(self.store.mark_failed, alert_id, exc.message)
@@ -235,7 +250,10 @@ class OutboxSender:
                 for index, message in enumerate(messages):
                     ids = [a.id for a in alerts] if index == len(messages) - 1 else []
                     delivered = await self.send_text(
-                        destination, message, 0, stats,
+                        destination,
+                        message,
+                        0,
+                        stats,
                         mark=(lambda ids=ids: self.store.mark_many_sent(ids)),  # type: ignore[misc]
                     )
                     if not delivered:

@@ -236,9 +236,7 @@ def _near_pair(
     return None
 
 
-def _near_left_hits(
-    rule: Near, hits: Callable[[Term], list[Hit]], folded: str
-) -> list[Hit]:
+def _near_left_hits(rule: Near, hits: Callable[[Term], list[Hit]], folded: str) -> list[Hit]:
     """Every hit of the rule's left side that has a right-side hit within the window."""
     right = [hit for term in rule.right for hit in hits(term)]
     word_at = _WordPositions(folded)

@@ -36,7 +36,17 @@ _WIDE_REPLACEMENTS = (
 )
 _LATIN1_LIGATURES = (("æ", "ae"), ("Æ", "AE"), ("ß", "ss"))
 # Latin-1 letters with no ASCII base letter in their decomposition.
-_NON_DECOMPOSABLE = {"Ð": "D", "ð": "d", "Ø": "O", "ø": "o", "Þ": "T", "þ": "t", "ß": "s", "Æ": "A", "æ": "a"}
+_NON_DECOMPOSABLE = {
+    "Ð": "D",
+    "ð": "d",
+    "Ø": "O",
+    "ø": "o",
+    "Þ": "T",
+    "þ": "t",
+    "ß": "s",
+    "Æ": "A",
+    "æ": "a",
+}
 _TAG = re.compile(r"<[^>]{0,2000}>")
 # Characters that belong to a word once folded; everything else separates words.
 WORD_CHARS = "0-9A-Za-zÀ-ÖØ-öø-ÿ"

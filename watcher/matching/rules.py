@@ -126,7 +126,9 @@ def _compile_near(rule: Mapping[object, object], where: str) -> Near:
         if not isinstance(terms, list) or not terms:
             raise RuleError(f"{where}.{key}: must be a non-empty list of terms")
         sides.append(tuple(compile_term(t, f"{where}.{key}[{i}]") for i, t in enumerate(terms)))
-    text = f"{' | '.join(t.text for t in sides[0])} ~{window}~ {' | '.join(t.text for t in sides[1])}"
+    text = (
+        f"{' | '.join(t.text for t in sides[0])} ~{window}~ {' | '.join(t.text for t in sides[1])}"
+    )
     return Near(sides[0], sides[1], window, text)
 
 
