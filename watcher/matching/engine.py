@@ -7,20 +7,20 @@ proximity, weak terms) only looks at the few hits.
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import ahocorasick
 
 from watcher.matching.excerpt import Excerpt, cut_excerpt
 from watcher.matching.normalize import display_text, fold_prepared, prepare
-from watcher.matching.rules import Near, Rule, Term, TopicRules
+from watcher.matching.rules import Near, Term, TopicRules, Variant
 
 FIELD_SEPARATOR = " | "
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """A term found in the folded text, as character offsets of the folded text."""
 
     term: Term
@@ -43,8 +43,28 @@ class _Scan:
     folded: str
     display: tuple[str, ...]  # what excerpts are cut from
     prepared: tuple[str, ...]  # what was folded
-    hits: Mapping[int, list[Hit]]  # id(term) -> hits in text order
+    hits: Mapping[int, list[Hit]]  # term number -> hits in text order
     cased: list[str]  # the case-kept folded text, computed only when an acronym needs it
+
+
+@dataclass(frozen=True)
+class _NearIndex:
+    rule: Near
+    left: tuple[int, ...]
+    right: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class _TopicIndex:
+    """A topic's rules as term numbers, so a text's hits are checked against them fast."""
+
+    rules: TopicRules
+    strong: tuple[int, ...]
+    near: tuple[_NearIndex, ...]
+    weak: tuple[int, ...]
+    exclude: tuple[int, ...]
+    exclude_near: tuple[_NearIndex, ...]
+    fires_on: frozenset[int]  # terms that can make the topic fire
 
 
 class Matcher:
@@ -52,11 +72,39 @@ class Matcher:
 
     def __init__(self, topics: Mapping[str, TopicRules]) -> None:
         self.topics = dict(topics)
+        self._terms: list[Term] = []
+        numbers: dict[int, int] = {}
+
+        def number(term: Term) -> int:
+            if id(term) not in numbers:
+                numbers[id(term)] = len(self._terms)
+                self._terms.append(term)
+            return numbers[id(term)]
+
+        def near_index(rule: Near) -> _NearIndex:
+            return _NearIndex(
+                rule, tuple(number(t) for t in rule.left), tuple(number(t) for t in rule.right)
+            )
+
+        self._index: dict[str, _TopicIndex] = {}
+        for topic_id, rules in self.topics.items():
+            strong = tuple(number(r) for r in rules.keywords if isinstance(r, Term))
+            near = tuple(near_index(r) for r in rules.keywords if isinstance(r, Near))
+            weak = tuple(number(t) for t in rules.weak)
+            self._index[topic_id] = _TopicIndex(
+                rules=rules,
+                strong=strong,
+                near=near,
+                weak=weak,
+                exclude=tuple(number(r) for r in rules.exclude if isinstance(r, Term)),
+                exclude_near=tuple(near_index(r) for r in rules.exclude if isinstance(r, Near)),
+                fires_on=frozenset(strong + weak + tuple(i for n in near for i in n.left)),
+            )
         self._automaton = ahocorasick.Automaton()
-        patterns: dict[str, list[tuple[Term, int]]] = defaultdict(list)
-        for term in self._all_terms():
-            for index, variant in enumerate(term.variants):
-                patterns[f" {variant.folded} "].append((term, index))
+        patterns: dict[str, list[tuple[int, Variant]]] = defaultdict(list)
+        for term_number, term in enumerate(self._terms):
+            for variant in term.variants:
+                patterns[f" {variant.folded} "].append((term_number, variant))
         for key, owners in patterns.items():
             self._automaton.add_word(key, (len(key), tuple(owners)))
         if patterns:
@@ -64,10 +112,7 @@ class Matcher:
         self._empty = not patterns
 
     def _all_terms(self) -> Iterable[Term]:
-        for rules in self.topics.values():
-            yield from _terms_of(rules.keywords)
-            yield from _terms_of(rules.exclude)
-            yield from rules.weak
+        return iter(self._terms)
 
     def match(
         self,
@@ -84,19 +129,20 @@ class Matcher:
         scan = self._scan(fields)
         if scan is None:
             return []
-        wanted = self.topics if topics is None else {t: self.topics[t] for t in topics}
         results = []
-        for topic_id, rules in wanted.items():
-            fired = _evaluate(rules, scan)
+        for topic_id in self.topics if topics is None else topics:
+            index = self._index[topic_id]
+            if index.fires_on.isdisjoint(scan.hits):
+                continue
+            fired = _evaluate(index, scan, self._terms)
             if not fired:
                 continue
             keywords = tuple(dict.fromkeys(text for text, _ in fired))
             excerpt = None
             if explain:
-                first = min(hit.start for _, hit in fired)
-                last = next(hit.end for _, hit in fired if hit.start == first)
-                excerpt = _excerpt_at(scan, first, last)
-            results.append(TopicMatch(topic_id, rules.label, keywords, excerpt))
+                first = min(fired, key=lambda pair: pair[1].start)[1]
+                excerpt = _excerpt_at(scan, first.start, first.end)
+            results.append(TopicMatch(topic_id, index.rules.label, keywords, excerpt))
         return results
 
     def _scan(self, fields: Sequence[str | None]) -> _Scan | None:
@@ -105,35 +151,29 @@ class Matcher:
         if self._empty or not prepared:
             return None
         folded = " " + FIELD_SEPARATOR.join(fold_prepared(p) for p in prepared) + " "
-        hits: dict[int, list[Hit]] = defaultdict(list)
+        hits: dict[int, list[Hit]] = {}
         cased: list[str] = []
+        terms = self._terms
         for end, (length, owners) in self._automaton.iter(folded):
             start = end - length + 2  # the pattern's leading space is not part of the hit
-            for term, variant_index in owners:
-                variant = term.variants[variant_index]
+            for term_number, variant in owners:
                 if variant.cased_words and not _case_matches(
-                    variant.cased_words, prepared, folded, cased, start, end
+                    variant.cased_words, prepared, cased, start, end
                 ):
                     continue
-                hits[id(term)].append(Hit(term, start, end))
+                hit = Hit(terms[term_number], start, end)
+                if term_number in hits:
+                    hits[term_number].append(hit)
+                else:
+                    hits[term_number] = [hit]
         if not hits:
             return None
         return _Scan(folded, display, prepared, hits, cased)
 
 
-def _terms_of(rules: Iterable[Rule]) -> Iterator[Term]:
-    for rule in rules:
-        if isinstance(rule, Near):
-            yield from rule.left
-            yield from rule.right
-        else:
-            yield rule
-
-
 def _case_matches(
     cased_words: tuple[tuple[int, str], ...],
     prepared: tuple[str, ...],
-    folded: str,
     cased: list[str],
     start: int,
     end: int,
@@ -147,50 +187,47 @@ def _case_matches(
     return all(index < len(words) and words[index] == word for index, word in cased_words)
 
 
-def _evaluate(rules: TopicRules, scan: _Scan) -> list[tuple[str, Hit]]:
+def _evaluate(index: _TopicIndex, scan: _Scan, terms: list[Term]) -> list[tuple[str, Hit]]:
     """The (keyword text, hit) pairs that make a topic fire, or [] when it does not."""
-    excluded_spans: list[Hit] = []
-    excluded_hits: set[Hit] = set()
-    for rule in rules.exclude:
-        if isinstance(rule, Term):
-            excluded_spans.extend(scan.hits.get(id(rule), ()))
-        else:
-            excluded_hits.update(_near_left_hits(rule, _all_hits(scan), scan.folded))
+    hits = scan.hits
+    excluded_spans = [hit for n in index.exclude for hit in hits.get(n, ())]
+    excluded_hits: set[tuple[int, int]] = set()
+    for near in index.exclude_near:
+        excluded_hits.update(
+            (hit.start, hit.end) for hit in _near_left_hits(near, hits, scan.folded)
+        )
 
-    def kept(term: Term) -> list[Hit]:
+    def kept(number: int) -> list[Hit]:
+        found = hits.get(number, [])
+        if not found or not (excluded_spans or excluded_hits):
+            return found
         return [
             hit
-            for hit in scan.hits.get(id(term), ())
-            if hit not in excluded_hits
+            for hit in found
+            if (hit.start, hit.end) not in excluded_hits
             and not any(ex.start <= hit.start and hit.end <= ex.end for ex in excluded_spans)
         ]
 
     fired: list[tuple[str, Hit]] = []
-    for rule in rules.keywords:
-        if isinstance(rule, Term):
-            fired.extend((rule.text, hit) for hit in kept(rule)[:1])
-    for rule in rules.keywords:
-        if isinstance(rule, Near):
-            pair = _near_pair(rule, kept, scan.folded)
-            # A pair inside a phrase that already fired says nothing more.
-            if pair is not None and not any(
-                _overlap(hit, pair[0]) and _overlap(hit, pair[1]) for _, hit in fired
-            ):
-                left, right = pair
-                fired.append((f"{left.term.text} ~ {right.term.text}", min(pair, key=_start)))
-    weak_hits = [(term.text, hits[0]) for term in rules.weak if (hits := kept(term))]
+    for number in index.strong:
+        if number in hits and (kept_hits := kept(number)):
+            fired.append((terms[number].text, kept_hits[0]))
+    for near in index.near:
+        if not any(n in hits for n in near.left) or not any(n in hits for n in near.right):
+            continue
+        pair = _near_pair(near, kept, scan.folded)
+        # A pair inside a phrase that already fired says nothing more.
+        if pair is not None and not any(
+            _overlap(hit, pair[0]) and _overlap(hit, pair[1]) for _, hit in fired
+        ):
+            left, right = pair
+            fired.append((f"{left.term.text} ~ {right.term.text}", min(pair, key=_start)))
+    weak_hits = [(terms[n].text, found[0]) for n in index.weak if (found := kept(n))]
     if fired:
         return fired + weak_hits
-    if len(weak_hits) >= rules.weak_min:
+    if len(weak_hits) >= index.rules.weak_min:
         return weak_hits
     return []
-
-
-def _all_hits(scan: _Scan) -> Callable[[Term], list[Hit]]:
-    def hits(term: Term) -> list[Hit]:
-        return scan.hits.get(id(term), [])
-
-    return hits
 
 
 def _start(hit: Hit) -> int:
@@ -220,31 +257,33 @@ def _gap(a: Hit, b: Hit, word_at: _WordPositions) -> int:
 
 
 def _near_pair(
-    rule: Near, kept: Callable[[Term], list[Hit]], folded: str
+    near: _NearIndex, kept: Callable[[int], list[Hit]], folded: str
 ) -> tuple[Hit, Hit] | None:
     """The earliest pair of hits, one from each side, at most ``window`` words apart."""
-    left = sorted((hit for term in rule.left for hit in kept(term)), key=_start)
-    right = [hit for term in rule.right for hit in kept(term)]
+    left = sorted((hit for n in near.left for hit in kept(n)), key=_start)
+    right = [hit for n in near.right for hit in kept(n)]
     if not left or not right:
         return None
     word_at = _WordPositions(folded)
     for a in left:
-        close = [b for b in right if not _overlap(a, b) and _gap(a, b, word_at) <= rule.window]
+        close = [b for b in right if not _overlap(a, b) and _gap(a, b, word_at) <= near.rule.window]
         if close:
             b = min(close, key=_start)
             return (a, b) if a.start <= b.start else (b, a)
     return None
 
 
-def _near_left_hits(rule: Near, hits: Callable[[Term], list[Hit]], folded: str) -> list[Hit]:
+def _near_left_hits(near: _NearIndex, hits: Mapping[int, list[Hit]], folded: str) -> list[Hit]:
     """Every hit of the rule's left side that has a right-side hit within the window."""
-    right = [hit for term in rule.right for hit in hits(term)]
+    right = [hit for n in near.right for hit in hits.get(n, ())]
+    if not right:
+        return []
     word_at = _WordPositions(folded)
     return [
         a
-        for term in rule.left
-        for a in hits(term)
-        if any(_gap(a, b, word_at) <= rule.window for b in right)
+        for n in near.left
+        for a in hits.get(n, ())
+        if any(_gap(a, b, word_at) <= near.rule.window for b in right)
     ]
 
 
