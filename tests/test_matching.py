@@ -366,3 +366,11 @@ def test_every_folded_word_is_one_word_of_the_display_text() -> None:
             continue
         text = display_text(f"ab{char}cd {char} x{char}{char}y {char}z")
         assert len(fold(text).split()) == len(word_spans(text)), (hex(code), text)
+
+
+def test_excerpt_prefers_the_summary_to_the_title() -> None:
+    (match,) = matcher("reconnaissance faciale").match(
+        ["Loi sur la reconnaissance faciale", "Le texte encadre la reconnaissance faciale en gare."]
+    )
+    assert match.excerpt is not None
+    assert match.excerpt.marked() == "Le texte encadre la «reconnaissance faciale» en gare."

@@ -47,9 +47,6 @@ def poll_once(config: Config, db: Path, environ: Mapping[str, str]) -> int:
         reports = poller.poll_all()
     finally:
         poller.fetcher.close()
-    for report in reports:
-        if report.error:
-            print(f"watcher: source {report.source_id}: {report.error}", file=sys.stderr)
     logger.info("%s", summarize(reports))
     if telegram is None:
         deliver_to_console(config, store, sys.stdout)

@@ -46,6 +46,11 @@ class _Scan:
     hits: Mapping[int, list[Hit]]  # term number -> hits in text order
     cased: list[str]  # the case-kept folded text, computed only when an acronym needs it
 
+    def excerpt_order(self, hit: Hit) -> tuple[bool, int]:
+        """Hits past the title first (the alert shows the title anyway), then in order."""
+        title_end = self.folded.find(FIELD_SEPARATOR)
+        return (title_end == -1 or hit.start < title_end, hit.start)
+
 
 @dataclass(frozen=True)
 class _NearIndex:
@@ -140,7 +145,7 @@ class Matcher:
             keywords = tuple(dict.fromkeys(text for text, _ in fired))
             excerpt = None
             if explain:
-                first = min(fired, key=lambda pair: pair[1].start)[1]
+                first = min((hit for _, hit in fired), key=scan.excerpt_order)
                 excerpt = _excerpt_at(scan, first.start, first.end)
             results.append(TopicMatch(topic_id, index.rules.label, keywords, excerpt))
         return results
@@ -211,7 +216,7 @@ def _evaluate(index: _TopicIndex, scan: _Scan, terms: list[Term]) -> list[tuple[
     fired: list[tuple[str, Hit]] = []
     for number in index.strong:
         if number in hits and (kept_hits := kept(number)):
-            fired.append((terms[number].text, kept_hits[0]))
+            fired.append((terms[number].text, min(kept_hits, key=scan.excerpt_order)))
     for near in index.near:
         if not any(n in hits for n in near.left) or not any(n in hits for n in near.right):
             continue
