@@ -351,6 +351,11 @@ def _parse_body(content_type: str, body: bytes) -> dict[str, Any]:
     return {k: v[0] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # many concurrent connections, as Telegram takes them
+    daemon_threads = True
+
+
 @contextmanager
 def running_fake_telegram(**options: Any) -> Iterator[tuple[FakeTelegram, str]]:
     """Start the fake server; yields it and the TELEGRAM_API_URL to give watcher."""
@@ -380,8 +385,7 @@ def running_fake_telegram(**options: Any) -> Iterator[tuple[FakeTelegram, str]]:
 
         do_GET = do_POST
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
+    httpd = _Server(("127.0.0.1", 0), Handler)
     httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

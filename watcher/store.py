@@ -111,7 +111,8 @@ class PendingAlert:
 
 
 def now_iso(moment: datetime | None = None) -> str:
-    return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+    # One fixed precision, so that stored times compare correctly as text.
+    return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 class Store:
@@ -421,6 +422,14 @@ class Store:
             [reason, destination],
         )
         return cursor.rowcount
+
+    def next_attempt_due(self) -> datetime | None:
+        """When the earliest deferred Telegram alert becomes due, if any is waiting."""
+        row = self.db.execute(
+            """SELECT MIN(next_attempt) FROM alerts WHERE status = 'pending'
+               AND destination != 'console' AND next_attempt IS NOT NULL"""
+        ).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
 
     def outbox_length(self) -> int:
         row = self.db.execute("SELECT COUNT(*) FROM alerts WHERE status = 'pending'").fetchone()

@@ -39,6 +39,8 @@ from watcher.subscribers import Subscribers
 
 logger = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
+# `watcher poll` waits this long at most for alerts Telegram asked to hold back.
+SETTLE_SECONDS = 120.0
 
 
 class Runtime:
@@ -75,8 +77,12 @@ def build_application(runtime: Runtime, settings: TelegramSettings) -> Applicati
     """The python-telegram-bot Application with every handler."""
     # watcher owns the HTTP clients: PTB does not close them when initialize() fails
     # (a wrong token), so close_requests() must be able to.
+    # Generous timeouts: a send that times out may still have arrived, and is then
+    # sent twice; waiting longer makes that rarer.
     requests = (
-        HTTPXRequest(connection_pool_size=64, read_timeout=30.0),
+        HTTPXRequest(
+            connection_pool_size=64, connect_timeout=15.0, read_timeout=30.0, write_timeout=30.0
+        ),
         HTTPXRequest(connection_pool_size=2, read_timeout=30.0),
     )
     application = (
@@ -137,7 +143,7 @@ async def deliver_pending_once(config: Config, store: Store, settings: TelegramS
     try:
         async with application:
             sender = OutboxSender(application.bot, store, config)
-            stats = await sender.drain()
+            stats = await sender.drain(settle=SETTLE_SECONDS)
             await sender.send_digests(datetime.now(UTC))
             logger.info(
                 "telegram: %d sent, %d to retry, %d failed", stats.sent, stats.retried, stats.failed

@@ -78,17 +78,32 @@ class OutboxSender:
         self.clock = clock
         self._semaphore = asyncio.Semaphore(MAX_CONCURRENT_SENDS)
 
-    async def drain(self) -> DeliveryStats:
-        """Send everything that is due now (digest subscribers excepted)."""
+    async def drain(self, *, settle: float = 0.0) -> DeliveryStats:
+        """Send everything that is due now (digest subscribers excepted).
+
+        With ``settle``, also wait for alerts that Telegram or a retry deferred by
+        at most that many seconds, so a one-shot ``watcher poll`` leaves nothing
+        behind that it could have sent.
+        """
         stats = DeliveryStats()
         while True:
             batch = await asyncio.to_thread(self._due_batch)
             if not batch:
-                return stats
+                wait = await asyncio.to_thread(self._seconds_to_next_attempt)
+                if wait is None or wait > settle:
+                    return stats
+                await asyncio.sleep(wait + 0.05)
+                continue
             by_chat: dict[str, list[PendingAlert]] = {}
             for alert in batch:
                 by_chat.setdefault(alert.destination, []).append(alert)
             await asyncio.gather(*(self._send_chat(alerts, stats) for alerts in by_chat.values()))
+
+    def _seconds_to_next_attempt(self) -> float | None:
+        due = self.store.next_attempt_due()
+        if due is None:
+            return None
+        return max(0.0, (due - datetime.now(UTC)).total_seconds())
 
     def _due_batch(self) -> list[PendingAlert]:
         digest = {str(s.chat_id) for s in self.subscribers.digest_chats()}
