@@ -7,8 +7,9 @@ request so tests can check what watcher sent.
 
 import gzip
 import hashlib
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +24,8 @@ class Route:
     etag: bool = True
     last_modified: str | None = "Wed, 21 Oct 2015 07:28:00 GMT"
     gzip: bool = False
+    cut_after: int | None = None  # announce the whole body, send only this many bytes
+    ranges: bool = False  # answer "Range: bytes=N-" with 206
 
 
 @dataclass
@@ -38,6 +41,7 @@ class FeedServer:
 
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
+        self.handlers: dict[str, Callable[[Seen], Route]] = {}
         self.requests: list[Seen] = []
         server = self
 
@@ -64,7 +68,9 @@ class FeedServer:
                         body,
                     )
                 )
-                route = server.routes.get(self.path.split("?")[0])
+                path = self.path.split("?")[0]
+                handler = server.handlers.get(path)
+                route = handler(server.requests[-1]) if handler else server.routes.get(path)
                 if route is None:
                     self._send(404, b"not found", {"Content-Type": "text/plain"})
                     return
@@ -88,14 +94,31 @@ class FeedServer:
                 if route.gzip:
                     payload = gzip.compress(payload)
                     headers["Content-Encoding"] = "gzip"
-                self._send(route.status, payload, headers)
+                status = route.status
+                asked = re.match(r"bytes=(\d+)-$", self.headers.get("Range", ""))
+                if route.ranges and asked and status == 200:
+                    start = int(asked.group(1))
+                    headers["Content-Range"] = f"bytes {start}-{len(payload) - 1}/{len(payload)}"
+                    payload, status = payload[start:], 206
+                self._send(status, payload, headers, cut_after=route.cut_after)
 
-            def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+            def _send(
+                self,
+                status: int,
+                body: bytes,
+                headers: dict[str, str],
+                cut_after: int | None = None,
+            ) -> None:
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if cut_after is not None:
+                    self.wfile.write(body[:cut_after])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 self.wfile.write(body)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -109,6 +132,11 @@ class FeedServer:
     def serve(self, path: str, body: bytes | str, **options: object) -> str:
         data = body.encode("utf-8") if isinstance(body, str) else body
         self.routes[path] = Route(body=data, **options)  # type: ignore[arg-type]
+        return self.url(path)
+
+    def handle(self, path: str, handler: Callable[[Seen], Route]) -> str:
+        """Answer ``path`` by calling ``handler`` with each request."""
+        self.handlers[path] = handler
         return self.url(path)
 
     def hits(self, path: str) -> list[Seen]:

@@ -242,7 +242,7 @@ def test_real_senat_rss2_and_atom03_give_the_same_items(
     published = dict((key, date) for key, _, date in rows["rss"])
     assert (
         published["https://www.senat.fr/notice-rapport/2018/lc286-notice.html"]
-        == "2018-12-28T10:17:29+00:00"
+        == "2018-12-28T10:17:29.000+00:00"
     )
 
 

@@ -15,14 +15,12 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from watcher.durations import parse_duration
+from watcher.durations import parse_duration, parse_size
 from watcher.errors import ConfigError, RuleError
 from watcher.matching.rules import TopicRules, compile_topic
 from watcher.sources.kinds import KINDS, SourceKind
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*$", re.IGNORECASE)
-_SIZE_UNITS = {"": 1, "B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -114,10 +112,10 @@ class _Reader:
             raise self.fail(path, str(exc)) from None
 
     def size(self, value: object, path: str) -> int:
-        match = _SIZE.match(str(value)) if not isinstance(value, bool) else None
-        if match is None:
-            raise self.fail(path, f"{value!r} is not a size like 500KB, 20MB, 1GB")
-        return int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "").upper()])
+        try:
+            return parse_size(value)
+        except ValueError as exc:
+            raise self.fail(path, str(exc)) from None
 
     def url(self, value: object, path: str) -> str:
         text = self.string(value, path)
@@ -265,12 +263,19 @@ def _sources(
         if source_id in seen:
             raise reader.fail(f"{path}.id", f"duplicate id {source_id!r}; ids must be unique")
         seen.add(source_id)
+        if "url" not in data and kind.default_url is None:
+            raise reader.fail(f"{path}.url", "is missing; give the address to watch")
         url = reader.url(data.get("url", kind.default_url), f"{path}.url")
         topic_ids = tuple(reader.string_list(data.get("topics", list(topics)), f"{path}.topics"))
         for i, topic_id in enumerate(topic_ids):
             if topic_id not in topics:
                 raise reader.fail(f"{path}.topics[{i}]", f"unknown topic {topic_id!r}")
         options = {key: data[key] for key in kind.options if key in data}
+        if kind.one_option_of and not any(key in options for key in kind.one_option_of):
+            raise reader.fail(
+                path,
+                f"kind {kind_name} needs {' or '.join(kind.one_option_of)} to choose its links",
+            )
         for key, value in options.items():
             problem = kind.options[key](value)
             if problem:

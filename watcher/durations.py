@@ -1,6 +1,9 @@
-"""Durations as written in feeds.yml: ``30s``, ``15m``, ``2h``, ``1d`` or seconds."""
+"""Durations and sizes as written in feeds.yml: ``30s``, ``15m``, ``2h``, ``1d``; ``20MB``."""
 
 import re
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -28,3 +31,11 @@ def format_duration(seconds: float) -> str:
         if seconds >= size and seconds % size == 0:
             return f"{int(seconds // size)}{unit}"
     return f"{seconds:g}s"
+
+
+def parse_size(value: object) -> int:
+    """Bytes from ``500KB``, ``20MB``, ``1GB`` or a number; ValueError otherwise."""
+    match = _SIZE.match(str(value)) if not isinstance(value, bool) else None
+    if match is None:
+        raise ValueError(f"{value!r} is not a size like 500KB, 20MB, 1GB")
+    return int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "").upper()])

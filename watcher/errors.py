@@ -21,9 +21,12 @@ class RuleError(ConfigError):
 class FetchError(WatcherError):
     """A source could not be fetched (network, HTTP status, size cap)."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status
 
 
 class ParseError(WatcherError):

@@ -169,7 +169,11 @@ class Fetcher:
 def _status_error(response: httpx.Response) -> FetchError:
     reason = response.reason_phrase or ""
     message = f"HTTP {response.status_code} {reason}".strip() + f" from {response.url}"
-    return FetchError(message, retry_after=parse_retry_after(response.headers.get("retry-after")))
+    return FetchError(
+        message,
+        retry_after=parse_retry_after(response.headers.get("retry-after")),
+        status=response.status_code,
+    )
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

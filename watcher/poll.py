@@ -8,6 +8,8 @@ import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from watcher.config import Config, SourceConfig
 from watcher.decide import (
@@ -21,6 +23,8 @@ from watcher.errors import FetchError, WatcherError
 from watcher.fetch import Fetcher
 from watcher.matching.engine import Matcher
 from watcher.routing import destinations
+from watcher.sources.base import PollContext
+from watcher.sources.kinds import KINDS
 from watcher.sources.registry import reader_for
 from watcher.store import Store
 
@@ -52,6 +56,8 @@ class Poller:
         *,
         telegram: bool = False,
         subscriptions: Subscriptions | None = None,
+        environ: Mapping[str, str] | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -59,6 +65,12 @@ class Poller:
         self.matcher = Matcher(config.topics)
         self.telegram = telegram
         self.subscriptions = subscriptions or dict
+        self.environ = environ if environ is not None else {}
+        self.cache_dir = cache_dir or Path(store.path).resolve().parent / "watcher-cache"
+        self._memory: dict[str, dict[str, Any]] = {}
+        self.skipped = missing_secrets(config, self.environ)
+        for source_id, names in self.skipped.items():
+            logger.warning("source %s skipped: set %s to watch it", source_id, " and ".join(names))
 
     def poll_all(
         self, now: datetime | None = None, *, respect_schedule: bool = False
@@ -69,6 +81,8 @@ class Poller:
         """
         reports = []
         for source in self.config.sources:
+            if source.id in self.skipped:
+                continue
             current = now or datetime.now(UTC)
             row = self.store.source_row(source.id)
             backing_off = bool(row and row["consecutive_errors"])
@@ -87,8 +101,17 @@ class Poller:
         """Poll one source; any failure is recorded on it and reported, never raised."""
         now = now or datetime.now(UTC)
         state, initialized = self.store.source_state(source.id)
+        ctx = PollContext(
+            fetcher=self.fetcher,
+            now=now,
+            known=lambda keys: self.store.known_keys(source.id, keys),
+            environ=self.environ,
+            cache_dir=self.cache_dir / source.id,
+            first_poll=not initialized,
+            memory=self._memory.setdefault(source.id, {}),
+        )
         try:
-            result = reader_for(source.kind)(source, state, self.fetcher, now)
+            result = reader_for(source.kind)(source, state, ctx)
         except WatcherError as exc:
             return self._failed(source, exc, now)
         except Exception as exc:  # a bug in a reader must not stop the other sources
@@ -147,6 +170,16 @@ class Poller:
         self.store.record_failure(source.id, message, now=now, next_check=next_check)
         logger.warning("source %s: %s (retry at %s)", source.id, message, next_check.isoformat())
         return PollReport(source.id, error=message)
+
+
+def missing_secrets(config: Config, environ: Mapping[str, str]) -> dict[str, list[str]]:
+    """Sources whose kind needs environment variables that are not set, and which."""
+    missing = {}
+    for source in config.sources:
+        names = [name for name in KINDS[source.kind].required_env if not environ.get(name)]
+        if names:
+            missing[source.id] = names
+    return missing
 
 
 def schedule_seconds(interval: float) -> int:

@@ -28,11 +28,18 @@ logger = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
 
 
-def make_poller(config: Config, store: Store, *, telegram: bool) -> Poller:
+def make_poller(
+    config: Config, store: Store, *, telegram: bool, environ: Mapping[str, str]
+) -> Poller:
     fetcher = Fetcher(timeout=config.settings.timeout, max_bytes=config.settings.max_response_bytes)
     subscribers = Subscribers(store)
     return Poller(
-        config, store, fetcher, telegram=telegram, subscriptions=subscribers.subscriptions
+        config,
+        store,
+        fetcher,
+        telegram=telegram,
+        subscriptions=subscribers.subscriptions,
+        environ=environ,
     )
 
 
@@ -42,7 +49,7 @@ def poll_once(config: Config, db: Path, environ: Mapping[str, str]) -> int:
 
     telegram = TelegramSettings.from_environ(environ)
     store = Store(db)
-    poller = make_poller(config, store, telegram=telegram is not None)
+    poller = make_poller(config, store, telegram=telegram is not None, environ=environ)
     try:
         reports = poller.poll_all()
     finally:
@@ -53,7 +60,7 @@ def poll_once(config: Config, db: Path, environ: Mapping[str, str]) -> int:
     else:
         from watcher.bot.app import deliver_pending_once
 
-        asyncio.run(deliver_pending_once(config, store, telegram))
+        asyncio.run(deliver_pending_once(config, store, telegram, environ))
     return 0
 
 
@@ -65,9 +72,9 @@ def run_forever(config_path: Path, config: Config, db: Path, environ: Mapping[st
     if telegram is not None:
         from watcher.bot.app import run_bot
 
-        return asyncio.run(run_bot(config_path, config, db, telegram))
+        return asyncio.run(run_bot(config_path, config, db, telegram, environ))
     store = Store(db)
-    poller = make_poller(config, store, telegram=False)
+    poller = make_poller(config, store, telegram=False, environ=environ)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,8 +47,15 @@ SETTLE_SECONDS = 120.0
 class Runtime:
     """What the handlers share: the configuration (reloadable), the store, the poller."""
 
-    def __init__(self, config_path: Path | None, config: Config, store: Store) -> None:
+    def __init__(
+        self,
+        config_path: Path | None,
+        config: Config,
+        store: Store,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
         self.config_path = config_path
+        self.environ = environ if environ is not None else {}
         self.store = store
         self.subscribers = Subscribers(store)
         self.config = config
@@ -58,7 +66,12 @@ class Runtime:
             timeout=config.settings.timeout, max_bytes=config.settings.max_response_bytes
         )
         return Poller(
-            config, self.store, fetcher, telegram=True, subscriptions=self.subscribers.subscriptions
+            config,
+            self.store,
+            fetcher,
+            telegram=True,
+            subscriptions=self.subscribers.subscriptions,
+            environ=self.environ,
         )
 
     def reload(self) -> Config:
@@ -136,9 +149,11 @@ async def close_requests(application: Application) -> None:  # type: ignore[type
         await request.shutdown()
 
 
-async def deliver_pending_once(config: Config, store: Store, settings: TelegramSettings) -> None:
+async def deliver_pending_once(
+    config: Config, store: Store, settings: TelegramSettings, environ: Mapping[str, str]
+) -> None:
     """``watcher poll`` with a token: send what the outbox holds, then return."""
-    runtime = Runtime(None, config, store)
+    runtime = Runtime(None, config, store, environ)
     application = build_application(runtime, settings)
     try:
         async with application:
@@ -157,10 +172,16 @@ async def deliver_pending_once(config: Config, store: Store, settings: TelegramS
         runtime.poller.fetcher.close()
 
 
-async def run_bot(config_path: Path, config: Config, db: Path, settings: TelegramSettings) -> int:
+async def run_bot(
+    config_path: Path,
+    config: Config,
+    db: Path,
+    settings: TelegramSettings,
+    environ: Mapping[str, str],
+) -> int:
     """``watcher run`` with a token: the bot, the poller and the sender until a signal."""
     store = Store(db)
-    runtime = Runtime(config_path, config, store)
+    runtime = Runtime(config_path, config, store, environ)
     application = build_application(runtime, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -9,24 +9,32 @@ import dataclasses
 import io
 import logging
 from html.parser import HTMLParser
+from typing import TYPE_CHECKING
 
 from watcher.errors import FetchError, ParseError
 from watcher.fetch import Fetcher
 from watcher.items import Item
 from watcher.textdecode import decode_bytes
 
+if TYPE_CHECKING:
+    from watcher.sources.base import PollContext
+
 logger = logging.getLogger(__name__)
 MAX_DOCUMENT_BYTES = 15 * 1024 * 1024
 MAX_BODY_CHARS = 400_000
 
 
-def attach_fulltext(items: list[Item], fetcher: Fetcher, warnings: list[str]) -> list[Item]:
-    """Each item with its document's text as body; failures become warnings."""
+def attach_fulltext(items: list[Item], ctx: "PollContext", warnings: list[str]) -> list[Item]:
+    """Each new item with its document's text as body; failures become warnings.
+
+    Items already stored are not fetched again: a full text costs a request.
+    """
+    known = ctx.known(item.key for item in items)
     result = []
     for item in items:
-        if item.url and not item.body:
+        if item.url and not item.body and item.key not in known:
             try:
-                body = document_text(fetcher, item.url)
+                body = document_text(ctx.fetcher, item.url)
             except (FetchError, ParseError) as exc:
                 warnings.append(f"full text of {item.url}: {exc}")
             else:

@@ -9,6 +9,7 @@ as data (``bozo``); a payload with no feed in it raises ParseError here.
 import calendar
 import io
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,10 +17,9 @@ import feedparser
 
 from watcher.config import SourceConfig
 from watcher.errors import ParseError
-from watcher.fetch import Fetcher
 from watcher.items import Item, item_key
 from watcher.matching.normalize import strip_markup
-from watcher.sources.base import PollResult, SourceState
+from watcher.sources.base import PollContext, PollResult, SourceState
 from watcher.sources.fulltext import attach_fulltext
 from watcher.textdecode import as_utf8_xml
 
@@ -28,11 +28,20 @@ from watcher.textdecode import as_utf8_xml
 _DAY_COMMA = re.compile(rb"(<pubDate>\s*[A-Z][a-z]{2}),(?=\S)")
 
 
-def poll_rss(
-    source: SourceConfig, state: SourceState, fetcher: Fetcher, now: datetime
-) -> PollResult:
+def poll_rss(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
     """Fetch a feed (conditionally) and parse its entries into items."""
-    response = fetcher.get(source.url, etag=state.etag, last_modified=state.last_modified)
+    return poll_feed(source, state, ctx, parse=parse_feed)
+
+
+def poll_feed(
+    source: SourceConfig,
+    state: SourceState,
+    ctx: PollContext,
+    *,
+    parse: Callable[[bytes, str, str], list[Item]],
+) -> PollResult:
+    """Conditional GET of one document, parsed into items by ``parse``."""
+    response = ctx.fetcher.get(source.url, etag=state.etag, last_modified=state.last_modified)
     # An empty 200 is what some servers send for "unchanged": treat it like a 304.
     if response is None or not response.body.strip():
         return PollResult([], state, unchanged=True)
@@ -44,14 +53,14 @@ def poll_rss(
     )
     if response.content_hash == state.content_hash:
         return PollResult([], new_state, unchanged=True)
-    items = parse_feed(response.body, source.id, content_type=response.content_type)
+    items = parse(response.body, source.id, response.content_type)
     warnings: list[str] = []
     if source.fulltext:
-        items = attach_fulltext(items, fetcher, warnings)
+        items = attach_fulltext(items, ctx, warnings)
     return PollResult(items, new_state, warnings=warnings)
 
 
-def parse_feed(body: bytes, source_id: str, *, content_type: str = "") -> list[Item]:
+def parse_feed(body: bytes, source_id: str, content_type: str = "") -> list[Item]:
     """Items of an RSS/Atom payload, oldest first; ParseError when it holds no feed."""
     data = _DAY_COMMA.sub(rb"\1, ", as_utf8_xml(body, content_type))
     parsed = feedparser.parse(

@@ -1,0 +1,344 @@
+"""The Sénat (feeds and Akoma Ntoso texts), the Assemblée nationale, and full texts."""
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.conftest import FIXTURES, REAL, needs_real, run, write_config
+from tests.feed_server import FeedServer
+
+AKN_VSA = """<?xml version="1.0" encoding="UTF-8"?>
+<akomaNtoso xmlns="http://docs.oasis-open.org/legaldocml/ns/akn/3.0">
+  <bill name="ppl">
+    <meta><identification source="#senat"><FRBRWork>
+      <FRBRalias name="intitule-court" value="Reconnaissance biométrique dans l'espace public (PPL)"/>
+      <FRBRalias name="signet-dossier-legislatif-senat" value="ppl25-170"/>
+      <FRBRalias name="url-senat" value="https://www.senat.fr/dossier-legislatif/ppl25-170.html"/>
+      <FRBRdate name="#presentation" date="2025-12-01"/>
+    </FRBRWork></identification>
+    <workflow source="#senat">
+      <step date="2025-12-01" outcome="déposé au Sénat" by="#senat"/>
+      <step date="2026-01-14" outcome="inscrit à l'ordre du jour de la séance publique" by="#senat"/>
+    </workflow></meta>
+    <preface><docTitle>Proposition de loi relative à la sécurité dans les transports</docTitle></preface>
+    <body><article eId="art_1"><num>Article 1er</num><content><p>À titre expérimental, les exploitants peuvent recourir
+      à un traitement de <i>reconnaissance faciale</i> en temps réel.</p></content></article></body>
+  </bill>
+</akomaNtoso>
+"""
+
+
+def depots(*signets: str) -> str:
+    entries = "".join(
+        f"<text><url>{{base}}/akomantoso/{s}.akn.xml</url><lastModified>Tue Dec 02 11:56:58 CET 2025</lastModified>"
+        f"<lastModifiedDateTime>2025-12-02T11:56:58</lastModifiedDateTime></text>"
+        for s in signets
+    )
+    return f'<?xml version="1.0" encoding="UTF-8"?><texts xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">{entries}</texts>'
+
+
+def test_akoma_ntoso_index_leads_to_full_texts(feed_server: FeedServer, workdir: Path) -> None:
+    base = feed_server.url("")
+    feed_server.serve(
+        "/akomantoso/depots.xml",
+        depots("ppl25-100").replace("{base}", base),
+        content_type="application/xml",
+    )
+    write_config(
+        workdir,
+        [
+            {
+                "id": "senat-depots",
+                "name": "Sénat — textes déposés",
+                "kind": "senat",
+                "url": feed_server.url("/akomantoso/depots.xml"),
+            }
+        ],
+    )
+    assert run("poll").out == ""  # backlog: seen, not downloaded
+    assert feed_server.hits("/akomantoso/ppl25-100.akn.xml") == []
+
+    feed_server.serve(
+        "/akomantoso/depots.xml",
+        depots("ppl25-100", "ppl25-170").replace("{base}", base),
+        content_type="application/xml",
+    )
+    feed_server.serve("/akomantoso/ppl25-170.akn.xml", AKN_VSA, content_type="application/xml")
+    result = run("poll")
+
+    assert result.code == 0, result.err
+    assert "Proposition de loi relative à la sécurité dans les transports" in result.out
+    assert "Sénat — textes déposés · proposition de loi · 02/12/2025" in result.out
+    assert "Mots-clés : reconnaissance faciale, biométrique" in result.out
+    assert (
+        "Calendrier : déposé au Sénat le 01/12/2025 ; inscrit à l'ordre du jour de la séance publique le 14/01/2026"
+        in result.out
+    )
+    assert "https://www.senat.fr/dossier-legislatif/ppl25-170.html" in result.out
+
+
+def test_malformed_akoma_ntoso_text_is_kept_from_the_index(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    base = feed_server.url("")
+    feed_server.serve(
+        "/akomantoso/depots.xml",
+        depots("pjl25-300").replace("{base}", base),
+        content_type="application/xml",
+    )
+    feed_server.serve(
+        "/akomantoso/pjl25-300.akn.xml",
+        "<akomaNtoso><bill>unclosed",
+        content_type="application/xml",
+    )
+    write_config(
+        workdir,
+        [
+            {
+                "id": "s",
+                "name": "Sénat",
+                "kind": "senat",
+                "url": feed_server.url("/akomantoso/depots.xml"),
+                "backfill": "true",
+            }
+        ],
+    )
+    result = run("poll")
+    assert result.code == 0
+    assert "malformed XML" in result.err
+    db = sqlite3.connect(workdir / "watcher.db")
+    assert db.execute("SELECT key, title, kind FROM items").fetchall() == [
+        ("pjl25-300", "Projet de loi pjl25-300", "projet de loi")
+    ]
+
+
+def test_senat_feed_items_are_keyed_by_signet(feed_server: FeedServer, workdir: Path) -> None:
+    url = feed_server.serve(
+        "/dosleg.xml",
+        (FIXTURES / "senat_dosleg_atom03.xml").read_bytes(),
+        content_type="application/xml",
+    )
+    write_config(workdir, [{"id": "dosleg", "name": "Dossier", "kind": "senat", "url": url}])
+    assert run("poll").code == 0
+    db = sqlite3.connect(workdir / "watcher.db")
+    assert sorted(db.execute("SELECT key, kind FROM items").fetchall()) == [
+        ("l22-663", "Rapport"),
+        ("ppl21-543", "Proposition de loi"),
+    ]
+
+
+@needs_real
+def test_real_akoma_ntoso_text(feed_server: FeedServer, workdir: Path) -> None:
+    base = feed_server.url("")
+    feed_server.serve(
+        "/akomantoso/depots.xml",
+        depots("tas24-021").replace("{base}", base),
+        content_type="application/xml",
+    )
+    feed_server.serve(
+        "/akomantoso/tas24-021.akn.xml",
+        (REAL / "senat" / "akomantoso_tas24-021.akn.xml").read_bytes(),
+    )
+    write_config(
+        workdir,
+        [
+            {
+                "id": "s",
+                "name": "Sénat",
+                "kind": "senat",
+                "url": feed_server.url("/akomantoso/depots.xml"),
+                "backfill": "true",
+            }
+        ],
+    )
+    assert run("poll").code == 0
+    db = sqlite3.connect(workdir / "watcher.db")
+    title, url, schedule, body = db.execute(
+        "SELECT title, url, schedule, body FROM items"
+    ).fetchone()
+    assert title.startswith(
+        "Proposition de loi tendant à renforcer les moyens de surveillance des individus condamnés"
+    )
+    assert url == "https://www.senat.fr/dossier-legislatif/ppl23-756.html"
+    assert schedule.endswith("adopté par le Sénat le 05/11/2024")
+    assert len(body) > 20_000
+
+
+# -- Assemblée nationale open data ----------------------------------------------------
+
+REUNION = {
+    "reunion": {
+        "uid": "RUANR5L17S2026IDC450123",
+        "timestampDebut": "2026-01-20T09:30:00.000+01:00",
+        "lieu": {"libelleLong": "Salle 6242"},
+        "ODJ": {
+            "resumeODJ": {
+                "item": "Audition sur l'usage de la reconnaissance faciale dans les transports"
+            }
+        },
+    }
+}
+DOCUMENT = {
+    "document": {
+        "uid": "PIONANR5L17B0999",
+        "titres": {"titrePrincipal": "Proposition de loi relative au logement étudiant"},
+        "denominationStructurelle": "Proposition de loi",
+        "cycleDeVie": {"chrono": {"dateDepot": "2026-01-19T00:00:00.000+01:00"}},
+    }
+}
+
+
+def test_assemblee_publication_list_and_documents(feed_server: FeedServer, workdir: Path) -> None:
+    today = datetime.now(UTC).date().isoformat()
+    base = "/dyn/opendata/list-publication"
+    feed_server.serve(f"{base}/publication_{today}", "", content_type="text/plain")
+    write_config(
+        workdir,
+        [
+            {
+                "id": "an",
+                "name": "Assemblée nationale",
+                "kind": "assemblee",
+                "url": feed_server.url(base),
+                "days": 1,
+            }
+        ],
+    )
+    assert run("poll").code == 0  # an empty day
+
+    lines = [
+        f"2026-01-19T18:00:01;{feed_server.url('/dyn/opendata/RUANR5L17S2026IDC450123.json')}",
+        f"2026-01-19T18:00:02;{feed_server.url('/dyn/opendata/PIONANR5L17B0999.json')}",
+        "garbage line without url",
+    ]
+    feed_server.serve(f"{base}/publication_{today}", "\n".join(lines), content_type="text/plain")
+    feed_server.serve(
+        "/dyn/opendata/RUANR5L17S2026IDC450123.json",
+        json.dumps(REUNION),
+        content_type="application/json",
+    )
+    feed_server.serve(
+        "/dyn/opendata/PIONANR5L17B0999.json", json.dumps(DOCUMENT), content_type="application/json"
+    )
+
+    result = run("poll")
+
+    assert result.code == 0, result.err
+    assert "Assemblée nationale · ordre du jour · 20/01/2026" in result.out
+    assert (
+        "Ordre du jour : Audition sur l'usage de la reconnaissance faciale dans les transports"
+        in result.out
+    )
+    assert "Calendrier : réunion du 20/01/2026 à 09:30" in result.out
+    assert "logement étudiant" not in result.out
+    db = sqlite3.connect(workdir / "watcher.db")
+    assert dict(db.execute("SELECT key, kind FROM items").fetchall()) == {
+        "RUANR5L17S2026IDC450123": "ordre du jour",
+        "PIONANR5L17B0999": "proposition de loi",
+    }
+
+
+def test_assemblee_429_keeps_the_rest_for_later(feed_server: FeedServer, workdir: Path) -> None:
+    today = datetime.now(UTC).date().isoformat()
+    base = "/dyn/opendata/list-publication"
+    feed_server.serve(
+        f"{base}/publication_{today}",
+        f"2026-01-19T18:00:01;{feed_server.url('/dyn/opendata/X1.json')}",
+    )
+    feed_server.serve(
+        "/dyn/opendata/X1.json", "slow down", status=429, headers={"Retry-After": "30"}
+    )
+    write_config(
+        workdir,
+        [
+            {
+                "id": "an",
+                "name": "AN",
+                "kind": "assemblee",
+                "url": feed_server.url(base),
+                "days": 1,
+                "backfill": "true",
+            }
+        ],
+    )
+    result = run("poll")
+    assert result.code == 0
+    assert "rate limited" in result.err
+    db = sqlite3.connect(workdir / "watcher.db")
+    assert db.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 0  # retried at the next poll
+
+
+@needs_real
+def test_real_assemblee_dossier(feed_server: FeedServer, workdir: Path) -> None:
+    today = datetime.now(UTC).date().isoformat()
+    base = "/dyn/opendata/list-publication"
+    feed_server.serve(
+        f"{base}/publication_{today}",
+        f"2018-03-14T10:00:00;{feed_server.url('/dyn/opendata/DLR5L15N36460.json')}",
+    )
+    feed_server.serve(
+        "/dyn/opendata/DLR5L15N36460.json",
+        (REAL / "assemblee" / "opendata_dossier-DLR5L15N36460.json").read_bytes(),
+    )
+    write_config(
+        workdir,
+        [
+            {
+                "id": "an",
+                "name": "AN",
+                "kind": "assemblee",
+                "url": feed_server.url(base),
+                "days": 1,
+                "backfill": "true",
+            }
+        ],
+    )
+    assert run("poll").code == 0
+    db = sqlite3.connect(workdir / "watcher.db")
+    assert db.execute("SELECT title, kind FROM items").fetchone() == (
+        "Transports : nouveau pacte ferroviaire",
+        "projet de loi ordinaire",
+    )
+
+
+# -- full texts for feeds -----------------------------------------------------------
+
+
+def test_fulltext_reads_the_page_and_records_unreadable_documents(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    feed = (
+        '<rss version="2.0"><channel><title>CNIL</title><link>https://c.example</link><description>d</description>'
+        f"<item><title>Nouvelle recommandation</title><link>{feed_server.url('/page')}</link><guid>1</guid></item>"
+        f"<item><title>Décision gone</title><link>{feed_server.url('/gone')}</link><guid>2</guid></item>"
+        "</channel></rss>"
+    )
+    feed_server.serve("/feed", feed)
+    feed_server.serve(
+        "/page",
+        "<html><nav>menu reconnaissance faciale</nav><main><p>Les caméras augmentées aux caisses "
+        "automatiques…</p></main><script>var x = 'biométrique';</script></html>",
+        content_type="text/html",
+    )
+    write_config(
+        workdir,
+        [
+            {
+                "id": "cnil",
+                "name": "CNIL",
+                "url": feed_server.url("/feed"),
+                "fulltext": "true",
+                "backfill": "true",
+            }
+        ],
+    )
+
+    result = run("poll")
+
+    assert result.code == 0
+    assert "Nouvelle recommandation" in result.out
+    assert "Mots-clés : caméra(s) augmentée" in result.out  # not the menu's or the script's words
+    assert "full text of" in result.err and "HTTP 404" in result.err
+    db = sqlite3.connect(workdir / "watcher.db")
+    assert db.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 2

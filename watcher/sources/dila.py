@@ -1,0 +1,217 @@
+"""The Journal officiel and the CNIL through DILA open data (``kind: dila``), no account.
+
+``https://echanges.dila.gouv.fr/OPENDATA/JORFSIMPLE/`` (or ``JORF/``, ``CNIL/``)
+is a directory listing of ``.tar.gz`` archives: a multi-GB ``Freemium`` full dump,
+then increments ``PREFIX_YYYYMMDD-HHMMSS.tar.gz`` about twice a day, one XML
+file per object. watcher never takes the full dump: it starts from the newest
+increment and reads each new one, streamed to disk under a size cap, resumed
+with a Range request when a download was cut.
+"""
+
+import dataclasses
+import logging
+import re
+import tarfile
+import xml.etree.ElementTree as ET
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urljoin
+
+from watcher.config import SourceConfig
+from watcher.durations import parse_size
+from watcher.errors import FetchError, ParseError
+from watcher.items import Item
+from watcher.sources.base import PollContext, PollResult, SourceState
+from watcher.sources.legifrance import NATURES, PUBLIC_LINK
+from watcher.sources.xmlutil import child_text, find, local, paris_date, parse_xml, text_of
+from watcher.textdecode import decode_bytes
+
+logger = logging.getLogger(__name__)
+MAX_MEMBER_BYTES = 30 * 1024 * 1024
+CNIL_LINK = "https://www.legifrance.gouv.fr/cnil/id/{}"
+
+
+def archive_names(listing: str, prefix: str) -> list[str]:
+    """Increment archives of a directory listing, oldest first (names sort by time)."""
+    found = set(re.findall(rf'href="(?:[^"]*/)?({prefix}_\d{{8}}-\d{{6}}\.tar\.gz)"', listing))
+    return sorted(found)
+
+
+def poll_dila(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
+    """Read the increments published since the last poll."""
+    prefix = str(source.options.get("archive") or _prefix_from_url(source.url))
+    response = ctx.fetcher.get(source.url)
+    listing = decode_bytes(response.body, response.content_type) if response else ""
+    names = archive_names(listing, prefix)
+    if not names:
+        raise ParseError(
+            f"no {prefix}_YYYYMMDD-HHMMSS.tar.gz archive in the listing at {source.url}"
+        )
+    last = state.cursor.get("last", "")
+    max_archives = int(source.options.get("max_archives", 5))
+    if not last and not source.backfill:
+        # First poll: start after the newest increment, the backlog is not read.
+        return PollResult([], _cursor(state, names[-1]))
+    pending = (
+        [name for name in names if name > last][:max_archives] if last else names[-max_archives:]
+    )
+    cap = parse_size(source.options.get("max_archive_size", "300MB"))
+    items: list[Item] = []
+    warnings: list[str] = []
+    ctx.cache_dir.mkdir(parents=True, exist_ok=True)
+    for name in pending:
+        path = ctx.cache_dir / name
+        try:
+            ctx.fetcher.download(urljoin(source.url, name), path, max_bytes=cap)
+        except FetchError:
+            if items:  # keep what earlier archives gave; this one resumes next poll
+                return PollResult(items, _cursor(state, last), warnings=warnings)
+            raise
+        found, problem = read_archive(path, source.id)
+        items.extend(found)
+        if problem:
+            warnings.append(f"{name}: {problem}; {len(found)} text(s) read from it")
+        path.unlink(missing_ok=True)
+        last = name
+    return PollResult(items, _cursor(state, last), warnings=warnings)
+
+
+def _prefix_from_url(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1].upper() or "JORFSIMPLE"
+
+
+def _cursor(state: SourceState, last: str) -> SourceState:
+    return SourceState(state.etag, state.last_modified, state.content_hash, {"last": last})
+
+
+def read_archive(path: Path, source_id: str) -> tuple[list[Item], str | None]:
+    """Items of an archive, and what went wrong if it could not be read to the end."""
+    texts: dict[str, Item] = {}
+    articles: dict[str, list[str]] = {}
+    problem = None
+    try:
+        for name, body in _xml_members(path):
+            try:
+                _read_object(parse_xml(body, name), source_id, texts, articles)
+            except ParseError as exc:
+                logger.warning("%s", exc)
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        problem = f"archive truncated or corrupt ({exc or type(exc).__name__})"
+    for text_id, parts in articles.items():
+        if text_id in texts:
+            item = texts[text_id]
+            texts[text_id] = _with_body(item, " ".join([item.body, *parts]).strip())
+    return list(texts.values()), problem
+
+
+def _xml_members(path: Path) -> Iterator[tuple[str, bytes]]:
+    with tarfile.open(path, "r:gz") as archive:
+        for member in archive:
+            if not member.isfile() or not member.name.endswith(".xml"):
+                continue
+            if member.size > MAX_MEMBER_BYTES:
+                logger.warning(
+                    "%s: %s is over %d bytes, skipped", path.name, member.name, MAX_MEMBER_BYTES
+                )
+                continue
+            handle = archive.extractfile(member)
+            if handle is not None:
+                yield member.name, handle.read()
+
+
+def _read_object(
+    root: ET.Element, source_id: str, texts: dict[str, Item], articles: dict[str, list[str]]
+) -> None:
+    tag = local(root.tag)
+    if tag == "TEXTE":  # JORFSIMPLE: a whole text in one file
+        _add(texts, _jorfsimple_text(root, source_id))
+    elif tag == "TEXTE_VERSION":  # JORF global: the text, its articles in other files
+        _add(texts, _text_version(root, source_id))
+    elif tag == "ARTICLE":
+        context = find(root, "TEXTE")
+        text_id = context.get("cid", "") if context is not None else ""
+        if text_id:
+            articles.setdefault(text_id, []).append(child_text(root, "BLOC_TEXTUEL"))
+    elif tag == "TEXTE_CNIL":
+        _add(texts, _cnil_text(root, source_id))
+    elif tag == "JO":  # an issue's table of contents: titles of texts it lists
+        issue = child_text(root, "TITRE")
+        published = paris_date(child_text(root, "DATE_PUBLI"))
+        for link in root.iter("LIEN_TXT"):
+            text_id = link.get("idtxt", "")
+            if text_id and text_id not in texts:
+                texts[text_id] = Item(
+                    source_id=source_id,
+                    key=text_id,
+                    title=link.get("titretxt", ""),
+                    url=PUBLIC_LINK.format(text_id),
+                    published=published,
+                    summary=issue,
+                    kind=_kind_from_title(link.get("titretxt", "")),
+                )
+
+
+def _add(texts: dict[str, Item], item: Item) -> None:
+    """A full text replaces the title-only entry an issue's table of contents gave."""
+    texts[item.key] = item
+
+
+def _jorfsimple_text(root: ET.Element, source_id: str) -> Item:
+    text_id = child_text(root, "ID")
+    parts = [child_text(root, name) for name in ("NOTICE", "VISAS")]
+    parts += [text_of(find(article, "BLOC_TEXTUEL")) for article in root.iter("ARTICLE")]
+    parts.append(child_text(root, "SIGNATAIRES"))
+    nature = child_text(root, "NATURE")
+    return Item(
+        source_id=source_id,
+        key=text_id,
+        title=child_text(root, "TITREFULL") or child_text(root, "TITRE"),
+        url=PUBLIC_LINK.format(text_id),
+        published=paris_date(child_text(root, "DATE_PUBLI")),
+        summary=" · ".join(
+            p for p in (child_text(root, "MINISTERE"), child_text(root, "ORIGINE_PUBLI")) if p
+        ),
+        body=" ".join(p for p in parts if p),
+        kind=NATURES.get(nature.upper(), nature.lower()),
+    )
+
+
+def _text_version(root: ET.Element, source_id: str) -> Item:
+    text_id = child_text(root, "ID")
+    nature = child_text(root, "NATURE")
+    parts = [child_text(root, name) for name in ("NOTICE", "VISAS", "SIGNATAIRES")]
+    return Item(
+        source_id=source_id,
+        key=text_id,
+        title=child_text(root, "TITREFULL") or child_text(root, "TITRE"),
+        url=PUBLIC_LINK.format(text_id),
+        published=paris_date(child_text(root, "DATE_PUBLI")),
+        summary=child_text(root, "MINISTERE"),
+        body=" ".join(p for p in parts if p),
+        kind=NATURES.get(nature.upper(), nature.lower()),
+    )
+
+
+def _cnil_text(root: ET.Element, source_id: str) -> Item:
+    text_id = child_text(root, "ID")
+    nature = child_text(root, "NATURE_DELIB") or "délibération"
+    return Item(
+        source_id=source_id,
+        key=text_id,
+        title=child_text(root, "TITREFULL") or child_text(root, "TITRE"),
+        url=CNIL_LINK.format(text_id),
+        published=paris_date(child_text(root, "DATE_TEXTE") or child_text(root, "DATE_PUBLI")),
+        summary=f"CNIL · {nature}",
+        body=child_text(root, "BLOC_TEXTUEL"),
+        kind=f"délibération CNIL ({nature.lower()})" if nature else "délibération CNIL",
+    )
+
+
+def _with_body(item: Item, body: str) -> Item:
+    return dataclasses.replace(item, body=body)
+
+
+def _kind_from_title(title: str) -> str:
+    first = title.split(" ", 1)[0].upper().replace("É", "E").rstrip(".")
+    return NATURES.get(first, "")

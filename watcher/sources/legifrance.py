@@ -1,0 +1,234 @@
+"""The Journal officiel through the PISTE Légifrance API (``kind: legifrance``).
+
+OAuth2 client credentials from LEGIFRANCE_CLIENT_ID / LEGIFRANCE_CLIENT_SECRET;
+the token is kept until it expires and renewed on 401. Each poll reads the last
+JO issues (lastNJo), every level of each issue's table of contents (jorfCont:
+``liens`` and nested ``tms``), then the full text of each new JORFTEXT
+(consult/jorf). The API answers 429 past its quotas: watcher stops there, keeps
+what it has, and the source backs off by Retry-After.
+"""
+
+import json
+import logging
+import time
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from watcher.config import SourceConfig
+from watcher.errors import FetchError, ParseError
+from watcher.items import Item
+from watcher.matching.normalize import strip_markup
+from watcher.sources.base import PollContext, PollResult, SourceState
+
+logger = logging.getLogger(__name__)
+PRODUCTION_API = "https://api.piste.gouv.fr/dila/legifrance/lf-engine-app"
+SANDBOX_API = "https://sandbox-api.piste.gouv.fr/dila/legifrance/lf-engine-app"
+PRODUCTION_OAUTH = "https://oauth.piste.gouv.fr/api/oauth/token"
+SANDBOX_OAUTH = "https://sandbox-oauth.piste.gouv.fr/api/oauth/token"
+PUBLIC_LINK = "https://www.legifrance.gouv.fr/jorf/id/{}"
+PAGE_SIZE = 100  # the API refuses larger pages
+MAX_PAGES = 20
+TOKEN_MARGIN = 60.0  # renew a minute before the announced expiry
+REMEMBERED_ISSUES = 60
+
+NATURES = {
+    "LOI": "loi",
+    "LOI_ORGANIQUE": "loi organique",
+    "ORDONNANCE": "ordonnance",
+    "DECRET": "décret",
+    "ARRETE": "arrêté",
+    "DECISION": "décision",
+    "DELIBERATION": "délibération",
+    "AVIS": "avis",
+    "CIRCULAIRE": "circulaire",
+    "RAPPORT": "rapport",
+}
+
+
+class _Api:
+    """Authenticated JSON calls to the Légifrance API."""
+
+    def __init__(self, source: SourceConfig, ctx: PollContext) -> None:
+        self.ctx = ctx
+        sandbox = bool(source.options.get("sandbox", False))
+        self.base = (
+            SANDBOX_API if sandbox and source.url == PRODUCTION_API else source.url
+        ).rstrip("/")
+        self.oauth_url = str(
+            source.options.get("oauth_url") or (SANDBOX_OAUTH if sandbox else PRODUCTION_OAUTH)
+        )
+        self.client_id = ctx.environ.get("LEGIFRANCE_CLIENT_ID", "")
+        self.client_secret = ctx.environ.get("LEGIFRANCE_CLIENT_SECRET", "")
+
+    def token(self, *, renew: bool = False) -> str:
+        cached = self.ctx.memory.get("token")
+        if cached and not renew and cached[1] > time.monotonic():
+            return str(cached[0])
+        response = self.ctx.fetcher.request(
+            "POST",
+            self.oauth_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+                "scope": "openid",
+            },
+        )
+        body = _json(response.body if response else b"", "the OAuth token endpoint")
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not token:
+            raise ParseError(
+                "Légifrance OAuth: no access_token in the answer (check the credentials)"
+            )
+        lifetime = float(body.get("expires_in") or 3600)
+        self.ctx.memory["token"] = (token, time.monotonic() + lifetime - TOKEN_MARGIN)
+        return str(token)
+
+    def post(self, path: str, payload: Mapping[str, Any]) -> Any:
+        for attempt in (0, 1):
+            headers = {"Authorization": f"Bearer {self.token(renew=attempt == 1)}"}
+            try:
+                response = self.ctx.fetcher.request(
+                    "POST", f"{self.base}{path}", headers=headers, json=payload
+                )
+            except FetchError as exc:
+                if exc.status == 401 and attempt == 0:
+                    logger.info("Légifrance token refused: renewing it")
+                    continue
+                raise
+            return _json(response.body if response else b"", path)
+        raise FetchError(f"Légifrance refused a fresh token for {path}", status=401)
+
+
+def poll_legifrance(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
+    """New texts of the last JO issues, with their full text."""
+    api = _Api(source, ctx)
+    issues = api.post("/consult/lastNJo", {"nbElement": int(source.options.get("issues", 3))})
+    containers = issues.get("containers") if isinstance(issues, dict) else None
+    if not isinstance(containers, list):
+        raise ParseError("Légifrance lastNJo: no 'containers' list in the answer")
+    done = [c for c in state.cursor.get("issues", "").split(",") if c]
+    budget = int(source.options.get("max_texts", 200))
+    items: list[Item] = []
+    warnings: list[str] = []
+    for container in sorted(containers, key=lambda c: c.get("datePubli") or 0):
+        issue_id = str(container.get("id", ""))
+        if not issue_id or issue_id in done:
+            continue
+        published = _date(container.get("datePubli"))
+        issue_title = str(container.get("titre") or issue_id)
+        links = list(_issue_texts(api, issue_id))
+        known = ctx.known(link["id"] for link in links)
+        new_links = [link for link in links if link["id"] not in known]
+        complete = True
+        for link in new_links:
+            if ctx.first_poll and not source.backfill:
+                # The backlog is only marked as seen: no need to spend quota on full texts.
+                items.append(_item(source.id, link, None, published, issue_title))
+                continue
+            if budget <= 0:
+                complete = False
+                warnings.append(f"{issue_title}: text limit reached, the rest next poll")
+                break
+            try:
+                text = api.post("/consult/jorf", {"textCid": link["id"]})
+            except FetchError as exc:
+                if exc.status == 429 and items:
+                    warnings.append(f"quota reached after {len(items)} text(s): {exc}")
+                    return PollResult(items, _with_done(state, done), warnings=warnings)
+                raise
+            budget -= 1
+            items.append(_item(source.id, link, text, published, issue_title))
+        if complete:
+            done.append(issue_id)
+    return PollResult(items, _with_done(state, done), warnings=warnings)
+
+
+def _with_done(state: SourceState, done: list[str]) -> SourceState:
+    cursor = dict(state.cursor)
+    cursor["issues"] = ",".join(done[-REMEMBERED_ISSUES:])
+    return SourceState(state.etag, state.last_modified, state.content_hash, cursor)
+
+
+def _issue_texts(api: _Api, issue_id: str) -> Iterator[dict[str, str]]:
+    """Every text of an issue's table of contents, at every level."""
+    seen: set[str] = set()
+    for page in range(1, MAX_PAGES + 1):
+        answer = api.post(
+            "/consult/jorfCont", {"id": issue_id, "pageNumber": page, "pageSize": PAGE_SIZE}
+        )
+        found = 0
+        for entry in answer.get("items", []) if isinstance(answer, dict) else []:
+            structure = (entry.get("joCont") or {}).get("structure") or {}
+            for link in _walk(structure):
+                found += 1
+                if link["id"] not in seen:
+                    seen.add(link["id"])
+                    yield link
+        if found < PAGE_SIZE:
+            return
+
+
+def _walk(level: Mapping[str, Any], section: str = "") -> Iterator[dict[str, str]]:
+    """Texts of one level (``liens`` or ``liensTxt``) and of its nested ``tms``."""
+    title = str(level.get("titre") or section)
+    for key in ("liens", "liensTxt"):
+        for link in level.get(key) or []:
+            text_id = str(link.get("id") or link.get("cid") or "")
+            if text_id.startswith("JORFTEXT"):
+                yield {
+                    "id": text_id,
+                    "titre": str(link.get("titre") or link.get("title") or ""),
+                    "nature": str(link.get("nature") or ""),
+                    "ministere": str(link.get("ministere") or link.get("emetteur") or title),
+                }
+    for child in level.get("tms") or []:
+        yield from _walk(child, title)
+
+
+def _item(
+    source_id: str,
+    link: Mapping[str, str],
+    text: Mapping[str, Any] | None,
+    published: datetime | None,
+    issue_title: str,
+) -> Item:
+    nature = str((text or {}).get("nature") or link.get("nature") or "")
+    body = ""
+    if text:
+        parts = [str(text.get(key) or "") for key in ("notice", "visa")]
+        parts.extend(_articles(text))
+        body = " ".join(" ".join(strip_markup(p).split()) for p in parts if p)
+    return Item(
+        source_id=source_id,
+        key=link["id"],
+        title=str((text or {}).get("title") or link["titre"]),
+        url=PUBLIC_LINK.format(link["id"]),
+        published=published,
+        summary=" · ".join(p for p in (link.get("ministere", ""), issue_title) if p),
+        body=body,
+        kind=NATURES.get(nature.upper(), nature.lower()),
+    )
+
+
+def _articles(node: Mapping[str, Any]) -> Iterator[str]:
+    """Article contents in reading order, through nested sections."""
+    for article in node.get("articles") or []:
+        yield str(article.get("content") or "")
+    for section in node.get("sections") or []:
+        yield from _articles(section)
+
+
+def _date(value: object) -> datetime | None:
+    """``datePubli`` is epoch milliseconds at 00:00 UTC of the issue's day."""
+    if isinstance(value, int | float) and value > 0:
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    return None
+
+
+def _json(body: bytes, what: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise ParseError(f"Légifrance {what}: the answer is not JSON") from None

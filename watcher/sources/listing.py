@@ -1,0 +1,126 @@
+"""Council portals with no feed (``kind: html``): the links of a listing page.
+
+A maintainer points ``url`` at a listing (WebDélib+'s sittings page for
+Auvergne-Rhône-Alpes, a town's "délibérations" page) and chooses the links by
+``link_selector`` (CSS) and/or ``link_pattern`` (the link's URL with ``*``
+wildcards). Each link is an item; with ``follow: true`` its document (PDF,
+HTML) is fetched and matched too. Agendas ("ordre du jour") are items as well:
+they are published before the vote, which is the early warning users need.
+"""
+
+import fnmatch
+import re
+from datetime import datetime
+from urllib.parse import urljoin
+
+from bs4 import BeautifulSoup
+
+from watcher.config import SourceConfig
+from watcher.items import Item, normalise_link
+from watcher.sources.base import PollContext, PollResult, SourceState
+from watcher.sources.fulltext import attach_fulltext
+from watcher.sources.scdl import parse_french_date
+from watcher.sources.xmlutil import PARIS
+from watcher.textdecode import decode_bytes
+
+_MONTH_NAMES = (
+    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
+)
+_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES.split(), start=1)}
+_LONG_DATE = re.compile(r"(\d{1,2})(?:er)? (" + "|".join(_MONTHS) + r") (\d{4})", re.IGNORECASE)
+_KINDS = (
+    ("ordre du jour", "ordre du jour"),
+    ("procès-verbal", "procès-verbal"),
+    ("compte rendu", "compte rendu"),
+    ("délibération", "délibération"),
+    ("deliberation", "délibération"),
+    ("arrêté", "arrêté"),
+)
+
+
+def poll_listing(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
+    response = ctx.fetcher.get(source.url, etag=state.etag, last_modified=state.last_modified)
+    if response is None or not response.body.strip():
+        return PollResult([], state, unchanged=True)
+    new_state = SourceState(
+        response.etag or state.etag,
+        response.last_modified or state.last_modified,
+        response.content_hash,
+        state.cursor,
+    )
+    if response.content_hash == state.content_hash:
+        return PollResult([], new_state, unchanged=True)
+    page = decode_bytes(response.body, response.content_type)
+    items = listing_items(page, response.url, source)
+    warnings: list[str] = []
+    if source.fulltext or source.options.get("follow"):
+        items = attach_fulltext(items, ctx, warnings)
+    return PollResult(items, new_state, warnings=warnings)
+
+
+def listing_items(page: str, base_url: str, source: SourceConfig) -> list[Item]:
+    """One item per chosen link of the page, in page order, each link once."""
+    soup = BeautifulSoup(page, "html.parser")
+    selector = source.options.get("link_selector")
+    chosen = soup.select(str(selector)) if selector else soup.find_all("a")
+    anchors = []
+    for element in chosen:
+        if element.name == "a":
+            anchors.append(element)
+        else:
+            anchors.extend(element.find_all("a"))
+    pattern = source.options.get("link_pattern")
+    items: dict[str, Item] = {}
+    for anchor in anchors:
+        href = anchor.get("href")
+        if not isinstance(href, str) or href.startswith(("#", "javascript:", "mailto:")):
+            continue
+        url = _absolute(href, base_url)
+        if pattern and not fnmatch.fnmatch(url, str(pattern)):
+            continue
+        key = normalise_link(url)
+        if key in items:
+            continue
+        text = " ".join(anchor.get_text(" ").split()) or str(anchor.get("title") or "")
+        context = " ".join(anchor.parent.get_text(" ").split()) if anchor.parent else text
+        title = text if len(text) > 3 else (context or url.rsplit("/", 1)[-1])
+        kind = _kind(f"{title} {context}")
+        published = _date_in(title) or _date_in(context)
+        items[key] = Item(
+            source_id=source.id,
+            key=key,
+            title=title[:500],
+            url=url,
+            published=published,
+            summary=context[:1000] if context != title else "",
+            kind=kind,
+            schedule=f"séance du {published.strftime('%d/%m/%Y')}"
+            if kind == "ordre du jour" and published
+            else "",
+        )
+        if len(items) >= int(source.options.get("max_links", 200)):
+            break
+    return list(items.values())
+
+
+def _absolute(href: str, base_url: str) -> str:
+    return urljoin(base_url, href)
+
+
+def _kind(text: str) -> str:
+    lowered = text.lower()
+    return next((kind for words, kind in _KINDS if words in lowered), "")
+
+
+def _date_in(text: str) -> datetime | None:
+    numeric = re.search(r"\b(\d{2}/\d{2}/\d{4})\b", text)
+    if numeric:
+        return parse_french_date(numeric.group(1))
+    long = _LONG_DATE.search(text)
+    if long:
+        day, month, year = int(long.group(1)), _MONTHS[long.group(2).lower()], int(long.group(3))
+        try:
+            return datetime(year, month, day, tzinfo=PARIS)
+        except ValueError:
+            return None
+    return None

@@ -1,0 +1,138 @@
+"""Council deliberations in the SCDL "Délibérations" standard (``kind: scdl``).
+
+The standard's CSV has ``COLL_NOM, COLL_SIRET, DELIB_ID, DELIB_DATE,
+DELIB_MATIERE_CODE, DELIB_MATIERE_NOM, DELIB_OBJET`` and optional ``BUDGET_*``,
+``PREF_*``, ``VOTE_*``, ``DELIB_URL``. Real files deviate: lower-case headers,
+``;`` or ``,`` or tabs, extra columns, cp1252 or UTF-8 with a BOM, an Excel
+``sep=;`` first line. Matching reads ``DELIB_OBJET``; identity is
+``(COLL_SIRET, DELIB_ID)``. The record-to-item mapping is shared with the
+Opendatasoft source, whose datasets carry the same fields.
+"""
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from watcher.config import SourceConfig
+from watcher.errors import ParseError
+from watcher.items import Item
+from watcher.sources.base import PollContext, PollResult, SourceState
+from watcher.sources.rss import poll_feed
+from watcher.sources.xmlutil import PARIS
+from watcher.textdecode import decode_bytes
+
+DEFAULT_FIELDS = {
+    "id": "DELIB_ID",
+    "title": "DELIB_OBJET",
+    "date": "DELIB_DATE",
+    "url": "DELIB_URL",
+    "collectivity": "COLL_NOM",
+}
+_SEPARATORS = (";", ",", "\t", "|")
+
+
+def poll_scdl(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
+    fields = _fields(source.options)
+    return poll_feed(
+        source, state, ctx, parse=lambda body, sid, ctype: parse_scdl(body, sid, ctype, fields)
+    )
+
+
+def _fields(options: Mapping[str, object]) -> dict[str, str]:
+    custom = options.get("fields")
+    return {**DEFAULT_FIELDS, **(dict(custom) if isinstance(custom, Mapping) else {})}
+
+
+def parse_scdl(
+    body: bytes, source_id: str, content_type: str = "", fields: Mapping[str, str] = DEFAULT_FIELDS
+) -> list[Item]:
+    """Items of an SCDL CSV, whatever its separator, case and encoding."""
+    text = decode_bytes(body, content_type)
+    lines = text.splitlines()
+    if lines and lines[0].strip().lower().startswith("sep="):
+        separator = lines[0].lstrip()[4:5] or ";"  # not strip(): the separator may be a tab
+        lines = lines[1:]
+    else:
+        header = lines[0] if lines else ""
+        separator = max(_SEPARATORS, key=header.count)
+    rows = list(csv.DictReader(io.StringIO("\n".join(lines)), delimiter=separator))
+    if not rows:
+        return []
+    columns = {name.strip().lstrip("\ufeff").upper(): name for name in rows[0] if name}
+    title_column = fields["title"].upper()
+    if title_column not in columns:
+        found = ", ".join(sorted(columns)[:8])
+        raise ParseError(
+            f"the CSV has no {fields['title']} column (found: {found}); "
+            "map yours with fields: {title: ..., id: ..., date: ...}"
+        )
+    normalised = [
+        {key: row.get(original) or "" for key, original in columns.items()} for row in rows
+    ]
+    return records_to_items(normalised, source_id, fields)
+
+
+def records_to_items(
+    records: Iterable[Mapping[str, object]], source_id: str, fields: Mapping[str, str]
+) -> list[Item]:
+    """Deliberation records (any key case) as items; records without a subject are skipped."""
+    items = []
+    for record in records:
+        get = _getter(record)
+        title = get(fields["title"])
+        if not title:
+            continue
+        siret = get("COLL_SIRET")
+        delib_id = get(fields["id"]) or title[:80]
+        collectivity = get(fields.get("collectivity", "COLL_NOM"))
+        matter = get("DELIB_MATIERE_NOM")
+        items.append(
+            Item(
+                source_id=source_id,
+                key=f"{siret}:{delib_id}" if siret else delib_id,
+                title=_clean_subject(title, delib_id),
+                url=get(fields["url"]) or None,
+                published=parse_french_date(get(fields["date"])),
+                summary=" · ".join(p for p in (collectivity, matter) if p),
+                body=get(fields["body"]) if "body" in fields else "",
+                kind="délibération",
+            )
+        )
+    return items
+
+
+def _getter(record: Mapping[str, object]):  # type: ignore[no-untyped-def]
+    lowered = {str(key).upper(): value for key, value in record.items()}
+
+    def get(name: str) -> str:
+        value = lowered.get(name.upper())
+        return "" if value is None else " ".join(str(value).split())
+
+    return get
+
+
+def _clean_subject(title: str, delib_id: str) -> str:
+    """Some exports glue the deliberation number to its subject ("C23_205Action foncière")."""
+    if delib_id and title.startswith(delib_id) and len(title) > len(delib_id):
+        return title[len(delib_id) :].strip(" -–:")
+    return title
+
+
+def parse_french_date(value: str) -> datetime | None:
+    """``2023-12-21``, ``2023-12-28 00:00:00`` or ``21/12/2023``, as a Paris date."""
+    value = value.strip()
+    for pattern, order in (
+        (r"(\d{4})-(\d{2})-(\d{2})", "ymd"),
+        (r"(\d{2})/(\d{2})/(\d{4})", "dmy"),
+    ):
+        match = re.match(pattern, value)
+        if match:
+            parts = [int(p) for p in match.groups()]
+            year, month, day = parts if order == "ymd" else parts[::-1]
+            try:
+                return datetime(year, month, day, tzinfo=PARIS)
+            except ValueError:
+                return None
+    return None
