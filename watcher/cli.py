@@ -100,6 +100,7 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from watcher.matching.rules import Near
+    from watcher.poll import missing_secrets
 
     config = _load(args)
     print(f"{config.path}: OK")
@@ -112,6 +113,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             f"{len(topic.weak)} weak term(s)"
         )
     print(f"  {len(config.channels)} channel(s), {len(config.maintainers)} maintainer(s)")
+    for source_id, names in missing_secrets(config, os.environ).items():
+        print(f"  {source_id}: skipped until {' and '.join(names)} are set")
     return 0
 
 
