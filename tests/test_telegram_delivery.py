@@ -236,3 +236,53 @@ def test_sigkill_during_delivery_loses_nothing(workdir: Path, feed_server: FeedS
         received = {(str(m.chat_id), m.text.split("Expérimentation n° ")[1][:2]) for m in fake.sent}
         assert len(received) == 120  # every (chat, item) arrived
         assert len(fake.sent) - 120 <= 32  # duplicates only for sends in flight at the kill
+
+
+def test_digest_subscribers_get_one_grouped_message_a_day(workdir: Path, feed_server: FeedServer, telegram: FakeTelegram) -> None:
+    url = feed_server.serve("/feed", feed_items(0))
+    write_config(workdir, [{"id": "src", "name": "Source", "url": url}], extra='settings:\n  digest_time: "00:00"\n')
+    run("poll")
+    subscribe(workdir / "watcher.db", [901, 902])
+    Subscribers(Store(workdir / "watcher.db")).set_flag(901, "digest", True)
+    feed_server.serve("/feed", feed_items(3))
+
+    assert run("poll").code == 0
+
+    (digest,) = telegram.messages_to(901)
+    assert digest.text.startswith("🗞 <b>Votre sélection du jour</b> (3 alertes)")
+    assert all(f"Expérimentation n° {i} " in digest.text for i in range(3))
+    assert len(telegram.messages_to(902)) == 3  # immediate alerts for the other
+    store = Store(workdir / "watcher.db")
+    assert store.outbox_length() == 0
+    assert Subscribers(store).get(901).last_digest is not None  # type: ignore[union-attr]
+
+    feed_server.serve("/feed", feed_items(4))
+    run("poll")
+    assert len(telegram.messages_to(901)) == 1  # the next digest is tomorrow's
+    assert store.outbox_length() == 1
+
+
+def test_long_digests_split_between_alerts() -> None:
+    from watcher.alerts import AlertView, render_digest
+    from watcher.items import Item
+    from watcher.matching.engine import TopicMatch
+    from watcher.matching.excerpt import Excerpt
+
+    views = []
+    for i in range(40):
+        text = f"Alerte {i} " + "texte & <contexte> " * 12 + "reconnaissance faciale"
+        excerpt = Excerpt(text, len(text) - 22, len(text))
+        item = Item("s", f"k{i}", f"Titre n°{i} <b>", f"https://e.org/{i}", None, text)
+        views.append(AlertView("Source", item, (TopicMatch("biometrie", "B", ("reconnaissance faciale",), excerpt),), {"biometrie": "B"}))
+
+    messages = render_digest(views)
+
+    from tests.fake_telegram import parse_entities
+
+    assert len(messages) > 1
+    seen = []
+    for message in messages:
+        plain, error = parse_entities(message)
+        assert error is None and len(plain) <= 4096
+        seen += [i for i in range(40) if f"Titre n°{i} <b>" in plain]
+    assert sorted(seen) == list(range(40))  # each alert whole, in one message
