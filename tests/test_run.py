@@ -22,12 +22,19 @@ def wait_for(condition, timeout: float = 20.0) -> None:  # type: ignore[no-untyp
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_run_polls_on_interval_and_exits_cleanly(stop_signal: int, workdir: Path, feed_server: FeedServer) -> None:
+def test_run_polls_on_interval_and_exits_cleanly(
+    stop_signal: int, workdir: Path, feed_server: FeedServer
+) -> None:
     url = feed_server.serve("/feed", fixture_bytes("senat_textes_rss2.xml"))
     write_config(workdir, [{"id": "senat", "name": "Sénat", "url": url, "interval": "1s"}])
     out = (workdir / "out.txt").open("w")
-    process = subprocess.Popen([PYTHON, "-m", "watcher", "run"], cwd=workdir, env=python_env(),
-                               stdout=out, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [PYTHON, "-m", "watcher", "run"],
+        cwd=workdir,
+        env=python_env(),
+        stdout=out,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(lambda: len(feed_server.hits("/feed")) >= 1)
         feed_server.serve("/feed", fixture_bytes("senat_textes_rss2_later.xml"))
@@ -52,10 +59,15 @@ def test_a_broken_database_file_is_one_clear_line(workdir: Path) -> None:
     (workdir / "watcher.db").write_bytes(b"this is not sqlite, it is a text file" * 100)
     result = run("status")
     assert result.code == 1
-    assert result.err.strip() == "watcher: watcher.db: not a usable SQLite database (file is not a database)"
+    assert (
+        result.err.strip()
+        == "watcher: watcher.db: not a usable SQLite database (file is not a database)"
+    )
 
 
-def test_database_path_from_option_and_environment(workdir: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_database_path_from_option_and_environment(
+    workdir: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = feed_server.serve("/feed", fixture_bytes("senat_textes_rss2.xml"))
     write_config(workdir, [{"id": "s", "name": "S", "url": url}])
     assert run("--db", "elsewhere.db", "poll").code == 0

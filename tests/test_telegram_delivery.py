@@ -238,9 +238,15 @@ def test_sigkill_during_delivery_loses_nothing(workdir: Path, feed_server: FeedS
         assert len(fake.sent) - 120 <= 32  # duplicates only for sends in flight at the kill
 
 
-def test_digest_subscribers_get_one_grouped_message_a_day(workdir: Path, feed_server: FeedServer, telegram: FakeTelegram) -> None:
+def test_digest_subscribers_get_one_grouped_message_a_day(
+    workdir: Path, feed_server: FeedServer, telegram: FakeTelegram
+) -> None:
     url = feed_server.serve("/feed", feed_items(0))
-    write_config(workdir, [{"id": "src", "name": "Source", "url": url}], extra='settings:\n  digest_time: "00:00"\n')
+    write_config(
+        workdir,
+        [{"id": "src", "name": "Source", "url": url}],
+        extra='settings:\n  digest_time: "00:00"\n',
+    )
     run("poll")
     subscribe(workdir / "watcher.db", [901, 902])
     Subscribers(Store(workdir / "watcher.db")).set_flag(901, "digest", True)
@@ -273,7 +279,14 @@ def test_long_digests_split_between_alerts() -> None:
         text = f"Alerte {i} " + "texte & <contexte> " * 12 + "reconnaissance faciale"
         excerpt = Excerpt(text, len(text) - 22, len(text))
         item = Item("s", f"k{i}", f"Titre n°{i} <b>", f"https://e.org/{i}", None, text)
-        views.append(AlertView("Source", item, (TopicMatch("biometrie", "B", ("reconnaissance faciale",), excerpt),), {"biometrie": "B"}))
+        views.append(
+            AlertView(
+                "Source",
+                item,
+                (TopicMatch("biometrie", "B", ("reconnaissance faciale",), excerpt),),
+                {"biometrie": "B"},
+            )
+        )
 
     messages = render_digest(views)
 

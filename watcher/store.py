@@ -1,4 +1,4 @@
-"""The SQLite store: sources' state, items, matches, the alert outbox, subscribers.
+"""The SQLite store: sources' state, items and their matches (the outbox is in ``outbox``).
 
 One file in WAL mode, schema created and migrated at start-up by numbered
 migrations. An item, its matches and its pending alerts are written in one
@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,66 +22,11 @@ from watcher.errors import WatcherError
 from watcher.items import Item
 from watcher.matching.engine import TopicMatch
 from watcher.matching.excerpt import Excerpt
-from watcher.routing import CONSOLE
+from watcher.outbox import Outbox, PendingAlert
+from watcher.schema import MIGRATIONS, item_from_row, match_from_row, now_iso
 from watcher.sources.base import SourceState
 
-MIGRATIONS: tuple[str, ...] = (
-    # 1: the foundation.
-    """
-    CREATE TABLE sources (
-        id TEXT PRIMARY KEY,
-        etag TEXT, last_modified TEXT, content_hash TEXT, cursor TEXT NOT NULL DEFAULT '{}',
-        initialized INTEGER NOT NULL DEFAULT 0,
-        last_attempt TEXT, last_success TEXT, last_error TEXT, last_error_at TEXT,
-        consecutive_errors INTEGER NOT NULL DEFAULT 0,
-        next_check TEXT
-    );
-    CREATE TABLE items (
-        id INTEGER PRIMARY KEY,
-        source_id TEXT NOT NULL, key TEXT NOT NULL,
-        title TEXT NOT NULL, url TEXT, published TEXT,
-        summary TEXT NOT NULL DEFAULT '', body TEXT NOT NULL DEFAULT '',
-        kind TEXT NOT NULL DEFAULT '', schedule TEXT NOT NULL DEFAULT '',
-        first_seen TEXT NOT NULL,
-        UNIQUE (source_id, key)
-    );
-    CREATE TABLE matches (
-        item_id INTEGER NOT NULL REFERENCES items(id),
-        topic TEXT NOT NULL,
-        keywords TEXT NOT NULL,
-        excerpt TEXT NOT NULL DEFAULT '', hit_start INTEGER NOT NULL DEFAULT 0,
-        hit_end INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (item_id, topic)
-    );
-    CREATE TABLE alerts (
-        id INTEGER PRIMARY KEY,
-        item_id INTEGER NOT NULL REFERENCES items(id),
-        destination TEXT NOT NULL,
-        topics TEXT NOT NULL,
-        status TEXT NOT NULL DEFAULT 'pending',
-        attempts INTEGER NOT NULL DEFAULT 0,
-        last_error TEXT,
-        next_attempt TEXT,
-        created TEXT NOT NULL, sent_at TEXT,
-        UNIQUE (item_id, destination)
-    );
-    CREATE INDEX alerts_pending ON alerts (status, next_attempt);
-    CREATE TABLE subscribers (
-        chat_id INTEGER PRIMARY KEY,
-        chat_type TEXT NOT NULL DEFAULT 'private',
-        active INTEGER NOT NULL DEFAULT 1,
-        paused INTEGER NOT NULL DEFAULT 0,
-        digest INTEGER NOT NULL DEFAULT 0,
-        last_digest TEXT,
-        created TEXT NOT NULL
-    );
-    CREATE TABLE subscriptions (
-        chat_id INTEGER NOT NULL REFERENCES subscribers(chat_id),
-        topic TEXT NOT NULL,
-        PRIMARY KEY (chat_id, topic)
-    );
-    """,
-)
+__all__ = ["PendingAlert", "SourceStatus", "Store", "now_iso"]
 
 
 @dataclass(frozen=True)
@@ -98,24 +43,7 @@ class SourceStatus:
     alerts_sent: int
 
 
-@dataclass(frozen=True)
-class PendingAlert:
-    """An alert of the outbox with what rendering it needs."""
-
-    id: int
-    destination: str
-    attempts: int
-    item: Item
-    matches: tuple[TopicMatch, ...]
-    source_name: str = ""
-
-
-def now_iso(moment: datetime | None = None) -> str:
-    # One fixed precision, so that stored times compare correctly as text.
-    return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="milliseconds")
-
-
-class Store:
+class Store(Outbox):
     """All of watcher's persistent state."""
 
     def __init__(self, path: str | Path) -> None:
@@ -322,122 +250,9 @@ class Store:
                 )
         return item_id
 
-    def pending_alerts(
-        self, *, now: datetime, destinations: str = "telegram", limit: int = 500
-    ) -> list[PendingAlert]:
-        """Alerts due for delivery, oldest first: ``console`` ones or Telegram chats'."""
-        where = "destination = 'console'" if destinations == CONSOLE else "destination != 'console'"
-        rows = list(
-            self.db.query(
-                f"""SELECT alerts.id AS alert_id, alerts.destination, alerts.attempts,
-                           alerts.topics, items.*
-                    FROM alerts JOIN items ON items.id = alerts.item_id
-                    WHERE alerts.status = 'pending' AND {where}
-                      AND (alerts.next_attempt IS NULL OR alerts.next_attempt <= ?)
-                    ORDER BY alerts.id LIMIT ?""",
-                [now_iso(now), limit],
-            )
-        )
-        return [self._pending(row) for row in rows]
-
-    def _pending(self, row: dict[str, Any]) -> PendingAlert:
-        topics = json.loads(row["topics"])
-        return PendingAlert(
-            id=row["alert_id"],
-            destination=row["destination"],
-            attempts=row["attempts"],
-            item=_item_from_row(row),
-            matches=tuple(m for m in self.matches_of(row["id"]) if m.topic in topics),
-        )
-
-    def pending_for(self, destination: str) -> list[PendingAlert]:
-        """Every pending alert of one chat, oldest first (for its digest)."""
-        rows = list(
-            self.db.query(
-                """SELECT alerts.id AS alert_id, alerts.destination, alerts.attempts,
-                          alerts.topics, items.*
-                   FROM alerts JOIN items ON items.id = alerts.item_id
-                   WHERE alerts.status = 'pending' AND alerts.destination = ?
-                   ORDER BY alerts.id""",
-                [destination],
-            )
-        )
-        return [self._pending(row) for row in rows]
-
-    def mark_many_sent(self, alert_ids: Sequence[int], *, now: datetime | None = None) -> None:
-        with self.transaction() as db:
-            for alert_id in alert_ids:
-                db.execute(
-                    "UPDATE alerts SET status = 'sent', sent_at = ?, attempts = attempts + 1 "
-                    "WHERE id = ?",
-                    [now_iso(now), alert_id],
-                )
-
     def matches_of(self, item_id: int) -> list[TopicMatch]:
         rows = self.db.query("SELECT * FROM matches WHERE item_id = ? ORDER BY topic", [item_id])
-        return [_match_from_row(row) for row in rows]
-
-    def mark_sent(self, alert_id: int, *, now: datetime) -> None:
-        self.db.execute(
-            "UPDATE alerts SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
-            [now_iso(now), alert_id],
-        )
-
-    def mark_retry(self, alert_id: int, error: str, *, next_attempt: datetime) -> None:
-        self.db.execute(
-            """UPDATE alerts SET attempts = attempts + 1, last_error = ?, next_attempt = ?
-               WHERE id = ?""",
-            [error, now_iso(next_attempt), alert_id],
-        )
-
-    def mark_failed(self, alert_id: int, error: str) -> None:
-        self.db.execute(
-            "UPDATE alerts SET status = 'failed', attempts = attempts + 1, last_error = ? "
-            "WHERE id = ?",
-            [error, alert_id],
-        )
-
-    def defer_destination(self, destination: str, *, until: datetime) -> None:
-        """Hold every pending alert of one chat until ``until`` (Telegram's retry_after)."""
-        self.db.execute(
-            """UPDATE alerts SET next_attempt = ? WHERE destination = ? AND status = 'pending'
-               AND (next_attempt IS NULL OR next_attempt < ?)""",
-            [now_iso(until), destination, now_iso(until)],
-        )
-
-    def move_destination(self, old: str, new: str) -> None:
-        """A group became a supergroup: its pending alerts follow it."""
-        with self.transaction() as db:
-            db.execute(
-                """UPDATE OR IGNORE alerts SET destination = ?
-                   WHERE destination = ? AND status = 'pending'""",
-                [new, old],
-            )
-            db.execute("DELETE FROM alerts WHERE destination = ? AND status = 'pending'", [old])
-
-    def drop_pending(self, destination: str, reason: str) -> int:
-        cursor = self.db.execute(
-            """UPDATE alerts SET status = 'dropped', last_error = ?
-               WHERE destination = ? AND status = 'pending'""",
-            [reason, destination],
-        )
-        return cursor.rowcount
-
-    def next_attempt_due(self) -> datetime | None:
-        """When the earliest deferred Telegram alert becomes due, if any is waiting."""
-        row = self.db.execute(
-            """SELECT MIN(next_attempt) FROM alerts WHERE status = 'pending'
-               AND destination != 'console' AND next_attempt IS NOT NULL"""
-        ).fetchone()
-        return datetime.fromisoformat(row[0]) if row and row[0] else None
-
-    def outbox_length(self) -> int:
-        row = self.db.execute("SELECT COUNT(*) FROM alerts WHERE status = 'pending'").fetchone()
-        return int(row[0])
-
-    def alert_counts(self) -> dict[str, int]:
-        rows = self.db.execute("SELECT status, COUNT(*) FROM alerts GROUP BY status")
-        return {status: count for status, count in rows}
+        return [match_from_row(row) for row in rows]
 
     def recent_matches(
         self, *, topics: Sequence[str], limit: int, search: str | None = None
@@ -464,7 +279,7 @@ class Store:
             )
         )
         return [
-            (_item_from_row(row), [m for m in self.matches_of(row["id"]) if m.topic in topics])
+            (item_from_row(row), [m for m in self.matches_of(row["id"]) if m.topic in topics])
             for row in rows
         ]
 
@@ -472,23 +287,3 @@ class Store:
         if table not in ("items", "matches", "alerts", "subscribers", "sources"):
             raise ValueError(table)
         return int(self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-
-
-def _item_from_row(row: dict[str, Any]) -> Item:
-    published = row.get("published")
-    return Item(
-        source_id=row["source_id"],
-        key=row["key"],
-        title=row["title"],
-        url=row["url"],
-        published=datetime.fromisoformat(published) if published else None,
-        summary=row["summary"],
-        body=row["body"],
-        kind=row["kind"],
-        schedule=row["schedule"],
-    )
-
-
-def _match_from_row(row: dict[str, Any]) -> TopicMatch:
-    excerpt = Excerpt(row["excerpt"], row["hit_start"], row["hit_end"]) if row["excerpt"] else None
-    return TopicMatch(row["topic"], row["topic"], tuple(json.loads(row["keywords"])), excerpt)

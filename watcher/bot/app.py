@@ -28,7 +28,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from watcher.bot import commands
+from watcher.bot import commands, maintainer
 from watcher.bot.sender import OutboxSender
 from watcher.bot.settings import TelegramSettings
 from watcher.config import Config, load_config
@@ -128,10 +128,10 @@ def build_application(runtime: Runtime, settings: TelegramSettings) -> Applicati
         "stop": commands.stop,
         "aide": commands.help_command,
         "help": commands.help_command,
-        "statut": commands.status,
-        "tester": commands.test_text,
-        "recharger": commands.reload,
-        "stats": commands.stats,
+        "statut": maintainer.status,
+        "tester": maintainer.test_text,
+        "recharger": maintainer.reload,
+        "stats": maintainer.stats,
     }
     for name, handler in handlers.items():
         application.add_handler(CommandHandler(name, handler))

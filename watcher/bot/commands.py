@@ -1,8 +1,7 @@
 """The bot's commands: small handlers, French replies, never a stack trace.
 
 Subscribers: /start /sujets /sources /abonnements /recent /chercher /pause
-/reprendre /digest /stop /aide. Maintainers (ids in feeds.yml): /statut
-/tester /recharger /stats.
+/reprendre /digest /stop /aide. The maintainers' commands are in ``maintainer``.
 """
 
 import asyncio
@@ -18,10 +17,10 @@ from telegram.error import RetryAfter
 from telegram.ext import ContextTypes
 
 from watcher.bot.sender import retry_seconds
-from watcher.errors import ConfigError
 
 if TYPE_CHECKING:
     from watcher.bot.app import Runtime
+    from watcher.subscribers import Subscriber
 
 logger = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
@@ -40,7 +39,6 @@ SUBSCRIBER_COMMANDS = [
     ("stop", "Se désabonner et effacer mes données"),
     ("aide", "Aide"),
 ]
-MAINTAINER_COMMANDS = ["statut", "tester", "recharger", "stats"]
 BOT_COMMANDS = [BotCommand(name, description) for name, description in SUBSCRIBER_COMMANDS]
 
 HELP = (
@@ -239,16 +237,26 @@ async def _list_matches(update: Update, context: Context, count: int, words: str
     await reply(update, header + "\n" + "\n".join(lines))
 
 
+async def registered(update: Update, context: Context) -> "tuple[Runtime, Subscriber] | None":
+    """The chat's subscriber; None, after asking the chat to /start, when it has none."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    rt = runtime(context)
+    subscriber = await asyncio.to_thread(rt.subscribers.get, chat.id)
+    if subscriber is None:
+        await reply(update, "Vous n'êtes pas encore inscrit(e) : envoyez /start.")
+        return None
+    return rt, subscriber
+
+
 def _flag_command(flag: str, value: bool, message: str) -> Handler:
     async def handler(update: Update, context: Context) -> None:
-        chat = update.effective_chat
-        if chat is None:
+        found = await registered(update, context)
+        if found is None:
             return
-        rt = runtime(context)
-        if await asyncio.to_thread(rt.subscribers.get, chat.id) is None:
-            await reply(update, "Vous n'êtes pas encore inscrit(e) : envoyez /start.")
-            return
-        await asyncio.to_thread(rt.subscribers.set_flag, chat.id, flag, value)
+        rt, subscriber = found
+        await asyncio.to_thread(rt.subscribers.set_flag, subscriber.chat_id, flag, value)
         await reply(update, message)
 
     return handler
@@ -260,15 +268,13 @@ resume = _flag_command("paused", False, "Alertes réactivées.")
 
 async def digest(update: Update, context: Context) -> None:
     """Toggle between immediate alerts and one daily digest."""
-    chat = update.effective_chat
-    if chat is None:
+    found = await registered(update, context)
+    if found is None:
         return
-    rt = runtime(context)
-    subscriber = await asyncio.to_thread(rt.subscribers.get, chat.id)
-    if subscriber is None:
-        await reply(update, "Vous n'êtes pas encore inscrit(e) : envoyez /start.")
-        return
-    await asyncio.to_thread(rt.subscribers.set_flag, chat.id, "digest", not subscriber.digest)
+    rt, subscriber = found
+    await asyncio.to_thread(
+        rt.subscribers.set_flag, subscriber.chat_id, "digest", not subscriber.digest
+    )
     if subscriber.digest:
         await reply(update, "Vous recevrez de nouveau chaque alerte dès sa publication.")
     else:
@@ -296,91 +302,6 @@ async def help_command(update: Update, context: Context) -> None:
 async def unknown(update: Update, context: Context) -> None:
     """Any other command."""
     await reply(update, "Commande inconnue. /aide pour la liste des commandes.")
-
-
-def maintainer_only(handler: Handler) -> Handler:
-    """Only the ids listed under ``maintainers`` may run the wrapped command."""
-
-    async def guarded(update: Update, context: Context) -> None:
-        user = update.effective_user
-        if user is None or user.id not in runtime(context).config.maintainers:
-            await reply(update, "Désolé, cette commande est réservée aux mainteneurs de watcher.")
-            return
-        await handler(update, context)
-
-    guarded.__doc__ = handler.__doc__
-    return guarded
-
-
-@maintainer_only
-async def status(update: Update, context: Context) -> None:
-    """Each source's health and the outbox length."""
-    rt = runtime(context)
-    rows = await asyncio.to_thread(rt.store.statuses, [s.id for s in rt.config.sources])
-    lines = []
-    for row in rows:
-        health = "✅" if row.consecutive_errors == 0 and row.last_success else "⚠️"
-        line = f"{health} <b>{row.id}</b> : {row.items_seen} textes, {row.alerts_sent} alertes"
-        if row.last_error and row.consecutive_errors:
-            line += f"\n   erreur ({row.consecutive_errors}x) : {html.escape(row.last_error[:200])}"
-        lines.append(line)
-    outbox = await asyncio.to_thread(rt.store.outbox_length)
-    await reply(
-        update, "<b>État des sources</b>\n" + "\n".join(lines) + f"\nFile d'envoi : {outbox}"
-    )
-
-
-@maintainer_only
-async def test_text(update: Update, context: Context) -> None:
-    """/tester <texte>: what would match, and why."""
-    if not context.args:
-        await reply(update, "Usage : /tester &lt;texte à essayer&gt;")
-        return
-    text = " ".join(context.args)
-    matches = runtime(context).poller.matcher.match([text])
-    if not matches:
-        await reply(update, "Aucune correspondance.")
-        return
-    lines = []
-    for match in matches:
-        lines.append(
-            f"<b>{html.escape(match.label)}</b> : {html.escape(', '.join(match.keywords))}"
-        )
-        if match.excerpt:
-            lines.append(f"<i>{html.escape(match.excerpt.marked())}</i>")
-    await reply(update, "\n".join(lines))
-
-
-@maintainer_only
-async def reload(update: Update, context: Context) -> None:
-    """Reload feeds.yml; a broken file keeps the running configuration."""
-    rt = runtime(context)
-    try:
-        config = await asyncio.to_thread(rt.reload)
-    except ConfigError as exc:
-        await reply(update, f"❌ Configuration inchangée : {html.escape(str(exc))}")
-        return
-    await reply(
-        update,
-        f"✅ Configuration rechargée : {len(config.sources)} sources, {len(config.topics)} sujets.",
-    )
-
-
-@maintainer_only
-async def stats(update: Update, context: Context) -> None:
-    """Counts of subscribers, items and alerts."""
-    rt = runtime(context)
-    counts = await asyncio.to_thread(rt.subscribers.counts)
-    alerts = await asyncio.to_thread(rt.store.alert_counts)
-    items = await asyncio.to_thread(rt.store.count, "items")
-    matches = await asyncio.to_thread(rt.store.count, "matches")
-    await reply(
-        update,
-        f"Abonnés : {counts['active']} actifs / {counts['total']} "
-        f"({counts['paused']} en pause, {counts['digest']} en résumé)\n"
-        f"Textes : {items}, dont {matches} correspondances\n"
-        "Alertes : " + ", ".join(f"{k} {v}" for k, v in sorted(alerts.items())),
-    )
 
 
 async def chat_member(update: Update, context: Context) -> None:

@@ -158,36 +158,30 @@ def _add(texts: dict[str, Item], item: Item) -> None:
 
 
 def _jorfsimple_text(root: ET.Element, source_id: str) -> Item:
-    text_id = child_text(root, "ID")
+    """A JORFSIMPLE ``<TEXTE>``: the whole text, articles included."""
     parts = [child_text(root, name) for name in ("NOTICE", "VISAS")]
     parts += [text_of(find(article, "BLOC_TEXTUEL")) for article in root.iter("ARTICLE")]
     parts.append(child_text(root, "SIGNATAIRES"))
-    nature = child_text(root, "NATURE")
-    return Item(
-        source_id=source_id,
-        key=text_id,
-        title=child_text(root, "TITREFULL") or child_text(root, "TITRE"),
-        url=PUBLIC_LINK.format(text_id),
-        published=paris_date(child_text(root, "DATE_PUBLI")),
-        summary=" · ".join(
-            p for p in (child_text(root, "MINISTERE"), child_text(root, "ORIGINE_PUBLI")) if p
-        ),
-        body=" ".join(p for p in parts if p),
-        kind=NATURES.get(nature.upper(), nature.lower()),
-    )
+    issue = child_text(root, "ORIGINE_PUBLI")
+    return _jorf_item(root, source_id, parts, issue)
 
 
 def _text_version(root: ET.Element, source_id: str) -> Item:
+    """A JORF ``<TEXTE_VERSION>``: its articles come in their own files."""
+    parts = [child_text(root, name) for name in ("NOTICE", "VISAS", "SIGNATAIRES")]
+    return _jorf_item(root, source_id, parts, "")
+
+
+def _jorf_item(root: ET.Element, source_id: str, parts: list[str], issue: str) -> Item:
     text_id = child_text(root, "ID")
     nature = child_text(root, "NATURE")
-    parts = [child_text(root, name) for name in ("NOTICE", "VISAS", "SIGNATAIRES")]
     return Item(
         source_id=source_id,
         key=text_id,
         title=child_text(root, "TITREFULL") or child_text(root, "TITRE"),
         url=PUBLIC_LINK.format(text_id),
         published=paris_date(child_text(root, "DATE_PUBLI")),
-        summary=child_text(root, "MINISTERE"),
+        summary=" · ".join(p for p in (child_text(root, "MINISTERE"), issue) if p),
         body=" ".join(p for p in parts if p),
         kind=NATURES.get(nature.upper(), nature.lower()),
     )

@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup
 from watcher.config import SourceConfig
 from watcher.items import Item, normalise_link
 from watcher.sources.base import PollContext, PollResult, SourceState
-from watcher.sources.fulltext import attach_fulltext
+from watcher.sources.conditional import poll_document
 from watcher.sources.scdl import parse_french_date
 from watcher.sources.xmlutil import PARIS
 from watcher.textdecode import decode_bytes
@@ -39,23 +39,15 @@ _KINDS = (
 
 
 def poll_listing(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
-    response = ctx.fetcher.get(source.url, etag=state.etag, last_modified=state.last_modified)
-    if response is None or not response.body.strip():
-        return PollResult([], state, unchanged=True)
-    new_state = SourceState(
-        response.etag or state.etag,
-        response.last_modified or state.last_modified,
-        response.content_hash,
-        state.cursor,
+    return poll_document(
+        source,
+        state,
+        ctx,
+        lambda response: listing_items(
+            decode_bytes(response.body, response.content_type), response.url, source
+        ),
+        fulltext=source.fulltext or bool(source.options.get("follow")),
     )
-    if response.content_hash == state.content_hash:
-        return PollResult([], new_state, unchanged=True)
-    page = decode_bytes(response.body, response.content_type)
-    items = listing_items(page, response.url, source)
-    warnings: list[str] = []
-    if source.fulltext or source.options.get("follow"):
-        items = attach_fulltext(items, ctx, warnings)
-    return PollResult(items, new_state, warnings=warnings)
 
 
 def listing_items(page: str, base_url: str, source: SourceConfig) -> list[Item]:

@@ -15,7 +15,7 @@ from watcher.config import SourceConfig
 from watcher.errors import ParseError
 from watcher.items import Item
 from watcher.sources.base import PollContext, PollResult, SourceState
-from watcher.sources.rss import poll_feed
+from watcher.sources.conditional import poll_document
 from watcher.sources.scdl import _fields, records_to_items
 
 PAGE = 100
@@ -25,11 +25,13 @@ MAX_OFFSET = 10_000
 def poll_opendatasoft(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
     fields = _fields(source.options)
     if source.options.get("mode") == "export":
-        return poll_feed(
+        return poll_document(
             source,
             state,
             ctx,
-            parse=lambda body, sid, _: records_to_items(_records(body, source.url), sid, fields),
+            lambda response: records_to_items(
+                _records(response.body, source.url), source.id, fields
+            ),
         )
     since = state.cursor.get("since", "")
     date_field = fields["date"].lower()

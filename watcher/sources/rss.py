@@ -9,7 +9,6 @@ as data (``bozo``); a payload with no feed in it raises ParseError here.
 import calendar
 import io
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +19,7 @@ from watcher.errors import ParseError
 from watcher.items import Item, item_key
 from watcher.matching.normalize import strip_markup
 from watcher.sources.base import PollContext, PollResult, SourceState
-from watcher.sources.fulltext import attach_fulltext
+from watcher.sources.conditional import poll_document
 from watcher.textdecode import as_utf8_xml
 
 # "Fri,28 Dec 2018 10:17:29 GMT": the Sénat omits the space after the comma,
@@ -30,34 +29,12 @@ _DAY_COMMA = re.compile(rb"(<pubDate>\s*[A-Z][a-z]{2}),(?=\S)")
 
 def poll_rss(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
     """Fetch a feed (conditionally) and parse its entries into items."""
-    return poll_feed(source, state, ctx, parse=parse_feed)
-
-
-def poll_feed(
-    source: SourceConfig,
-    state: SourceState,
-    ctx: PollContext,
-    *,
-    parse: Callable[[bytes, str, str], list[Item]],
-) -> PollResult:
-    """Conditional GET of one document, parsed into items by ``parse``."""
-    response = ctx.fetcher.get(source.url, etag=state.etag, last_modified=state.last_modified)
-    # An empty 200 is what some servers send for "unchanged": treat it like a 304.
-    if response is None or not response.body.strip():
-        return PollResult([], state, unchanged=True)
-    new_state = SourceState(
-        response.etag or state.etag,
-        response.last_modified or state.last_modified,
-        response.content_hash,
-        state.cursor,
+    return poll_document(
+        source,
+        state,
+        ctx,
+        lambda response: parse_feed(response.body, source.id, response.content_type),
     )
-    if response.content_hash == state.content_hash:
-        return PollResult([], new_state, unchanged=True)
-    items = parse(response.body, source.id, response.content_type)
-    warnings: list[str] = []
-    if source.fulltext:
-        items = attach_fulltext(items, ctx, warnings)
-    return PollResult(items, new_state, warnings=warnings)
 
 
 def parse_feed(body: bytes, source_id: str, content_type: str = "") -> list[Item]:

@@ -19,7 +19,7 @@ from watcher.config import SourceConfig
 from watcher.errors import ParseError
 from watcher.items import Item
 from watcher.sources.base import PollContext, PollResult, SourceState
-from watcher.sources.rss import poll_feed
+from watcher.sources.conditional import poll_document
 from watcher.sources.xmlutil import PARIS
 from watcher.textdecode import decode_bytes
 
@@ -35,8 +35,11 @@ _SEPARATORS = (";", ",", "\t", "|")
 
 def poll_scdl(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
     fields = _fields(source.options)
-    return poll_feed(
-        source, state, ctx, parse=lambda body, sid, ctype: parse_scdl(body, sid, ctype, fields)
+    return poll_document(
+        source,
+        state,
+        ctx,
+        lambda response: parse_scdl(response.body, source.id, response.content_type, fields),
     )
 
 

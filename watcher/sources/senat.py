@@ -17,7 +17,8 @@ from watcher.config import SourceConfig
 from watcher.errors import FetchError, ParseError
 from watcher.items import Item
 from watcher.sources.base import PollContext, PollResult, SourceState
-from watcher.sources.rss import parse_feed, poll_feed
+from watcher.sources.conditional import poll_document
+from watcher.sources.rss import parse_feed
 from watcher.sources.xmlutil import PARIS, find, local, paris_date, parse_xml, text_of
 
 logger = logging.getLogger(__name__)
@@ -50,8 +51,11 @@ def kind_of_signet(signet: str) -> str:
 
 def poll_senat(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
     """A Sénat feed, or an Akoma Ntoso index and the new texts it lists."""
-    return poll_feed(
-        source, state, ctx, parse=lambda body, sid, ctype: _parse(body, sid, ctype, source, ctx)
+    return poll_document(
+        source,
+        state,
+        ctx,
+        lambda response: _parse(response.body, source.id, response.content_type, source, ctx),
     )
 
 

@@ -1,0 +1,92 @@
+"""The SQLite schema (numbered migrations, applied at start-up) and row decoding."""
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from watcher.items import Item
+from watcher.matching.engine import TopicMatch
+from watcher.matching.excerpt import Excerpt
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the foundation.
+    """
+    CREATE TABLE sources (
+        id TEXT PRIMARY KEY,
+        etag TEXT, last_modified TEXT, content_hash TEXT, cursor TEXT NOT NULL DEFAULT '{}',
+        initialized INTEGER NOT NULL DEFAULT 0,
+        last_attempt TEXT, last_success TEXT, last_error TEXT, last_error_at TEXT,
+        consecutive_errors INTEGER NOT NULL DEFAULT 0,
+        next_check TEXT
+    );
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL, key TEXT NOT NULL,
+        title TEXT NOT NULL, url TEXT, published TEXT,
+        summary TEXT NOT NULL DEFAULT '', body TEXT NOT NULL DEFAULT '',
+        kind TEXT NOT NULL DEFAULT '', schedule TEXT NOT NULL DEFAULT '',
+        first_seen TEXT NOT NULL,
+        UNIQUE (source_id, key)
+    );
+    CREATE TABLE matches (
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        topic TEXT NOT NULL,
+        keywords TEXT NOT NULL,
+        excerpt TEXT NOT NULL DEFAULT '', hit_start INTEGER NOT NULL DEFAULT 0,
+        hit_end INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (item_id, topic)
+    );
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        destination TEXT NOT NULL,
+        topics TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        next_attempt TEXT,
+        created TEXT NOT NULL, sent_at TEXT,
+        UNIQUE (item_id, destination)
+    );
+    CREATE INDEX alerts_pending ON alerts (status, next_attempt);
+    CREATE TABLE subscribers (
+        chat_id INTEGER PRIMARY KEY,
+        chat_type TEXT NOT NULL DEFAULT 'private',
+        active INTEGER NOT NULL DEFAULT 1,
+        paused INTEGER NOT NULL DEFAULT 0,
+        digest INTEGER NOT NULL DEFAULT 0,
+        last_digest TEXT,
+        created TEXT NOT NULL
+    );
+    CREATE TABLE subscriptions (
+        chat_id INTEGER NOT NULL REFERENCES subscribers(chat_id),
+        topic TEXT NOT NULL,
+        PRIMARY KEY (chat_id, topic)
+    );
+    """,
+)
+
+
+def now_iso(moment: datetime | None = None) -> str:
+    # One fixed precision, so that stored times compare correctly as text.
+    return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def item_from_row(row: dict[str, Any]) -> Item:
+    published = row.get("published")
+    return Item(
+        source_id=row["source_id"],
+        key=row["key"],
+        title=row["title"],
+        url=row["url"],
+        published=datetime.fromisoformat(published) if published else None,
+        summary=row["summary"],
+        body=row["body"],
+        kind=row["kind"],
+        schedule=row["schedule"],
+    )
+
+
+def match_from_row(row: dict[str, Any]) -> TopicMatch:
+    excerpt = Excerpt(row["excerpt"], row["hit_start"], row["hit_end"]) if row["excerpt"] else None
+    return TopicMatch(row["topic"], row["topic"], tuple(json.loads(row["keywords"])), excerpt)
