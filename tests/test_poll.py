@@ -257,3 +257,34 @@ def test_real_senat_dossier_feed_in_iso8859_15(workdir: Path, feed_server: FeedS
     titles = [t for (t,) in db.execute("SELECT title FROM items")]
     assert len(titles) > 10
     assert all("Ã" not in t and "\ufffd" not in t for t in titles)
+
+
+def test_many_sources_polled_concurrently_are_all_stored(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    sources = []
+    for index in range(20):
+        body = fixture_bytes("senat_textes_rss2.xml").replace(
+            b"pjl22-220", f"pjl22-{index}".encode()
+        )
+        sources.append(
+            {
+                "id": f"s{index:02d}",
+                "name": f"S{index}",
+                "url": feed_server.serve(f"/f{index}", body),
+                "backfill": "true",
+            }
+        )
+    write_config(workdir, sources, extra="settings:\n  concurrency: 8\n")
+
+    result = run("poll")
+
+    assert result.code == 0, result.err
+    assert result.out.count("Projet de loi relatif aux jeux Olympiques") == 20
+    assert "locked" not in result.err
+    db = sqlite3.connect(workdir / "watcher.db")
+    assert db.execute("SELECT COUNT(DISTINCT source_id), COUNT(*) FROM items").fetchone() == (
+        20,
+        40,
+    )
+    assert db.execute("SELECT COUNT(*) FROM alerts WHERE status = 'sent'").fetchone()[0] == 20

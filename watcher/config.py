@@ -34,6 +34,7 @@ class Settings:
     max_backoff: float = 6 * 3600.0
     digest_time: str = "08:00"
     timezone: str = "Europe/Paris"
+    concurrency: int = 4
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,15 @@ def parse_config(text: str, path: Path, reader: _Reader | None = None) -> Config
 
 
 def _settings(reader: _Reader, raw: object) -> Settings:
-    keys = ("interval", "timeout", "max_response_size", "max_backoff", "digest_time", "timezone")
+    keys = (
+        "interval",
+        "timeout",
+        "max_response_size",
+        "max_backoff",
+        "digest_time",
+        "timezone",
+        "concurrency",
+    )
     data = reader.mapping(raw if raw is not None else {}, "settings", keys)
     defaults = Settings()
     digest_time = str(data.get("digest_time", defaults.digest_time))
@@ -196,7 +205,14 @@ def _settings(reader: _Reader, raw: object) -> Settings:
         ),
         digest_time=digest_time,
         timezone=timezone,
+        concurrency=_concurrency(reader, data.get("concurrency", defaults.concurrency)),
     )
+
+
+def _concurrency(reader: _Reader, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 64:
+        raise reader.fail("settings.concurrency", f"{value!r} must be a whole number from 1 to 64")
+    return value
 
 
 def _topics(reader: _Reader, raw: object) -> dict[str, TopicRules]:

@@ -6,6 +6,7 @@ never stops the others. Delivery is not done here: alerts wait in the outbox.
 
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,24 +74,41 @@ class Poller:
             logger.warning("source %s skipped: set %s to watch it", source_id, " and ".join(names))
 
     def poll_all(
-        self, now: datetime | None = None, *, respect_schedule: bool = False
+        self,
+        now: datetime | None = None,
+        *,
+        respect_schedule: bool = False,
+        only: Collection[str] | None = None,
     ) -> list[PollReport]:
         """Poll the sources: every one, or (``respect_schedule``) those whose time has come.
 
         A source backing off after errors is skipped either way until its next check.
+        Up to ``settings.concurrency`` sources are polled at once, each in a thread;
+        reports come back in the configuration's order.
         """
-        reports = []
+        chosen = []
         for source in self.config.sources:
-            if source.id in self.skipped:
+            if source.id in self.skipped or (only is not None and source.id not in only):
                 continue
-            current = now or datetime.now(UTC)
             row = self.store.source_row(source.id)
             backing_off = bool(row and row["consecutive_errors"])
-            if (respect_schedule or backing_off) and not self.is_due(source, current):
+            if (respect_schedule or backing_off) and not self.is_due(
+                source, now or datetime.now(UTC)
+            ):
                 logger.info("source %s: not due before %s", source.id, row and row["next_check"])
                 continue
-            reports.append(self.poll_source(source, current))
-        return reports
+            chosen.append(source)
+        if len(chosen) <= 1:
+            return [self.poll_source(source, now) for source in chosen]
+        workers = min(self.config.settings.concurrency, len(chosen))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
+            return list(pool.map(lambda source: self._poll_in_thread(source, now), chosen))
+
+    def _poll_in_thread(self, source: SourceConfig, now: datetime | None) -> PollReport:
+        try:
+            return self.poll_source(source, now)
+        finally:
+            self.store.close()  # this thread's connection
 
     def is_due(self, source: SourceConfig, now: datetime) -> bool:
         row = self.store.source_row(source.id)
@@ -117,6 +135,7 @@ class Poller:
         except Exception as exc:  # a bug in a reader must not stop the other sources
             logger.exception("source %s: unexpected error", source.id)
             return self._failed(source, exc, now)
+        subscriptions = self.subscriptions() if self.telegram else {}
         fresh = new_items(
             result.items, self.store.known_keys(source.id, (i.key for i in result.items))
         )
@@ -129,7 +148,7 @@ class Poller:
                     [m.topic for m in matches],
                     telegram=self.telegram,
                     channels=self.config.channels,
-                    subscriptions=self.subscriptions(),
+                    subscriptions=subscriptions,
                 )
                 if alert
                 else []

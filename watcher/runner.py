@@ -10,14 +10,13 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
 
 import schedule
 
-from watcher.config import Config, SourceConfig
+from watcher.config import Config
 from watcher.delivery.console import deliver_to_console
 from watcher.fetch import Fetcher
 from watcher.poll import Poller, schedule_seconds, summarize
@@ -83,16 +82,17 @@ def run_forever(config_path: Path, config: Config, db: Path, environ: Mapping[st
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     scheduler = schedule.Scheduler()
+    due: list[str] = [source.id for source in config.sources]  # everything at start-up
+    for source in config.sources:
+        scheduler.every(schedule_seconds(source.interval)).seconds.do(due.append, source.id)
+    logger.info("watching %d source(s); Ctrl-C to stop", len(config.sources))
     try:
-        for source in config.sources:
-            job = _console_job(poller, config, store, source, stop)
-            scheduler.every(schedule_seconds(source.interval)).seconds.do(job)
-            job()  # poll at start-up, then on the interval
-            if stop.is_set():
-                break
-        logger.info("watching %d source(s); Ctrl-C to stop", len(config.sources))
         while not stop.is_set():
             scheduler.run_pending()
+            if due:
+                poller.poll_all(only=set(due))
+                due.clear()
+                deliver_to_console(config, store, sys.stdout)
             stop.wait(TICK_SECONDS)
     finally:
         for sig, handler in previous.items():
@@ -100,16 +100,3 @@ def run_forever(config_path: Path, config: Config, db: Path, environ: Mapping[st
         poller.fetcher.close()
     logger.info("stopped")
     return 0
-
-
-def _console_job(
-    poller: Poller, config: Config, store: Store, source: SourceConfig, stop: threading.Event
-) -> Callable[[], None]:
-    def job() -> None:
-        if stop.is_set():
-            return
-        if poller.is_due(source, datetime.now(UTC)):
-            poller.poll_source(source)
-        deliver_to_console(config, store, sys.stdout)
-
-    return job

@@ -219,13 +219,8 @@ async def _main_loop(runtime: Runtime, application: Application, stop: asyncio.E
     sender = OutboxSender(application.bot, runtime.store, runtime.config)
 
     async def poll(source_ids: list[str]) -> None:
-        for source_id in source_ids:
-            source = runtime.config.source(source_id)
-            if source is None or stop.is_set():
-                continue
-            poller = runtime.poller
-            if await asyncio.to_thread(poller.is_due, source, datetime.now(UTC)):
-                await asyncio.to_thread(poller.poll_source, source)
+        if not stop.is_set():
+            await asyncio.to_thread(runtime.poller.poll_all, only=set(source_ids))
 
     async def send() -> None:
         sender.config = runtime.config
