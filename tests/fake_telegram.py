@@ -115,6 +115,7 @@ class FakeTelegram:
         self.group_times: dict[str, deque[float]] = defaultdict(deque)
         self.global_times: deque[float] = deque()
         self.commands: list[dict[str, str]] = []
+        self.conflict = False  # answer getUpdates with 409, as when another bot polls
         self.confirmed_offset = 0
 
     # -- what tests use -------------------------------------------------------
@@ -138,6 +139,20 @@ class FakeTelegram:
             command = text.split()[0]
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         self._push({"message": message})
+
+    def push_blocked(self, chat_id: int) -> None:
+        """The user blocked the bot: Telegram sends a my_chat_member update."""
+        self._push(
+            {
+                "my_chat_member": {
+                    "chat": {"id": chat_id, "type": "private", "first_name": "Camille"},
+                    "from": {"id": chat_id, "is_bot": False, "first_name": "Camille"},
+                    "date": int(time.time()),
+                    "old_chat_member": {"user": BOT_USER, "status": "member"},
+                    "new_chat_member": {"user": BOT_USER, "status": "kicked", "until_date": 0},
+                }
+            }
+        )
 
     def push_callback(self, chat_id: int, data: str, message_id: int) -> str:
         query_id = f"cb{self.next_update_id}"
@@ -202,6 +217,12 @@ class FakeTelegram:
         if method == "getMyCommands":
             return 200, {"ok": True, "result": self.commands}
         if method == "getUpdates":
+            if self.conflict:
+                return 409, {
+                    "ok": False,
+                    "error_code": 409,
+                    "description": "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+                }
             return 200, {"ok": True, "result": self._get_updates(params)}
         if method == "sendMessage":
             return self._send_message(params)

@@ -2,6 +2,7 @@
 
 import json
 import signal
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -193,3 +194,26 @@ def test_blocking_the_bot_deactivates_and_start_reactivates(
     assert "Bienvenue" in bot.say("/start")
     feed_server.serve("/feed", feed_items(1, start=6))
     bot.fake.wait_for(lambda: any("n° 6" in m.text for m in bot.fake.messages_to(USER)))
+
+
+def test_my_chat_member_blocked_deactivates_the_subscriber(bot: Bot, workdir: Path) -> None:
+    bot.say("/start")
+    bot.fake.push_blocked(USER)
+    db = sqlite3.connect(workdir / "watcher.db")
+    bot.fake.wait_for(
+        lambda: (
+            db.execute("SELECT active FROM subscribers WHERE chat_id = ?", [USER]).fetchone()
+            == (0,)
+        )
+    )
+
+
+def test_a_second_bot_on_the_same_token_stops_with_one_clear_line(bot: Bot) -> None:
+    bot.fake.conflict = True
+    code = bot.process.wait(timeout=30)
+    log = bot.log.read_text()
+    assert code == 1
+    assert log.strip().splitlines()[-1] == (
+        "watcher: another process is already polling Telegram with this bot token "
+        "(409 Conflict): run one watcher per token"
+    )

@@ -16,7 +16,7 @@ from pathlib import Path
 import schedule
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken
+from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -192,11 +192,27 @@ async def run_bot(
             await application.bot.set_my_commands(commands.BOT_COMMANDS)
             await application.start()
             assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            conflicts: list[Conflict] = []
+
+            def polling_error(error: TelegramError) -> None:
+                if isinstance(error, Conflict):  # another process polls with this token
+                    conflicts.append(error)
+                    stop.set()
+                else:
+                    logger.warning("Telegram getUpdates failed, retrying: %s", error)
+
+            await application.updater.start_polling(
+                allowed_updates=Update.ALL_TYPES, error_callback=polling_error
+            )
             logger.info("bot started; watching %d source(s)", len(runtime.config.sources))
             await _main_loop(runtime, application, stop)
             await application.updater.stop()
             await application.stop()
+            if conflicts:
+                raise DeliveryError(
+                    "another process is already polling Telegram with this bot token "
+                    "(409 Conflict): run one watcher per token"
+                )
     except InvalidToken:
         raise DeliveryError(
             "Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather"
