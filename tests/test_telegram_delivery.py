@@ -299,3 +299,21 @@ def test_long_digests_split_between_alerts() -> None:
         assert error is None and len(plain) <= 4096
         seen += [i for i in range(40) if f"Titre n°{i} <b>" in plain]
     assert sorted(seen) == list(range(40))  # each alert whole, in one message
+
+
+def test_alerts_queued_for_the_console_are_printed_once_a_token_is_set(
+    workdir: Path, feed_server: FeedServer, telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = feed_server.serve("/feed", feed_items(1))
+    write_config(workdir, [{"id": "src", "name": "Source", "url": url, "backfill": "true"}])
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN")
+    run("poll")  # no token: the alert goes to the console...
+    db = sqlite3.connect(workdir / "watcher.db")
+    db.execute("UPDATE alerts SET status = 'pending'")  # ...say the process died before printing it
+    db.commit()
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+
+    result = run("poll")
+
+    assert "Expérimentation n° 0 de reconnaissance faciale" in result.out
+    assert db.execute("SELECT destination, status FROM alerts").fetchall() == [("console", "sent")]

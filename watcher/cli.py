@@ -174,15 +174,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from watcher.poll import missing_secrets
     from watcher.store import Store
 
     config = _load(args)
     store = Store(db_path(args))
+    skipped = missing_secrets(config, os.environ)
     print(f"{'source':<24} {'last success':<26} {'items':>6} {'alerts':>6}  last error")
     for status in store.statuses([s.id for s in config.sources]):
         error = status.last_error or ""
         if error and status.consecutive_errors:
             error = f"{error} ({status.consecutive_errors}x, at {status.last_error_at})"
+        if status.id in skipped:
+            error = f"skipped: set {' and '.join(skipped[status.id])}"
         print(
             f"{status.id:<24} {status.last_success or 'never':<26} "
             f"{status.items_seen:>6} {status.alerts_sent:>6}  {error}"

@@ -54,9 +54,9 @@ def poll_once(config: Config, db: Path, environ: Mapping[str, str]) -> int:
     finally:
         poller.fetcher.close()
     logger.info("%s", summarize(reports))
-    if telegram is None:
-        deliver_to_console(config, store, sys.stdout)
-    else:
+    # Alerts queued for the console before a token was set are printed, not stranded.
+    deliver_to_console(config, store, sys.stdout)
+    if telegram is not None:
         from watcher.bot.app import deliver_pending_once
 
         asyncio.run(deliver_pending_once(config, store, telegram, environ))
@@ -68,11 +68,12 @@ def run_forever(config_path: Path, config: Config, db: Path, environ: Mapping[st
     from watcher.bot.settings import TelegramSettings
 
     telegram = TelegramSettings.from_environ(environ)
+    store = Store(db)
     if telegram is not None:
         from watcher.bot.app import run_bot
 
+        deliver_to_console(config, store, sys.stdout)  # queued before the token was set
         return asyncio.run(run_bot(config_path, config, db, telegram, environ))
-    store = Store(db)
     poller = make_poller(config, store, telegram=False, environ=environ)
     stop = threading.Event()
 
