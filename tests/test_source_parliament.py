@@ -2,11 +2,12 @@
 
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from tests.conftest import FIXTURES, REAL, needs_real, run, write_config
 from tests.feed_server import FeedServer
+from watcher.sources.xmlutil import PARIS
 
 AKN_VSA = """<?xml version="1.0" encoding="UTF-8"?>
 <akomaNtoso xmlns="http://docs.oasis-open.org/legaldocml/ns/akn/3.0">
@@ -190,7 +191,7 @@ DOCUMENT = {
 
 
 def test_assemblee_publication_list_and_documents(feed_server: FeedServer, workdir: Path) -> None:
-    today = datetime.now(UTC).date().isoformat()
+    today = datetime.now(PARIS).date().isoformat()  # the lists are named by Paris date
     base = "/dyn/opendata/list-publication"
     feed_server.serve(f"{base}/publication_{today}", "", content_type="text/plain")
     write_config(
@@ -240,7 +241,7 @@ def test_assemblee_publication_list_and_documents(feed_server: FeedServer, workd
 
 
 def test_assemblee_429_keeps_the_rest_for_later(feed_server: FeedServer, workdir: Path) -> None:
-    today = datetime.now(UTC).date().isoformat()
+    today = datetime.now(PARIS).date().isoformat()  # the lists are named by Paris date
     base = "/dyn/opendata/list-publication"
     feed_server.serve(
         f"{base}/publication_{today}",
@@ -271,7 +272,7 @@ def test_assemblee_429_keeps_the_rest_for_later(feed_server: FeedServer, workdir
 
 @needs_real
 def test_real_assemblee_dossier(feed_server: FeedServer, workdir: Path) -> None:
-    today = datetime.now(UTC).date().isoformat()
+    today = datetime.now(PARIS).date().isoformat()  # the lists are named by Paris date
     base = "/dyn/opendata/list-publication"
     feed_server.serve(
         f"{base}/publication_{today}",

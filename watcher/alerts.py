@@ -8,12 +8,12 @@ rendering: markup is never cut.
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from watcher.items import Item
 from watcher.matching.engine import TopicMatch
 from watcher.matching.excerpt import Excerpt
+from watcher.matching.normalize import strip_markup
 
 TELEGRAM_LIMIT = 4096
 _ELLIPSIS = "…"
@@ -125,8 +125,6 @@ def _escape(text: str) -> str:
 
 def _plain_length(message: str) -> int:
     """Length Telegram counts: the text once tags are gone and entities decoded."""
-    from watcher.matching.normalize import strip_markup
-
     return len(strip_markup(message))
 
 
@@ -147,7 +145,3 @@ def render_digest(views: Sequence[AlertView], *, limit: int = TELEGRAM_LIMIT) ->
     if current != header:
         messages.append(current)
     return messages
-
-
-def parse_published(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -191,8 +191,3 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         when = when.replace(tzinfo=UTC)
     now = time.time() if now is None else now
     return max(0.0, when.timestamp() - now)
-
-
-def http_date(moment: datetime) -> str:
-    """An RFC 9110 date, as If-Modified-Since wants it."""
-    return email.utils.format_datetime(moment.astimezone(UTC), usegmt=True)

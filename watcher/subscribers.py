@@ -107,11 +107,14 @@ class Subscribers:
             result.setdefault(chat_id, set()).add(topic)
         return dict(result)
 
-    def digest_chats(self) -> list[Subscriber]:
+    def digest_chat_ids(self) -> list[int]:
         rows = self.store.db.execute(
             "SELECT chat_id FROM subscribers WHERE digest = 1 AND active = 1"
         )
-        return [s for (chat_id,) in rows if (s := self.get(chat_id)) is not None]
+        return [chat_id for (chat_id,) in rows]
+
+    def digest_chats(self) -> list[Subscriber]:
+        return [s for chat_id in self.digest_chat_ids() if (s := self.get(chat_id)) is not None]
 
     def mark_digest(self, chat_id: int, *, now: datetime) -> None:
         self.store.db.execute(

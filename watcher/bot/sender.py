@@ -106,7 +106,7 @@ class OutboxSender:
         return max(0.0, (due - datetime.now(UTC)).total_seconds())
 
     def _due_batch(self) -> list[PendingAlert]:
-        digest = {str(s.chat_id) for s in self.subscribers.digest_chats()}
+        digest = {str(chat_id) for chat_id in self.subscribers.digest_chat_ids()}
         now = self.clock()
         alerts = self.store.pending_alerts(now=datetime.now(UTC), limit=2000)
         return [
@@ -180,7 +180,10 @@ class OutboxSender:
             return False  # the moved alerts are picked up under the new id
         except Forbidden as exc:
             logger.warning("chat %s refuses messages (%s): deactivated", destination, exc.message)
-            if isinstance(chat_id, int) and self.subscribers.get(chat_id) is not None:
+            known = isinstance(chat_id, int) and (
+                await asyncio.to_thread(self.subscribers.get, chat_id) is not None
+            )
+            if known and isinstance(chat_id, int):
                 await asyncio.to_thread(self.subscribers.deactivate, chat_id, exc.message)
             else:
                 await asyncio.to_thread(self.store.drop_pending, destination, exc.message)
