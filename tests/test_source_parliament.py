@@ -190,38 +190,47 @@ DOCUMENT = {
 }
 
 
-def test_assemblee_publication_list_and_documents(feed_server: FeedServer, workdir: Path) -> None:
-    today = datetime.now(PARIS).date().isoformat()  # the lists are named by Paris date
-    base = "/dyn/opendata/list-publication"
-    feed_server.serve(f"{base}/publication_{today}", "", content_type="text/plain")
-    write_config(
-        workdir,
-        [
-            {
-                "id": "an",
-                "name": "Assemblée nationale",
-                "kind": "assemblee",
-                "url": feed_server.url(base),
-                "days": 1,
-            }
-        ],
+AN_LISTS = "/dyn/opendata/list-publication"
+
+
+def publish_today(feed_server: FeedServer, documents: dict[str, tuple[bytes | str, int]]) -> str:
+    """Today's AN publication list (named by Paris date) and its documents; the list's URL base."""
+    today = datetime.now(PARIS).date().isoformat()
+    lines = [f"2026-01-19T18:00:0{i};{feed_server.url(path)}" for i, path in enumerate(documents)]
+    feed_server.serve(
+        f"{AN_LISTS}/publication_{today}", "\n".join(lines), content_type="text/plain"
     )
+    for path, (body, status) in documents.items():
+        feed_server.serve(path, body, status=status, content_type="application/json")
+    return feed_server.url(AN_LISTS)
+
+
+def assemblee_source(url: str, **extra: object) -> dict[str, object]:
+    return {
+        "id": "an",
+        "name": "Assemblée nationale",
+        "kind": "assemblee",
+        "url": url,
+        "days": 1,
+        **extra,
+    }
+
+
+def test_assemblee_publication_list_and_documents(feed_server: FeedServer, workdir: Path) -> None:
+    url = publish_today(feed_server, {})
+    write_config(workdir, [assemblee_source(url)])
     assert run("poll").code == 0  # an empty day
 
-    lines = [
-        f"2026-01-19T18:00:01;{feed_server.url('/dyn/opendata/RUANR5L17S2026IDC450123.json')}",
-        f"2026-01-19T18:00:02;{feed_server.url('/dyn/opendata/PIONANR5L17B0999.json')}",
-        "garbage line without url",
-    ]
-    feed_server.serve(f"{base}/publication_{today}", "\n".join(lines), content_type="text/plain")
-    feed_server.serve(
-        "/dyn/opendata/RUANR5L17S2026IDC450123.json",
-        json.dumps(REUNION),
-        content_type="application/json",
+    publish_today(
+        feed_server,
+        {
+            "/dyn/opendata/RUANR5L17S2026IDC450123.json": (json.dumps(REUNION), 200),
+            "/dyn/opendata/PIONANR5L17B0999.json": (json.dumps(DOCUMENT), 200),
+        },
     )
-    feed_server.serve(
-        "/dyn/opendata/PIONANR5L17B0999.json", json.dumps(DOCUMENT), content_type="application/json"
-    )
+    today = datetime.now(PARIS).date().isoformat()
+    listing = feed_server.routes[f"{AN_LISTS}/publication_{today}"]
+    listing.body += b"\ngarbage line without url"
 
     result = run("poll")
 
@@ -241,28 +250,8 @@ def test_assemblee_publication_list_and_documents(feed_server: FeedServer, workd
 
 
 def test_assemblee_429_keeps_the_rest_for_later(feed_server: FeedServer, workdir: Path) -> None:
-    today = datetime.now(PARIS).date().isoformat()  # the lists are named by Paris date
-    base = "/dyn/opendata/list-publication"
-    feed_server.serve(
-        f"{base}/publication_{today}",
-        f"2026-01-19T18:00:01;{feed_server.url('/dyn/opendata/X1.json')}",
-    )
-    feed_server.serve(
-        "/dyn/opendata/X1.json", "slow down", status=429, headers={"Retry-After": "30"}
-    )
-    write_config(
-        workdir,
-        [
-            {
-                "id": "an",
-                "name": "AN",
-                "kind": "assemblee",
-                "url": feed_server.url(base),
-                "days": 1,
-                "backfill": "true",
-            }
-        ],
-    )
+    url = publish_today(feed_server, {"/dyn/opendata/X1.json": ("slow down", 429)})
+    write_config(workdir, [assemblee_source(url, backfill="true")])
     result = run("poll")
     assert result.code == 0
     assert "rate limited" in result.err
@@ -272,29 +261,9 @@ def test_assemblee_429_keeps_the_rest_for_later(feed_server: FeedServer, workdir
 
 @needs_real
 def test_real_assemblee_dossier(feed_server: FeedServer, workdir: Path) -> None:
-    today = datetime.now(PARIS).date().isoformat()  # the lists are named by Paris date
-    base = "/dyn/opendata/list-publication"
-    feed_server.serve(
-        f"{base}/publication_{today}",
-        f"2018-03-14T10:00:00;{feed_server.url('/dyn/opendata/DLR5L15N36460.json')}",
-    )
-    feed_server.serve(
-        "/dyn/opendata/DLR5L15N36460.json",
-        (REAL / "assemblee" / "opendata_dossier-DLR5L15N36460.json").read_bytes(),
-    )
-    write_config(
-        workdir,
-        [
-            {
-                "id": "an",
-                "name": "AN",
-                "kind": "assemblee",
-                "url": feed_server.url(base),
-                "days": 1,
-                "backfill": "true",
-            }
-        ],
-    )
+    dossier = (REAL / "assemblee" / "opendata_dossier-DLR5L15N36460.json").read_bytes()
+    url = publish_today(feed_server, {"/dyn/opendata/DLR5L15N36460.json": (dossier, 200)})
+    write_config(workdir, [assemblee_source(url, backfill="true")])
     assert run("poll").code == 0
     db = sqlite3.connect(workdir / "watcher.db")
     assert db.execute("SELECT title, kind FROM items").fetchone() == (
