@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tests.conftest import FIXTURES, REAL, needs_real, run, write_config
 from tests.feed_server import FeedServer
+from watcher.sources.senat import parse_akn
 from watcher.sources.xmlutil import PARIS
 
 AKN_VSA = """<?xml version="1.0" encoding="UTF-8"?>
@@ -155,15 +156,17 @@ def test_real_akoma_ntoso_text(feed_server: FeedServer, workdir: Path) -> None:
     )
     assert run("poll").code == 0
     db = sqlite3.connect(workdir / "watcher.db")
-    title, url, schedule, body = db.execute(
-        "SELECT title, url, schedule, body FROM items"
-    ).fetchone()
+    title, url, schedule = db.execute("SELECT title, url, schedule FROM items").fetchone()
     assert title.startswith(
         "Proposition de loi tendant à renforcer les moyens de surveillance des individus condamnés"
     )
     assert url == "https://www.senat.fr/dossier-legislatif/ppl23-756.html"
     assert schedule.endswith("adopté par le Sénat le 05/11/2024")
-    assert len(body) > 20_000
+    # Its full text is read (and dropped from the store, since it matches nothing).
+    document = parse_akn(
+        (REAL / "senat" / "akomantoso_tas24-021.akn.xml").read_bytes(), "s", "tas24-021"
+    )
+    assert len(document.body) > 20_000 and "Article 1er" in document.body
 
 
 # -- Assemblée nationale open data ----------------------------------------------------
@@ -312,3 +315,49 @@ def test_fulltext_reads_the_page_and_records_unreadable_documents(
     assert "full text of" in result.err and "HTTP 404" in result.err
     db = sqlite3.connect(workdir / "watcher.db")
     assert db.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 2
+
+
+def test_senat_links_are_shown_in_their_canonical_spelling(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    body = (
+        (FIXTURES / "senat_textes_rss2.xml")
+        .read_bytes()
+        .replace(b"/leg/pjl22-220.html", b"/dossierleg/pjl22-220.html")
+    )
+    url = feed_server.serve("/textes.rss", body)
+    write_config(
+        workdir, [{"id": "s", "name": "Sénat", "kind": "senat", "url": url, "backfill": "true"}]
+    )
+    result = run("poll")
+    assert "https://www.senat.fr/dossier-legislatif/pjl22-220.html" in result.out
+
+
+def test_full_texts_are_kept_for_matched_items_only(feed_server: FeedServer, workdir: Path) -> None:
+    base = feed_server.url("")
+    feed_server.serve(
+        "/akomantoso/depots.xml", depots("ppl25-170", "ppl25-171").replace("{base}", base)
+    )
+    feed_server.serve("/akomantoso/ppl25-170.akn.xml", AKN_VSA)
+    feed_server.serve(
+        "/akomantoso/ppl25-171.akn.xml",
+        AKN_VSA.replace("reconnaissance faciale", "tarification sociale")
+        .replace("biométrique", "sociale")
+        .replace("ppl25-170", "ppl25-171"),
+    )
+    write_config(
+        workdir,
+        [
+            {
+                "id": "s",
+                "name": "Sénat",
+                "kind": "senat",
+                "url": feed_server.url("/akomantoso/depots.xml"),
+                "backfill": "true",
+            }
+        ],
+    )
+    assert run("poll").code == 0
+    db = sqlite3.connect(workdir / "watcher.db")
+    bodies = dict(db.execute("SELECT key, length(body) FROM items").fetchall())
+    assert bodies["ppl25-170"] > 50 and bodies["ppl25-171"] == 0

@@ -220,7 +220,9 @@ class Store(Outbox):
                     item.url,
                     now_iso(item.published) if item.published else None,
                     item.summary,
-                    item.body,
+                    # Full texts are kept for matched items only: the others are needed
+                    # for identity, not for search or alerts, and would grow the file fast.
+                    item.body if matches else "",
                     item.kind,
                     item.schedule,
                     now_iso(now),

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from watcher.config import SourceConfig
 from watcher.errors import FetchError, ParseError
-from watcher.items import Item
+from watcher.items import Item, normalise_link
 from watcher.sources.base import PollContext, PollResult, SourceState
 from watcher.sources.conditional import poll_document
 from watcher.sources.rss import parse_feed
@@ -73,7 +73,10 @@ def _senat_item(item: Item) -> Item:
     if signet is None:
         return item
     return dataclasses.replace(
-        item, key=signet, kind=item.kind or kind_of_signet(signet) or _kind_from_title(item.title)
+        item,
+        key=signet,
+        url=normalise_link(item.url) if item.url else None,  # https, /dossier-legislatif/
+        kind=item.kind or kind_of_signet(signet) or _kind_from_title(item.title),
     )
 
 
