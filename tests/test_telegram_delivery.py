@@ -294,10 +294,12 @@ def test_long_digests_split_between_alerts() -> None:
 
     assert len(messages) > 1
     seen = []
-    for message in messages:
+    for message, positions in messages:
         plain, error = parse_entities(message)
         assert error is None and len(plain) <= 4096
-        seen += [i for i in range(40) if f"Titre n°{i} <b>" in plain]
+        shown = [i for i in range(40) if f"Titre n°{i} <b>" in plain]
+        assert shown == positions  # each part knows the alerts it holds
+        seen += shown
     assert sorted(seen) == list(range(40))  # each alert whole, in one message
 
 

@@ -128,20 +128,24 @@ def _plain_length(message: str) -> int:
     return len(strip_markup(message))
 
 
-def render_digest(views: Sequence[AlertView], *, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """A daily digest as messages of at most ``limit`` characters, split between alerts."""
-    header = (
-        f"🗞 <b>Votre sélection du jour</b> ({len(views)} alerte{'s' if len(views) > 1 else ''})"
-    )
-    messages: list[str] = []
-    current = header
-    for view in views:
+def render_digest(
+    views: Sequence[AlertView], *, limit: int = TELEGRAM_LIMIT
+) -> list[tuple[str, list[int]]]:
+    """A daily digest as messages of at most ``limit`` characters, split between alerts.
+
+    Each message comes with the positions (in ``views``) of the alerts it holds, so
+    each part can be recorded as delivered on its own.
+    """
+    count = len(views)
+    header = f"🗞 <b>Votre sélection du jour</b> ({count} alerte{'s' if count > 1 else ''})"
+    messages: list[tuple[str, list[int]]] = []
+    current, held = header, list[int]()
+    for position, view in enumerate(views):
         block = render_html(view, limit=limit - _plain_length(header) - 2)
-        candidate = f"{current}\n\n{block}"
-        if _plain_length(candidate) > limit and current != header:
-            messages.append(current)
-            candidate = f"{header}\n\n{block}"
-        current = candidate
-    if current != header:
-        messages.append(current)
+        if held and _plain_length(f"{current}\n\n{block}") > limit:
+            messages.append((current, held))
+            current, held = header, []
+        current, held = f"{current}\n\n{block}", [*held, position]
+    if held:
+        messages.append((current, held))
     return messages

@@ -64,6 +64,10 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (chat_id, topic)
     );
     """,
+    # 2: when a chat last (re)started, so a stale 403 cannot undo a later /start.
+    """
+    ALTER TABLE subscribers ADD COLUMN started_at TEXT;
+    """,
 )
 
 

@@ -49,9 +49,11 @@ class Subscribers:
         """Register a chat, or reactivate one that had blocked the bot."""
         with self.store.transaction() as db:
             db.execute(
-                """INSERT INTO subscribers (chat_id, chat_type, created) VALUES (?,?,?)
-                   ON CONFLICT (chat_id) DO UPDATE SET active = 1""",
-                [chat_id, chat_type, now_iso(now)],
+                """INSERT INTO subscribers (chat_id, chat_type, created, started_at)
+                   VALUES (?,?,?,?)
+                   ON CONFLICT (chat_id)
+                   DO UPDATE SET active = 1, started_at = excluded.started_at""",
+                [chat_id, chat_type, now_iso(now), now_iso(now)],
             )
         subscriber = self.get(chat_id)
         assert subscriber is not None
@@ -74,11 +76,22 @@ class Subscribers:
             f"UPDATE subscribers SET {flag} = ? WHERE chat_id = ?", [int(value), chat_id]
         )
 
-    def deactivate(self, chat_id: int, reason: str) -> None:
-        """The chat blocked or removed the bot: stop sending until /start."""
-        with self.store.transaction():
-            self.set_flag(chat_id, "active", False)
+    def deactivate(self, chat_id: int, reason: str, *, refused_at: datetime | None = None) -> bool:
+        """The chat blocked or removed the bot: stop sending until /start.
+
+        With ``refused_at`` (when the refused message was sent), a chat that /started
+        again since then stays active: the refusal is older than its new start.
+        """
+        with self.store.transaction() as db:
+            cursor = db.execute(
+                """UPDATE subscribers SET active = 0 WHERE chat_id = ?
+                   AND (? IS NULL OR started_at IS NULL OR started_at <= ?)""",
+                [chat_id, refused_at and now_iso(refused_at), refused_at and now_iso(refused_at)],
+            )
+            if cursor.rowcount == 0:
+                return False
             self.store.drop_pending(str(chat_id), reason)
+        return True
 
     def delete(self, chat_id: int) -> None:
         """/stop: forget the chat entirely, and what was waiting for it."""

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -153,6 +154,7 @@ class OutboxSender:
         delay = at - self.clock()
         if delay > 0:
             await asyncio.sleep(delay)
+        attempted_at = datetime.now(UTC)
         try:
             async with self._semaphore:
                 await self.bot.send_message(
@@ -184,7 +186,9 @@ class OutboxSender:
                 await asyncio.to_thread(self.subscribers.get, chat_id) is not None
             )
             if known and isinstance(chat_id, int):
-                await asyncio.to_thread(self.subscribers.deactivate, chat_id, exc.message)
+                await asyncio.to_thread(
+                    self.subscribers.deactivate, chat_id, exc.message, refused_at=attempted_at
+                )
             else:
                 await asyncio.to_thread(self.store.drop_pending, destination, exc.message)
             stats.failed += 1
@@ -263,16 +267,13 @@ class OutboxSender:
             if alerts:
                 views = [alert_view(self.config, a) for a in alerts]
                 stats = DeliveryStats()
-                messages = render_digest(views)
                 delivered = True
-                for index, message in enumerate(messages):
-                    ids = [a.id for a in alerts] if index == len(messages) - 1 else []
+                for message, positions in render_digest(views):
+                    ids = [alerts[p].id for p in positions]
+                    # Each part is recorded as soon as Telegram takes it: a later part
+                    # that must wait does not make the earlier ones be sent again.
                     delivered = await self.send_text(
-                        destination,
-                        message,
-                        0,
-                        stats,
-                        mark=(lambda ids=ids: self.store.mark_many_sent(ids)),  # type: ignore[misc]
+                        destination, message, 0, stats, mark=partial(self.store.mark_many_sent, ids)
                     )
                     if not delivered:
                         break
