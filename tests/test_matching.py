@@ -374,3 +374,14 @@ def test_excerpt_prefers_the_summary_to_the_title() -> None:
     )
     assert match.excerpt is not None
     assert match.excerpt.marked() == "Le texte encadre la «reconnaissance faciale» en gare."
+
+
+def test_matches_carry_the_words_as_the_text_spells_them() -> None:
+    m = matcher(
+        "caméra(s) augmentée", {"near": ["vidéoprotection"], "with": ["algorithmique"], "within": 8}
+    )
+    (match,) = m.match(
+        ["Des CAMÉRAS augmentées", "la vidéo-protection et ses traitements algorithmiques"]
+    )
+    assert match.keywords == ("caméra(s) augmentée", "vidéoprotection ~ algorithmique")
+    assert match.words == ("CAMÉRAS augmentées", "vidéo-protection … algorithmiques")

@@ -48,7 +48,7 @@ def test_backfill_alerts_matching_backlog_but_not_other_senses(
 
     assert result.code == 0, result.err
     assert "Projet de loi relatif aux jeux Olympiques et Paralympiques de 2024" in result.out
-    assert "vidéoprotection ~ algorithmique" in result.out
+    assert "Mots-clés : vidéoprotection … algorithmiques" in result.out  # as the text spells them
     assert "catastrophe naturelle" not in result.out  # "reconnaissance" in another sense
 
 

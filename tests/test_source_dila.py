@@ -90,7 +90,7 @@ def test_first_poll_starts_after_the_newest_increment_then_reads_new_ones(
         "Arrêté du 28 juin 2026 portant autorisation d'expérimentation dans les gares" in second.out
     )
     assert "Journal officiel · arrêté · 30/06/2026" in second.out
-    assert "Mots-clés : caméra ~ algorithmique" in second.out
+    assert "Mots-clés : caméras … algorithmique" in second.out
     assert (
         "les «caméras» de vidéoprotection des gares font l'objet d'un traitement algorithmique"
         in second.out

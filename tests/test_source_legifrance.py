@@ -202,7 +202,7 @@ def test_new_texts_of_every_toc_level_are_read_in_full_and_matched(
     assert result.code == 0, result.err
     # The title does not say it: the article does.
     assert "Décret n° 2023-828 du 28 août 2023 relatif aux modalités" in result.out
-    assert "Mots-clés : algorithmique ~ vidéoprotection" in result.out
+    assert "Mots-clés : algorithmiques … vidéoprotection" in result.out
     assert "Les traitements «algorithmiques» des images collectées" in result.out
     assert "Journal officiel · décret · 29/08/2023" in result.out
     assert "https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000047999010" in result.out

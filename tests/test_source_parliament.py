@@ -311,7 +311,7 @@ def test_fulltext_reads_the_page_and_records_unreadable_documents(
 
     assert result.code == 0
     assert "Nouvelle recommandation" in result.out
-    assert "Mots-clés : caméra(s) augmentée" in result.out  # not the menu's or the script's words
+    assert "Mots-clés : caméras augmentées" in result.out  # not the menu's or the script's words
     assert "full text of" in result.err and "HTTP 404" in result.err
     db = sqlite3.connect(workdir / "watcher.db")
     assert db.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 2

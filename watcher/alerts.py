@@ -37,7 +37,8 @@ class AlertView:
 
     @property
     def keywords(self) -> list[str]:
-        return list(dict.fromkeys(k for m in self.matches for k in m.keywords))
+        """What matched, as the text spells it (the rules' names for older matches)."""
+        return list(dict.fromkeys(k for m in self.matches for k in (m.words or m.keywords)))
 
     @property
     def excerpt(self) -> Excerpt | None:

@@ -68,6 +68,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE subscribers ADD COLUMN started_at TEXT;
     """,
+    # 3: the matched words as the text spells them, which alerts show.
+    """
+    ALTER TABLE matches ADD COLUMN words TEXT NOT NULL DEFAULT '[]';
+    """,
 )
 
 
@@ -93,4 +97,10 @@ def item_from_row(row: dict[str, Any]) -> Item:
 
 def match_from_row(row: dict[str, Any]) -> TopicMatch:
     excerpt = Excerpt(row["excerpt"], row["hit_start"], row["hit_end"]) if row["excerpt"] else None
-    return TopicMatch(row["topic"], row["topic"], tuple(json.loads(row["keywords"])), excerpt)
+    return TopicMatch(
+        row["topic"],
+        row["topic"],
+        tuple(json.loads(row["keywords"])),
+        excerpt,
+        tuple(json.loads(row.get("words") or "[]")),
+    )

@@ -234,7 +234,8 @@ class Store(Outbox):
             for match in matches:
                 excerpt = match.excerpt or Excerpt("", 0, 0)
                 db.execute(
-                    "INSERT INTO matches VALUES (?,?,?,?,?,?)",
+                    """INSERT INTO matches (item_id, topic, keywords, excerpt, hit_start, hit_end,
+                       words) VALUES (?,?,?,?,?,?,?)""",
                     [
                         item_id,
                         match.topic,
@@ -242,6 +243,7 @@ class Store(Outbox):
                         excerpt.text,
                         excerpt.hit_start,
                         excerpt.hit_end,
+                        json.dumps(list(match.words), ensure_ascii=False),
                     ],
                 )
             for destination, topics in destinations:

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import ahocorasick
 
 from watcher.matching.excerpt import Excerpt, cut_excerpt
-from watcher.matching.normalize import display_text, fold_prepared, prepare
+from watcher.matching.normalize import display_text, fold_prepared, prepare, word_spans
 from watcher.matching.rules import Near, Term, TopicRules, Variant
 
 FIELD_SEPARATOR = " | "
@@ -34,8 +34,9 @@ class TopicMatch:
 
     topic: str
     label: str
-    keywords: tuple[str, ...]
+    keywords: tuple[str, ...]  # the rules that fired, as the maintainer wrote them
     excerpt: Excerpt | None = None
+    words: tuple[str, ...] = ()  # the text's own spelling of them, for subscribers
 
 
 @dataclass(frozen=True)
@@ -142,12 +143,18 @@ class Matcher:
             fired = _evaluate(index, scan, self._terms)
             if not fired:
                 continue
-            keywords = tuple(dict.fromkeys(text for text, _ in fired))
+            keywords = tuple(dict.fromkeys(text for text, _, _ in fired))
             excerpt = None
+            words: tuple[str, ...] = ()
             if explain:
-                first = min((hit for _, hit in fired), key=scan.excerpt_order)
+                first = min((hit for _, hit, _ in fired), key=scan.excerpt_order)
                 excerpt = _excerpt_at(scan, first.start, first.end)
-            results.append(TopicMatch(topic_id, index.rules.label, keywords, excerpt))
+                words = tuple(
+                    dict.fromkeys(
+                        " … ".join(_words_of(scan, hit) for hit in shown) for _, _, shown in fired
+                    )
+                )
+            results.append(TopicMatch(topic_id, index.rules.label, keywords, excerpt, words))
         return results
 
     def _scan(self, fields: Sequence[str | None]) -> _Scan | None:
@@ -192,8 +199,11 @@ def _case_matches(
     return all(index < len(words) and words[index] == word for index, word in cased_words)
 
 
-def _evaluate(index: _TopicIndex, scan: _Scan, terms: list[Term]) -> list[tuple[str, Hit]]:
-    """The (keyword text, hit) pairs that make a topic fire, or [] when it does not."""
+Fired = tuple[str, Hit, tuple[Hit, ...]]  # rule text, hit for the excerpt, hits it consists of
+
+
+def _evaluate(index: _TopicIndex, scan: _Scan, terms: list[Term]) -> list[Fired]:
+    """The rules that make a topic fire, with their hits, or [] when it does not."""
     hits = scan.hits
     excluded_spans = [hit for n in index.exclude for hit in hits.get(n, ())]
     excluded_hits: set[tuple[int, int]] = set()
@@ -213,21 +223,24 @@ def _evaluate(index: _TopicIndex, scan: _Scan, terms: list[Term]) -> list[tuple[
             and not any(ex.start <= hit.start and hit.end <= ex.end for ex in excluded_spans)
         ]
 
-    fired: list[tuple[str, Hit]] = []
+    fired: list[Fired] = []
     for number in index.strong:
         if number in hits and (kept_hits := kept(number)):
-            fired.append((terms[number].text, min(kept_hits, key=scan.excerpt_order)))
+            hit = min(kept_hits, key=scan.excerpt_order)
+            fired.append((terms[number].text, hit, (hit,)))
     for near in index.near:
         if not any(n in hits for n in near.left) or not any(n in hits for n in near.right):
             continue
         pair = _near_pair(near, kept, scan.folded)
         # A pair inside a phrase that already fired says nothing more.
         if pair is not None and not any(
-            _overlap(hit, pair[0]) and _overlap(hit, pair[1]) for _, hit in fired
+            _overlap(hit, pair[0]) and _overlap(hit, pair[1]) for _, hit, _ in fired
         ):
             left, right = pair
-            fired.append((f"{left.term.text} ~ {right.term.text}", min(pair, key=_start)))
-    weak_hits = [(terms[n].text, found[0]) for n in index.weak if (found := kept(n))]
+            fired.append((f"{left.term.text} ~ {right.term.text}", min(pair, key=_start), pair))
+    weak_hits: list[Fired] = [
+        (terms[n].text, found[0], (found[0],)) for n in index.weak if (found := kept(n))
+    ]
     if fired:
         return fired + weak_hits
     if len(weak_hits) >= index.rules.weak_min:
@@ -292,12 +305,27 @@ def _near_left_hits(near: _NearIndex, hits: Mapping[int, list[Hit]], folded: str
     ]
 
 
-def _excerpt_at(scan: _Scan, start: int, end: int) -> Excerpt:
-    """The excerpt of the original text around the folded span [start, end)."""
+def _locate(scan: _Scan, start: int, end: int) -> tuple[int, int, int]:
+    """Field, first and last word in the original text of the folded span [start, end)."""
     field_index = scan.folded.count("|", 0, start)
     field_start = 1
     for _ in range(field_index):
         field_start = scan.folded.index(FIELD_SEPARATOR, field_start) + len(FIELD_SEPARATOR)
     first_word = scan.folded.count(" ", field_start, start)
-    last_word = first_word + scan.folded.count(" ", start, end)
+    return field_index, first_word, first_word + scan.folded.count(" ", start, end)
+
+
+def _excerpt_at(scan: _Scan, start: int, end: int) -> Excerpt:
+    """The excerpt of the original text around the folded span [start, end)."""
+    field_index, first_word, last_word = _locate(scan, start, end)
     return cut_excerpt(scan.display[field_index], first_word, last_word)
+
+
+def _words_of(scan: _Scan, hit: Hit) -> str:
+    """A hit as the original text writes it ("Caméras augmentées")."""
+    field_index, first_word, last_word = _locate(scan, hit.start, hit.end)
+    text = scan.display[field_index]
+    spans = word_spans(text)
+    if last_word >= len(spans):
+        return hit.term.text
+    return " ".join(text[spans[first_word][0] : spans[last_word][1]].split())
