@@ -92,6 +92,7 @@ def test_start_topics_button_then_a_new_item_arrives(
     bot.fake.push_callback(USER, "unsub:biometrie", topics_message.message_id)
     bot.fake.wait_for(lambda: bot.fake.calls_of("answerCallbackQuery"))
     assert "Désabonné" in bot.fake.calls_of("answerCallbackQuery")[0]["text"]
+    bot.fake.wait_for(lambda: bot.fake.calls_of("editMessageReplyMarkup"))  # sent after the answer
     edited = bot.fake.calls_of("editMessageReplyMarkup")[0]
     assert "sub:biometrie" in edited["reply_markup"] and "unsub:" not in edited["reply_markup"]
     bot.fake.push_callback(USER, "sub:biometrie", topics_message.message_id)
