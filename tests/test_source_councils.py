@@ -305,3 +305,23 @@ def test_real_rennes_export(feed_server: FeedServer, workdir: Path) -> None:
     assert len(rows) == 8
     # The export glues the number to the subject; watcher takes it off.
     assert rows["24350013900189:C23_205"].startswith("Action foncière  Rennes".replace("  ", " "))
+
+
+def test_first_poll_does_not_download_the_backlogs_documents(
+    portal: FeedServer, workdir: Path
+) -> None:
+    write_config(
+        workdir,
+        [
+            {
+                "id": "aura",
+                "name": "AURA",
+                "kind": "html",
+                "url": portal.url("/webdelibplus/jsp/seances.jsp"),
+                "link_selector": "'table.seances a'",
+                "follow": "true",
+            }
+        ],
+    )
+    assert run("poll").out == ""
+    assert not any(r.path.endswith(".pdf") for r in portal.requests)

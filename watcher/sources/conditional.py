@@ -37,6 +37,8 @@ def poll_document(
         return PollResult([], new_state, unchanged=True)
     items = parse(response)
     warnings: list[str] = []
-    if source.fulltext if fulltext is None else fulltext:
+    wanted = source.fulltext if fulltext is None else fulltext
+    # A first poll only marks the backlog as seen: no need to download its documents.
+    if wanted and (source.backfill or not ctx.first_poll):
         items = attach_fulltext(items, ctx, warnings)
     return PollResult(items, new_state, warnings=warnings)
