@@ -90,12 +90,14 @@ class Poller:
         for source in self.config.sources:
             if source.id in self.skipped or (only is not None and source.id not in only):
                 continue
-            row = self.store.source_row(source.id)
-            backing_off = bool(row and row["consecutive_errors"])
-            if (respect_schedule or backing_off) and not self.is_due(
-                source, now or datetime.now(UTC)
+            row = self.store.source_row(source.id) or {}
+            next_check = row.get("next_check")
+            backing_off = bool(row.get("consecutive_errors"))
+            if (respect_schedule or backing_off) and not is_due(
+                datetime.fromisoformat(next_check) if next_check else None,
+                now or datetime.now(UTC),
             ):
-                logger.info("source %s: not due before %s", source.id, row and row["next_check"])
+                logger.info("source %s: not due before %s", source.id, next_check)
                 continue
             chosen.append(source)
         if len(chosen) <= 1:
@@ -109,11 +111,6 @@ class Poller:
             return self.poll_source(source, now)
         finally:
             self.store.close()  # this thread's connection
-
-    def is_due(self, source: SourceConfig, now: datetime) -> bool:
-        row = self.store.source_row(source.id)
-        next_check = row.get("next_check") if row else None
-        return is_due(datetime.fromisoformat(next_check) if next_check else None, now)
 
     def poll_source(self, source: SourceConfig, now: datetime | None = None) -> PollReport:
         """Poll one source; any failure is recorded on it and reported, never raised."""
@@ -199,11 +196,6 @@ def missing_secrets(config: Config, environ: Mapping[str, str]) -> dict[str, lis
         if names:
             missing[source.id] = names
     return missing
-
-
-def schedule_seconds(interval: float) -> int:
-    """The schedule library counts whole seconds."""
-    return max(1, round(interval))
 
 
 def summarize(reports: Iterable[PollReport]) -> str:

@@ -14,12 +14,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
 
-import schedule
-
 from watcher.config import Config
 from watcher.delivery.console import deliver_to_console
 from watcher.fetch import Fetcher
-from watcher.poll import Poller, schedule_seconds, summarize
+from watcher.poll import Poller, summarize
+from watcher.scheduling import Schedule
 from watcher.store import Store
 from watcher.subscribers import Subscribers
 
@@ -82,17 +81,12 @@ def run_forever(config_path: Path, config: Config, db: Path, environ: Mapping[st
         stop.set()
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    scheduler = schedule.Scheduler()
-    due: list[str] = [source.id for source in config.sources]  # everything at start-up
-    for source in config.sources:
-        scheduler.every(schedule_seconds(source.interval)).seconds.do(due.append, source.id)
+    due_sources = Schedule(config.sources)
     logger.info("watching %d source(s); Ctrl-C to stop", len(config.sources))
     try:
         while not stop.is_set():
-            scheduler.run_pending()
-            if due:
+            if due := due_sources.take():
                 poller.poll_all(only=set(due))
-                due.clear()
                 deliver_to_console(config, store, sys.stdout)
             stop.wait(TICK_SECONDS)
     finally:

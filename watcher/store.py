@@ -133,8 +133,8 @@ class Store(Outbox):
 
     def record_failure(
         self, source_id: str, error: str, *, now: datetime, next_check: datetime
-    ) -> int:
-        """Record an error on a source; returns its number of consecutive errors."""
+    ) -> None:
+        """Record an error on a source (its consecutive errors count one more)."""
         with self.transaction() as db:
             self._ensure_source(source_id)
             db.execute(
@@ -142,8 +142,6 @@ class Store(Outbox):
                    consecutive_errors = consecutive_errors + 1, next_check = ? WHERE id = ?""",
                 [now_iso(now), error, now_iso(now), now_iso(next_check), source_id],
             )
-            row = self.source_row(source_id)
-        return int(row["consecutive_errors"]) if row else 1
 
     def record_warning(self, source_id: str, warning: str, *, now: datetime) -> None:
         """A partial failure (a document that could not be read): shown, not counted."""

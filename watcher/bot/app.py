@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-import schedule
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import Conflict, InvalidToken, TelegramError
@@ -34,7 +33,8 @@ from watcher.bot.settings import TelegramSettings
 from watcher.config import Config, load_config
 from watcher.errors import DeliveryError
 from watcher.fetch import Fetcher
-from watcher.poll import Poller, schedule_seconds
+from watcher.poll import Poller
+from watcher.scheduling import Schedule
 from watcher.store import Store
 from watcher.subscribers import Subscribers
 
@@ -227,9 +227,8 @@ async def run_bot(
 
 
 async def _main_loop(runtime: Runtime, application: Application, stop: asyncio.Event) -> None:  # type: ignore[type-arg]
-    due: list[str] = [s.id for s in runtime.config.sources]  # everything at start-up
-    scheduler = schedule.Scheduler()
-    scheduled_config: Config | None = None
+    due_sources = Schedule(runtime.config.sources)
+    scheduled_config = runtime.config
     poll_task: asyncio.Task[None] | None = None
     send_task: asyncio.Task[None] | None = None
     sender = OutboxSender(application.bot, runtime.store, runtime.config)
@@ -244,15 +243,11 @@ async def _main_loop(runtime: Runtime, application: Application, stop: asyncio.E
         await sender.send_digests(datetime.now(UTC))
 
     while not stop.is_set():
-        if scheduled_config is not runtime.config:  # first pass, or after /recharger
+        if scheduled_config is not runtime.config:  # after /recharger
             scheduled_config = runtime.config
-            scheduler.clear()
-            for source in scheduled_config.sources:
-                scheduler.every(schedule_seconds(source.interval)).seconds.do(due.append, source.id)
-        scheduler.run_pending()
-        if due and (poll_task is None or poll_task.done()):
-            poll_task = asyncio.create_task(poll(list(dict.fromkeys(due))))
-            due.clear()
+            due_sources.replace(scheduled_config.sources)
+        if (poll_task is None or poll_task.done()) and (due := due_sources.take()):
+            poll_task = asyncio.create_task(poll(due))
         if send_task is None or send_task.done():
             if send_task is not None and send_task.exception() is not None:
                 error = send_task.exception()

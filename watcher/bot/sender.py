@@ -32,7 +32,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from watcher.alerts import AlertView, render_digest, render_html, render_text
+from watcher.alerts import render_digest, render_html, render_text
 from watcher.bot.pacing import Pacer
 from watcher.config import Config
 from watcher.delivery.console import alert_view
@@ -120,22 +120,16 @@ class OutboxSender:
         """One chat's alerts in order; stop at the first that must wait."""
         for alert in alerts:
             view = alert_view(self.config, alert)
-            if not await self._send_one(alert.id, alert.destination, alert.attempts, view, stats):
+            sent = await self.send_text(
+                alert.destination,
+                render_html(view),
+                alert.attempts,
+                stats,
+                alert_id=alert.id,
+                plain=partial(render_text, view),
+            )
+            if not sent:  # this chat must wait: its next alerts keep their order
                 return
-
-    async def _send_one(
-        self, alert_id: int, destination: str, attempts: int, view: AlertView, stats: DeliveryStats
-    ) -> bool:
-        """Send one alert; True when the chat may go on with its next alert."""
-        ok = await self.send_text(
-            destination,
-            render_html(view),
-            attempts,
-            stats,
-            alert_id=alert_id,
-            plain=lambda: render_text(view),
-        )
-        return ok
 
     async def send_text(
         self,

@@ -17,6 +17,7 @@ from typing import Any
 
 from watcher.config import SourceConfig
 from watcher.errors import FetchError, ParseError
+from watcher.fetch import Response
 from watcher.items import Item
 from watcher.matching.normalize import strip_markup
 from watcher.sources.base import PollContext, PollResult, SourceState
@@ -86,19 +87,19 @@ class _Api:
         return str(token)
 
     def post(self, path: str, payload: Mapping[str, Any]) -> Any:
-        for attempt in (0, 1):
-            headers = {"Authorization": f"Bearer {self.token(renew=attempt == 1)}"}
-            try:
-                response = self.ctx.fetcher.request(
-                    "POST", f"{self.base}{path}", headers=headers, json=payload
-                )
-            except FetchError as exc:
-                if exc.status == 401 and attempt == 0:
-                    logger.info("Légifrance token refused: renewing it")
-                    continue
+        """POST JSON with the cached token; a 401 renews the token and tries once more."""
+        try:
+            response = self._post(path, payload, self.token())
+        except FetchError as exc:
+            if exc.status != 401:
                 raise
-            return _json(response.body if response else b"", path)
-        raise FetchError(f"Légifrance refused a fresh token for {path}", status=401)
+            logger.info("Légifrance token refused: renewing it")
+            response = self._post(path, payload, self.token(renew=True))
+        return _json(response.body if response else b"", path)
+
+    def _post(self, path: str, payload: Mapping[str, Any], token: str) -> Response | None:
+        headers = {"Authorization": f"Bearer {token}"}
+        return self.ctx.fetcher.request("POST", f"{self.base}{path}", headers=headers, json=payload)
 
 
 def poll_legifrance(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:

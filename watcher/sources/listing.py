@@ -67,7 +67,7 @@ def listing_items(page: str, base_url: str, source: SourceConfig) -> list[Item]:
         href = anchor.get("href")
         if not isinstance(href, str) or href.startswith(("#", "javascript:", "mailto:")):
             continue
-        url = _absolute(href, base_url)
+        url = urljoin(base_url, href)
         if pattern and not fnmatch.fnmatch(url, str(pattern)):
             continue
         key = normalise_link(url)
@@ -93,10 +93,6 @@ def listing_items(page: str, base_url: str, source: SourceConfig) -> list[Item]:
         if len(items) >= int(source.options.get("max_links", 200)):
             break
     return list(items.values())
-
-
-def _absolute(href: str, base_url: str) -> str:
-    return urljoin(base_url, href)
 
 
 def _kind(text: str) -> str:

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from watcher.config import SourceConfig
 from watcher.errors import FetchError, ParseError
+from watcher.fetch import Response
 from watcher.items import Item, normalise_link
 from watcher.sources.base import PollContext, PollResult, SourceState
 from watcher.sources.conditional import poll_document
@@ -55,16 +56,15 @@ def poll_senat(source: SourceConfig, state: SourceState, ctx: PollContext) -> Po
         source,
         state,
         ctx,
-        lambda response: _parse(response.body, source.id, response.content_type, source, ctx),
+        lambda response: _parse(response, source, ctx),
     )
 
 
-def _parse(
-    body: bytes, source_id: str, content_type: str, source: SourceConfig, ctx: PollContext
-) -> list[Item]:
-    if re.search(rb"<texts[\s>]", body[:2048]):
-        return _akn_index(body, source, ctx)
-    return [_senat_item(item) for item in parse_feed(body, source_id, content_type)]
+def _parse(response: Response, source: SourceConfig, ctx: PollContext) -> list[Item]:
+    if re.search(rb"<texts[\s>]", response.body[:2048]):
+        return _akn_index(response.body, source, ctx)
+    items = parse_feed(response.body, source.id, response.content_type)
+    return [_senat_item(item) for item in items]
 
 
 def _senat_item(item: Item) -> Item:
