@@ -21,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from tests.waiting import wait_until
+
 TOKEN = "123456:TEST-token_abcdefghijklmnop"
 ALLOWED_TAGS = {
     "b",
@@ -184,12 +186,7 @@ class FakeTelegram:
             return [params for name, params in self.calls if name == method]
 
     def wait_for(self, condition: Any, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if condition():
-                return
-            time.sleep(0.05)
-        raise AssertionError("the fake Telegram server did not see what was expected in time")
+        wait_until(condition, "the fake Telegram server to see what was expected", timeout)
 
     # -- internals ------------------------------------------------------------
 

@@ -10,15 +10,7 @@ import pytest
 
 from tests.conftest import PYTHON, fixture_bytes, python_env, run, write_config
 from tests.feed_server import FeedServer
-
-
-def wait_for(condition, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out")
+from tests.waiting import wait_until
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -36,9 +28,12 @@ def test_run_polls_on_interval_and_exits_cleanly(
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(lambda: len(feed_server.hits("/feed")) >= 1)
+        wait_until(lambda: feed_server.hits("/feed"), "the first poll")
         feed_server.serve("/feed", fixture_bytes("senat_textes_rss2_later.xml"))
-        wait_for(lambda: "interdire la reconnaissance faciale" in (workdir / "out.txt").read_text())
+        wait_until(
+            lambda: "interdire la reconnaissance faciale" in (workdir / "out.txt").read_text(),
+            "the alert on stdout",
+        )
         polls = len(feed_server.hits("/feed"))
         time.sleep(2.5)
         assert len(feed_server.hits("/feed")) > polls  # still polling on its interval

@@ -40,6 +40,14 @@ def depots(*signets: str) -> str:
     return f'<?xml version="1.0" encoding="UTF-8"?><texts xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">{entries}</texts>'
 
 
+def depots_source(
+    feed_server: FeedServer, source_id: str, name: str, **extra: object
+) -> dict[str, object]:
+    """A ``kind: senat`` source reading the Akoma Ntoso index the test serves."""
+    url = feed_server.url("/akomantoso/depots.xml")
+    return {"id": source_id, "name": name, "kind": "senat", "url": url, **extra}
+
+
 def test_akoma_ntoso_index_leads_to_full_texts(feed_server: FeedServer, workdir: Path) -> None:
     base = feed_server.url("")
     feed_server.serve(
@@ -47,17 +55,7 @@ def test_akoma_ntoso_index_leads_to_full_texts(feed_server: FeedServer, workdir:
         depots("ppl25-100").replace("{base}", base),
         content_type="application/xml",
     )
-    write_config(
-        workdir,
-        [
-            {
-                "id": "senat-depots",
-                "name": "Sénat — textes déposés",
-                "kind": "senat",
-                "url": feed_server.url("/akomantoso/depots.xml"),
-            }
-        ],
-    )
+    write_config(workdir, [depots_source(feed_server, "senat-depots", "Sénat — textes déposés")])
     assert run("poll").out == ""  # backlog: seen, not downloaded
     assert feed_server.hits("/akomantoso/ppl25-100.akn.xml") == []
 
@@ -94,18 +92,7 @@ def test_malformed_akoma_ntoso_text_is_kept_from_the_index(
         "<akomaNtoso><bill>unclosed",
         content_type="application/xml",
     )
-    write_config(
-        workdir,
-        [
-            {
-                "id": "s",
-                "name": "Sénat",
-                "kind": "senat",
-                "url": feed_server.url("/akomantoso/depots.xml"),
-                "backfill": "true",
-            }
-        ],
-    )
+    write_config(workdir, [depots_source(feed_server, "s", "Sénat", backfill="true")])
     result = run("poll")
     assert result.code == 0
     assert "malformed XML" in result.err
@@ -142,18 +129,7 @@ def test_real_akoma_ntoso_text(feed_server: FeedServer, workdir: Path) -> None:
         "/akomantoso/tas24-021.akn.xml",
         (REAL / "senat" / "akomantoso_tas24-021.akn.xml").read_bytes(),
     )
-    write_config(
-        workdir,
-        [
-            {
-                "id": "s",
-                "name": "Sénat",
-                "kind": "senat",
-                "url": feed_server.url("/akomantoso/depots.xml"),
-                "backfill": "true",
-            }
-        ],
-    )
+    write_config(workdir, [depots_source(feed_server, "s", "Sénat", backfill="true")])
     assert run("poll").code == 0
     db = sqlite3.connect(workdir / "watcher.db")
     title, url, schedule = db.execute("SELECT title, url, schedule FROM items").fetchone()
@@ -345,18 +321,7 @@ def test_full_texts_are_kept_for_matched_items_only(feed_server: FeedServer, wor
         .replace("biométrique", "sociale")
         .replace("ppl25-170", "ppl25-171"),
     )
-    write_config(
-        workdir,
-        [
-            {
-                "id": "s",
-                "name": "Sénat",
-                "kind": "senat",
-                "url": feed_server.url("/akomantoso/depots.xml"),
-                "backfill": "true",
-            }
-        ],
-    )
+    write_config(workdir, [depots_source(feed_server, "s", "Sénat", backfill="true")])
     assert run("poll").code == 0
     db = sqlite3.connect(workdir / "watcher.db")
     bodies = dict(db.execute("SELECT key, length(body) FROM items").fetchall())
