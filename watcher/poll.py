@@ -21,7 +21,7 @@ from watcher.decide import (
     should_alert,
 )
 from watcher.errors import FetchError, WatcherError
-from watcher.fetch import Fetcher
+from watcher.fetch import StandaloneSession
 from watcher.matching.engine import Matcher
 from watcher.routing import destinations
 from watcher.sources.base import PollContext
@@ -53,7 +53,7 @@ class Poller:
         self,
         config: Config,
         store: Store,
-        fetcher: Fetcher,
+        fetcher: StandaloneSession,
         *,
         telegram: bool = False,
         subscriptions: Subscriptions | None = None,

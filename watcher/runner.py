@@ -16,7 +16,7 @@ from types import FrameType
 
 from watcher.config import Config
 from watcher.delivery.console import deliver_to_console
-from watcher.fetch import Fetcher
+from watcher.fetch import StandaloneSession
 from watcher.poll import Poller, summarize
 from watcher.scheduling import Schedule
 from watcher.store import Store
@@ -29,7 +29,9 @@ TICK_SECONDS = 1.0
 def make_poller(
     config: Config, store: Store, *, telegram: bool, environ: Mapping[str, str]
 ) -> Poller:
-    fetcher = Fetcher(timeout=config.settings.timeout, max_bytes=config.settings.max_response_bytes)
+    fetcher = StandaloneSession(
+        timeout=config.settings.timeout, max_bytes=config.settings.max_response_bytes
+    )
     subscribers = Subscribers(store)
     return Poller(
         config,

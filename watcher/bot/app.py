@@ -32,7 +32,7 @@ from watcher.bot.sender import OutboxSender
 from watcher.bot.settings import TelegramSettings
 from watcher.config import Config, load_config
 from watcher.errors import DeliveryError
-from watcher.fetch import Fetcher
+from watcher.fetch import StandaloneSession
 from watcher.poll import Poller
 from watcher.scheduling import Schedule
 from watcher.store import Store
@@ -62,7 +62,7 @@ class Runtime:
         self.poller = self._poller(config)
 
     def _poller(self, config: Config) -> Poller:
-        fetcher = Fetcher(
+        fetcher = StandaloneSession(
             timeout=config.settings.timeout, max_bytes=config.settings.max_response_bytes
         )
         return Poller(
