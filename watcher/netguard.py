@@ -10,7 +10,8 @@ a redirect to one) is refused as well; checking the name would not stop that.
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Iterable
+import ssl
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,7 +42,9 @@ def is_private_address(address: str | Address) -> bool:
     """True for loopback, private, link-local, CGNAT, multicast, unspecified or reserved."""
     ip = ipaddress.ip_address(address) if isinstance(address, str) else address
     if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour
+        if ip.ipv4_mapped is not None:  # the IPv4 address itself is what is reached
+            return is_private_address(ip.ipv4_mapped)
+        embedded = ip.sixtofour
         if embedded is None and ip in _NAT64:
             embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if embedded is not None and is_private_address(embedded):
@@ -90,8 +93,14 @@ async def is_private_host(url: str) -> bool:
 class GuardedBackend(httpcore.AsyncNetworkBackend):
     """Resolves the host itself, refuses private addresses, then connects to a checked address."""
 
-    def __init__(self, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+    def __init__(
+        self,
+        inner: httpcore.AsyncNetworkBackend | None = None,
+        *,
+        private: Callable[[str], bool] = is_private_address,
+    ) -> None:
         self.inner = inner or httpcore.AnyIOBackend()
+        self.private = private
 
     async def connect_tcp(
         self,
@@ -107,7 +116,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
         # Every address is checked, not only the first: the resolver's order may change.
         for address in addresses:
-            if is_private_address(address):
+            if self.private(address):
                 raise PrivateAddressError(host, address)
         error: Exception = httpcore.ConnectError(f"{host} has no address")
         for address in addresses:
@@ -141,16 +150,24 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's own transport, its connection pool connecting through ``GuardedBackend``.
 
     httpx does not take a network backend, so the pool it built is replaced by an
-    identical one that has it (tests in tests/test_fetch.py fail if httpx renames it).
+    identical one that has it (tests/test_fetch.py fails if httpx renames it).
+    ``private`` says which addresses are refused.
     """
 
-    def __init__(self, *, limits: httpx.Limits | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        limits: httpx.Limits | None = None,
+        private: Callable[[str], bool] = is_private_address,
+    ) -> None:
+        ssl_context = ssl_context or httpx.create_ssl_context()
         limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
-        super().__init__(limits=limits)
+        super().__init__(verify=ssl_context, limits=limits)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=ssl_context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedBackend(),
+            network_backend=GuardedBackend(private=private),
         )
