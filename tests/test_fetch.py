@@ -27,7 +27,7 @@ class RawServer:
         self.handler = handler
         self.host = host
         self.received = threading.Event()  # a request arrived
-        self.closed_by_client = threading.Event()
+        self.closed_by_client = threading.Event()  # a handler returned at end of input
         self.loop = asyncio.new_event_loop()
         self.tasks: set[asyncio.Task[Any]] = set()
         ready = threading.Event()
@@ -59,6 +59,8 @@ class RawServer:
             head = await reader.readuntil(b"\r\n\r\n")
             self.received.set()
             await self.handler(head, reader, writer)
+            if reader.at_eof():
+                self.closed_by_client.set()
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
         finally:
@@ -88,16 +90,9 @@ async def trickle(head: bytes, reader: asyncio.StreamReader, writer: asyncio.Str
         await asyncio.sleep(0.5)
 
 
-def hang(server: "list[RawServer]") -> Handler:
-    """Read the request, answer nothing, and note when the client gives up."""
-
-    async def handler(
-        head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        await reader.read()  # b"" once the client closes the connection
-        server[0].closed_by_client.set()
-
-    return handler
+async def hang(head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Answer nothing until the client gives up."""
+    await reader.read()  # b"" once the client closes the connection
 
 
 def run_async(main: Callable[[Fetcher], Awaitable[Any]], **options: Any) -> Any:
@@ -163,8 +158,6 @@ def test_a_request_ends_at_its_session_deadline_before_the_fetcher_timeout() -> 
 
 
 def test_cancelling_a_session_frees_its_reader_thread_from_a_hung_server() -> None:
-    holder: list[RawServer] = []
-
     async def main(fetcher: Fetcher) -> None:
         loop = asyncio.get_running_loop()
         session = fetcher.session(loop, deadline=None, allow_private=True)
@@ -180,8 +173,7 @@ def test_cancelling_a_session_frees_its_reader_thread_from_a_hung_server() -> No
         with pytest.raises(FetchError, match=r"^poll of senat stopped"):
             await asyncio.to_thread(session.get, server.url("/other.xml"))
 
-    with raw_server(hang(holder)) as server:
-        holder.append(server)
+    with raw_server(hang) as server:
         run_async(main, timeout=120.0, allow_private=True)
 
 
