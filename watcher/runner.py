@@ -13,7 +13,7 @@ from typing import TextIO
 
 from watcher.bot.settings import TelegramSettings
 from watcher.config import Config
-from watcher.delivery.stage import DeliveryStage, console_stage, telegram_stage
+from watcher.delivery.stage import DeliveryStage, TelegramStage, console_stage
 from watcher.runtime import Service
 from watcher.store import Store
 from watcher.store.lock import WriterLock
@@ -39,9 +39,10 @@ async def _poll_once(service: Service, telegram: TelegramSettings | None) -> int
         # Alerts queued for the console before a token was set are printed, not stranded.
         await console_stage(service).flush()
         if telegram is not None:
-            stage = telegram_stage(service, telegram)
+            stage = TelegramStage(service, telegram)
             try:
-                await stage.flush(settle=SETTLE_SECONDS)
+                if await stage.reachable():
+                    await stage.flush(settle=SETTLE_SECONDS)
             finally:
                 await stage.close()
     finally:
@@ -66,7 +67,7 @@ async def _run(service: Service, telegram: TelegramSettings | None) -> int:
     stage: DeliveryStage = console_stage(service)
     if telegram is not None:
         await stage.flush()  # queued for the console before the token was set
-        stage = telegram_stage(service, telegram)
+        stage = TelegramStage(service, telegram)
         logger.info("alerts go to Telegram; watching %d source(s)", len(service.config.sources))
     else:
         logger.info(

@@ -28,8 +28,9 @@ from typing import Any, TextIO, TypeVar
 
 from watcher.config import Config, SourceConfig, load_config
 from watcher.decide import is_due
-from watcher.errors import ConfigError, DeliveryError, FetchError
-from watcher.fetch import Fetcher, FetchSession, is_private_host
+from watcher.errors import ConfigError, FetchError
+from watcher.fetch import Fetcher, FetchSession
+from watcher.netguard import is_private_host
 from watcher.poll import Poller, missing_secrets, summarize
 from watcher.routing import destinations
 from watcher.store import PollOutcome, Store
@@ -112,8 +113,9 @@ class Service:
         self.skipped = self._skipped(config)
         self._sessions: set[FetchSession] = set()
         self._pending_reload: asyncio.Future[Config] | None = None
-        self._wake: asyncio.Event | None = None
-        self._stopping: asyncio.Event | None = None
+        # Events bind to the running loop on first use, so they can be made here.
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
         self.delivery: Any = None  # set by the caller: the delivery stage
 
     # -- the pieces ----------------------------------------------------------
@@ -154,8 +156,8 @@ class Service:
         """Poll one source within its deadline; a poll that overruns is recorded as failed."""
         loop = asyncio.get_running_loop()
         limit = self.config.settings.poll_timeout
-        allow_private = self.config.settings.allow_private_addresses or await loop.run_in_executor(
-            self.db_executor, is_private_host, source.url
+        allow_private = self.config.settings.allow_private_addresses or await is_private_host(
+            source.url
         )
         session = self.fetcher.session(
             loop, deadline=loop.time() + limit, allow_private=allow_private
@@ -182,12 +184,18 @@ class Service:
     async def poll_cycle(self) -> list[PollOutcome]:
         """``watcher poll``: every source once (those backing off excepted), then return."""
         now = datetime.now(UTC)
-        records = await self.blocking(self.store.sources.next_checks)
-        due = [
-            s
-            for s in self.pollable(self.config)
-            if not (await self._backing_off(s)) or is_due(records.get(s.id), now)
-        ]
+        due = []
+        for source in self.pollable(self.config):
+            record = await self.blocking(self.store.sources.record, source.id)
+            if record.consecutive_errors and not is_due(record.next_check, now):
+                assert record.next_check is not None
+                logger.info(
+                    "source %s: not due before %s (backing off after errors)",
+                    source.id,
+                    record.next_check.isoformat(timespec="seconds"),
+                )
+                continue
+            due.append(source)
         limit = asyncio.Semaphore(self.config.settings.concurrency)
 
         async def one(source: SourceConfig) -> PollOutcome:
@@ -198,13 +206,8 @@ class Service:
         logger.info("%s", summarize(outcomes))
         return list(outcomes)
 
-    async def _backing_off(self, source: SourceConfig) -> bool:
-        record = await self.blocking(self.store.sources.record, source.id)
-        return record.consecutive_errors > 0
-
     async def schedule_forever(self) -> None:
         """``watcher run``: each source on its interval, spread out, within the concurrency."""
-        assert self._stopping is not None and self._wake is not None
         loop = asyncio.get_running_loop()
         due = await self._first_due(self.config)
         running: dict[str, asyncio.Task[PollOutcome]] = {}
@@ -256,8 +259,7 @@ class Service:
         return due
 
     def _wake_up(self, *, delivery: bool = False) -> None:
-        if self._wake is not None:
-            self._wake.set()
+        self._wake.set()
         if delivery and self.delivery is not None:
             self.delivery.wake()
 
@@ -288,15 +290,13 @@ class Service:
 
     def stop(self) -> None:
         """Ask the service to stop; it finishes what it can within a few seconds."""
-        if self._stopping is not None:
-            self._stopping.set()
+        self._stopping.set()
         self._wake_up()
 
     async def run_forever(self, extra: Sequence[Callable[[], Any]] = ()) -> int:
         """Poll, deliver and serve until SIGINT or SIGTERM; SIGHUP reloads feeds.yml."""
         loop = asyncio.get_running_loop()
         loop.set_default_executor(self.db_executor)
-        self._stopping, self._wake = asyncio.Event(), asyncio.Event()
         handlers = {
             signal.SIGINT: self._on_stop_signal,
             signal.SIGTERM: self._on_stop_signal,
@@ -343,8 +343,7 @@ class Service:
 
     @property
     def stopping(self) -> bool:
-        return self._stopping is not None and self._stopping.is_set()
+        return self._stopping.is_set()
 
-
-def delivery_error(message: str) -> DeliveryError:
-    return DeliveryError(message)
+    async def wait_stopping(self) -> None:
+        await self._stopping.wait()

@@ -109,13 +109,13 @@ async def close_requests(application: BotApplication) -> None:
         await request.shutdown()
 
 
-async def connect(application: BotApplication, stopping: asyncio.Event) -> bool:
+async def connect(application: BotApplication, service: "Service") -> bool:
     """Initialise the bot (getMe), retrying while the Bot API is unreachable.
 
     Returns False when the service stopped first. A rejected token is fatal.
     """
     delay = FIRST_RETRY_SECONDS
-    while not stopping.is_set():
+    while not service.stopping:
         try:
             await application.initialize()
             return True
@@ -129,7 +129,7 @@ async def connect(application: BotApplication, stopping: asyncio.Event) -> bool:
                 delay,
             )
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), delay)
+            await asyncio.wait_for(service.wait_stopping(), delay)
         delay = min(delay * 2, MAX_RETRY_SECONDS)
     return False
 
@@ -142,10 +142,10 @@ async def refuse_second_process(application: BotApplication) -> None:
         raise DeliveryError(SECOND_PROCESS) from None
 
 
-async def serve_bot(application: BotApplication, stopping: asyncio.Event) -> None:
+async def serve_bot(application: BotApplication, service: "Service") -> None:
     """Run the bot's update loop until the service stops."""
     try:
-        if not await connect(application, stopping):
+        if not await connect(application, service):
             return
         await refuse_second_process(application)
         with contextlib.suppress(NetworkError):
@@ -167,7 +167,7 @@ async def serve_bot(application: BotApplication, stopping: asyncio.Event) -> Non
             allowed_updates=Update.ALL_TYPES, error_callback=polling_error
         )
         logger.info("bot started")
-        await stopping.wait()
+        await service.wait_stopping()
         await application.updater.stop()
         await application.stop()
         await application.shutdown()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from watcher.bot.settings import TelegramSettings
 from watcher.config import Config
 from watcher.delivery.console import deliver_to_console
+from watcher.errors import DeliveryError
 
 if TYPE_CHECKING:
     from watcher.runtime import Service
@@ -81,6 +82,24 @@ class TelegramStage(DeliveryStage):
     def reconfigure(self, config: Config) -> None:
         self.sender.config = config
 
+    async def reachable(self) -> bool:
+        """For a one-shot ``watcher poll``: is the Bot API there, and is the token good?"""
+        from telegram.error import InvalidToken, NetworkError
+
+        from watcher.bot.wiring import INVALID_TOKEN
+
+        try:
+            await self.application.bot.get_me()
+        except InvalidToken:
+            raise DeliveryError(INVALID_TOKEN) from None
+        except NetworkError as exc:
+            logger.warning(
+                "Telegram Bot API unreachable (%s): alerts stay in the outbox for the next run",
+                exc.message,
+            )
+            return False
+        return True
+
     async def flush(self, *, settle: float = 0.0) -> None:
         stats = await self.sender.drain(settle=settle)
         await self.sender.send_digests(datetime.now(UTC))
@@ -97,10 +116,4 @@ class TelegramStage(DeliveryStage):
     def tasks(self, service: "Service") -> list[Callable[[], Awaitable[None]]]:
         from watcher.bot.wiring import serve_bot
 
-        assert service._stopping is not None
-        stopping = service._stopping
-        return [self.deliver_forever, lambda: serve_bot(self.application, stopping)]
-
-
-def telegram_stage(service: "Service", settings: TelegramSettings) -> DeliveryStage:
-    return TelegramStage(service, settings)
+        return [self.deliver_forever, lambda: serve_bot(self.application, service)]
