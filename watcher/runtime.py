@@ -43,6 +43,8 @@ T = TypeVar("T")
 STOP_GRACE_SECONDS = 8.0
 # How long a routing snapshot of the subscribers is reused between matched items.
 SUBSCRIPTIONS_TTL = 2.0
+# Start-up polls are spread over each source's interval, or over this at most.
+MAX_SPREAD_SECONDS = 300.0
 
 
 class Subscriptions:
@@ -72,12 +74,13 @@ class Subscriptions:
 
 
 def spread_offset(source_id: str, interval: float) -> float:
-    """Where in its interval a source is first polled: stable, and spread out.
+    """How long after start-up a source is first polled: stable, and spread out.
 
     Sources fired together make a burst of requests at start-up; a hash of the id
-    places each at its own point of its interval instead.
+    places each at its own point of its interval instead, within the first five
+    minutes at most so that a new source is soon read.
     """
-    return (zlib.crc32(source_id.encode()) / 2**32) * interval
+    return (zlib.crc32(source_id.encode()) / 2**32) * min(interval, MAX_SPREAD_SECONDS)
 
 
 class Service:
