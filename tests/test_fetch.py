@@ -164,7 +164,9 @@ def test_cancelling_a_session_frees_its_reader_thread_from_a_hung_server() -> No
         reader = asyncio.create_task(asyncio.to_thread(session.get, server.url("/feed.xml")))
         assert await asyncio.to_thread(server.received.wait, 10)
 
+        assert not session.cancelled
         session.cancel("poll of senat stopped: watcher is shutting down")
+        assert session.cancelled
 
         with pytest.raises(FetchError, match=r"^poll of senat stopped: watcher is shutting down$"):
             await asyncio.wait_for(reader, 10)

@@ -296,6 +296,11 @@ class FetchSession:
     def max_bytes(self) -> int:
         return self.fetcher.max_bytes
 
+    @property
+    def cancelled(self) -> bool:
+        """Whether ``cancel`` was called: the poll was given up and its outcome recorded."""
+        return self._cancelled is not None
+
     def get(
         self,
         url: str,
