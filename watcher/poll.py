@@ -25,8 +25,7 @@ from watcher.fetch import Fetcher
 from watcher.matching.engine import Matcher
 from watcher.routing import destinations
 from watcher.sources.base import PollContext
-from watcher.sources.kinds import KINDS
-from watcher.sources.registry import reader_for
+from watcher.sources.catalog import KINDS
 from watcher.store import Store
 
 logger = logging.getLogger(__name__)
@@ -122,11 +121,11 @@ class Poller:
             known=lambda keys: self.store.known_keys(source.id, keys),
             environ=self.environ,
             cache_dir=self.cache_dir / source.id,
-            first_poll=not initialized,
+            backlog=not initialized and not source.backfill,
             memory=self._memory.setdefault(source.id, {}),
         )
         try:
-            result = reader_for(source.kind)(source, state, ctx)
+            result = KINDS[source.kind].read(source, source.options, state, ctx)
         except WatcherError as exc:
             return self._failed(source, exc, now)
         except Exception as exc:  # a bug in a reader must not stop the other sources

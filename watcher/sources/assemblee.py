@@ -11,13 +11,14 @@ The AN answers 429 to rapid requests: the source then backs off by Retry-After.
 import json
 import logging
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from watcher.config import SourceConfig
 from watcher.errors import FetchError, ParseError
 from watcher.items import Item
-from watcher.sources.base import PollContext, PollResult, SourceState
+from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
+from watcher.sources.options import option, whole_number
 from watcher.sources.xmlutil import PARIS, local, parse_xml, text_of
 from watcher.textdecode import decode_bytes
 
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 MAX_BODY_CHARS = 200_000
 TITLE_KEYS = ("titrePrincipal", "titre", "titreDossier", "libelle", "objet")
 DATE_KEYS = ("dateDepot", "dateActe", "timestampDebut", "dateSeance", "datePublication", "date")
-KINDS = {
+DOCUMENT_KINDS = {
     "dossierParlementaire": "dossier législatif",
     "document": "document parlementaire",
     "amendement": "amendement",
@@ -48,10 +49,18 @@ def uid_of(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
 
 
-def poll_assemblee(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
+@dataclass(frozen=True)
+class AssembleeOptions:
+    days: int = option(2, parse=whole_number(1, 14))  # publication lists read, today included
+    max_documents: int = option(300, parse=whole_number(1, 2000))  # documents read per poll
+
+
+def poll_assemblee(
+    source: SourceConfig, options: AssembleeOptions, state: SourceState, ctx: PollContext
+) -> PollResult:
     """Documents of the last days' publication lists that were not seen yet."""
     today = ctx.now.astimezone(PARIS).date()
-    days = int(source.options.get("days", 2))
+    days = options.days
     listed: dict[str, tuple[str, str]] = {}
     for offset in range(days - 1, -1, -1):
         day = today - timedelta(days=offset)
@@ -65,13 +74,13 @@ def poll_assemblee(source: SourceConfig, state: SourceState, ctx: PollContext) -
         for stamp, url in publication_lines(text):
             listed[uid_of(url)] = (stamp, url)
     known = ctx.known(listed)
-    budget = int(source.options.get("max_documents", 300))
+    budget = options.max_documents
     items = []
     warnings = []
     for uid, (stamp, url) in listed.items():
         if uid in known:
             continue
-        if ctx.first_poll and not source.backfill:
+        if ctx.backlog:
             items.append(Item(source.id, uid, uid, url, _stamp(stamp)))  # backlog: seen only
             continue
         if budget <= 0:
@@ -95,6 +104,14 @@ def poll_assemblee(source: SourceConfig, state: SourceState, ctx: PollContext) -
         except ParseError as exc:
             warnings.append(str(exc))
     return PollResult(items, state, warnings=warnings)
+
+
+KIND = SourceKind(
+    "assemblee",
+    AssembleeOptions,
+    poll_assemblee,
+    default_url="https://www.assemblee-nationale.fr/dyn/opendata/list-publication",
+)
 
 
 def _stamp(value: str) -> datetime | None:
@@ -130,9 +147,11 @@ def parse_document(
             (text_of(e) for e in root.iter() if local(e.tag) in DATE_KEYS and text_of(e)), ""
         )
     if root_name in ("reunion", "amendement") or not isinstance(document, Mapping):
-        kind = KINDS.get(root_name, "")
+        kind = DOCUMENT_KINDS.get(root_name, "")
     else:
-        kind = _first(document, ("denominationStructurelle", "libelle")) or KINDS.get(root_name, "")
+        kind = _first(document, ("denominationStructurelle", "libelle")) or DOCUMENT_KINDS.get(
+            root_name, ""
+        )
     published = _stamp(date) or listed_at
     schedule = ""
     if root_name == "reunion" and isinstance(document, Mapping):

@@ -12,15 +12,16 @@ import json
 import logging
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from watcher.config import SourceConfig
 from watcher.errors import FetchError, ParseError
 from watcher.fetch import Response
 from watcher.items import Item
 from watcher.matching.normalize import strip_markup
-from watcher.sources.base import PollContext, PollResult, SourceState
+from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
+from watcher.sources.options import boolean, option, text, whole_number
 
 logger = logging.getLogger(__name__)
 PRODUCTION_API = "https://api.piste.gouv.fr/dila/legifrance/lf-engine-app"
@@ -47,18 +48,24 @@ NATURES = {
 }
 
 
+@dataclass(frozen=True)
+class LegifranceOptions:
+    sandbox: bool = option(False, parse=boolean)  # PISTE's sandbox API and OAuth server
+    issues: int = option(3, parse=whole_number(1, 20))  # last JO issues read (lastNJo)
+    max_texts: int = option(200, parse=whole_number(1, 1000))  # full texts read per poll
+    oauth_url: str = option("", parse=text)  # "" = PISTE's, production or sandbox
+
+
 class _Api:
     """Authenticated JSON calls to the Légifrance API."""
 
-    def __init__(self, source: SourceConfig, ctx: PollContext) -> None:
+    def __init__(self, source: SourceConfig, options: LegifranceOptions, ctx: PollContext) -> None:
         self.ctx = ctx
-        sandbox = bool(source.options.get("sandbox", False))
+        sandbox = options.sandbox
         self.base = (
             SANDBOX_API if sandbox and source.url == PRODUCTION_API else source.url
         ).rstrip("/")
-        self.oauth_url = str(
-            source.options.get("oauth_url") or (SANDBOX_OAUTH if sandbox else PRODUCTION_OAUTH)
-        )
+        self.oauth_url = options.oauth_url or (SANDBOX_OAUTH if sandbox else PRODUCTION_OAUTH)
         self.client_id = ctx.environ.get("LEGIFRANCE_CLIENT_ID", "")
         self.client_secret = ctx.environ.get("LEGIFRANCE_CLIENT_SECRET", "")
 
@@ -102,15 +109,17 @@ class _Api:
         return self.ctx.fetcher.request("POST", f"{self.base}{path}", headers=headers, json=payload)
 
 
-def poll_legifrance(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
+def poll_legifrance(
+    source: SourceConfig, options: LegifranceOptions, state: SourceState, ctx: PollContext
+) -> PollResult:
     """New texts of the last JO issues, with their full text."""
-    api = _Api(source, ctx)
-    issues = api.post("/consult/lastNJo", {"nbElement": int(source.options.get("issues", 3))})
+    api = _Api(source, options, ctx)
+    issues = api.post("/consult/lastNJo", {"nbElement": options.issues})
     containers = issues.get("containers") if isinstance(issues, dict) else None
     if not isinstance(containers, list):
         raise ParseError("Légifrance lastNJo: no 'containers' list in the answer")
     done = [c for c in state.cursor.get("issues", "").split(",") if c]
-    budget = int(source.options.get("max_texts", 200))
+    budget = options.max_texts
     items: list[Item] = []
     warnings: list[str] = []
     for container in sorted(containers, key=lambda c: c.get("datePubli") or 0):
@@ -124,7 +133,7 @@ def poll_legifrance(source: SourceConfig, state: SourceState, ctx: PollContext) 
         new_links = [link for link in links if link["id"] not in known]
         complete = True
         for link in new_links:
-            if ctx.first_poll and not source.backfill:
+            if ctx.backlog:
                 # The backlog is only marked as seen: no need to spend quota on full texts.
                 items.append(_item(source.id, link, None, published, issue_title))
                 continue
@@ -144,6 +153,15 @@ def poll_legifrance(source: SourceConfig, state: SourceState, ctx: PollContext) 
         if complete:
             done.append(issue_id)
     return PollResult(items, _with_done(state, done), warnings=warnings)
+
+
+KIND = SourceKind(
+    "legifrance",
+    LegifranceOptions,
+    poll_legifrance,
+    default_url=PRODUCTION_API,
+    required_env=("LEGIFRANCE_CLIENT_ID", "LEGIFRANCE_CLIENT_SECRET"),
+)
 
 
 def _with_done(state: SourceState, done: list[str]) -> SourceState:

@@ -10,15 +10,16 @@ they are published before the vote, which is the early warning users need.
 
 import fnmatch
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup
 
-from watcher.config import SourceConfig
 from watcher.items import Item, normalise_link
-from watcher.sources.base import PollContext, PollResult, SourceState
+from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
+from watcher.sources.options import boolean, option, pattern, selector, whole_number
 from watcher.sources.scdl import parse_french_date
 from watcher.sources.xmlutil import PARIS
 from watcher.textdecode import decode_bytes
@@ -38,37 +39,53 @@ _KINDS = (
 )
 
 
-def poll_listing(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
+@dataclass(frozen=True)
+class ListingOptions:
+    link_selector: str = option("", parse=selector)  # CSS: the links (or their containers)
+    link_pattern: str = option("", parse=pattern)  # the links' URLs, with * wildcards
+    follow: bool = option(False, parse=boolean)  # read each linked document (PDF, HTML)
+    max_links: int = option(200, parse=whole_number(1, 1000))
+
+    def problem(self) -> str | None:
+        if not self.link_selector and not self.link_pattern:
+            return "kind html needs link_selector or link_pattern to choose its links"
+        return None
+
+
+def poll_listing(
+    source: SourceConfig, options: ListingOptions, state: SourceState, ctx: PollContext
+) -> PollResult:
     return poll_document(
         source,
         state,
         ctx,
         lambda response: listing_items(
-            decode_bytes(response.body, response.content_type), response.url, source
+            decode_bytes(response.body, response.content_type), response.url, source.id, options
         ),
-        fulltext=source.fulltext or bool(source.options.get("follow")),
+        fulltext=source.fulltext or options.follow,
     )
 
 
-def listing_items(page: str, base_url: str, source: SourceConfig) -> list[Item]:
+KIND = SourceKind("html", ListingOptions, poll_listing)
+
+
+def listing_items(page: str, base_url: str, source_id: str, options: ListingOptions) -> list[Item]:
     """One item per chosen link of the page, in page order, each link once."""
     soup = BeautifulSoup(page, "html.parser")
-    selector = source.options.get("link_selector")
-    chosen = soup.select(str(selector)) if selector else soup.find_all("a")
+    chosen = soup.select(options.link_selector) if options.link_selector else soup.find_all("a")
     anchors = []
     for element in chosen:
         if element.name == "a":
             anchors.append(element)
         else:
             anchors.extend(element.find_all("a"))
-    pattern = source.options.get("link_pattern")
     items: dict[str, Item] = {}
     for anchor in anchors:
         href = anchor.get("href")
         if not isinstance(href, str) or href.startswith(("#", "javascript:", "mailto:")):
             continue
         url = urljoin(base_url, href)
-        if pattern and not fnmatch.fnmatch(url, str(pattern)):
+        if options.link_pattern and not fnmatch.fnmatch(url, options.link_pattern):
             continue
         key = normalise_link(url)
         if key in items:
@@ -79,7 +96,7 @@ def listing_items(page: str, base_url: str, source: SourceConfig) -> list[Item]:
         kind = _kind(f"{title} {context}")
         published = _date_in(title) or _date_in(context)
         items[key] = Item(
-            source_id=source.id,
+            source_id=source_id,
             key=key,
             title=title[:500],
             url=url,
@@ -90,7 +107,7 @@ def listing_items(page: str, base_url: str, source: SourceConfig) -> list[Item]:
             if kind == "ordre du jour" and published
             else "",
         )
-        if len(items) >= int(source.options.get("max_links", 200)):
+        if len(items) >= options.max_links:
             break
     return list(items.values())
 

@@ -13,13 +13,14 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
-from watcher.config import SourceConfig
 from watcher.errors import ParseError
 from watcher.items import Item
-from watcher.sources.base import PollContext, PollResult, SourceState
+from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
+from watcher.sources.options import field_map, option
 from watcher.sources.xmlutil import PARIS
 from watcher.textdecode import decode_bytes
 
@@ -33,8 +34,21 @@ DEFAULT_FIELDS = {
 _SEPARATORS = (";", ",", "\t", "|")
 
 
-def poll_scdl(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
-    fields = _fields(source.options)
+def with_defaults(fields: Mapping[str, str]) -> dict[str, str]:
+    """The dataset's field names: the standard's, except those a source maps otherwise."""
+    return {**DEFAULT_FIELDS, **fields}
+
+
+@dataclass(frozen=True)
+class ScdlOptions:
+    # Which columns hold watcher's fields, for files that do not use the standard's names.
+    fields: Mapping[str, str] = option(parse=field_map, factory=dict)
+
+
+def poll_scdl(
+    source: SourceConfig, options: ScdlOptions, state: SourceState, ctx: PollContext
+) -> PollResult:
+    fields = with_defaults(options.fields)
     return poll_document(
         source,
         state,
@@ -43,9 +57,7 @@ def poll_scdl(source: SourceConfig, state: SourceState, ctx: PollContext) -> Pol
     )
 
 
-def _fields(options: Mapping[str, object]) -> dict[str, str]:
-    custom = options.get("fields")
-    return {**DEFAULT_FIELDS, **(dict(custom) if isinstance(custom, Mapping) else {})}
+KIND = SourceKind("scdl", ScdlOptions, poll_scdl)
 
 
 def parse_scdl(

@@ -11,14 +11,15 @@ import dataclasses
 import logging
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from datetime import datetime
 
-from watcher.config import SourceConfig
 from watcher.errors import FetchError, ParseError
 from watcher.fetch import Response
 from watcher.items import Item, normalise_link
-from watcher.sources.base import PollContext, PollResult, SourceState
+from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
+from watcher.sources.options import option, whole_number
 from watcher.sources.rss import parse_feed
 from watcher.sources.xmlutil import PARIS, find, local, paris_date, parse_xml, text_of
 
@@ -27,7 +28,7 @@ SENAT = "https://www.senat.fr"
 _SIGNET = re.compile(
     r"/(?:leg|dossier-legislatif|dossierleg|akomantoso|rap)/([a-z]{1,5}\d{2}-\d+)", re.IGNORECASE
 )
-KINDS = {
+DOCUMENT_KINDS = {
     "ppl": "proposition de loi",
     "pplo": "proposition de loi organique",
     "pjl": "projet de loi",
@@ -47,22 +48,36 @@ def signet_of(url: str) -> str | None:
 
 
 def kind_of_signet(signet: str) -> str:
-    return KINDS.get(re.sub(r"\d.*", "", signet), "")
+    return DOCUMENT_KINDS.get(re.sub(r"\d.*", "", signet), "")
 
 
-def poll_senat(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
+@dataclass(frozen=True)
+class SenatOptions:
+    max_texts: int = option(50, parse=whole_number(1, 500))  # Akoma Ntoso texts read per poll
+
+
+def poll_senat(
+    source: SourceConfig, options: SenatOptions, state: SourceState, ctx: PollContext
+) -> PollResult:
     """A Sénat feed, or an Akoma Ntoso index and the new texts it lists."""
     return poll_document(
         source,
         state,
         ctx,
-        lambda response: _parse(response, source, ctx),
+        lambda response: _parse(response, source, options, ctx),
     )
 
 
-def _parse(response: Response, source: SourceConfig, ctx: PollContext) -> list[Item]:
+KIND = SourceKind(
+    "senat", SenatOptions, poll_senat, default_url="https://www.senat.fr/rss/textes.rss"
+)
+
+
+def _parse(
+    response: Response, source: SourceConfig, options: SenatOptions, ctx: PollContext
+) -> list[Item]:
     if re.search(rb"<texts[\s>]", response.body[:2048]):
-        return _akn_index(response.body, source, ctx)
+        return _akn_index(response.body, source, options, ctx)
     items = parse_feed(response.body, source.id, response.content_type)
     return [_senat_item(item) for item in items]
 
@@ -88,7 +103,9 @@ def _kind_from_title(title: str) -> str:
     return ""
 
 
-def _akn_index(body: bytes, source: SourceConfig, ctx: PollContext) -> list[Item]:
+def _akn_index(
+    body: bytes, source: SourceConfig, options: SenatOptions, ctx: PollContext
+) -> list[Item]:
     """New entries of ``depots.xml``/``adoptions.xml``, each with its full text."""
     root = parse_xml(body, "Sénat Akoma Ntoso index")
     entries = []
@@ -100,14 +117,14 @@ def _akn_index(body: bytes, source: SourceConfig, ctx: PollContext) -> list[Item
         if url and signet:
             entries.append((signet, url, _index_date(text)))
     known = ctx.known(signet for signet, _, _ in entries)
-    budget = int(source.options.get("max_texts", 50))
+    budget = options.max_texts
     items = []
     for signet, url, modified in entries:
         if signet in known:
             continue
         if budget <= 0:
             break  # the rest on the next poll
-        if ctx.first_poll and not source.backfill:
+        if ctx.backlog:
             items.append(_placeholder(source.id, signet, modified))  # backlog: seen, not read
             continue
         budget -= 1
@@ -177,7 +194,7 @@ def parse_akn(body: bytes, source_id: str, signet: str, modified: datetime | Non
         published=modified or (paris_date(max(dates)) if dates else None),
         summary=aliases.get("intitule-court", ""),
         body=" ".join(body_text.split()),
-        kind=KINDS.get(name, "") or kind_of_signet(signet),
+        kind=DOCUMENT_KINDS.get(name, "") or kind_of_signet(signet),
         schedule=schedule,
     )
 
