@@ -15,7 +15,7 @@ from typing import Any
 import feedparser
 
 from watcher.errors import ParseError
-from watcher.items import Item, item_key
+from watcher.items import Item, content_revision, item_key
 from watcher.matching.normalize import strip_markup
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
@@ -78,6 +78,8 @@ def _item(entry: Any, source_id: str) -> Item:
         summary=summary,
         body=body,
         kind=str(tags[0]) if tags else "",
+        # The guid stays when a title or summary is edited: the edit is a new revision.
+        revision=content_revision(title, summary),
     )
 
 
