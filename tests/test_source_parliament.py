@@ -435,3 +435,45 @@ def test_assemblee_carries_what_max_documents_left_to_the_next_poll(
     fourth = run("poll")  # nothing carried any more: yesterday's list is not read again
     assert fourth.out == ""
     assert len(feed_server.hits(f"{AN_LISTS}/publication_{yesterday}")) == 3
+
+
+TEXTES_WITH_SITTING = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Sénat - derniers textes</title><link>{site}</link>
+<description>Les derniers textes déposés au Sénat</description>
+<item>
+<title>Proposition de loi relative à la reconnaissance faciale dans les stades</title>
+<pubDate>Tue,01 Dec 2026 17:05:00 GMT</pubDate>
+<description>Examen en séance publique le mardi 15 décembre 2026</description>
+<link>{site}/leg/ppl26-140.html</link><guid>{site}/leg/ppl26-140.html</guid>
+<category>Proposition de loi</category>
+</item>
+<item>
+<title>Rapport sur la biométrique des titres d'identité</title>
+<pubDate>Tue,01 Dec 2026 17:06:00 GMT</pubDate>
+<description>Rapport n° 212 fait au nom de la commission des lois (18 novembre 2026)</description>
+<link>{site}/rap/l26-212/l26-212.html</link><guid>{site}/rap/l26-212/l26-212.html</guid>
+</item>
+</channel></rss>
+"""
+
+
+def test_senat_feed_item_announcing_its_sitting_says_when(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    site = feed_server.url("")
+    url = feed_server.serve("/rss/textes.rss", TEXTES_WITH_SITTING.replace("{site}", site))
+    source = {"id": "s", "name": "Sénat", "kind": "senat", "url": url, "site": site}
+    write_config(workdir, [{**source, "backfill": "true"}])
+
+    result = run("poll")
+
+    assert result.code == 0, result.err
+    sitting, report = result.out.split("\n\n")[:2]
+    assert "reconnaissance faciale dans les stades" in sitting
+    assert "15/12/2026" in sitting
+    assert "18/11/2026" not in report  # a report's own date is no sitting
+    db = sqlite3.connect(workdir / "watcher.db")
+    assert db.execute("SELECT key, schedule FROM items ORDER BY key").fetchall() == [
+        ("l26-212", ""),
+        ("ppl26-140", "Examen en séance publique le 15/12/2026"),
+    ]

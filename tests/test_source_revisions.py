@@ -1,0 +1,167 @@
+"""Documents that change: each kind gives a revision, and readers read changed documents again.
+
+These call each kind's reader through its real interface (``KIND.read`` with a
+``PollContext``) against the local feed server; the store's side of revisions
+(``known_revisions``) is played by a dict of what is stored.
+"""
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.conftest import write_config
+from tests.feed_server import FeedServer
+from tests.test_source_parliament import (
+    AKN_VSA,
+    AN_LISTS,
+    COMPLETED_POINT,
+    SITTING_XML,
+    depots,
+)
+from watcher.config import load_config
+from watcher.fetch import Fetcher
+from watcher.items import Item
+from watcher.sources.base import PollContext, PollResult, SourceState
+from watcher.sources.catalog import KINDS
+from watcher.sources.xmlutil import PARIS
+
+
+def read(
+    workdir: Path,
+    source: dict[str, object],
+    stored: Mapping[str, str],
+    *,
+    backlog: bool = False,
+    state: SourceState | None = None,
+) -> PollResult:
+    """One poll of ``source`` by its kind's reader, with these keys stored at these revisions."""
+    config = load_config(write_config(workdir, [source]))
+    chosen = config.sources[0]
+    fetcher = Fetcher(timeout=10)
+    try:
+        ctx = PollContext(
+            fetcher=fetcher,
+            now=datetime.now(UTC),
+            known=lambda keys: {key for key in keys if key in stored},
+            known_revisions=lambda keys: {key: stored[key] for key in keys if key in stored},
+            backlog=backlog,
+        )
+        return KINDS[chosen.kind].read(chosen, chosen.options, state or SourceState(), ctx)
+    finally:
+        fetcher.close()
+
+
+def revisions(items: list[Item]) -> dict[str, str]:
+    return {item.key: item.revision for item in items}
+
+
+FEED = """<rss version="2.0"><channel><title>CNIL</title><link>https://c.example</link>
+<description>d</description><item><title>{title}</title><guid>actu-1</guid>
+<description>{summary}</description></item></channel></rss>"""
+
+
+def test_an_rss_item_edited_under_the_same_guid_has_a_new_revision(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    url = feed_server.serve("/feed", FEED.format(title="Nouvelle doctrine", summary="Caméras"))
+    source = {"id": "cnil", "name": "CNIL", "url": url}
+    first = read(workdir, source, {}).items
+
+    again = read(workdir, source, {}).items
+    feed_server.serve("/feed", FEED.format(title="Nouvelle doctrine", summary="Caméras augmentées"))
+    edited = read(workdir, source, {}).items
+
+    assert [i.key for i in first] == [i.key for i in edited] == ["actu-1"]
+    assert revisions(again) == revisions(first)
+    assert edited[0].revision != first[0].revision
+
+
+def test_assemblee_reads_a_uid_again_when_it_is_republished_with_a_newer_timestamp(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    today = datetime.now(PARIS).date().isoformat()
+    uid = "RUANR5L17S2026IDS29999"
+    path = f"/dyn/opendata/{uid}.xml"
+    listing = f"{AN_LISTS}/publication_{today}"
+    feed_server.serve(path, SITTING_XML, content_type="application/xml")
+    feed_server.serve(listing, f"2026-12-01T18:00:00.000+01:00;{feed_server.url(path)}")
+    source = {"id": "an", "name": "AN", "kind": "assemblee", "url": feed_server.url(AN_LISTS)}
+    source["days"] = 1
+
+    (first,) = read(workdir, source, {}).items
+    assert first.revision == "2026-12-01T18:00:00.000+01:00"
+    assert first.dossier == "an:DLR5L17N51234"
+    assert (first.event, first.event_at) == (
+        "Séance publique",
+        datetime(2026, 12, 15, 15, tzinfo=PARIS),
+    )
+    # Listed again with the same timestamp: not read again.
+    assert read(workdir, source, {uid: first.revision}).items == []
+    assert len(feed_server.hits(path)) == 1
+
+    # The agenda is completed and the sitting republished under the same UID.
+    feed_server.serve(
+        path, SITTING_XML.replace("<!--more-->", COMPLETED_POINT), content_type="application/xml"
+    )
+    feed_server.serve(
+        listing,
+        f"2026-12-01T18:00:00.000+01:00;{feed_server.url(path)}\n"
+        f"2026-12-03T09:12:00.000+01:00;{feed_server.url(path)}",
+    )
+    (completed,) = read(workdir, source, {uid: first.revision}).items
+
+    assert len(feed_server.hits(path)) == 2
+    assert completed.key == uid
+    assert completed.revision == "2026-12-03T09:12:00.000+01:00"
+    assert "reconnaissance faciale" in completed.body and "reconnaissance" not in first.body
+
+
+def test_a_key_stored_before_revisions_existed_is_not_read_again(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    today = datetime.now(PARIS).date().isoformat()
+    path = "/dyn/opendata/PIONANR5L17B0999.json"
+    feed_server.serve(path, json.dumps({"document": {"uid": "PIONANR5L17B0999"}}))
+    feed_server.serve(
+        f"{AN_LISTS}/publication_{today}", f"2026-12-03T09:12:00.000+01:00;{feed_server.url(path)}"
+    )
+    source = {"id": "an", "name": "AN", "kind": "assemblee", "url": feed_server.url(AN_LISTS)}
+    source["days"] = 1
+    assert read(workdir, source, {"PIONANR5L17B0999": ""}).items == []
+    assert feed_server.hits(path) == []
+
+
+def test_senat_akoma_ntoso_text_is_read_again_when_its_entry_is_stamped_again(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    base = feed_server.url("")
+    index = depots("ppl25-170").replace("{base}", base)
+    feed_server.serve("/akomantoso/depots.xml", index, content_type="application/xml")
+    feed_server.serve(
+        "/akomantoso/ppl25-170.akn.xml",
+        AKN_VSA,
+        content_type="application/xml",
+    )
+    source = {"id": "s", "name": "Sénat", "kind": "senat", "url": base + "/akomantoso/depots.xml"}
+    source["site"] = base
+
+    backlog = read(workdir, source, {}, backlog=True).items
+    assert [(i.key, i.revision, i.url) for i in backlog] == [
+        ("ppl25-170", "2025-12-02T11:56:58", f"{base}/leg/ppl25-170.html")
+    ]
+    assert feed_server.hits("/akomantoso/ppl25-170.akn.xml") == []
+    assert read(workdir, source, {"ppl25-170": "2025-12-02T11:56:58"}).items == []
+
+    feed_server.serve(
+        "/akomantoso/depots.xml",
+        index.replace("2025-12-02T11:56:58", "2026-01-10T08:00:00"),
+        content_type="application/xml",
+    )
+    (text,) = read(workdir, source, {"ppl25-170": "2025-12-02T11:56:58"}).items
+
+    assert len(feed_server.hits("/akomantoso/ppl25-170.akn.xml")) == 1
+    assert text.revision == "2026-01-10T08:00:00"
+    assert text.kind == "proposition de loi"
+    assert text.dossier == "senat:ppl25-170"
+    assert "reconnaissance faciale" in text.body
