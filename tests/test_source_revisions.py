@@ -6,6 +6,7 @@ These call each kind's reader through its real interface (``KIND.read`` with a
 """
 
 import json
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +47,8 @@ def read(
             known=lambda keys: {key for key in keys if key in stored},
             known_revisions=lambda keys: {key: stored[key] for key in keys if key in stored},
             backlog=backlog,
+            environ=dict(os.environ),
+            cache_dir=workdir / "cache",
         )
         return KINDS[chosen.kind].read(chosen, chosen.options, state or SourceState(), ctx)
     finally:

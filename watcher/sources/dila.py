@@ -22,7 +22,7 @@ from urllib.parse import urljoin
 from watcher.errors import FetchError, ParseError
 from watcher.items import Item
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
-from watcher.sources.legifrance import NATURES, PUBLIC_LINK
+from watcher.sources.legifrance import NATURES, PUBLIC_LINK, jo_aliases
 from watcher.sources.options import archive_prefix, option, size, whole_number
 from watcher.sources.xmlutil import child_text, find, local, paris_date, parse_xml, text_of
 from watcher.textdecode import decode_bytes
@@ -166,6 +166,8 @@ def _read_object(
                     published=published,
                     summary=issue,
                     kind=_kind_from_title(link.get("titretxt", "")),
+                    dossier=f"jorf:{text_id}",
+                    aliases=jo_aliases(link.get("titretxt", ""), "", ""),
                 )
 
 
@@ -192,15 +194,18 @@ def _text_version(root: ET.Element, source_id: str) -> Item:
 def _jorf_item(root: ET.Element, source_id: str, parts: list[str], issue: str) -> Item:
     text_id = child_text(root, "ID")
     nature = child_text(root, "NATURE")
+    title = child_text(root, "TITREFULL") or child_text(root, "TITRE")
     return Item(
         source_id=source_id,
         key=text_id,
-        title=child_text(root, "TITREFULL") or child_text(root, "TITRE"),
+        title=title,
         url=PUBLIC_LINK.format(text_id),
         published=paris_date(child_text(root, "DATE_PUBLI")),
         summary=" · ".join(p for p in (child_text(root, "MINISTERE"), issue) if p),
         body=" ".join(p for p in parts if p),
         kind=NATURES.get(nature.upper(), nature.lower()),
+        dossier=f"jorf:{text_id}",
+        aliases=jo_aliases(title, child_text(root, "NOR"), child_text(root, "ID_ELI")),
     )
 
 

@@ -10,6 +10,7 @@ what it has, and the source backs off by Retry-After.
 
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -171,21 +172,29 @@ def _with_done(state: SourceState, done: list[str]) -> SourceState:
 
 
 def _issue_texts(api: _Api, issue_id: str) -> Iterator[dict[str, str]]:
-    """Every text of an issue's table of contents, at every level."""
+    """Every text of an issue's table of contents, at every level.
+
+    ``pageSize`` counts the answer's ``items`` (issue containers, one per issue
+    here), not texts: an issue of 101 texts is one short page, and reading on
+    would fetch the same container again (Swagger in fixtures/real/legifrance;
+    legifrss reads an issue in one call).
+    """
     seen: set[str] = set()
     for page in range(1, MAX_PAGES + 1):
         answer = api.post(
             "/consult/jorfCont", {"id": issue_id, "pageNumber": page, "pageSize": PAGE_SIZE}
         )
-        found = 0
-        for entry in answer.get("items", []) if isinstance(answer, dict) else []:
+        entries = answer.get("items") if isinstance(answer, dict) else None
+        entries = entries if isinstance(entries, list) else []
+        fresh = 0
+        for entry in entries:
             structure = (entry.get("joCont") or {}).get("structure") or {}
             for link in _walk(structure):
-                found += 1
                 if link["id"] not in seen:
+                    fresh += 1
                     seen.add(link["id"])
                     yield link
-        if found < PAGE_SIZE:
+        if len(entries) < PAGE_SIZE or not fresh:
             return
 
 
@@ -219,16 +228,44 @@ def _item(
         parts = [str(text.get(key) or "") for key in ("notice", "visa")]
         parts.extend(_articles(text))
         body = " ".join(" ".join(strip_markup(p).split()) for p in parts if p)
+    title = str((text or {}).get("title") or link["titre"])
     return Item(
         source_id=source_id,
         key=link["id"],
-        title=str((text or {}).get("title") or link["titre"]),
+        title=title,
         url=PUBLIC_LINK.format(link["id"]),
         published=published,
         summary=" · ".join(p for p in (link.get("ministere", ""), issue_title) if p),
         body=body,
         kind=NATURES.get(nature.upper(), nature.lower()),
+        dossier=f"jorf:{link['id']}",
+        aliases=jo_aliases(
+            title, str((text or {}).get("nor") or ""), str((text or {}).get("eli") or "")
+        ),
     )
+
+
+_NUMBERED = re.compile(
+    r"^\s*(loi organique|loi|ordonnance|décret|decret)\s+n[°o]\s*(\d{2,4}-\d+)", re.IGNORECASE
+)
+
+
+def jo_aliases(title: str, nor: str, eli: str) -> tuple[str, ...]:
+    """Other names of a JO text: its NOR, its ELI and the number its title gives it.
+
+    ``LOI n° 2023-380 du 19 mai 2023…`` is ``loi:2023-380``, the form a reference
+    to it takes in other texts; an ELI is kept from ``/eli/`` on, whatever the host.
+    """
+    aliases = []
+    if nor.strip():
+        aliases.append(f"nor:{nor.strip().upper()}")
+    if "/eli/" in eli:
+        aliases.append("eli:/eli/" + eli.split("/eli/", 1)[1].rstrip("/"))
+    numbered = _NUMBERED.match(title)
+    if numbered:
+        nature = numbered.group(1).lower().replace("é", "e").replace(" ", "-")
+        aliases.append(f"{nature}:{numbered.group(2)}")
+    return tuple(aliases)
 
 
 def _articles(node: Mapping[str, Any]) -> Iterator[str]:
