@@ -10,6 +10,7 @@ list. The API refuses ``offset + limit`` past 10,000 and answers 429 on quota.
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,10 +18,11 @@ from watcher.errors import ParseError
 from watcher.items import Item
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
-from watcher.sources.options import field_map, one_of, option, text
+from watcher.sources.options import duration, field_map, one_of, option, text
 from watcher.sources.scdl import records_to_items, with_defaults
 
 PAGE = 100
+MARGIN = timedelta(days=45)
 MAX_OFFSET = 10_000
 
 
@@ -29,6 +31,9 @@ class OpendatasoftOptions:
     mode: str = option("records", parse=one_of("records", "export"))
     fields: Mapping[str, str] = option(parse=field_map, factory=dict)  # as for scdl
     where: str = option("", parse=text)  # an ODSQL filter, e.g. "coll_nom = 'Rennes'"
+    # How far before the newest vote seen each poll looks again: a deliberation is
+    # often published (pref_date) a week or more after its vote (delib_date).
+    margin: timedelta = option(MARGIN, parse=duration)  # noqa: RUF009 (a field(), not a call)
 
 
 def poll_opendatasoft(
@@ -48,7 +53,9 @@ def poll_opendatasoft(
     date_field = fields["date"].lower()
     conditions = [f"({options.where})"] if options.where else []
     if since:
-        conditions.append(f"{date_field} >= date'{since}'")
+        # Not ``>= since``: a vote older than the newest one seen can be published
+        # later. Identity keeps the deliberations read again from alerting twice.
+        conditions.append(f"{date_field} >= date'{_minus(since, options.margin)}'")
     items: list[Item] = []
     newest = since
     offset = 0
@@ -73,6 +80,13 @@ def poll_opendatasoft(
 
 
 KIND = SourceKind("opendatasoft", OpendatasoftOptions, poll_opendatasoft)
+
+
+def _minus(day: str, margin: timedelta) -> str:
+    try:
+        return (date.fromisoformat(day) - margin).isoformat()
+    except ValueError:  # a cursor from a dataset whose dates are not ISO: read it all
+        return "1900-01-01"
 
 
 def _records(body: bytes, url: str) -> list[dict[str, Any]]:
