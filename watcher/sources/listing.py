@@ -9,7 +9,6 @@ they are published before the vote, which is the early warning users need.
 """
 
 import fnmatch
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin
@@ -19,16 +18,10 @@ from bs4 import BeautifulSoup
 from watcher.items import Item, normalise_link
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
+from watcher.sources.frenchdates import day_text, find_dates
 from watcher.sources.options import boolean, option, pattern, selector, whole_number
-from watcher.sources.scdl import parse_french_date
-from watcher.sources.xmlutil import PARIS
 from watcher.textdecode import decode_bytes
 
-_MONTH_NAMES = (
-    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
-)
-_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES.split(), start=1)}
-_LONG_DATE = re.compile(r"(\d{1,2})(?:er)? (" + "|".join(_MONTHS) + r") (\d{4})", re.IGNORECASE)
 _KINDS = (
     ("ordre du jour", "ordre du jour"),
     ("procès-verbal", "procès-verbal"),
@@ -95,6 +88,7 @@ def listing_items(page: str, base_url: str, source_id: str, options: ListingOpti
         title = text if len(text) > 3 else (context or url.rsplit("/", 1)[-1])
         kind = _kind(f"{title} {context}")
         published = _date_in(title) or _date_in(context)
+        sitting = published if kind == "ordre du jour" else None  # an agenda dates its sitting
         items[key] = Item(
             source_id=source_id,
             key=key,
@@ -103,9 +97,9 @@ def listing_items(page: str, base_url: str, source_id: str, options: ListingOpti
             published=published,
             summary=context[:1000] if context != title else "",
             kind=kind,
-            schedule=f"séance du {published.strftime('%d/%m/%Y')}"
-            if kind == "ordre du jour" and published
-            else "",
+            schedule=f"séance du {day_text(sitting)}" if sitting else "",
+            event_at=sitting,
+            event="Séance du conseil" if sitting else "",
         )
         if len(items) >= options.max_links:
             break
@@ -118,14 +112,5 @@ def _kind(text: str) -> str:
 
 
 def _date_in(text: str) -> datetime | None:
-    numeric = re.search(r"\b(\d{2}/\d{2}/\d{4})\b", text)
-    if numeric:
-        return parse_french_date(numeric.group(1))
-    long = _LONG_DATE.search(text)
-    if long:
-        day, month, year = int(long.group(1)), _MONTHS[long.group(2).lower()], int(long.group(3))
-        try:
-            return datetime(year, month, day, tzinfo=PARIS)
-        except ValueError:
-            return None
-    return None
+    found = find_dates(text)
+    return found[0].at if found else None
