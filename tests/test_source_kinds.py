@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from watcher.config import load_config
 from watcher.sources.base import SourceKind
 from watcher.sources.catalog import KINDS
 
@@ -133,3 +134,37 @@ def test_each_kind_is_one_object_with_typed_options(kind: SourceKind[object]) ->
     for declared in dataclasses.fields(kind.options):  # type: ignore[arg-type]
         assert callable(declared.metadata.get("parse")), (kind.name, declared.name)
         assert getattr(defaults, declared.name) is not None
+
+
+README = PACKAGE.parent / "README.md"
+
+
+def readme_kinds_section() -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("### Source kinds")
+    return text[start : text.index("\n### ", start + 1)]
+
+
+@pytest.mark.parametrize("kind", KINDS.values(), ids=list(KINDS))
+def test_readme_documents_each_kind_with_its_options(kind: SourceKind[object]) -> None:
+    rows = [
+        line
+        for line in readme_kinds_section().splitlines()
+        if line.startswith(f"| `{kind.name}` |")
+    ]
+    assert len(rows) == 1, f"README: no row for kind {kind.name}"
+    for declared in dataclasses.fields(kind.options):  # type: ignore[arg-type]
+        assert f"`{declared.name}`" in rows[0], (kind.name, declared.name)
+
+
+def test_readme_example_entries_are_valid_and_cover_every_kind(tmp_path: Path) -> None:
+    section = readme_kinds_section()
+    examples = section[
+        section.index("```yaml\n") + 8 : section.index("```", section.index("```yaml") + 7)
+    ]
+    path = tmp_path / "feeds.yml"
+    path.write_text(
+        "topics:\n  t:\n    keywords: [reconnaissance faciale]\n" + examples, encoding="utf-8"
+    )
+    config = load_config(path)
+    assert {source.kind for source in config.sources} == set(KINDS)

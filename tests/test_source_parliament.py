@@ -399,6 +399,8 @@ def test_assemblee_reads_the_xml_documents_the_lists_give(
     assert db.execute("SELECT key, kind FROM items").fetchall() == [
         ("RUANR5L17S2026IDS29999", "ordre du jour")
     ]
+    assert run("poll").out == ""  # listed again unchanged: not read again, nothing alerted
+    assert len(feed_server.hits(path)) == 1
 
 
 def test_assemblee_carries_what_max_documents_left_to_the_next_poll(
