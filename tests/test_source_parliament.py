@@ -5,6 +5,8 @@ import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import FIXTURES, REAL, needs_real, run, write_config
 from tests.feed_server import FeedServer
 from watcher.sources.senat import parse_akn
@@ -479,3 +481,26 @@ def test_senat_feed_item_announcing_its_sitting_says_when(
         ("l26-212", ""),
         ("ppl26-140", "Examen en séance publique le 15/12/2026"),
     ]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs the store to keep revisions (PollContext.known_revisions) and poll to "
+    "match changed items: the lead's store/poll rewrite; remove this mark when it lands",
+)
+def test_assemblee_sitting_republished_with_its_agenda_completed_alerts_once(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    today = datetime.now(PARIS).date().isoformat()
+    path = "/dyn/opendata/RUANR5L17S2026IDS29999.xml"
+    publish_xml(feed_server, today, {path: ("2026-12-01T18:00:00.000+01:00", SITTING_XML)})
+    write_config(workdir, [assemblee_source(feed_server.url(AN_LISTS), backfill="true")])
+    assert run("poll").out == ""  # the agenda does not match yet
+
+    completed = SITTING_XML.replace("<!--more-->", COMPLETED_POINT)
+    publish_xml(feed_server, today, {path: ("2026-12-03T09:12:00.000+01:00", completed)})
+    result = run("poll")
+
+    assert len(feed_server.hits(path)) == 2
+    assert "caméras augmentées" in result.out and "15/12/2026" in result.out
+    assert run("poll").out == ""  # unchanged since: nothing more

@@ -1,4 +1,4 @@
-"""Documents that change: each kind gives a revision, and readers read changed documents again.
+"""Documents that change, and what items say of themselves (revisions, events, dossiers).
 
 These call each kind's reader through its real interface (``KIND.read`` with a
 ``PollContext``) against the local feed server; the store's side of revisions
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.conftest import write_config
+from tests.conftest import FIXTURES, REAL, needs_real, write_config
 from tests.feed_server import FeedServer
 from tests.test_source_parliament import (
     AKN_VSA,
@@ -168,3 +168,56 @@ def test_senat_akoma_ntoso_text_is_read_again_when_its_entry_is_stamped_again(
     assert text.kind == "proposition de loi"
     assert text.dossier == "senat:ppl25-170"
     assert "reconnaissance faciale" in text.body
+
+
+def test_senat_feed_items_carry_the_dossier_their_link_or_feed_names(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    url = feed_server.serve("/rss/textes.rss", (FIXTURES / "senat_textes_rss2.xml").read_bytes())
+    items = read(workdir, {"id": "s", "name": "Sénat", "kind": "senat", "url": url}, {}).items
+    assert {(i.key, i.dossier, i.aliases) for i in items} == {
+        ("pjl22-220", "senat:pjl22-220", ("senat:pjl22-220",)),  # a bill's first text
+        ("l18-212", "", ("senat:l18-212",)),  # a report: its link does not name the dossier
+    }
+
+
+@needs_real
+def test_every_step_of_a_real_dossier_feed_carries_its_dossier(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    url = feed_server.serve(
+        "/dossier-legislatif/rss/doslegpjl18-404.xml",
+        (REAL / "senat" / "dosleg_rss_pjl18-404_atom03_iso8859-15.xml").read_bytes(),
+        content_type="application/xml",
+    )
+    source = {"id": "s", "name": "Sénat", "kind": "senat", "url": url}
+    items = read(workdir, source, {}).items
+    assert len(items) > 10
+    assert {item.dossier for item in items} == {"senat:pjl18-404"}
+    adopted = next(item for item in items if item.key == "tas18-109")
+    assert adopted.kind == "texte adopté"
+    assert (adopted.event, adopted.event_at) == (
+        "Texte modifié par le Sénat",
+        datetime(2019, 6, 11, tzinfo=PARIS),
+    )
+
+
+def test_a_council_deliberation_is_dated_by_its_vote_and_revised_when_corrected(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    csv = (
+        "COLL_NOM;COLL_SIRET;DELIB_ID;DELIB_DATE;DELIB_OBJET\n"
+        "Commune de Nice;21060088900016;2024-031;2024-03-21;Caméras sur la promenade\n"
+    )
+    url = feed_server.serve("/delibs.csv", csv, content_type="text/csv")
+    source = {"id": "nice", "name": "Nice", "kind": "scdl", "url": url}
+    (voted,) = read(workdir, source, {}).items
+    assert (voted.event, voted.event_at) == (
+        "Délibération du conseil",
+        datetime(2024, 3, 21, tzinfo=PARIS),
+    )
+    assert voted.dossier == "nice:2024-03-21"  # the sitting
+
+    feed_server.serve("/delibs.csv", csv.replace("Caméras", "Caméras augmentées"))
+    (corrected,) = read(workdir, source, {}).items
+    assert corrected.key == voted.key and corrected.revision != voted.revision
