@@ -61,6 +61,12 @@ EVENTS = [
         ("Vote solennel", "01/07/2026"),
         id="vote-no-year",
     ),
+    pytest.param(
+        "Texte de Mme Agnès BUZYN, ministre, déposé à l'Assemblée nationale le 13 février 2019",
+        ("Déposé à l'Assemblée nationale", "13/02/2019"),
+        id="last-part-of-a-long-clause",
+    ),
+    pytest.param("(18 décembre 2018)", ("", "18/12/2018"), id="date-in-brackets"),
     pytest.param("15/12/2026", ("", "15/12/2026"), id="date-alone"),
 ]
 

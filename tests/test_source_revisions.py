@@ -221,3 +221,17 @@ def test_a_council_deliberation_is_dated_by_its_vote_and_revised_when_corrected(
     feed_server.serve("/delibs.csv", csv.replace("Caméras", "Caméras augmentées"))
     (corrected,) = read(workdir, source, {}).items
     assert corrected.key == voted.key and corrected.revision != voted.revision
+
+
+@needs_real
+def test_dates_in_real_report_descriptions_are_not_sittings(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    # "… la convention du 13 septembre 1965 …", "La loi du 30 octobre 2017 …", "(19 décembre 2018)"
+    url = feed_server.serve(
+        "/rss/rapports.rss",
+        (REAL / "senat" / "senat_rss_rapports_2018-12-28_rss2.xml").read_bytes(),
+    )
+    items = read(workdir, {"id": "s", "name": "Sénat", "kind": "senat", "url": url}, {}).items
+    assert len(items) == 26
+    assert [item.event for item in items if item.event_at] == []

@@ -130,8 +130,9 @@ def _nearest_year(day: int, month: int, around: date | None) -> int | None:
 
 def _label(before: str) -> str:
     """The clause that leads to a date: "Examen en séance publique le" -> its label."""
-    clause = _CLAUSE_START.sub("", before)
-    clause = _LINK_WORDS.sub("", clause).strip(" ,-–—(")
+    clause = _LINK_WORDS.sub("", _CLAUSE_START.sub("", before))
+    # "Texte de Mme X, ministre de…, déposé à l'Assemblée" is dated by its last part.
+    clause = clause.rsplit(", ", 1)[-1].strip(" ,-–—(")
     if not clause or not re.search(r"[^\W\d_]", clause):
         return ""
     return clause[0].upper() + clause[1:]

@@ -149,10 +149,19 @@ def _announced(item: Item, around: date) -> DatedEvent | None:
     its own date, not a sitting.
     """
     for text in (item.summary, item.title):
-        labelled = [found for found in find_dates(text, around=around) if found.label]
-        if labelled:
-            return labelled[0]
+        named = [f for f in find_dates(text, around=around) if _EVENT_WORDS.match(f.label)]
+        if named:
+            return named[0]
     return None
+
+
+# What the Sénat's feeds date: sittings, votes and the steps of a text. Other dates
+# in a description (a law "du 30 octobre 2017", a colloquium) are not its events.
+_EVENT_WORDS = re.compile(
+    r"(?:examen|séance|vote|scrutin|discussion|adopt|audition|réunion|lecture|dépôt|déposé"
+    r"|modifié|transmis|texte|compte rendu|commission mixte|promulg|ordre du jour)",
+    re.IGNORECASE,
+)
 
 
 def _schedule(event: DatedEvent) -> str:
