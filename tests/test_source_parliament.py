@@ -5,8 +5,6 @@ import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import FIXTURES, REAL, needs_real, run, write_config
 from tests.feed_server import FeedServer
 from watcher.sources.senat import parse_akn
@@ -483,11 +481,6 @@ def test_senat_feed_item_announcing_its_sitting_says_when(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the store to keep revisions (PollContext.known_revisions) and poll to "
-    "match changed items: the lead's store/poll rewrite; remove this mark when it lands",
-)
 def test_assemblee_sitting_republished_with_its_agenda_completed_alerts_once(
     feed_server: FeedServer, workdir: Path
 ) -> None:

@@ -21,7 +21,7 @@ from tests.test_source_parliament import (
     depots,
 )
 from watcher.config import load_config
-from watcher.fetch import Fetcher
+from watcher.fetch import StandaloneSession
 from watcher.items import Item
 from watcher.sources.base import PollContext, PollResult, SourceState
 from watcher.sources.catalog import KINDS
@@ -39,7 +39,7 @@ def read(
     """One poll of ``source`` by its kind's reader, with these keys stored at these revisions."""
     config = load_config(write_config(workdir, [source]))
     chosen = config.sources[0]
-    fetcher = Fetcher(timeout=10)
+    fetcher = StandaloneSession(timeout=10)
     try:
         ctx = PollContext(
             fetcher=fetcher,

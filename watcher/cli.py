@@ -164,13 +164,13 @@ def _open(path: str, mode: str) -> TextIO:
 def cmd_poll(args: argparse.Namespace) -> int:
     from watcher.runner import poll_once
 
-    return poll_once(_load(args), db_path(args), os.environ)
+    return poll_once(_load(args), db_path(args), os.environ, sys.stdout)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from watcher.runner import run_forever
 
-    return run_forever(config_path(args), _load(args), db_path(args), os.environ)
+    return run_forever(config_path(args), _load(args), db_path(args), os.environ, sys.stdout)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -181,7 +181,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     store = Store(db_path(args))
     skipped = missing_secrets(config, os.environ)
     print(f"{'source':<24} {'last success':<26} {'items':>6} {'alerts':>6}  last error")
-    for status in store.statuses([s.id for s in config.sources]):
+    for status in store.sources.statuses([s.id for s in config.sources]):
         error = status.last_error or ""
         if error and status.consecutive_errors:
             error = f"{error} ({status.consecutive_errors}x, at {status.last_error_at})"
@@ -191,7 +191,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"{status.id:<24} {status.last_success or 'never':<26} "
             f"{status.items_seen:>6} {status.alerts_sent:>6}  {error}"
         )
-    print(f"outbox: {store.outbox_length()} pending alert(s)")
+    print(f"outbox: {store.outbox.outbox_length()} pending alert(s)")
     return 0
 
 

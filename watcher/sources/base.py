@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from watcher.fetch import Fetcher
+from watcher.fetch import FetchSession
 from watcher.items import Item
 
 OptionsT = TypeVar("OptionsT")
@@ -53,7 +53,7 @@ def _no_revisions(keys: Iterable[str]) -> dict[str, str]:
 class PollContext:
     """What a reader may use besides its configuration and state, already decided."""
 
-    fetcher: Fetcher
+    fetcher: FetchSession
     now: datetime
     known: Callable[[Iterable[str]], set[str]]  # which of these item keys are stored already
     # The stored revision of each of these keys that is stored ("" when stored without one).
