@@ -43,6 +43,8 @@ T = TypeVar("T")
 STOP_GRACE_SECONDS = 8.0
 # How long a routing snapshot of the subscribers is reused between matched items.
 SUBSCRIPTIONS_TTL = 2.0
+# How often the run loop records that it is alive (`watcher status --check` reads it).
+HEARTBEAT_SECONDS = 30.0
 # Start-up polls are spread over each source's interval, or over this at most.
 MAX_SPREAD_SECONDS = 300.0
 
@@ -206,6 +208,7 @@ class Service:
                 return await self.poll_source(source)
 
         outcomes = await asyncio.gather(*(one(s) for s in due))
+        await self.blocking(self.store.meta.beat, datetime.now(UTC))
         logger.info("%s", summarize(outcomes))
         return list(outcomes)
 
@@ -214,7 +217,11 @@ class Service:
         loop = asyncio.get_running_loop()
         due = await self._first_due(self.config)
         running: dict[str, asyncio.Task[PollOutcome]] = {}
+        last_beat = -HEARTBEAT_SECONDS
         while not self._stopping.is_set():
+            if loop.time() - last_beat >= HEARTBEAT_SECONDS:  # for `watcher status --check`
+                await self.blocking(self.store.meta.beat, datetime.now(UTC))
+                last_beat = loop.time()
             if self._pending_reload is not None and self._pending_reload.done():
                 self._pending_reload = None
             now = loop.time()
@@ -242,7 +249,7 @@ class Service:
             timeout = max(0.0, min(upcoming, default=now + 60) - loop.time())
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), min(timeout, 60.0))
+                await asyncio.wait_for(self._wake.wait(), min(timeout, HEARTBEAT_SECONDS))
         for task in running.values():
             task.cancel()
         if running:

@@ -89,6 +89,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX items_dossier ON items (dossier);
     ALTER TABLE alerts ADD COLUMN reason TEXT NOT NULL DEFAULT 'new';
     CREATE INDEX alerts_item ON alerts (item_id);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
 )
 

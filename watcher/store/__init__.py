@@ -16,6 +16,7 @@ from watcher.schema import now_iso
 from watcher.sources.base import SourceState
 from watcher.store.db import Database
 from watcher.store.items import ItemTable, save_change
+from watcher.store.meta import Meta
 from watcher.store.sources import (
     SourceRecord,
     SourceStatus,
@@ -68,6 +69,7 @@ class Store:
         self.sources = SourceTable(self.database)
         self.items = ItemTable(self.database)
         self.outbox = Outbox(self.database)
+        self.meta = Meta(self.database)
 
     def close(self) -> None:
         """Close the calling thread's connection."""
