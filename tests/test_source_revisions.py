@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.conftest import FIXTURES, REAL, needs_real, write_config
+from tests.conftest import FIXTURES, REAL, needs_real, run, write_config
 from tests.feed_server import FeedServer
 from tests.test_source_parliament import (
     AKN_VSA,
@@ -235,3 +235,19 @@ def test_dates_in_real_report_descriptions_are_not_sittings(
     items = read(workdir, {"id": "s", "name": "Sénat", "kind": "senat", "url": url}, {}).items
     assert len(items) == 26
     assert [item.event for item in items if item.event_at] == []
+
+
+def test_an_edit_that_makes_an_rss_item_match_alerts_once(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    url = feed_server.serve("/feed", FEED.format(title="Nouvelle doctrine", summary="Caméras"))
+    write_config(workdir, [{"id": "cnil", "name": "CNIL", "url": url, "backfill": "true"}])
+    assert run("poll").out == ""  # matches nothing yet
+
+    feed_server.serve("/feed", FEED.format(title="Nouvelle doctrine", summary="Caméras augmentées"))
+    edited = run("poll")
+    again = run("poll")
+
+    assert edited.code == 0, edited.err
+    assert "Nouvelle doctrine" in edited.out and "caméras augmentées" in edited.out.lower()
+    assert again.out == ""
