@@ -120,7 +120,7 @@ def test_assemblee_reads_a_uid_again_when_it_is_republished_with_a_newer_timesta
     assert "reconnaissance faciale" in completed.body and "reconnaissance" not in first.body
 
 
-def test_a_key_stored_before_revisions_existed_is_not_read_again(
+def test_a_document_stored_before_revisions_existed_gets_its_revision_without_being_read(
     feed_server: FeedServer, workdir: Path
 ) -> None:
     today = datetime.now(PARIS).date().isoformat()
@@ -131,7 +131,8 @@ def test_a_key_stored_before_revisions_existed_is_not_read_again(
     )
     source = {"id": "an", "name": "AN", "kind": "assemblee", "url": feed_server.url(AN_LISTS)}
     source["days"] = 1
-    assert read(workdir, source, {"PIONANR5L17B0999": ""}).items == []
+    (noted,) = read(workdir, source, {"PIONANR5L17B0999": ""}).items
+    assert (noted.key, noted.revision) == ("PIONANR5L17B0999", "2026-12-03T09:12:00.000+01:00")
     assert feed_server.hits(path) == []
 
 
@@ -251,3 +252,17 @@ def test_an_edit_that_makes_an_rss_item_match_alerts_once(
     assert edited.code == 0, edited.err
     assert "Nouvelle doctrine" in edited.out and "caméras augmentées" in edited.out.lower()
     assert again.out == ""
+
+
+def test_texts_stored_before_revisions_get_theirs_without_being_read(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    base = feed_server.url("")
+    feed_server.serve("/akomantoso/depots.xml", depots("ppl25-170").replace("{base}", base))
+    feed_server.serve("/akomantoso/ppl25-170.akn.xml", AKN_VSA)
+    source = {"id": "s", "name": "Sénat", "kind": "senat", "url": base + "/akomantoso/depots.xml"}
+
+    items = read(workdir, source, {"ppl25-170": ""}).items
+
+    assert [(i.key, i.revision) for i in items] == [("ppl25-170", "2025-12-02T11:56:58")]
+    assert feed_server.hits("/akomantoso/ppl25-170.akn.xml") == []

@@ -100,30 +100,33 @@ def poll_assemblee(
             earlier = listed.get(uid)
             if earlier is None or _later(stamp, earlier.stamp):
                 listed[uid] = _Listed(uid, url, stamp, day)
-    changed = ctx.changed({uid: entry.stamp for uid, entry in listed.items()})
+    revisions = {uid: entry.stamp for uid, entry in listed.items()}
+    changed = ctx.changed(revisions)
     todo = [entry for uid, entry in listed.items() if uid in changed]
-    items: list[Item] = []
+    # Noted, not read: the backlog, and documents stored before revisions existed.
+    unrevised = ctx.unrevised(revisions)
+    noted = [entry for uid, entry in listed.items() if uid in unrevised]
+    if ctx.backlog:
+        noted, todo = noted + todo, []
+    items = [Item(source.id, e.uid, e.uid, e.url, _stamp(e.stamp), revision=e.stamp) for e in noted]
+    read_count = 0
     left: list[_Listed] = []
-    if ctx.backlog:  # noted where the lists stand: UIDs and timestamps, no documents
-        items = [
-            Item(source.id, e.uid, e.uid, e.url, _stamp(e.stamp), revision=e.stamp) for e in todo
-        ]
-        todo = []
     for index, entry in enumerate(todo):
-        if len(items) >= options.max_documents:
+        if read_count >= options.max_documents:
             left = todo[index:]
             warnings.append(
                 f"document limit ({options.max_documents}) reached: "
                 f"{len(left)} document(s) left for the next poll"
             )
             break
+        read_count += 1
         try:
             response = ctx.fetcher.get(entry.url)
         except FetchError as exc:
             if exc.status == 429:
                 left = todo[index:]
                 warnings.append(
-                    f"rate limited after {len(items)} document(s), "
+                    f"rate limited after {read_count - 1} document(s), "
                     f"{len(left)} left for the next poll: {exc}"
                 )
                 break

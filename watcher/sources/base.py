@@ -69,7 +69,8 @@ class PollContext:
         """Keys (with their current revision) that are new, or stored with another revision.
 
         A key stored without a revision is not "changed": it was stored before
-        revisions existed, and re-reading all of those at once would be a burst.
+        revisions existed, and re-reading all of those at once would be a burst
+        (see ``unrevised``).
         """
         stored = self.known_revisions(revisions)
         known = self.known(key for key in revisions if key not in stored)
@@ -79,6 +80,16 @@ class PollContext:
             if (key not in stored and key not in known)
             or (key in stored and stored[key] and revision and stored[key] != revision)
         }
+
+    def unrevised(self, revisions: Mapping[str, str]) -> set[str]:
+        """Keys stored without a revision that now have one.
+
+        A reader returns these as they are listed, without reading their
+        documents: the store records the revision (and alerts nothing), so that
+        the next change of the document is seen.
+        """
+        stored = self.known_revisions(revisions)
+        return {key for key, revision in revisions.items() if revision and stored.get(key) == ""}
 
 
 @dataclass(frozen=True)

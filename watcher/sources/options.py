@@ -129,7 +129,7 @@ def selector(value: object) -> str:
     return value
 
 
-FIELD_NAMES = ("id", "title", "date", "url", "body", "collectivity", "published")
+FIELD_NAMES = ("id", "title", "date", "url", "body", "collectivity")
 
 
 def field_map(value: object) -> dict[str, str]:

@@ -194,10 +194,16 @@ def _akn_index(
         signet = signet_of(url)
         if url and signet:
             entries[signet] = (url, text_of(find(text, "lastModifiedDateTime")))
-    changed = ctx.changed({signet: revision for signet, (_, revision) in entries.items()})
+    revisions = {signet: revision for signet, (_, revision) in entries.items()}
+    changed = ctx.changed(revisions)
+    unrevised = ctx.unrevised(revisions)
     budget = options.max_texts
     items = []
     for signet, (url, revision) in entries.items():
+        if signet in unrevised:  # stored before revisions: its revision is noted, not read
+            items.append(
+                _placeholder(source.id, signet, _index_date(revision), options.site, revision)
+            )
         if signet not in changed:
             continue
         if budget <= 0:
