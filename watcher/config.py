@@ -35,6 +35,9 @@ class Settings:
     digest_time: str = "08:00"
     timezone: str = "Europe/Paris"
     concurrency: int = 4
+    delivery_backoff: float = (
+        15 * 60.0
+    )  # transient send errors: retried forever, this far apart at most
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,7 @@ def _settings(reader: _Reader, raw: object) -> Settings:
         "digest_time",
         "timezone",
         "concurrency",
+        "delivery_backoff",
     )
     data = reader.mapping(raw if raw is not None else {}, "settings", keys)
     defaults = Settings()
@@ -206,6 +210,9 @@ def _settings(reader: _Reader, raw: object) -> Settings:
         digest_time=digest_time,
         timezone=timezone,
         concurrency=_concurrency(reader, data.get("concurrency", defaults.concurrency)),
+        delivery_backoff=reader.duration(
+            data.get("delivery_backoff", defaults.delivery_backoff), "settings.delivery_backoff"
+        ),
     )
 
 

@@ -20,10 +20,11 @@ from watcher.decide import (
     next_check_after_success,
     should_alert,
 )
+from watcher.delivery.targets import audience
 from watcher.errors import FetchError, WatcherError
 from watcher.fetch import Fetcher
 from watcher.matching.engine import Matcher
-from watcher.routing import destinations
+from watcher.routing import routes
 from watcher.sources.base import PollContext
 from watcher.sources.kinds import KINDS
 from watcher.sources.registry import reader_for
@@ -133,6 +134,9 @@ class Poller:
             logger.exception("source %s: unexpected error", source.id)
             return self._failed(source, exc, now)
         subscriptions = self.subscriptions() if self.telegram else {}
+        recipients = audience(
+            self.config, ("telegram",) if self.telegram else ("console",), subscriptions
+        )
         fresh = new_items(
             result.items, self.store.known_keys(source.id, (i.key for i in result.items))
         )
@@ -140,16 +144,7 @@ class Poller:
         alerts = 0
         for item in fresh:
             matches = self.matcher.match(item.fields, topics=source.topics)
-            targets = (
-                destinations(
-                    [m.topic for m in matches],
-                    telegram=self.telegram,
-                    channels=self.config.channels,
-                    subscriptions=subscriptions,
-                )
-                if alert
-                else []
-            )
+            targets = routes([m.topic for m in matches], recipients) if alert else []
             if self.store.add_item(item, matches, targets, now=now) is not None:
                 alerts += len(targets)
         for warning in result.warnings:

@@ -15,7 +15,8 @@ from pathlib import Path
 from types import FrameType
 
 from watcher.config import Config
-from watcher.delivery.console import deliver_to_console
+from watcher.delivery.console import ConsoleTarget
+from watcher.delivery.deliverer import Deliverer
 from watcher.fetch import Fetcher
 from watcher.poll import Poller, summarize
 from watcher.scheduling import Schedule
@@ -53,13 +54,18 @@ def poll_once(config: Config, db: Path, environ: Mapping[str, str]) -> int:
     finally:
         poller.fetcher.close()
     logger.info("%s", summarize(reports))
-    # Alerts queued for the console before a token was set are printed, not stranded.
-    deliver_to_console(config, store, sys.stdout)
     if telegram is not None:
         from watcher.bot.app import deliver_pending_once
 
         asyncio.run(deliver_pending_once(config, store, telegram, environ))
+    else:
+        print_pending(config, store)
     return 0
+
+
+def print_pending(config: Config, store: Store) -> None:
+    """Deliver the console's pending alerts to standard output."""
+    asyncio.run(Deliverer(store, config, [ConsoleTarget(sys.stdout)]).drain())
 
 
 def run_forever(config_path: Path, config: Config, db: Path, environ: Mapping[str, str]) -> int:
@@ -71,7 +77,6 @@ def run_forever(config_path: Path, config: Config, db: Path, environ: Mapping[st
     if telegram is not None:
         from watcher.bot.app import run_bot
 
-        deliver_to_console(config, store, sys.stdout)  # queued before the token was set
         return asyncio.run(run_bot(config_path, config, db, telegram, environ))
     poller = make_poller(config, store, telegram=False, environ=environ)
     stop = threading.Event()
@@ -87,7 +92,7 @@ def run_forever(config_path: Path, config: Config, db: Path, environ: Mapping[st
         while not stop.is_set():
             if due := due_sources.take():
                 poller.poll_all(only=set(due))
-                deliver_to_console(config, store, sys.stdout)
+                print_pending(config, store)
             stop.wait(TICK_SECONDS)
     finally:
         for sig, handler in previous.items():

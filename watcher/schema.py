@@ -72,6 +72,22 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE matches ADD COLUMN words TEXT NOT NULL DEFAULT '[]';
     """,
+    # 4: delivery as a stage. Each alert names its target (rows written before were
+    # the console's or Telegram's); the id of the message that carried it, to reply
+    # to it later; whether it is about a changed document or a followed dossier's
+    # next stage; and which permanent failures the maintainers were told of.
+    """
+    ALTER TABLE alerts ADD COLUMN target TEXT NOT NULL DEFAULT 'telegram';
+    UPDATE alerts SET target = 'console' WHERE destination = 'console';
+    ALTER TABLE alerts ADD COLUMN message_id INTEGER;
+    ALTER TABLE alerts ADD COLUMN is_update INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE alerts ADD COLUMN follow_up TEXT NOT NULL DEFAULT '';
+    CREATE INDEX alerts_due ON alerts (target, status, next_attempt);
+    CREATE TABLE delivery_notices (
+        kind TEXT NOT NULL, destination TEXT NOT NULL, at TEXT NOT NULL,
+        PRIMARY KEY (kind, destination)
+    );
+    """,
 )
 
 

@@ -23,6 +23,7 @@ from watcher.items import Item
 from watcher.matching.engine import TopicMatch
 from watcher.matching.excerpt import Excerpt
 from watcher.outbox import Outbox, PendingAlert
+from watcher.routing import Route
 from watcher.schema import MIGRATIONS, item_from_row, match_from_row, now_iso
 from watcher.sources.base import SourceState
 
@@ -198,13 +199,12 @@ class Store(Outbox):
         self,
         item: Item,
         matches: Sequence[TopicMatch],
-        destinations: Sequence[tuple[str, Sequence[str]]],
+        routes: Sequence[Route],
         *,
         now: datetime,
     ) -> int | None:
-        """Store a new item with its matches and one pending alert per destination.
+        """Store a new item with its matches and one pending alert per route.
 
-        ``destinations`` pairs a destination with the topics it gets this item for.
         Returns the item id, or None when the item was already stored.
         """
         with self.transaction() as db:
@@ -244,11 +244,17 @@ class Store(Outbox):
                         json.dumps(list(match.words), ensure_ascii=False),
                     ],
                 )
-            for destination, topics in destinations:
+            for route in routes:
                 db.execute(
-                    """INSERT OR IGNORE INTO alerts (item_id, destination, topics, created)
-                       VALUES (?,?,?,?)""",
-                    [item_id, destination, json.dumps(list(topics)), now_iso(now)],
+                    """INSERT OR IGNORE INTO alerts (item_id, target, destination, topics, created)
+                       VALUES (?,?,?,?,?)""",
+                    [
+                        item_id,
+                        route.target,
+                        route.destination,
+                        json.dumps(list(route.topics)),
+                        now_iso(now),
+                    ],
                 )
         return item_id
 

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,9 +29,11 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from watcher.bot import commands, maintainer
-from watcher.bot.sender import OutboxSender
 from watcher.bot.settings import TelegramSettings
 from watcher.config import Config, load_config
+from watcher.delivery.console import ConsoleTarget
+from watcher.delivery.deliverer import Deliverer
+from watcher.delivery.telegram import TelegramTarget
 from watcher.errors import DeliveryError
 from watcher.fetch import Fetcher
 from watcher.poll import Poller
@@ -144,6 +147,28 @@ def build_application(runtime: Runtime, settings: TelegramSettings) -> Applicati
     return application
 
 
+def deliverer(runtime: Runtime, application: Application) -> Deliverer:  # type: ignore[type-arg]
+    """The delivery stage: Telegram, and the console for alerts queued before the token."""
+    bot = application.bot
+
+    async def notify_maintainers(text: str) -> None:
+        for chat_id in runtime.config.maintainers:
+            try:
+                await bot.send_message(chat_id, text)
+            except TelegramError as exc:  # the notice is also in the log
+                logger.warning("could not tell maintainer %s: %s", chat_id, exc)
+
+    backoff = runtime.config.settings.delivery_backoff
+    return Deliverer(
+        runtime.store,
+        runtime.config,
+        [ConsoleTarget(sys.stdout), TelegramTarget(bot)],
+        notify_maintainers=notify_maintainers,
+        retry_min=min(5.0, backoff),
+        retry_max=backoff,
+    )
+
+
 async def close_requests(application: Application) -> None:  # type: ignore[type-arg]
     for request in application.bot_data.get("requests", ()):
         await request.shutdown()
@@ -157,7 +182,7 @@ async def deliver_pending_once(
     application = build_application(runtime, settings)
     try:
         async with application:
-            sender = OutboxSender(application.bot, store, config)
+            sender = deliverer(runtime, application)
             stats = await sender.drain(settle=SETTLE_SECONDS)
             await sender.send_digests(datetime.now(UTC))
             logger.info(
@@ -231,7 +256,7 @@ async def _main_loop(runtime: Runtime, application: Application, stop: asyncio.E
     scheduled_config = runtime.config
     poll_task: asyncio.Task[None] | None = None
     send_task: asyncio.Task[None] | None = None
-    sender = OutboxSender(application.bot, runtime.store, runtime.config)
+    sender = deliverer(runtime, application)
 
     async def poll(source_ids: list[str]) -> None:
         if not stop.is_set():
