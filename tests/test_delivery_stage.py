@@ -1,0 +1,195 @@
+"""The delivery stage end to end: `watcher poll` against the fake Bot API.
+
+Outages, bursts, digests, permanent refusals told to the maintainers once.
+"""
+
+import asyncio
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from telegram import Bot
+
+from tests.conftest import run, write_config
+from tests.fake_telegram import TOKEN, FakeTelegram, parse_entities, running_fake_telegram
+from tests.feed_server import FeedServer
+from tests.test_telegram_delivery import feed_items, subscribe
+from watcher.config import load_config
+from watcher.delivery.deliverer import Deliverer
+from watcher.delivery.telegram import TelegramTarget
+from watcher.items import Item
+from watcher.matching.engine import TopicMatch
+from watcher.routing import Route
+from watcher.store import Store
+from watcher.subscribers import Subscribers
+
+CHAT = 4242
+MAINTAINER = 777000
+
+
+@pytest.fixture
+def telegram(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTelegram]:
+    with running_fake_telegram() as (fake, api_url):
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+        monkeypatch.setenv("TELEGRAM_API_URL", api_url)
+        fake.api_url = api_url  # type: ignore[attr-defined]
+        yield fake
+
+
+def first_poll(workdir: Path, feed_server: FeedServer, extra: str = "") -> None:
+    """A source whose backlog is seen, and one subscribed chat."""
+    url = feed_server.serve("/feed", feed_items(0))
+    write_config(workdir, [{"id": "src", "name": "Sénat", "url": url}], extra=extra)
+    assert run("poll").code == 0
+    subscribe(workdir / "watcher.db", [CHAT])
+
+
+def statuses(workdir: Path) -> list[tuple[str, int]]:
+    db = sqlite3.connect(workdir / "watcher.db")
+    return db.execute("SELECT status, COUNT(*) FROM alerts GROUP BY status").fetchall()
+
+
+def numbers_in(text: str) -> list[int]:
+    return [int(part.split(" ")[0]) for part in text.split("Expérimentation n° ")[1:]]
+
+
+@pytest.mark.parametrize("mode", ["502", "reset"])
+def test_an_outage_longer_than_the_old_retry_cap_loses_nothing(
+    workdir: Path, feed_server: FeedServer, telegram: FakeTelegram, mode: str
+) -> None:
+    first_poll(workdir, feed_server, extra="settings:\n  delivery_backoff: 0.05s\n")
+    feed_server.serve("/feed", feed_items(1))
+    telegram.outage, telegram.outage_mode = 15, mode  # 15 failed sends in a row
+
+    result = run("poll")
+
+    assert result.code == 0, result.err
+    assert telegram.outage == 0
+    (message,) = telegram.messages_to(CHAT)
+    assert "Expérimentation n° 0 " in message.text
+    db = sqlite3.connect(workdir / "watcher.db")
+    ((status, attempts, message_id),) = db.execute(
+        "SELECT status, attempts, message_id FROM alerts"
+    ).fetchall()
+    assert (status, message_id) == ("sent", message.message_id)
+    assert attempts == 16  # 15 failures (the old cap gave up after 12), then the send
+    assert "retrying at" in result.err  # each failure is logged, none is silent
+
+
+def test_a_burst_of_25_alerts_arrives_as_grouped_messages(
+    workdir: Path, feed_server: FeedServer, telegram: FakeTelegram
+) -> None:
+    first_poll(workdir, feed_server)
+    feed_server.serve("/feed", feed_items(25))
+
+    assert run("poll").code == 0
+
+    messages = telegram.messages_to(CHAT)
+    assert 1 <= len(messages) <= 2
+    shown = []
+    for n, message in enumerate(messages, start=1):
+        plain, error = parse_entities(message.text)
+        assert error is None and len(plain) <= 4096
+        numbering = f" ({n}/{len(messages)})" if len(messages) > 1 else ""
+        assert plain.startswith(f"📚 25 nouvelles alertes{numbering}\n")
+        shown += numbers_in(plain)
+    assert sorted(shown) == list(range(25))  # each alert once
+    lines = [line for m in messages for line in m.text.splitlines() if line.startswith("• ")]
+    assert len(lines) == 22  # the first 3 in full, the rest one line each
+    assert lines[0].startswith('• <a href="https://example.org/textes/3">Expérimentation n° 3 ')
+    assert lines[0].endswith(" — Sénat, 02/12/2024")
+    db = sqlite3.connect(workdir / "watcher.db")
+    carried = {m for (m,) in db.execute("SELECT message_id FROM alerts WHERE status = 'sent'")}
+    assert carried == {m.message_id for m in messages}  # each alert knows its message
+    assert statuses(workdir) == [("sent", 25)]
+
+
+def test_a_digest_of_25_is_one_numbered_compact_message_set(
+    workdir: Path, feed_server: FeedServer, telegram: FakeTelegram
+) -> None:
+    first_poll(workdir, feed_server, extra='settings:\n  digest_time: "00:00"\n')
+    Subscribers(Store(workdir / "watcher.db")).set_flag(CHAT, "digest", True)
+    feed_server.serve("/feed", feed_items(25))
+
+    assert run("poll").code == 0
+
+    messages = telegram.messages_to(CHAT)
+    shown = []
+    for n, message in enumerate(messages, start=1):
+        plain, error = parse_entities(message.text)
+        assert error is None and len(plain) <= 4096
+        numbering = f" ({n}/{len(messages)})" if len(messages) > 1 else ""
+        assert plain.startswith(f"🗞 Votre sélection du jour — 25 alertes{numbering}\n")
+        assert "<blockquote>" not in message.text  # compact: one line per alert
+        shown += numbers_in(plain)
+    assert sorted(shown) == list(range(25))
+    assert len(messages) <= 2
+    assert statuses(workdir) == [("sent", 25)]
+
+
+def test_refused_messages_are_counted_and_told_to_the_maintainers_once(
+    workdir: Path, feed_server: FeedServer, telegram: FakeTelegram
+) -> None:
+    channel = -1009999
+    url = feed_server.serve("/feed", feed_items(2))
+    write_config(
+        workdir,
+        [{"id": "src", "name": "Sénat", "url": url, "backfill": "true"}],
+        extra=f"channels:\n  - chat_id: {channel}\nmaintainers: [{MAINTAINER}]\n",
+    )
+    telegram.refuse[channel] = "Bad Request: message is too long"
+
+    assert run("poll").code == 0
+
+    assert telegram.messages_to(channel) == []
+    (notice,) = telegram.messages_to(MAINTAINER)
+    assert str(channel) in notice.text and "message is too long" in notice.text.lower()
+    assert Store(workdir / "watcher.db").failure_counts() == {"chat_gone": 0, "refused": 2}
+
+
+def test_a_blocked_chat_is_told_to_the_maintainers_once(
+    workdir: Path, feed_server: FeedServer, telegram: FakeTelegram
+) -> None:
+    first_poll(workdir, feed_server, extra=f"maintainers: [{MAINTAINER}]\n")
+    telegram.blocked.add(CHAT)
+    feed_server.serve("/feed", feed_items(2))
+
+    assert run("poll").code == 0
+
+    (notice,) = telegram.messages_to(MAINTAINER)
+    assert f"{CHAT} refuse les messages" in notice.text
+    assert Store(workdir / "watcher.db").failure_counts() == {"chat_gone": 2, "refused": 0}
+
+
+def test_updates_and_upcoming_votes_read_as_such(
+    workdir: Path, feed_server: FeedServer, telegram: FakeTelegram
+) -> None:
+    """Through the stage's own interface: the writers of these fields come with other work."""
+    first_poll(workdir, feed_server)
+    store = Store(workdir / "watcher.db")
+    # The columns the store will carry for a document's schedule (issue 11 point 4).
+    store.db.execute("ALTER TABLE items ADD COLUMN event_at TEXT")
+    store.db.execute("ALTER TABLE items ADD COLUMN event_label TEXT")
+    now = datetime.now(UTC)
+    match = TopicMatch("biometrie", "biometrie", ("biométrique",), None, ("biométrique",))
+    for key in ("changed", "scheduled"):
+        item = Item("src", key, f"Décret {key} biométrique", f"https://e.org/{key}", now)
+        store.add_item(item, [match], [Route("telegram", str(CHAT), ("biometrie",))], now=now)
+    store.db.execute("UPDATE alerts SET is_update = 1 WHERE item_id = 1")
+    vote = (now + timedelta(days=6)).isoformat()
+    store.db.execute("UPDATE items SET event_at = ?, event_label = 'Vote' WHERE id = 2", [vote])
+    store.db.conn.commit()
+    config = load_config(workdir / "feeds.yml")
+
+    async def deliver() -> None:
+        async with Bot(TOKEN, base_url=telegram.api_url) as bot:  # type: ignore[attr-defined]
+            await Deliverer(store, config, [TelegramTarget(bot)]).drain(settle=10)
+
+    asyncio.run(deliver())
+
+    changed, scheduled = telegram.messages_to(CHAT)
+    assert "🔄 mis à jour" in changed.text.splitlines()[0]
+    assert scheduled.text.splitlines()[0].startswith("⏰ Vote prévu le ")
+    assert scheduled.text.splitlines()[0].endswith(", dans 6 jours")
