@@ -269,7 +269,7 @@ class Deliverer:
             pacer.hold(destination, self.clock() + (change.until - self.now()).total_seconds())
         ids = [a.id for a in alerts]
         notice = await self.run_blocking(
-            self._record, target.name, destination, ids, outcome, change, attempted_at
+            self._record, target.name, destination, ids, outcome, change, attempted_at, state
         )
         if notice is not None:
             stats.notices.append(notice)
@@ -298,6 +298,7 @@ class Deliverer:
         outcome: Outcome,
         change: OutboxChange,
         attempted_at: datetime,
+        state: AlertState,
     ) -> str | None:
         """Apply ``change`` to the outbox; the maintainers' notice, the first time only."""
         store = self.store
@@ -309,7 +310,18 @@ class Deliverer:
                 logger.info("%s %s: asked to wait until %s", target, destination, until)
             case RetryAt(at, error):
                 store.mark_retry(ids, error, next_attempt=at)
-                logger.warning("%s %s: %s; retrying at %s", target, destination, error, at)
+                # Said loudly at the first failure and every tenth, so an outage is
+                # visible without a line per alert per retry.
+                level = logging.WARNING if state.attempts % 10 == 0 else logging.INFO
+                logger.log(
+                    level,
+                    "%s %s: %s (attempt %d); retrying at %s",
+                    target,
+                    destination,
+                    error,
+                    state.attempts + 1,
+                    at.isoformat(timespec="seconds"),
+                )
             case DeactivateChat(reason):
                 chat = int(destination) if destination.lstrip("-").isdigit() else None
                 if chat is not None and self.subscribers.get(chat) is not None:
