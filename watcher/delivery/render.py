@@ -13,6 +13,7 @@ import html
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from watcher.items import Item
@@ -216,7 +217,8 @@ def render_line(view: AlertView) -> str:
     title = view.item.title or "(sans titre)"
     if len(title) > LINE_TITLE_CHARS:
         title = title[: LINE_TITLE_CHARS - 1].rstrip() + _ELLIPSIS
-    kind = f"{_escape(view.item.kind)} : " if view.item.kind else ""
+    shown_kind = view.item.kind and not title.lower().startswith(view.item.kind.lower())
+    kind = f"{_escape(view.item.kind)} : " if shown_kind else ""
     mark = "🔄 " if view.update else ""
     where = ", ".join(_escape(p) for p in (view.source_name, view.territory, view.date) if p)
     return f"• {mark}{kind}{_link(view.item.url, title)} — {where}"
@@ -261,7 +263,7 @@ def render_digest(views: Sequence[AlertView], *, limit: int = TELEGRAM_LIMIT) ->
             return block
         return f"<b>{_escape(topic)}</b> (suite)\n{block}"
 
-    return _pack(blocks, lambda part: title + part, limit=limit, first_block=continued, gap="\n")
+    return _pack(blocks, lambda part: title + part, limit=limit, first_block=continued)
 
 
 def _pack(
@@ -270,28 +272,36 @@ def _pack(
     *,
     limit: int,
     first_block: Callable[[str, int], str] = lambda block, _: block,
-    gap: str = "\n\n",
 ) -> list[Part]:
     """Blocks into messages of at most ``limit`` characters, each headed and numbered.
 
-    The budget keeps room for the widest number ("(99/99)"), so numbering the
-    parts afterwards never pushes one over the limit.
+    Alert lines ("• ...") follow each other line by line; a full alert or a
+    topic's heading gets a blank line before it. The budget keeps room for the
+    widest number ("(99/99)") and the widest gaps, so numbering the parts
+    afterwards never pushes one over the limit.
     """
     room = limit - plain_length(header(" (99/99)")) - 2
     parts: list[tuple[list[str], list[int]]] = []
     size = 0
     for block, position in blocks:
-        starting = not parts or size + len(gap) + plain_length(block) > room
-        if starting:
+        if not parts or size + 2 + plain_length(block) > room:
             block = first_block(block, position)
             parts.append(([], []))
-            size = -len(gap)
+            size = -2
         texts, positions = parts[-1]
         texts.append(block)
         positions.append(position)
-        size += len(gap) + plain_length(block)
+        size += 2 + plain_length(block)
     total = len(parts)
     return [
-        (header(f" ({n}/{total})" if total > 1 else "") + "\n\n" + gap.join(texts), positions)
+        (header(f" ({n}/{total})" if total > 1 else "") + "\n\n" + _join(texts), positions)
         for n, (texts, positions) in enumerate(parts, start=1)
     ]
+
+
+def _join(blocks: Sequence[str]) -> str:
+    text = blocks[0]
+    for previous, block in pairwise(blocks):
+        lines = previous.rsplit("\n", 1)[-1].startswith("• ") and block.startswith("• ")
+        text += ("\n" if lines else "\n\n") + block
+    return text
