@@ -17,7 +17,9 @@ from tests.fake_telegram import TOKEN, FakeTelegram, parse_entities, running_fak
 from tests.feed_server import FeedServer
 from tests.test_telegram_delivery import feed_items, subscribe
 from watcher.config import load_config
+from watcher.delivery.base import Button, Message
 from watcher.delivery.deliverer import Deliverer
+from watcher.delivery.outcome import ChatGone, ChatMoved, Refused, Sent
 from watcher.delivery.telegram import TelegramTarget
 from watcher.items import Item
 from watcher.matching.engine import TopicMatch
@@ -103,6 +105,11 @@ def test_a_burst_of_25_alerts_arrives_as_grouped_messages(
     db = sqlite3.connect(workdir / "watcher.db")
     carried = {m for (m,) in db.execute("SELECT message_id FROM alerts WHERE status = 'sent'")}
     assert carried == {m.message_id for m in messages}  # each alert knows its message
+    assert Store(workdir / "watcher.db").message_id_of(1, str(CHAT)) == messages[0].message_id
+    sends = [c for c in telegram.calls_of("sendMessage") if c["chat_id"] == str(CHAT)]
+    assert [c.get("disable_notification") for c in sends] == ["false"] + ["true"] * (
+        len(sends) - 1
+    )  # one notification for the whole burst
     assert statuses(workdir) == [("sent", 25)]
 
 
@@ -193,3 +200,40 @@ def test_updates_and_upcoming_votes_read_as_such(
     assert "🔄 mis à jour" in changed.text.splitlines()[0]
     assert scheduled.text.splitlines()[0].startswith("⏰ Vote prévu le ")
     assert scheduled.text.splitlines()[0].endswith(", dans 6 jours")
+
+
+def test_the_telegram_target_says_what_telegram_answered(telegram: FakeTelegram) -> None:
+    telegram.blocked.add(501)
+    telegram.migrated[-42] = -100042
+    telegram.reject_html.add(502)
+    telegram.refuse[503] = "Bad Request: message is too long"
+    message = Message(
+        "<b>Décret</b>",
+        "Décret",
+        reply_to=7,
+        keyboard=((Button("Plus", data="more:1"), Button("Lire", url="https://e.org/1")),),
+        silent=True,
+        preview=True,
+    )
+
+    async def send_all() -> list[object]:
+        async with Bot(TOKEN, base_url=telegram.api_url) as bot:  # type: ignore[attr-defined]
+            target = TelegramTarget(bot)
+            return [
+                await target.send(chat, message) for chat in ("500", "501", "-42", "502", "503")
+            ]
+
+    sent, blocked, moved, plain, refused = asyncio.run(send_all())
+
+    assert isinstance(sent, Sent) and sent.message_id == telegram.messages_to(500)[0].message_id
+    assert blocked == ChatGone("Forbidden: bot was blocked by the user")
+    assert moved == ChatMoved("-100042")
+    assert isinstance(plain, Sent) and telegram.messages_to(502)[0].parse_mode is None
+    assert isinstance(refused, Refused)
+    (call, *_) = telegram.calls_of("sendMessage")
+    assert call["disable_notification"] == "true"
+    assert '"message_id": 7' in call["reply_parameters"]
+    assert '"allow_sending_without_reply": true' in call["reply_parameters"]
+    assert '"is_disabled": false' in call["link_preview_options"]
+    assert '"callback_data": "more:1"' in call["reply_markup"]
+    assert '"url": "https://e.org/1"' in call["reply_markup"]

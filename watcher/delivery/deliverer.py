@@ -195,9 +195,13 @@ class Deliverer:
         prefs = prefs or ChatPreferences()
         views = [self.view(alert) for alert in alerts]
         if target.groups and len(alerts) > 1 and self._grouped(target, destination, alerts, prefs):
+            # Only the first part of a burst rings: the rest follow it silently.
             messages = [
-                (self._message(html, _plain(html), prefs), [alerts[p] for p in positions])
-                for html, positions in render_burst(views)
+                (
+                    self._message(html, _plain(html), prefs, quiet=n > 0),
+                    [alerts[p] for p in positions],
+                )
+                for n, (html, positions) in enumerate(render_burst(views))
             ]
         else:
             messages = [
@@ -221,8 +225,8 @@ class Deliverer:
         return in_burst or prefs.mode == "grouped"
 
     @staticmethod
-    def _message(html: str, plain: str, prefs: ChatPreferences) -> Message:
-        return Message(html, plain, silent=prefs.silent, preview=prefs.previews)
+    def _message(html: str, plain: str, prefs: ChatPreferences, *, quiet: bool = False) -> Message:
+        return Message(html, plain, silent=prefs.silent or quiet, preview=prefs.previews)
 
     def view(self, alert: PendingAlert) -> AlertView:
         """Resolve an outbox alert into what a message shows."""
@@ -380,10 +384,10 @@ class Deliverer:
     ) -> bool:
         parts: list[Part] = render_digest([self.view(alert) for alert in alerts])
         stats = DeliveryStats()
-        for html, positions in parts:
+        for n, (html, positions) in enumerate(parts):
             # Each part is recorded as soon as it is taken: a later part that must
             # wait does not make the earlier ones be sent again.
-            message = self._message(html, _plain(html), prefs)
+            message = self._message(html, _plain(html), prefs, quiet=n > 0)
             carried = [alerts[p] for p in positions]
             if not await self._deliver(target, destination, message, carried, stats):
                 return False
