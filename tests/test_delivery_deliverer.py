@@ -141,3 +141,17 @@ def test_a_transient_error_keeps_the_alert_and_holds_only_that_chat(tmp_path: Pa
     s.clock.at += timedelta(seconds=5)
     asyncio.run(s.deliverer().drain())
     assert s.store.alert_counts() == {"sent": 2}
+
+
+def test_alerts_held_for_a_digest_do_not_keep_a_one_shot_drain_waiting(tmp_path: Path) -> None:
+    s = Setup(tmp_path)
+    s.queue(1)
+    past = (START - timedelta(seconds=1)).isoformat()
+    s.store.db.execute("UPDATE alerts SET next_attempt = ?", [past])  # a digest part retried
+    s.store.db.conn.commit()
+    deliverer = s.deliverer(preferences=lambda: {"1001": ChatPreferences(mode="digest")})
+
+    stats = asyncio.run(deliverer.drain(settle=120))
+
+    assert stats.sent == 0 and s.target.sent == []
+    assert s.blocking_calls < 10  # it looked once and returned, without spinning

@@ -100,12 +100,12 @@ class Outbox:
             event_label=row.get("event_label") or "",
         )
 
-    def next_attempt_due(self, target: str) -> datetime | None:
-        """When the earliest deferred alert of a target becomes due, if any is waiting."""
+    def next_attempt_due(self, target: str, *, after: datetime) -> datetime | None:
+        """When the earliest alert of a target deferred past ``after`` becomes due, if any."""
         row = self.db.execute(
             """SELECT MIN(next_attempt) FROM alerts WHERE target = ? AND status = 'pending'
-               AND next_attempt IS NOT NULL""",
-            [target],
+               AND next_attempt > ?""",
+            [target, now_iso(after)],
         ).fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 

@@ -178,10 +178,13 @@ class Deliverer:
         return by_destination
 
     def _seconds_to_next_attempt(self) -> float | None:
-        dues = [d for name in self.targets if (d := self.store.next_attempt_due(name))]
+        # Only alerts deferred to the future: one already due but held back (a digest
+        # chat's) would otherwise be waited for again and again until the deadline.
+        now = self.now()
+        dues = [d for name in self.targets if (d := self.store.next_attempt_due(name, after=now))]
         if not dues:
             return None
-        return max(0.0, (min(dues) - self.now()).total_seconds())
+        return max(0.0, (min(dues) - now).total_seconds())
 
     async def _send_chat(
         self,
