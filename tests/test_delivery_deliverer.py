@@ -9,13 +9,15 @@ from typing import Any, TypeVar
 
 from tests.conftest import write_config
 from watcher.config import load_config
+from watcher.decide import ItemChange
 from watcher.delivery.base import Message
 from watcher.delivery.deliverer import ChatPreferences, Deliverer
 from watcher.delivery.outcome import Outcome, Sent, Transient
 from watcher.items import Item
 from watcher.matching.engine import TopicMatch
 from watcher.routing import Route
-from watcher.store import Store
+from watcher.sources.base import SourceState
+from watcher.store import PollOutcome, Store
 
 T = TypeVar("T")
 START = datetime(2026, 7, 13, 9, 0, tzinfo=UTC)
@@ -79,7 +81,9 @@ class Setup:
             self.count += 1
             item = Item("src", f"k{self.count}", f"Décret {self.count} biométrique", None, START)
             route = Route("telegram", chat, ("biometrie",))
-            self.store.add_item(item, [match], [route], now=self.clock.at)
+            change = ItemChange(item, (match,), (route,))
+            at = self.clock.at
+            self.store.save_poll(PollOutcome("src", at, at, SourceState(), (change,)))
 
 
 def test_a_burst_stays_grouped_until_the_chat_is_quiet_for_a_minute(tmp_path: Path) -> None:
@@ -132,7 +136,7 @@ def test_a_transient_error_keeps_the_alert_and_holds_only_that_chat(tmp_path: Pa
     stats = asyncio.run(s.deliverer().drain())
 
     assert (stats.sent, stats.retried, stats.failed) == (1, 1, 0)
-    rows = s.store.db.execute(
+    rows = s.store.outbox.db.execute(
         "SELECT status, attempts, next_attempt FROM alerts ORDER BY destination"
     ).fetchall()
     first, second = rows
@@ -140,15 +144,15 @@ def test_a_transient_error_keeps_the_alert_and_holds_only_that_chat(tmp_path: Pa
     assert second[:2] == ("sent", 1)
     s.clock.at += timedelta(seconds=5)
     asyncio.run(s.deliverer().drain())
-    assert s.store.alert_counts() == {"sent": 2}
+    assert s.store.outbox.alert_counts() == {"sent": 2}
 
 
 def test_alerts_held_for_a_digest_do_not_keep_a_one_shot_drain_waiting(tmp_path: Path) -> None:
     s = Setup(tmp_path)
     s.queue(1)
     past = (START - timedelta(seconds=1)).isoformat()
-    s.store.db.execute("UPDATE alerts SET next_attempt = ?", [past])  # a digest part retried
-    s.store.db.conn.commit()
+    with s.store.database.transaction() as db:
+        db.execute("UPDATE alerts SET next_attempt = ?", [past])  # a digest part retried
     deliverer = s.deliverer(preferences=lambda: {"1001": ChatPreferences(mode="digest")})
 
     stats = asyncio.run(deliverer.drain(settle=120))

@@ -17,6 +17,7 @@ from tests.fake_telegram import TOKEN, FakeTelegram, parse_entities, running_fak
 from tests.feed_server import FeedServer
 from tests.test_telegram_delivery import feed_items, subscribe
 from watcher.config import load_config
+from watcher.decide import ItemChange
 from watcher.delivery.base import Button, Message
 from watcher.delivery.deliverer import Deliverer
 from watcher.delivery.outcome import ChatGone, ChatMoved, Refused, Sent
@@ -24,7 +25,8 @@ from watcher.delivery.telegram import TelegramTarget
 from watcher.items import Item
 from watcher.matching.engine import TopicMatch
 from watcher.routing import Route
-from watcher.store import Store
+from watcher.sources.base import SourceState
+from watcher.store import PollOutcome, Store
 from watcher.subscribers import Subscribers
 
 CHAT = 4242
@@ -105,7 +107,9 @@ def test_a_burst_of_25_alerts_arrives_as_grouped_messages(
     db = sqlite3.connect(workdir / "watcher.db")
     carried = {m for (m,) in db.execute("SELECT message_id FROM alerts WHERE status = 'sent'")}
     assert carried == {m.message_id for m in messages}  # each alert knows its message
-    assert Store(workdir / "watcher.db").message_id_of(1, str(CHAT)) == messages[0].message_id
+    assert (
+        Store(workdir / "watcher.db").outbox.message_id_of(1, str(CHAT)) == messages[0].message_id
+    )
     sends = [c for c in telegram.calls_of("sendMessage") if c["chat_id"] == str(CHAT)]
     assert [c.get("disable_notification") for c in sends] == ["false"] + ["true"] * (
         len(sends) - 1
@@ -153,7 +157,7 @@ def test_refused_messages_are_counted_and_told_to_the_maintainers_once(
     assert telegram.messages_to(channel) == []
     (notice,) = telegram.messages_to(MAINTAINER)
     assert str(channel) in notice.text and "message is too long" in notice.text.lower()
-    assert Store(workdir / "watcher.db").failure_counts() == {"chat_gone": 0, "refused": 2}
+    assert Store(workdir / "watcher.db").outbox.failure_counts() == {"chat_gone": 0, "refused": 2}
 
 
 def test_a_blocked_chat_is_told_to_the_maintainers_once(
@@ -167,27 +171,33 @@ def test_a_blocked_chat_is_told_to_the_maintainers_once(
 
     (notice,) = telegram.messages_to(MAINTAINER)
     assert f"{CHAT} refuse les messages" in notice.text
-    assert Store(workdir / "watcher.db").failure_counts() == {"chat_gone": 2, "refused": 0}
+    assert Store(workdir / "watcher.db").outbox.failure_counts() == {"chat_gone": 2, "refused": 0}
 
 
 def test_updates_and_upcoming_votes_read_as_such(
     workdir: Path, feed_server: FeedServer, telegram: FakeTelegram
 ) -> None:
-    """Through the stage's own interface: the writers of these fields come with other work."""
+    """Through the stage's own interface, with the items a poll would have saved."""
     first_poll(workdir, feed_server)
     store = Store(workdir / "watcher.db")
-    # The columns the store will carry for a document's schedule (issue 11 point 4).
-    store.db.execute("ALTER TABLE items ADD COLUMN event_at TEXT")
-    store.db.execute("ALTER TABLE items ADD COLUMN event_label TEXT")
     now = datetime.now(UTC)
     match = TopicMatch("biometrie", "biometrie", ("biométrique",), None, ("biométrique",))
-    for key in ("changed", "scheduled"):
-        item = Item("src", key, f"Décret {key} biométrique", f"https://e.org/{key}", now)
-        store.add_item(item, [match], [Route("telegram", str(CHAT), ("biometrie",))], now=now)
-    store.db.execute("UPDATE alerts SET is_update = 1 WHERE item_id = 1")
-    vote = (now + timedelta(days=6)).isoformat()
-    store.db.execute("UPDATE items SET event_at = ?, event_label = 'Vote' WHERE id = 2", [vote])
-    store.db.conn.commit()
+    route = Route("telegram", str(CHAT), ("biometrie",))
+    changed = Item("src", "changed", "Décret biométrique", "https://e.org/changed", now)
+    scheduled = Item(
+        "src",
+        "scheduled",
+        "Proposition de loi biométrique",
+        "https://e.org/scheduled",
+        now,
+        event_at=now + timedelta(days=6),
+        event="Vote",
+    )
+    changes = (
+        ItemChange(changed, (match,), (route,), reason="update"),
+        ItemChange(scheduled, (match,), (route,)),
+    )
+    store.save_poll(PollOutcome("src", now, now, SourceState(), changes))
     config = load_config(workdir / "feeds.yml")
 
     async def deliver() -> None:
@@ -196,10 +206,10 @@ def test_updates_and_upcoming_votes_read_as_such(
 
     asyncio.run(deliver())
 
-    changed, scheduled = telegram.messages_to(CHAT)
-    assert "🔄 mis à jour" in changed.text.splitlines()[0]
-    assert scheduled.text.splitlines()[0].startswith("⏰ Vote prévu le ")
-    assert scheduled.text.splitlines()[0].endswith(", dans 6 jours")
+    changed_message, scheduled_message = telegram.messages_to(CHAT)
+    assert "🔄 mis à jour" in changed_message.text.splitlines()[0]
+    first_line = scheduled_message.text.splitlines()[0]
+    assert first_line.startswith("⏰ Vote prévu le ") and first_line.endswith(", dans 6 jours")
 
 
 def test_the_telegram_target_says_what_telegram_answered(telegram: FakeTelegram) -> None:

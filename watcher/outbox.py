@@ -6,8 +6,6 @@ name in ``delivery.targets``) and its ``destination`` there, so no SQL here know
 a target. Transient errors keep an alert pending for as long as it takes; only a
 permanent answer ends it: ``gone`` (the chat refuses everything) or ``refused``
 (this message, even as plain text). ``dropped`` is a subscriber's own /stop.
-
-``Outbox`` is mixed into ``Store``, which provides the connection.
 """
 
 import json
@@ -15,19 +13,22 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
+from sqlite_utils import Database as SqliteUtilsDatabase
 
 from watcher.items import Item
 from watcher.matching.engine import TopicMatch
-from watcher.schema import item_from_row, now_iso
+from watcher.schema import item_from_row, match_from_row, now_iso
+
+if TYPE_CHECKING:
+    from watcher.store.db import Database
 
 # Statuses that end an alert without delivery, as counted by ``failure_counts``.
 FAILURES = {"gone": "chat_gone", "refused": "refused", "failed": "failed"}
 
 _PENDING_COLUMNS = """alerts.id AS alert_id, alerts.target, alerts.destination, alerts.attempts,
-    alerts.topics, alerts.created AS alert_created, alerts.is_update, alerts.follow_up, items.*"""
+    alerts.topics, alerts.created AS alert_created, alerts.reason, items.*"""
 
 
 @dataclass(frozen=True)
@@ -42,25 +43,25 @@ class PendingAlert:
     source_name: str = ""
     target: str = "telegram"
     created: datetime | None = None
-    update: bool = False
-    follow_up: str = ""
-    # Read from items.event_at / items.event_label when the store has them.
-    event_at: datetime | None = None
-    event_label: str = ""
+    reason: str = "new"  # why: "new", "update" (the document changed), "follow-up"
 
 
 class Outbox:
-    """Outbox operations; the class mixing it in provides ``db`` and ``transaction``."""
+    """The ``alerts`` table."""
+
+    def __init__(self, database: "Database") -> None:
+        self.database = database
 
     @property
-    def db(self) -> Database:
-        raise NotImplementedError
+    def db(self) -> SqliteUtilsDatabase:
+        return self.database.db
 
-    def transaction(self) -> AbstractContextManager[Database]:
-        raise NotImplementedError
+    def transaction(self) -> AbstractContextManager[SqliteUtilsDatabase]:
+        return self.database.transaction()
 
     def matches_of(self, item_id: int) -> list[TopicMatch]:
-        raise NotImplementedError
+        rows = self.db.query("SELECT * FROM matches WHERE item_id = ? ORDER BY topic", [item_id])
+        return [match_from_row(row) for row in rows]
 
     def due_alerts(self, target: str, *, now: datetime, limit: int = 2000) -> list[PendingAlert]:
         """A target's alerts due for delivery, oldest first."""
@@ -85,7 +86,6 @@ class Outbox:
 
     def _pending(self, row: dict[str, Any]) -> PendingAlert:
         topics = json.loads(row["topics"])
-        event_at = row.get("event_at")
         return PendingAlert(
             id=row["alert_id"],
             target=row["target"],
@@ -94,10 +94,7 @@ class Outbox:
             item=item_from_row(row),
             matches=tuple(m for m in self.matches_of(row["id"]) if m.topic in topics),
             created=datetime.fromisoformat(row["alert_created"]),
-            update=bool(row["is_update"]),
-            follow_up=row["follow_up"],
-            event_at=datetime.fromisoformat(event_at) if event_at else None,
-            event_label=row.get("event_label") or "",
+            reason=row["reason"],
         )
 
     def next_attempt_due(self, target: str, *, after: datetime) -> datetime | None:

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html import escape, unescape
-from typing import Literal, ParamSpec, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from watcher.config import Config
@@ -56,7 +56,6 @@ from watcher.store import Store
 from watcher.subscribers import Subscribers
 
 logger = logging.getLogger(__name__)
-P = ParamSpec("P")
 T = TypeVar("T")
 
 BURST_SIZE = 3  # more alerts than this for one chat at once: one grouped message
@@ -68,9 +67,7 @@ _TAG = re.compile(r"<[^>]+>")
 class RunBlocking(Protocol):
     """Runs a blocking call away from the event loop (``asyncio.to_thread`` by default)."""
 
-    def __call__(
-        self, func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
-    ) -> Awaitable[T]: ...
+    def __call__(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> Awaitable[T]: ...
 
 
 @dataclass(frozen=True)
@@ -115,6 +112,7 @@ class Deliverer:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
+        self.outbox = store.outbox
         self.config = config  # the runtime swaps it after a reload
         self.targets = {target.name: target for target in targets}
         self.subscribers = Subscribers(store)
@@ -168,7 +166,7 @@ class Deliverer:
         soon = self.clock() + BURST_QUIET
         pacer = self.pacers[target.name]
         by_destination: dict[str, list[PendingAlert]] = {}
-        for alert in self.store.due_alerts(target.name, now=self.now()):
+        for alert in self.outbox.due_alerts(target.name, now=self.now()):
             prefs = preferences.get(alert.destination)
             if target.groups and prefs is not None and prefs.mode == "digest":
                 continue
@@ -181,7 +179,7 @@ class Deliverer:
         # Only alerts deferred to the future: one already due but held back (a digest
         # chat's) would otherwise be waited for again and again until the deadline.
         now = self.now()
-        dues = [d for name in self.targets if (d := self.store.next_attempt_due(name, after=now))]
+        dues = [d for name in self.targets if (d := self.outbox.next_attempt_due(name, after=now))]
         if not dues:
             return None
         return max(0.0, (min(dues) - now).total_seconds())
@@ -241,10 +239,12 @@ class Deliverer:
             matches=alert.matches,
             topic_labels={t: r.label for t, r in config.topics.items()},
             timezone=config.settings.timezone,
-            update=alert.update,
-            follow_up=alert.follow_up,
-            event_at=alert.event_at,
-            event_label=alert.event_label or "Examen",
+            update=alert.reason == "update",
+            follow_up=(alert.item.kind or alert.item.event or "nouvelle étape")
+            if alert.reason == "follow-up"
+            else "",
+            event_at=alert.item.event_at,
+            event_label=alert.item.event or "Examen",
             # Sources get a territory with the councils' work; until then there is none.
             territory=str(getattr(source, "territory", "") or ""),
             now=self.now(),
@@ -308,15 +308,15 @@ class Deliverer:
         state: AlertState,
     ) -> str | None:
         """Apply ``change`` to the outbox; the maintainers' notice, the first time only."""
-        store = self.store
+        outbox = self.outbox
         match change:
             case MarkSent(at, message_id):
-                store.record_sent(ids, now=at, message_id=message_id)
+                outbox.record_sent(ids, now=at, message_id=message_id)
             case DeferChat(until):
-                store.defer_destination(target, destination, until=until)
+                outbox.defer_destination(target, destination, until=until)
                 logger.info("%s %s: asked to wait until %s", target, destination, until)
             case RetryAt(at, error):
-                store.mark_retry(ids, error, next_attempt=at)
+                outbox.mark_retry(ids, error, next_attempt=at)
                 # Said loudly at the first failure and every tenth, so an outage is
                 # visible without a line per alert per retry.
                 level = logging.WARNING if state.attempts % 10 == 0 else logging.INFO
@@ -335,7 +335,7 @@ class Deliverer:
                     # A chat that /started again since the refused send stays active.
                     self.subscribers.deactivate(chat, reason, refused_at=attempted_at)
                 else:
-                    store.drop_pending(destination, reason)
+                    outbox.drop_pending(destination, reason)
                 logger.warning("%s %s refuses messages (%s): stopped", target, destination, reason)
             case MoveChat(new):
                 old = int(destination) if destination.lstrip("-").isdigit() else None
@@ -343,12 +343,12 @@ class Deliverer:
                 if old is not None and new.lstrip("-").isdigit():
                     self.subscribers.migrate(old, int(new))
                 else:
-                    store.move_destination(destination, new)
+                    outbox.move_destination(destination, new)
             case MarkRefused(reason):
-                store.mark_refused(ids, reason)
+                outbox.mark_refused(ids, reason)
                 logger.error("%s %s: message refused for good: %s", target, destination, reason)
         kind = failure_kind(outcome)
-        if kind is None or not store.first_notice(kind, destination, now=attempted_at):
+        if kind is None or not outbox.first_notice(kind, destination, now=attempted_at):
             return None
         return _notice(kind, target, destination, change)
 
@@ -372,7 +372,7 @@ class Deliverer:
                 at = prefs.digest_time or self.config.settings.digest_time
                 if not digest_due(last, now, at, self.config.settings.timezone):
                     continue
-                alerts = await self.run_blocking(self.store.pending_for, target.name, destination)
+                alerts = await self.run_blocking(self.outbox.pending_for, target.name, destination)
                 if alerts and not await self._send_digest(target, destination, alerts, prefs):
                     continue
                 sent += len(alerts)
