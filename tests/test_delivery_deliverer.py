@@ -11,8 +11,9 @@ from tests.conftest import write_config
 from watcher.config import load_config
 from watcher.decide import ItemChange
 from watcher.delivery.base import Message
-from watcher.delivery.deliverer import ChatPreferences, Deliverer
+from watcher.delivery.deliverer import Deliverer
 from watcher.delivery.outcome import Outcome, Sent, Transient
+from watcher.delivery.preferences import ChatPreferences
 from watcher.items import Item
 from watcher.matching.engine import TopicMatch
 from watcher.routing import Route

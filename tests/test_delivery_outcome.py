@@ -24,6 +24,7 @@ from watcher.delivery.outcome import (
     apply,
     failure_kind,
 )
+from watcher.delivery.preferences import digest_due
 
 NOW = datetime(2026, 7, 13, 9, 0, tzinfo=UTC)
 
@@ -94,3 +95,19 @@ def test_the_retry_cap_is_a_setting() -> None:
 )
 def test_only_permanent_answers_are_failures(outcome: Outcome, kind: str | None) -> None:
     assert failure_kind(outcome) == kind
+
+
+@pytest.mark.parametrize(
+    ("last", "now", "due"),
+    [
+        (None, datetime(2026, 7, 13, 5, 59, tzinfo=UTC), False),  # 07:59 in Paris
+        (None, datetime(2026, 7, 13, 6, 0, tzinfo=UTC), True),  # 08:00 in Paris
+        ("2026-07-13T06:00:05+00:00", datetime(2026, 7, 13, 18, 0, tzinfo=UTC), False),
+        ("2026-07-12T06:00:05+00:00", datetime(2026, 7, 13, 6, 30, tzinfo=UTC), True),
+    ],
+    ids=["before-the-hour", "at-the-hour", "sent-today", "sent-yesterday"],
+)
+def test_a_digest_is_due_once_a_day_after_its_hour(
+    last: str | None, now: datetime, due: bool
+) -> None:
+    assert digest_due(last, now, "08:00", "Europe/Paris") is due

@@ -22,8 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html import escape, unescape
-from typing import Any, Literal, Protocol, TypeVar
-from zoneinfo import ZoneInfo
+from typing import Any, Protocol, TypeVar
 
 from watcher.config import Config
 from watcher.delivery.base import Message, Target
@@ -43,6 +42,7 @@ from watcher.delivery.outcome import (
     failure_kind,
 )
 from watcher.delivery.pacing import Pacer
+from watcher.delivery.preferences import ChatPreferences, Preferences, digest_due
 from watcher.delivery.render import (
     AlertView,
     Part,
@@ -70,18 +70,6 @@ class RunBlocking(Protocol):
     def __call__(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> Awaitable[T]: ...
 
 
-@dataclass(frozen=True)
-class ChatPreferences:
-    """How one chat wants its alerts (``/reglages``); the defaults are today's behaviour."""
-
-    mode: Literal["immediate", "grouped", "digest"] = "immediate"
-    digest_time: str | None = None  # "08:00"; None: settings.digest_time
-    silent: bool = False
-    previews: bool = False
-
-
-# Each destination's preferences; a destination left out has the defaults.
-Preferences = Callable[[], Mapping[str, ChatPreferences]]
 NotifyMaintainers = Callable[[str], Awaitable[None]]
 
 
@@ -395,17 +383,6 @@ class Deliverer:
             if not await self._deliver(target, destination, message, carried, stats):
                 return False
         return True
-
-
-def digest_due(last: str | None, now: datetime, at: str, timezone: str) -> bool:
-    """Whether today's digest (at ``at``, local time) is due and not yet sent."""
-    zone = ZoneInfo(timezone)
-    local = now.astimezone(zone)
-    hour, minute = (int(p) for p in at.split(":"))
-    today_at = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    if local < today_at:
-        return False
-    return last is None or datetime.fromisoformat(last).astimezone(zone) < today_at
 
 
 def _plain(html: str) -> str:
