@@ -212,6 +212,37 @@ def test_updates_and_upcoming_votes_read_as_such(
     assert first_line.startswith("⏰ Vote prévu le ") and first_line.endswith(", dans 6 jours")
 
 
+def test_a_dossier_follow_up_answers_the_message_of_its_previous_stage(
+    workdir: Path, feed_server: FeedServer, telegram: FakeTelegram
+) -> None:
+    first_poll(workdir, feed_server)
+    store = Store(workdir / "watcher.db")
+    config = load_config(workdir / "feeds.yml")
+    match = TopicMatch("biometrie", "biometrie", ("biométrique",), None, ("biométrique",))
+    route = Route("telegram", str(CHAT), ("biometrie",))
+
+    def save_and_deliver(item: Item, reason: str) -> None:
+        now = datetime.now(UTC)
+        change = ItemChange(item, (match,), (route,), reason=reason)
+        store.save_poll(PollOutcome("src", now, now, SourceState(), (change,)))
+
+        async def deliver() -> None:
+            async with Bot(TOKEN, base_url=telegram.api_url) as bot:  # type: ignore[attr-defined]
+                await Deliverer(store, config, [TelegramTarget(bot)]).drain(settle=10)
+
+        asyncio.run(deliver())
+
+    bill = "senat:ppl25-170"
+    save_and_deliver(Item("src", "ppl", "PPL biométrique", None, dossier=bill), "new")
+    report = Item("src", "rap", "Rapport", None, kind="Rapport de commission", dossier=bill)
+    save_and_deliver(report, "follow-up")
+
+    first, follow_up = telegram.messages_to(CHAT)
+    assert "🔁 Suite du dossier : <b>Rapport de commission</b>" in follow_up.text
+    (_, reply) = telegram.calls_of("sendMessage")
+    assert f'"message_id": {first.message_id}' in reply["reply_parameters"]
+
+
 def test_the_telegram_target_says_what_telegram_answered(telegram: FakeTelegram) -> None:
     telegram.blocked.add(501)
     telegram.migrated[-42] = -100042

@@ -185,6 +185,17 @@ class Outbox:
         ).fetchone()
         return int(row[0]) if row and row[0] is not None else None
 
+    def reply_target(self, dossier: str, destination: str) -> int | None:
+        """The id of the last message that told this destination about this dossier."""
+        row = self.db.execute(
+            """SELECT alerts.message_id FROM alerts JOIN items ON items.id = alerts.item_id
+               WHERE items.dossier = ? AND alerts.destination = ? AND alerts.status = 'sent'
+                 AND alerts.message_id IS NOT NULL
+               ORDER BY alerts.sent_at DESC LIMIT 1""",
+            [dossier, destination],
+        ).fetchone()
+        return int(row[0]) if row else None
+
     def outbox_length(self) -> int:
         row = self.db.execute("SELECT COUNT(*) FROM alerts WHERE status = 'pending'").fetchone()
         return int(row[0])

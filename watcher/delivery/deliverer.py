@@ -19,7 +19,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from html import escape, unescape
 from typing import Any, Protocol, TypeVar
@@ -198,6 +198,12 @@ class Deliverer:
                 for view, alert in zip(views, alerts, strict=True)
             ]
         for message, carried in messages:
+            if len(carried) == 1 and carried[0].reason == "follow-up" and carried[0].item.dossier:
+                # A dossier's next stage answers the message of its previous one.
+                reply_to = await self.run_blocking(
+                    self.outbox.reply_target, carried[0].item.dossier, destination
+                )
+                message = replace(message, reply_to=reply_to)
             if not await self._deliver(target, destination, message, carried, stats):
                 return  # this chat must wait: its next alerts keep their order
 
