@@ -6,16 +6,19 @@ whatever the number of keywords. The rest (case checks for acronyms, exclusions,
 proximity, weak terms) only looks at the few hits.
 """
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import NamedTuple
 
 import ahocorasick
 
 from watcher.matching.excerpt import Excerpt, cut_excerpt
 from watcher.matching.normalize import display_text, fold_prepared, prepare, word_spans
-from watcher.matching.rules import Near, Term, TopicRules, Variant
+from watcher.matching.refs import cited_articles, kind_spellings, read_citation, within_words
+from watcher.matching.rules import Near, Ref, Term, TopicRules, Variant
 
 FIELD_SEPARATOR = " | "
 
@@ -46,6 +49,21 @@ class _Scan:
     prepared: tuple[str, ...]  # what was folded
     hits: Mapping[int, list[Hit]]  # term number -> hits in text order
     cased: list[str]  # the case-kept folded text, computed only when an acronym needs it
+    words: dict[int, int] = field(default_factory=dict)  # offset -> word number, on demand
+
+    def word_at(self, offset: int) -> int:
+        """The number of the word at a hit's start or end offset.
+
+        The first call counts the words before every hit offset in one pass over
+        the text; proximity rules then compare hits in constant time each.
+        """
+        if not self.words:
+            offsets = sorted({o for found in self.hits.values() for h in found for o in h[1:]})
+            counts = accumulate(
+                self.folded.count(" ", a, b) for a, b in zip([0, *offsets], offsets, strict=False)
+            )
+            self.words.update(zip(offsets, counts, strict=True))
+        return self.words[offset]
 
     def excerpt_order(self, hit: Hit) -> tuple[bool, int]:
         """Hits past the title first (the alert shows the title anyway), then in order."""
@@ -61,6 +79,13 @@ class _NearIndex:
 
 
 @dataclass(frozen=True)
+class _RefIndex:
+    rule: Ref
+    mention: int
+    article: int | None
+
+
+@dataclass(frozen=True)
 class _TopicIndex:
     """A topic's rules as term numbers, so a text's hits are checked against them fast."""
 
@@ -70,6 +95,7 @@ class _TopicIndex:
     weak: tuple[int, ...]
     exclude: tuple[int, ...]
     exclude_near: tuple[_NearIndex, ...]
+    refs: tuple[_RefIndex, ...]
     fires_on: frozenset[int]  # terms that can make the topic fire
 
 
@@ -92,10 +118,23 @@ class Matcher:
                 rule, tuple(number(t) for t in rule.left), tuple(number(t) for t in rule.right)
             )
 
+        def ref_index(rule: Ref) -> _RefIndex:
+            return _RefIndex(
+                rule, number(rule.mention), None if rule.article is None else number(rule.article)
+            )
+
+        # Every citation of any text, for references to tell which text an article belongs to.
+        self._kinds = Term(
+            "(text kinds)", tuple(Variant(s.folded, s.cased_words) for s in kind_spellings())
+        )
+        self._kinds_number = -1
         self._index: dict[str, _TopicIndex] = {}
         for topic_id, rules in self.topics.items():
             strong = tuple(number(r) for r in rules.keywords if isinstance(r, Term))
             near = tuple(near_index(r) for r in rules.keywords if isinstance(r, Near))
+            refs = tuple(ref_index(r) for r in rules.keywords if isinstance(r, Ref))
+            if refs:
+                self._kinds_number = number(self._kinds)
             weak = tuple(number(t) for t in rules.weak)
             self._index[topic_id] = _TopicIndex(
                 rules=rules,
@@ -104,7 +143,13 @@ class Matcher:
                 weak=weak,
                 exclude=tuple(number(r) for r in rules.exclude if isinstance(r, Term)),
                 exclude_near=tuple(near_index(r) for r in rules.exclude if isinstance(r, Near)),
-                fires_on=frozenset(strong + weak + tuple(i for n in near for i in n.left)),
+                refs=refs,
+                fires_on=frozenset(
+                    strong
+                    + weak
+                    + tuple(i for n in near for i in n.left)
+                    + tuple(r.mention for r in refs)
+                ),
             )
         self._automaton = ahocorasick.Automaton()
         patterns: dict[str, list[tuple[int, Variant]]] = defaultdict(list)
@@ -140,7 +185,7 @@ class Matcher:
             index = self._index[topic_id]
             if index.fires_on.isdisjoint(scan.hits):
                 continue
-            fired = _evaluate(index, scan, self._terms)
+            fired = _evaluate(index, scan, self._terms, self._kinds_number)
             if not fired:
                 continue
             keywords = tuple(dict.fromkeys(text for text, _, _ in fired))
@@ -202,15 +247,13 @@ def _case_matches(
 Fired = tuple[str, Hit, tuple[Hit, ...]]  # rule text, hit for the excerpt, hits it consists of
 
 
-def _evaluate(index: _TopicIndex, scan: _Scan, terms: list[Term]) -> list[Fired]:
+def _evaluate(index: _TopicIndex, scan: _Scan, terms: list[Term], kinds: int) -> list[Fired]:
     """The rules that make a topic fire, with their hits, or [] when it does not."""
     hits = scan.hits
     excluded_spans = [hit for n in index.exclude for hit in hits.get(n, ())]
     excluded_hits: set[tuple[int, int]] = set()
     for near in index.exclude_near:
-        excluded_hits.update(
-            (hit.start, hit.end) for hit in _near_left_hits(near, hits, scan.folded)
-        )
+        excluded_hits.update((hit.start, hit.end) for hit in _near_left_hits(near, hits, scan))
 
     def kept(number: int) -> list[Hit]:
         found = hits.get(number, [])
@@ -231,13 +274,16 @@ def _evaluate(index: _TopicIndex, scan: _Scan, terms: list[Term]) -> list[Fired]
     for near in index.near:
         if not any(n in hits for n in near.left) or not any(n in hits for n in near.right):
             continue
-        pair = _near_pair(near, kept, scan.folded)
+        pair = _near_pair(near, kept, scan)
         # A pair inside a phrase that already fired says nothing more.
         if pair is not None and not any(
             _overlap(hit, pair[0]) and _overlap(hit, pair[1]) for _, hit, _ in fired
         ):
             left, right = pair
             fired.append((f"{left.term.text} ~ {right.term.text}", min(pair, key=_start), pair))
+    for ref in index.refs:
+        if ref.mention in hits and (cited := _ref_hits(ref, kept, scan, kinds)):
+            fired.append((ref.rule.text, cited[0], cited))
     weak_hits: list[Fired] = [
         (terms[n].text, found[0], (found[0],)) for n in index.weak if (found := kept(n))
     ]
@@ -252,57 +298,85 @@ def _start(hit: Hit) -> int:
     return hit.start
 
 
-class _WordPositions:
-    """Word index of a character offset in the folded text, computed on demand."""
-
-    def __init__(self, folded: str) -> None:
-        self.folded = folded
-        self.cache: dict[int, int] = {}
-
-    def __call__(self, offset: int) -> int:
-        if offset not in self.cache:
-            self.cache[offset] = self.folded.count(" ", 0, offset)
-        return self.cache[offset]
-
-
 def _overlap(a: Hit, b: Hit) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-def _gap(a: Hit, b: Hit, word_at: _WordPositions) -> int:
-    """Words between two hits (0 when they touch or overlap)."""
-    return max(word_at(b.start) - word_at(a.end), word_at(a.start) - word_at(b.end), 0)
-
-
 def _near_pair(
-    near: _NearIndex, kept: Callable[[int], list[Hit]], folded: str
+    near: _NearIndex, kept: Callable[[int], list[Hit]], scan: _Scan
 ) -> tuple[Hit, Hit] | None:
-    """The earliest pair of hits, one from each side, at most ``window`` words apart."""
-    left = sorted((hit for n in near.left for hit in kept(n)), key=_start)
-    right = [hit for n in near.right for hit in kept(n)]
-    if not left or not right:
+    """The first pair of hits, one from each side, at most ``window`` words apart.
+
+    One sweep over the hits in order of start: each hit is compared with the
+    hit of the other side that ends last before it starts (the closest one that
+    does not overlap it), kept up to date from the hits in order of end.
+    """
+    sides = [(hit, 0) for n in near.left for hit in kept(n)]
+    sides += [(hit, 1) for n in near.right for hit in kept(n)]
+    if not sides:
         return None
-    word_at = _WordPositions(folded)
-    for a in left:
-        close = [b for b in right if not _overlap(a, b) and _gap(a, b, word_at) <= near.rule.window]
-        if close:
-            b = min(close, key=_start)
-            return (a, b) if a.start <= b.start else (b, a)
+    by_start = sorted(sides, key=lambda pair: pair[0].start)
+    by_end = sorted(sides, key=lambda pair: pair[0].end)
+    word_at = scan.word_at
+    closest: list[Hit | None] = [None, None]  # per side, the hit ending last so far
+    ended = 0
+    for hit, side in by_start:
+        while ended < len(by_end) and by_end[ended][0].end <= hit.start:
+            closest[by_end[ended][1]] = by_end[ended][0]
+            ended += 1
+        other = closest[1 - side]
+        if other is not None and word_at(hit.start) - word_at(other.end) <= near.rule.window:
+            return (other, hit)
     return None
 
 
-def _near_left_hits(near: _NearIndex, hits: Mapping[int, list[Hit]], folded: str) -> list[Hit]:
-    """Every hit of the rule's left side that has a right-side hit within the window."""
-    right = [hit for n in near.right for hit in hits.get(n, ())]
+def _near_left_hits(near: _NearIndex, hits: Mapping[int, list[Hit]], scan: _Scan) -> list[Hit]:
+    """Every hit of the rule's left side that has a right-side hit within the window.
+
+    The right-side hits, in order of start, with the running maximum of their
+    end: a binary search per left hit finds whether one reaches it.
+    """
+    right = sorted((hit for n in near.right for hit in hits.get(n, ())), key=_start)
     if not right:
         return []
-    word_at = _WordPositions(folded)
-    return [
-        a
-        for n in near.left
-        for a in hits.get(n, ())
-        if any(_gap(a, b, word_at) <= near.rule.window for b in right)
+    word_at, window = scan.word_at, near.rule.window
+    starts = [word_at(hit.start) for hit in right]
+    reach = list(accumulate((word_at(hit.end) for hit in right), max))
+    close = []
+    for n in near.left:
+        for hit in hits.get(n, ()):
+            # Right hits starting at most `window` words after this one ends...
+            last = bisect_right(starts, word_at(hit.end) + window) - 1
+            # ...of which one ends at most `window` words before it starts.
+            if last >= 0 and reach[last] >= word_at(hit.start) - window:
+                close.append(hit)
+    return close
+
+
+def _ref_hits(
+    ref: _RefIndex, kept: Callable[[int], list[Hit]], scan: _Scan, kinds: int
+) -> tuple[Hit, ...]:
+    """The hits that show a text cites the reference: its mention, or its article and mention."""
+    mentions = sorted(kept(ref.mention), key=_start)
+    if ref.article is None or not mentions:
+        return tuple(mentions[:1])
+    articles = sorted(kept(ref.article), key=_start)
+    if not articles:
+        return ()
+    folded = scan.folded
+    citations = [
+        read_citation(folded, hit.start, hit.end)
+        for hit in sorted(scan.hits.get(kinds, ()), key=_start)
     ]
+    ours = {hit.start: hit for hit in mentions}
+    found = cited_articles(articles, citations, set(ours), within_words(folded))
+    if not found:
+        return ()
+    article, cited = found[0]
+    mention = ours[cited]
+    if mention.start > article.start:  # "l'article 10 de la loi n° 2023-380": one span
+        return (Hit(article.term, article.start, mention.end),)
+    return (mention, article)
 
 
 def _locate(scan: _Scan, start: int, end: int) -> tuple[int, int, int]:
