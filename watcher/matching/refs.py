@@ -111,6 +111,8 @@ def parse_ref(text: object, where: str) -> RefSpec:
     if code := _CODE_REF.match(folded):
         name = code["code"]
         names = [Spelling(name)]
+        if name.startswith("code de la "):  # "code de sécurité intérieure" is seen too
+            names.append(Spelling("code de " + name.removeprefix("code de la ")))
         if acronym := CODE_ACRONYMS.get(name):
             names.append(Spelling(acronym.lower(), ((0, acronym),)))
         return RefSpec(tuple(names), _article_spellings(code["art"]), "code")
