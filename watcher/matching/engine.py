@@ -48,8 +48,8 @@ class _Scan:
     display: tuple[str, ...]  # what excerpts are cut from
     prepared: tuple[str, ...]  # what was folded
     hits: Mapping[int, list[Hit]]  # term number -> hits in text order
-    cased: list[str]  # the case-kept folded text, computed only when an acronym needs it
     words: dict[int, int] = field(default_factory=dict)  # offset -> word number, on demand
+    title_end: list[int] = field(default_factory=list)  # where the first field ends, on demand
 
     def word_at(self, offset: int) -> int:
         """The number of the word at a hit's start or end offset.
@@ -67,8 +67,9 @@ class _Scan:
 
     def excerpt_order(self, hit: Hit) -> tuple[bool, int]:
         """Hits past the title first (the alert shows the title anyway), then in order."""
-        title_end = self.folded.find(FIELD_SEPARATOR)
-        return (title_end == -1 or hit.start < title_end, hit.start)
+        if not self.title_end:
+            self.title_end.append(self.folded.find(FIELD_SEPARATOR))
+        return (self.title_end[0] == -1 or hit.start < self.title_end[0], hit.start)
 
 
 @dataclass(frozen=True)
@@ -152,10 +153,11 @@ class Matcher:
                 ),
             )
         self._automaton = ahocorasick.Automaton()
-        patterns: dict[str, list[tuple[int, Variant]]] = defaultdict(list)
+        patterns: dict[str, list[tuple[int, Term, tuple[tuple[int, str], ...]]]]
+        patterns = defaultdict(list)
         for term_number, term in enumerate(self._terms):
             for variant in term.variants:
-                patterns[f" {variant.folded} "].append((term_number, variant))
+                patterns[f" {variant.folded} "].append((term_number, term, variant.cased_words))
         for key, owners in patterns.items():
             self._automaton.add_word(key, (len(key), tuple(owners)))
         if patterns:
@@ -207,40 +209,30 @@ class Matcher:
         prepared = tuple(prepare(d) for d in display)
         if self._empty or not prepared:
             return None
-        folded = " " + FIELD_SEPARATOR.join(fold_prepared(p) for p in prepared) + " "
+        # Folding keeps the case once, and lowering the result (same offsets) is far
+        # cheaper than folding a second time when an acronym needs its capitals checked.
+        cased = " " + FIELD_SEPARATOR.join(fold_prepared(p, keep_case=True) for p in prepared) + " "
+        folded = cased.lower()
         hits: dict[int, list[Hit]] = {}
-        cased: list[str] = []
-        terms = self._terms
         for end, (length, owners) in self._automaton.iter(folded):
             start = end - length + 2  # the pattern's leading space is not part of the hit
-            for term_number, variant in owners:
-                if variant.cased_words and not _case_matches(
-                    variant.cased_words, prepared, cased, start, end
-                ):
+            for term_number, term, cased_words in owners:
+                if cased_words and not _case_matches(cased_words, cased, start, end):
                     continue
-                hit = Hit(terms[term_number], start, end)
                 if term_number in hits:
-                    hits[term_number].append(hit)
+                    hits[term_number].append(Hit(term, start, end))
                 else:
-                    hits[term_number] = [hit]
+                    hits[term_number] = [Hit(term, start, end)]
         if not hits:
             return None
-        return _Scan(folded, display, prepared, hits, cased)
+        return _Scan(folded, display, prepared, hits)
 
 
 def _case_matches(
-    cased_words: tuple[tuple[int, str], ...],
-    prepared: tuple[str, ...],
-    cased: list[str],
-    start: int,
-    end: int,
+    cased_words: tuple[tuple[int, str], ...], cased: str, start: int, end: int
 ) -> bool:
     """Whether the acronyms of a hit are written in capitals in the text."""
-    if not cased:
-        cased.append(
-            " " + FIELD_SEPARATOR.join(fold_prepared(p, keep_case=True) for p in prepared) + " "
-        )
-    words = cased[0][start:end].split(" ")
+    words = cased[start:end].split(" ")
     return all(index < len(words) and words[index] == word for index, word in cased_words)
 
 
