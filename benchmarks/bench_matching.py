@@ -165,9 +165,9 @@ def unpaired_text(size: int) -> str:
 def time_long_text(matcher: Matcher, automaton: "ahocorasick.Automaton", size: int) -> None:
     text = unpaired_text(size)
     matcher.match([text], explain=False)  # warm up
-    matching = min(_timed(lambda: matcher.match([text], explain=False)) for _ in range(3))
+    matching = min(_timed(lambda: matcher.match([text], explain=False)) for _ in range(7))
     bare = min(
-        _timed(lambda: [None for _ in automaton.iter(normalise((text, "")))]) for _ in range(3)
+        _timed(lambda: [None for _ in automaton.iter(normalise((text, "")))]) for _ in range(7)
     )
     print(
         f"{len(text) / 1e6:.2f} MB text of unpaired proximity and reference hits: "
