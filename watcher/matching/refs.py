@@ -155,15 +155,19 @@ def group_of(word: str) -> str:
     return word
 
 
-@dataclass(frozen=True)
 class Citation:
     """A kind word of the text, and what the words around it say about it."""
 
-    start: int
-    group: str  # loi, decret, ordonnance, code, or another kind (arrete...)
-    named: bool  # carries its number or name: "loi n° 2023-380", "code pénal"
-    same: bool  # designates an earlier text: "la même loi", "ledit code"
-    attached: bool  # introduced by de/du: "article 10 de la loi" belongs to it
+    # A plain class: one is built per "loi", "code"... of a text, and frozen
+    # dataclasses cost several times more to build.
+    __slots__ = ("attached", "group", "named", "same", "start")
+
+    def __init__(self, start: int, group: str, named: bool, same: bool, attached: bool) -> None:
+        self.start = start
+        self.group = group  # loi, decret, ordonnance, code, or another kind (arrete...)
+        self.named = named  # carries its number or name: "loi n° 2023-380", "code pénal"
+        self.same = same  # designates an earlier text: "la même loi", "ledit code"
+        self.attached = attached  # introduced by de/du: "article 10 de la loi" belongs to it
 
 
 def read_citation(folded: str, start: int, end: int) -> Citation:
