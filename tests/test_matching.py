@@ -128,6 +128,36 @@ def test_proximity(text: str, matches: bool) -> None:
     assert bool(matcher(NEAR).match([text])) is matches
 
 
+def test_proximity_finds_the_one_close_pair_among_many_far_apart() -> None:
+    m = matcher(NEAR)
+    far = ("caméra " + "mot " * 8 + "algorithmique " + "mot " * 8) * 300
+    assert not m.match([far])
+    (match,) = m.match([far + "la caméra algorithmique"])
+    assert match.words == ("caméra … algorithmique",)
+
+
+def test_proximity_pairs_never_overlap() -> None:
+    m = matcher({"near": ["caméra"], "with": ["caméra augmentée"], "within": 3})
+    assert not m.match(["une caméra augmentée"])
+    assert m.match(["une caméra puis une caméra augmentée"])
+
+
+@pytest.mark.parametrize(
+    ("text", "excluded"),
+    [
+        pytest.param("cornée " + "x " * 4 + "biométrie", True, id="right-before-within"),
+        pytest.param("biométrie " + "x " * 4 + "cornée", True, id="right-after-within"),
+        pytest.param("cornée " + "x " * 6 + "biométrie", False, id="right-before-beyond"),
+        pytest.param(
+            "cornée " + "x " * 6 + "biométrie " + "x " * 6 + "cornée", False, id="between-two"
+        ),
+    ],
+)
+def test_exclusion_by_proximity_window(text: str, excluded: bool) -> None:
+    m = matcher("biométrie", exclude=[{"near": ["biométrie"], "with": ["cornée"], "within": 5}])
+    assert bool(m.match([text])) is not excluded
+
+
 def test_exclusion_cancels_only_hits_inside_it() -> None:
     m = matcher("biométrie", exclude=["biométrie oculaire"])
     assert not m.match(["La biométrie oculaire avant une chirurgie de la cataracte"])

@@ -6,7 +6,6 @@ whatever the number of keywords. The rest (case checks for acronyms, exclusions,
 proximity, weak terms) only looks at the few hits.
 """
 
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ import ahocorasick
 
 from watcher.matching.excerpt import Excerpt, cut_excerpt
 from watcher.matching.normalize import display_text, fold_prepared, prepare, word_spans
+from watcher.matching.proximity import near_left_hits, near_pair
 from watcher.matching.refs import cited_articles, kind_spellings, read_citation, within_words
 from watcher.matching.rules import Near, Ref, Term, TopicRules, Variant
 
@@ -255,7 +255,13 @@ def _evaluate(index: _TopicIndex, scan: _Scan, terms: list[Term], kinds: int) ->
     excluded_spans = [hit for n in index.exclude for hit in hits.get(n, ())]
     excluded_hits: set[tuple[int, int]] = set()
     for near in index.exclude_near:
-        excluded_hits.update((hit.start, hit.end) for hit in _near_left_hits(near, hits, scan))
+        close = near_left_hits(
+            [hit for n in near.left for hit in hits.get(n, ())],
+            [hit for n in near.right for hit in hits.get(n, ())],
+            near.rule.window,
+            scan.word_at,
+        )
+        excluded_hits.update((hit.start, hit.end) for hit in close)
 
     def kept(number: int) -> list[Hit]:
         found = hits.get(number, [])
@@ -276,7 +282,12 @@ def _evaluate(index: _TopicIndex, scan: _Scan, terms: list[Term], kinds: int) ->
     for near in index.near:
         if not any(n in hits for n in near.left) or not any(n in hits for n in near.right):
             continue
-        pair = _near_pair(near, kept, scan)
+        pair = near_pair(
+            [hit for n in near.left for hit in kept(n)],
+            [hit for n in near.right for hit in kept(n)],
+            near.rule.window,
+            scan.word_at,
+        )
         # A pair inside a phrase that already fired says nothing more.
         if pair is not None and not any(
             _overlap(hit, pair[0]) and _overlap(hit, pair[1]) for _, hit, _ in fired
@@ -302,57 +313,6 @@ def _start(hit: Hit) -> int:
 
 def _overlap(a: Hit, b: Hit) -> bool:
     return a.start < b.end and b.start < a.end
-
-
-def _near_pair(
-    near: _NearIndex, kept: Callable[[int], list[Hit]], scan: _Scan
-) -> tuple[Hit, Hit] | None:
-    """The first pair of hits, one from each side, at most ``window`` words apart.
-
-    One sweep over the hits in order of start: each hit is compared with the
-    hit of the other side that ends last before it starts (the closest one that
-    does not overlap it), kept up to date from the hits in order of end.
-    """
-    sides = [(hit, 0) for n in near.left for hit in kept(n)]
-    sides += [(hit, 1) for n in near.right for hit in kept(n)]
-    if not sides:
-        return None
-    by_start = sorted(sides, key=lambda pair: pair[0].start)
-    by_end = sorted(sides, key=lambda pair: pair[0].end)
-    word_at = scan.word_at
-    closest: list[Hit | None] = [None, None]  # per side, the hit ending last so far
-    ended = 0
-    for hit, side in by_start:
-        while ended < len(by_end) and by_end[ended][0].end <= hit.start:
-            closest[by_end[ended][1]] = by_end[ended][0]
-            ended += 1
-        other = closest[1 - side]
-        if other is not None and word_at(hit.start) - word_at(other.end) <= near.rule.window:
-            return (other, hit)
-    return None
-
-
-def _near_left_hits(near: _NearIndex, hits: Mapping[int, list[Hit]], scan: _Scan) -> list[Hit]:
-    """Every hit of the rule's left side that has a right-side hit within the window.
-
-    The right-side hits, in order of start, with the running maximum of their
-    end: a binary search per left hit finds whether one reaches it.
-    """
-    right = sorted((hit for n in near.right for hit in hits.get(n, ())), key=_start)
-    if not right:
-        return []
-    word_at, window = scan.word_at, near.rule.window
-    starts = [word_at(hit.start) for hit in right]
-    reach = list(accumulate((word_at(hit.end) for hit in right), max))
-    close = []
-    for n in near.left:
-        for hit in hits.get(n, ()):
-            # Right hits starting at most `window` words after this one ends...
-            last = bisect_right(starts, word_at(hit.end) + window) - 1
-            # ...of which one ends at most `window` words before it starts.
-            if last >= 0 and reach[last] >= word_at(hit.start) - window:
-                close.append(hit)
-    return close
 
 
 def _ref_hits(

@@ -29,10 +29,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from watcher.errors import RuleError
 from watcher.matching.normalize import fold
+from watcher.matching.proximity import Span
 
 FORWARD_WINDOW = 6
 BACK_WINDOW = 50
@@ -137,15 +138,6 @@ def kind_spellings() -> tuple[Spelling, ...]:
     words = [Spelling(w) for w in _KIND_WORDS]
     words += [Spelling(a.lower(), ((0, a),)) for a in CODE_ACRONYMS.values()]
     return tuple(words)
-
-
-class Span(Protocol):
-    """A hit of the scan: character offsets in the folded text."""
-
-    @property
-    def start(self) -> int: ...
-    @property
-    def end(self) -> int: ...
 
 
 def group_of(word: str) -> str:
