@@ -5,7 +5,8 @@ hits that never pair up costs as little as one with a few: no hit is compared
 with every hit of the other side.
 """
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Callable, Sequence
 from itertools import accumulate
 from typing import Protocol, TypeVar
@@ -27,25 +28,36 @@ WordAt = Callable[[int], int]  # the word number at a hit's start or end offset
 def near_pair(
     left: Sequence[H], right: Sequence[H], window: int, word_at: WordAt
 ) -> tuple[H, H] | None:
-    """A pair of hits, one from each side, at most ``window`` words apart, in text order.
+    """The first left hit with a right hit at most ``window`` words away, in text order.
 
-    One sweep over the hits in order of start: each hit is compared with the
-    hit of the other side that ends last before it starts (the closest one that
-    does not overlap it), kept up to date from the hits in order of end. The
-    pair returned is the one whose second hit comes first in the text.
+    Its partner is the earliest such right hit that does not overlap it. Left
+    hits are walked in text order while two pointers delimit the right hits
+    that end before the left hit and within the window; a deque keeps the
+    earliest-starting one of them. Right hits after it are found by a binary
+    search, the first one being the only candidate.
     """
-    sides = [(hit, 0) for hit in left] + [(hit, 1) for hit in right]
-    by_start = sorted(sides, key=lambda pair: pair[0].start)
-    by_end = sorted(sides, key=lambda pair: pair[0].end)
-    closest: list[H | None] = [None, None]  # per side, the hit ending last so far
-    ended = 0
-    for hit, side in by_start:
-        while ended < len(by_end) and by_end[ended][0].end <= hit.start:
-            closest[by_end[ended][1]] = by_end[ended][0]
+    by_end = sorted(right, key=lambda hit: hit.end)
+    end_words = [word_at(hit.end) for hit in by_end]
+    by_start = sorted(right, key=lambda hit: hit.start)
+    starts = [hit.start for hit in by_start]
+    earliest: deque[int] = deque()  # indexes in by_end, earliest start first
+    ended = first = 0  # by_end[first:ended]: the right hits ending before, within the window
+    for hit in sorted(left, key=lambda hit: hit.start):
+        while ended < len(by_end) and by_end[ended].end <= hit.start:
+            while earliest and by_end[earliest[-1]].start >= by_end[ended].start:
+                earliest.pop()
+            earliest.append(ended)
             ended += 1
-        other = closest[1 - side]
-        if other is not None and word_at(hit.start) - word_at(other.end) <= window:
-            return (other, hit)
+        reach = word_at(hit.start) - window
+        while first < ended and end_words[first] < reach:
+            first += 1
+        while earliest and earliest[0] < first:
+            earliest.popleft()
+        if earliest:
+            return (by_end[earliest[0]], hit)
+        after = bisect_left(starts, hit.end)
+        if after < len(by_start) and word_at(by_start[after].start) - word_at(hit.end) <= window:
+            return (hit, by_start[after])
     return None
 
 
