@@ -55,18 +55,18 @@ class _Scan:
     words: dict[int, int] = field(default_factory=dict)  # offset -> word number, on demand
     title_end: list[int] = field(default_factory=list)  # where the first field ends, on demand
 
-    def word_at(self, offset: int) -> int:
-        """The number of the word at a hit's start or end offset.
+    def word_numbers(self) -> Mapping[int, int]:
+        """The number of the word at each start and end offset of a measured hit.
 
-        The first call counts the words before every hit offset in one pass over
-        the text; proximity rules then compare hits in constant time each.
+        Counted for all of them in one pass over the text, the first time a
+        proximity rule asks; the rules then compare hits in constant time each.
         """
         if not self.words:
             measured = [found for n in self.spaced if (found := self.hits.get(n))]
             ends = sorted(set(chain.from_iterable((h.start, h.end) for f in measured for h in f)))
             spaces = map(self.folded.count, repeat(" "), [0, *ends], ends)
             self.words.update(zip(ends, accumulate(spaces), strict=True))
-        return self.words[offset]
+        return self.words
 
     def excerpt_order(self, hit: Hit) -> tuple[bool, int]:
         """Hits past the title first (the alert shows the title anyway), then in order."""
@@ -222,20 +222,17 @@ class Matcher:
         # cheaper than folding a second time when an acronym needs its capitals checked.
         cased = " " + FIELD_SEPARATOR.join(fold_prepared(p, keep_case=True) for p in prepared) + " "
         folded = cased.lower()
-        hits: dict[int, list[Hit]] = {}
+        found: defaultdict[int, list[Hit]] = defaultdict(list)
+        new_hit, hit_type = _new_hit, Hit  # Hit(...) costs 4x more than tuple.__new__
         for end, (length, owners) in self._automaton.iter(folded):
             start = end - length + 2  # the pattern's leading space is not part of the hit
             for term_number, term, cased_words in owners:
                 if cased_words and not _case_matches(cased_words, cased, start, end):
                     continue
-                hit = _new_hit(Hit, (term, start, end))  # Hit(...) costs 4x more
-                if term_number in hits:
-                    hits[term_number].append(hit)
-                else:
-                    hits[term_number] = [hit]
-        if not hits:
+                found[term_number].append(new_hit(hit_type, (term, start, end)))
+        if not found:
             return None
-        return _Scan(folded, display, prepared, hits, self._spaced)
+        return _Scan(folded, display, prepared, dict(found), self._spaced)
 
 
 def _case_matches(
@@ -259,7 +256,7 @@ def _evaluate(index: _TopicIndex, scan: _Scan, terms: list[Term], kinds: int) ->
             [hit for n in near.left for hit in hits.get(n, ())],
             [hit for n in near.right for hit in hits.get(n, ())],
             near.rule.window,
-            scan.word_at,
+            scan.word_numbers(),
         )
         excluded_hits.update((hit.start, hit.end) for hit in close)
 
@@ -286,7 +283,7 @@ def _evaluate(index: _TopicIndex, scan: _Scan, terms: list[Term], kinds: int) ->
             [hit for n in near.left for hit in kept(n)],
             [hit for n in near.right for hit in kept(n)],
             near.rule.window,
-            scan.word_at,
+            scan.word_numbers(),
         )
         # A pair inside a phrase that already fired says nothing more.
         if pair is not None and not any(

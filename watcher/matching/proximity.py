@@ -7,7 +7,7 @@ with every hit of the other side.
 
 from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from itertools import accumulate
 from typing import Protocol, TypeVar
 
@@ -22,11 +22,11 @@ class Span(Protocol):
 
 
 H = TypeVar("H", bound=Span)
-WordAt = Callable[[int], int]  # the word number at a hit's start or end offset
+Words = Mapping[int, int]  # offset of a hit's start or end -> number of its word
 
 
 def near_pair(
-    left: Sequence[H], right: Sequence[H], window: int, word_at: WordAt
+    left: Sequence[H], right: Sequence[H], window: int, words: Words
 ) -> tuple[H, H] | None:
     """The first left hit with a right hit at most ``window`` words away, in text order.
 
@@ -37,18 +37,19 @@ def near_pair(
     search, the first one being the only candidate.
     """
     by_end = sorted(right, key=lambda hit: hit.end)
-    end_words = [word_at(hit.end) for hit in by_end]
+    end_words = [words[hit.end] for hit in by_end]
     by_start = sorted(right, key=lambda hit: hit.start)
     starts = [hit.start for hit in by_start]
     earliest: deque[int] = deque()  # indexes in by_end, earliest start first
     ended = first = 0  # by_end[first:ended]: the right hits ending before, within the window
+    count = len(by_end)
     for hit in sorted(left, key=lambda hit: hit.start):
-        while ended < len(by_end) and by_end[ended].end <= hit.start:
+        while ended < count and by_end[ended].end <= hit.start:
             while earliest and by_end[earliest[-1]].start >= by_end[ended].start:
                 earliest.pop()
             earliest.append(ended)
             ended += 1
-        reach = word_at(hit.start) - window
+        reach = words[hit.start] - window
         while first < ended and end_words[first] < reach:
             first += 1
         while earliest and earliest[0] < first:
@@ -56,12 +57,12 @@ def near_pair(
         if earliest:
             return (by_end[earliest[0]], hit)
         after = bisect_left(starts, hit.end)
-        if after < len(by_start) and word_at(by_start[after].start) - word_at(hit.end) <= window:
+        if after < count and words[by_start[after].start] - words[hit.end] <= window:
             return (hit, by_start[after])
     return None
 
 
-def near_left_hits(left: Sequence[H], right: Sequence[H], window: int, word_at: WordAt) -> list[H]:
+def near_left_hits(left: Sequence[H], right: Sequence[H], window: int, words: Words) -> list[H]:
     """Every hit of ``left`` that has a hit of ``right`` within the window (touching counts).
 
     The right hits in order of start, with the running maximum of their end: a
@@ -70,13 +71,13 @@ def near_left_hits(left: Sequence[H], right: Sequence[H], window: int, word_at: 
     if not right:
         return []
     right = sorted(right, key=lambda hit: hit.start)
-    starts = [word_at(hit.start) for hit in right]
-    reach = list(accumulate((word_at(hit.end) for hit in right), max))
+    starts = [words[hit.start] for hit in right]
+    reach = list(accumulate((words[hit.end] for hit in right), max))
     close = []
     for hit in left:
         # Right hits starting at most `window` words after this one ends...
-        last = bisect_right(starts, word_at(hit.end) + window) - 1
+        last = bisect_right(starts, words[hit.end] + window) - 1
         # ...of which one ends at most `window` words before it starts.
-        if last >= 0 and reach[last] >= word_at(hit.start) - window:
+        if last >= 0 and reach[last] >= words[hit.start] - window:
             close.append(hit)
     return close

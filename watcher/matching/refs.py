@@ -140,11 +140,8 @@ def kind_spellings() -> tuple[Spelling, ...]:
     return tuple(words)
 
 
-def group_of(word: str) -> str:
-    """The group of a folded kind word: a code's acronym designates a code."""
-    if word == "code" or word.upper() in CODE_ACRONYMS.values():
-        return "code"
-    return word
+# What each folded kind word designates: a code's acronym designates a code.
+_GROUPS = {"code": "code"} | {acronym.lower(): "code" for acronym in CODE_ACRONYMS.values()}
 
 
 class Citation:
@@ -167,7 +164,7 @@ def read_citation(folded: str, start: int, end: int) -> Citation:
     word = folded[start:end]
     before = folded[max(0, start - 40) : start].split()[-3:]
     after = folded[end : end + 60].split()[:4]
-    group = group_of(word)
+    group = _GROUPS.get(word, word)
     same = bool(before and before[-1] in _SAME) or bool(after and after[0] in _AFTER_SAME)
     if before and before[-1] in _SAME:
         attached = before[-1] in ("dudit", "desdits", "audit") or _introduced(before[:-1])
