@@ -237,3 +237,16 @@ def test_ref_in_exclude_is_refused(workdir: Path) -> None:
     assert result.err.strip() == (
         "watcher: feeds.yml: topics.biometrie: exclude[0]: a ref rule alerts; put it under keywords"
     )
+
+
+def test_excerpt_prefers_a_keywords_words_to_a_reference() -> None:
+    topic = compile_topic(
+        "t", label="T", keywords=["traitement(s) algorithmique(s)", {"ref": ALICEM}]
+    )
+    (match,) = Matcher({"t": topic}).match(
+        ["Le décret n° 2019-452 est modifié ; les traitements algorithmiques sont interdits."]
+    )
+    assert match.keywords == ("traitement(s) algorithmique(s)", "ref: décret n° 2019-452")
+    assert match.words == ("traitements algorithmiques", "décret n° 2019-452")
+    assert match.excerpt is not None
+    assert "«traitements algorithmiques»" in match.excerpt.marked()

@@ -199,16 +199,16 @@ class Matcher:
             fired = _evaluate(index, scan, self._terms, self._kinds_number)
             if not fired:
                 continue
-            keywords = tuple(dict.fromkeys(text for text, _, _ in fired))
+            keywords = tuple(dict.fromkeys(f.text for f in fired))
             excerpt = None
             words: tuple[str, ...] = ()
             if explain:
-                first = min((hit for _, hit, _ in fired), key=scan.excerpt_order)
+                # The words of a keyword explain more than a reference's number.
+                shown_first = [f for f in fired if not f.reference] or fired
+                first = min((f.hit for f in shown_first), key=scan.excerpt_order)
                 excerpt = _excerpt_at(scan, first.start, first.end)
                 words = tuple(
-                    dict.fromkeys(
-                        " … ".join(_words_of(scan, hit) for hit in shown) for _, _, shown in fired
-                    )
+                    dict.fromkeys(" … ".join(_words_of(scan, hit) for hit in f.hits) for f in fired)
                 )
             results.append(TopicMatch(topic_id, index.rules.label, keywords, excerpt, words))
         return results
@@ -243,7 +243,13 @@ def _case_matches(
     return all(index < len(words) and words[index] == word for index, word in cased_words)
 
 
-Fired = tuple[str, Hit, tuple[Hit, ...]]  # rule text, hit for the excerpt, hits it consists of
+class Fired(NamedTuple):
+    """A rule that fired: its text, the hit an excerpt is cut around, the hits it consists of."""
+
+    text: str
+    hit: Hit
+    hits: tuple[Hit, ...]
+    reference: bool = False  # a reference rule: its hit says less than the words of others
 
 
 def _evaluate(index: _TopicIndex, scan: _Scan, terms: list[Term], kinds: int) -> list[Fired]:
@@ -275,7 +281,7 @@ def _evaluate(index: _TopicIndex, scan: _Scan, terms: list[Term], kinds: int) ->
     for number in index.strong:
         if number in hits and (kept_hits := kept(number)):
             hit = min(kept_hits, key=scan.excerpt_order)
-            fired.append((terms[number].text, hit, (hit,)))
+            fired.append(Fired(terms[number].text, hit, (hit,)))
     for near in index.near:
         if not any(n in hits for n in near.left) or not any(n in hits for n in near.right):
             continue
@@ -287,15 +293,17 @@ def _evaluate(index: _TopicIndex, scan: _Scan, terms: list[Term], kinds: int) ->
         )
         # A pair inside a phrase that already fired says nothing more.
         if pair is not None and not any(
-            _overlap(hit, pair[0]) and _overlap(hit, pair[1]) for _, hit, _ in fired
+            _overlap(f.hit, pair[0]) and _overlap(f.hit, pair[1]) for f in fired
         ):
             left, right = pair
-            fired.append((f"{left.term.text} ~ {right.term.text}", min(pair, key=_start), pair))
+            fired.append(
+                Fired(f"{left.term.text} ~ {right.term.text}", min(pair, key=_start), pair)
+            )
     for ref in index.refs:
         if ref.mention in hits and (cited := _ref_hits(ref, kept, scan, kinds)):
-            fired.append((ref.rule.text, cited[0], cited))
+            fired.append(Fired(ref.rule.text, cited[0], cited, reference=True))
     weak_hits: list[Fired] = [
-        (terms[n].text, found[0], (found[0],)) for n in index.weak if (found := kept(n))
+        Fired(terms[n].text, found[0], (found[0],)) for n in index.weak if (found := kept(n))
     ]
     if fired:
         return fired + weak_hits
