@@ -6,6 +6,7 @@ whatever the number of keywords. The rest (case checks for acronyms, exclusions,
 proximity, weak terms) only looks at the few hits.
 """
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ class _Scan:
     spaced: frozenset[int]  # the terms whose hits proximity rules measure in words
     words: dict[int, int] = field(default_factory=dict)  # offset -> word number, on demand
     title_end: list[int] = field(default_factory=list)  # where the first field ends, on demand
+    spans: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # field -> word spans
 
     def word_numbers(self) -> Mapping[int, int]:
         """The number of the word at each start and end offset of a measured hit.
@@ -255,7 +257,7 @@ class Fired(NamedTuple):
 def _evaluate(index: _TopicIndex, scan: _Scan, terms: list[Term], kinds: int) -> list[Fired]:
     """The rules that make a topic fire, with their hits, or [] when it does not."""
     hits = scan.hits
-    excluded_spans = [hit for n in index.exclude for hit in hits.get(n, ())]
+    inside_exclusion = _containment([hit for n in index.exclude for hit in hits.get(n, ())])
     excluded_hits: set[tuple[int, int]] = set()
     for near in index.exclude_near:
         close = near_left_hits(
@@ -268,13 +270,13 @@ def _evaluate(index: _TopicIndex, scan: _Scan, terms: list[Term], kinds: int) ->
 
     def kept(number: int) -> list[Hit]:
         found = hits.get(number, [])
-        if not found or not (excluded_spans or excluded_hits):
+        if not found or not (inside_exclusion or excluded_hits):
             return found
         return [
             hit
             for hit in found
             if (hit.start, hit.end) not in excluded_hits
-            and not any(ex.start <= hit.start and hit.end <= ex.end for ex in excluded_spans)
+            and not (inside_exclusion and inside_exclusion(hit))
         ]
 
     fired: list[Fired] = []
@@ -310,6 +312,21 @@ def _evaluate(index: _TopicIndex, scan: _Scan, terms: list[Term], kinds: int) ->
     if len(weak_hits) >= index.rules.weak_min:
         return weak_hits
     return []
+
+
+def _containment(spans: list[Hit]) -> Callable[[Hit], bool] | None:
+    """Whether a hit lies inside one of ``spans``: a binary search, not a loop over them."""
+    if not spans:
+        return None
+    spans.sort(key=_start)
+    starts = [span.start for span in spans]
+    reach = list(accumulate((span.end for span in spans), max))
+
+    def inside(hit: Hit) -> bool:
+        last = bisect_right(starts, hit.start) - 1
+        return last >= 0 and reach[last] >= hit.end
+
+    return inside
 
 
 def _start(hit: Hit) -> int:
@@ -366,7 +383,9 @@ def _words_of(scan: _Scan, hit: Hit) -> str:
     """A hit as the original text writes it ("Caméras augmentées")."""
     field_index, first_word, last_word = _locate(scan, hit.start, hit.end)
     text = scan.display[field_index]
-    spans = word_spans(text)
+    spans = scan.spans.get(field_index)
+    if spans is None:
+        spans = scan.spans[field_index] = word_spans(text)
     if last_word >= len(spans):
         return hit.term.text
     return " ".join(text[spans[first_word][0] : spans[last_word][1]].split())
