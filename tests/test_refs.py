@@ -250,3 +250,21 @@ def test_excerpt_prefers_a_keywords_words_to_a_reference() -> None:
     assert match.words == ("traitements algorithmiques", "décret n° 2019-452")
     assert match.excerpt is not None
     assert "«traitements algorithmiques»" in match.excerpt.marked()
+
+
+def test_backtest_counts_an_item_found_only_through_a_reference(workdir: Path) -> None:
+    (workdir / "in.jsonl").write_text(
+        '{"id": "amdt-52", "title": "Amendement n° 52 — ARTICLE 35", "relevant": true, '
+        '"summary": "Le I de l\'article 10 de la loi n° 2023-380 du 19 mai 2023 est abrogé."}\n'
+        '{"id": "amdt-53", "title": "Amendement n° 53 — ARTICLE 36", "relevant": false, '
+        '"summary": "Le I de l\'article 11 de la loi n° 2023-380 du 19 mai 2023 est abrogé."}\n',
+        encoding="utf-8",
+    )
+    result = run("--config", str(REPO_CONFIG), "backtest", "--input", "in.jsonl")
+    assert result.code == 0, result.err
+    assert result.out.splitlines() == [
+        '{"id": "amdt-52", "matched": true, "topics": ["biometrie"], '
+        '"keywords": ["ref: loi n° 2023-380, article 10"]}',
+        '{"id": "amdt-53", "matched": false, "topics": [], "keywords": []}',
+    ]
+    assert "recall: 1.000, precision: 1.000" in result.err
