@@ -150,6 +150,8 @@ def unpaired_text(size: int) -> str:
             "visage",
             filler(20),
             "loi n° 2023-380",
+            filler(8),
+            "l'article 10 de la loi n° 2021-646",  # near the law, but another law's article
             filler(60),
             "l'article 10",
             filler(20),

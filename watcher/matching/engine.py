@@ -18,8 +18,8 @@ import ahocorasick
 from watcher.matching.excerpt import Excerpt, cut_excerpt
 from watcher.matching.normalize import display_text, fold_prepared, prepare, word_spans
 from watcher.matching.proximity import near_left_hits, near_pair
-from watcher.matching.refs import cited_articles, kind_spellings, read_citation, within_words
-from watcher.matching.rules import Near, Ref, Term, TopicRules, Variant
+from watcher.matching.refs import BACK_WINDOW, FORWARD_WINDOW, citation_owning, within_words
+from watcher.matching.rules import Near, Ref, Term, TopicRules
 
 FIELD_SEPARATOR = " | "
 
@@ -49,6 +49,7 @@ class TopicMatch:
 @dataclass(frozen=True)
 class _Scan:
     folded: str
+    cased: str  # the folded text with its capitals, same offsets
     display: tuple[str, ...]  # what excerpts are cut from
     prepared: tuple[str, ...]  # what was folded
     hits: Mapping[int, list[Hit]]  # term number -> hits in text order
@@ -129,18 +130,11 @@ class Matcher:
                 rule, number(rule.mention), None if rule.article is None else number(rule.article)
             )
 
-        # Every citation of any text, for references to tell which text an article belongs to.
-        self._kinds = Term(
-            "(text kinds)", tuple(Variant(s.folded, s.cased_words) for s in kind_spellings())
-        )
-        self._kinds_number = -1
         self._index: dict[str, _TopicIndex] = {}
         for topic_id, rules in self.topics.items():
             strong = tuple(number(r) for r in rules.keywords if isinstance(r, Term))
             near = tuple(near_index(r) for r in rules.keywords if isinstance(r, Near))
             refs = tuple(ref_index(r) for r in rules.keywords if isinstance(r, Ref))
-            if refs:
-                self._kinds_number = number(self._kinds)
             weak = tuple(number(t) for t in rules.weak)
             self._index[topic_id] = _TopicIndex(
                 rules=rules,
@@ -198,7 +192,7 @@ class Matcher:
             index = self._index[topic_id]
             if index.fires_on.isdisjoint(scan.hits):
                 continue
-            fired = _evaluate(index, scan, self._terms, self._kinds_number)
+            fired = _evaluate(index, scan, self._terms)
             if not fired:
                 continue
             keywords = tuple(dict.fromkeys(f.text for f in fired))
@@ -234,7 +228,7 @@ class Matcher:
                 found[term_number].append(new_hit(hit_type, (term, start, end)))
         if not found:
             return None
-        return _Scan(folded, display, prepared, dict(found), self._spaced)
+        return _Scan(folded, cased, display, prepared, dict(found), self._spaced)
 
 
 def _case_matches(
@@ -254,7 +248,7 @@ class Fired(NamedTuple):
     reference: bool = False  # a reference rule: its hit says less than the words of others
 
 
-def _evaluate(index: _TopicIndex, scan: _Scan, terms: list[Term], kinds: int) -> list[Fired]:
+def _evaluate(index: _TopicIndex, scan: _Scan, terms: list[Term]) -> list[Fired]:
     """The rules that make a topic fire, with their hits, or [] when it does not."""
     hits = scan.hits
     inside_exclusion = _containment([hit for n in index.exclude for hit in hits.get(n, ())])
@@ -302,7 +296,7 @@ def _evaluate(index: _TopicIndex, scan: _Scan, terms: list[Term], kinds: int) ->
                 Fired(f"{left.term.text} ~ {right.term.text}", min(pair, key=_start), pair)
             )
     for ref in index.refs:
-        if ref.mention in hits and (cited := _ref_hits(ref, kept, scan, kinds)):
+        if ref.mention in hits and (cited := _ref_hits(ref, kept, scan)):
             fired.append(Fired(ref.rule.text, cited[0], cited, reference=True))
     weak_hits: list[Fired] = [
         Fired(terms[n].text, found[0], (found[0],)) for n in index.weak if (found := kept(n))
@@ -337,30 +331,34 @@ def _overlap(a: Hit, b: Hit) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-def _ref_hits(
-    ref: _RefIndex, kept: Callable[[int], list[Hit]], scan: _Scan, kinds: int
-) -> tuple[Hit, ...]:
-    """The hits that show a text cites the reference: its mention, or its article and mention."""
+def _ref_hits(ref: _RefIndex, kept: Callable[[int], list[Hit]], scan: _Scan) -> tuple[Hit, ...]:
+    """The hits that show a text cites the reference: its mention, or its article and mention.
+
+    Only articles with one of the text's mentions within reach are resolved,
+    each by reading the few words around it.
+    """
     mentions = sorted(kept(ref.mention), key=_start)
     if ref.article is None or not mentions:
         return tuple(mentions[:1])
-    articles = sorted(kept(ref.article), key=_start)
-    if not articles:
-        return ()
-    folded = scan.folded
-    citations = [
-        read_citation(folded, hit.start, hit.end)
-        for hit in sorted(scan.hits.get(kinds, ()), key=_start)
-    ]
     ours = {hit.start: hit for hit in mentions}
-    found = cited_articles(articles, citations, set(ours), within_words(folded))
-    if not found:
-        return ()
-    article, cited = found[0]
-    mention = ours[cited]
-    if mention.start > article.start:  # "l'article 10 de la loi n° 2023-380": one span
-        return (Hit(article.term, article.start, mention.end),)
-    return (mention, article)
+    starts = [hit.start for hit in mentions]
+    words_between = within_words(scan.folded)
+    for article in sorted(kept(ref.article), key=_start):
+        # The nearest mentions before and after: the only ones the article can belong to.
+        after = bisect_right(starts, article.start)
+        if not (
+            (after > 0 and words_between(starts[after - 1], article.start, BACK_WINDOW))
+            or (after < len(starts) and words_between(article.end, starts[after], FORWARD_WINDOW))
+        ):
+            continue
+        cited = citation_owning(scan.folded, scan.cased, article.start, article.end, words_between)
+        if cited is None or cited not in ours:
+            continue
+        mention = ours[cited]
+        if mention.start > article.start:  # "l'article 10 de la loi n° 2023-380": one span
+            return (_new_hit(Hit, (article.term, article.start, mention.end)),)
+        return (mention, article)
+    return ()
 
 
 def _locate(scan: _Scan, start: int, end: int) -> tuple[int, int, int]:

@@ -3,11 +3,11 @@
 A reference names a text (a law, decree or ordinance by its number, or a code by
 its name) and optionally one of its articles. It compiles into fixed spellings
 that the one Aho-Corasick scan finds: the text's mention ("loi n° 2023-380" in
-any spelling of n°, which starts on the kind word), the article ("article 10",
-"L. 252-1") and, shared by every reference, the kind words that start any
-citation (loi, décret, code, CSI...). Resolving which text an article belongs to
-then only walks these few hits once, in text order, peeking at a handful of
-neighbouring words: never a scan of the text.
+any spelling of n°, which starts on its kind word "loi") and the article
+("article 10", "L. 252-1"). Only an article hit with one of the text's mentions
+within the windows below is looked at, and only the words of those windows are
+read to find the citations around it (loi, décret, code, CSI...): the work is
+bounded per hit, never a scan of the text.
 
 An article belongs to:
 - the text cited right after it, when that citation follows within
@@ -26,14 +26,11 @@ bear the same date, and a wrong law would alert.
 """
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from typing import TypeVar
 
 from watcher.errors import RuleError
 from watcher.matching.normalize import fold
-from watcher.matching.proximity import Span
 
 FORWARD_WINDOW = 6
 BACK_WINDOW = 50
@@ -132,14 +129,8 @@ def _article_spellings(article: str) -> tuple[Spelling, ...]:
     return tuple(Spelling(f"{word} {n}") for n in numbers for word in words)
 
 
-@cache
-def kind_spellings() -> tuple[Spelling, ...]:
-    """The words that start a citation of a text, shared by every reference."""
-    words = [Spelling(w) for w in _KIND_WORDS]
-    words += [Spelling(a.lower(), ((0, a),)) for a in CODE_ACRONYMS.values()]
-    return tuple(words)
-
-
+_KIND_SET = frozenset(_KIND_WORDS)
+_ACRONYM_SET = frozenset(acronym.lower() for acronym in CODE_ACRONYMS.values())
 # What each folded kind word designates: a code's acronym designates a code.
 _GROUPS = {"code": "code"} | {acronym.lower(): "code" for acronym in CODE_ACRONYMS.values()}
 
@@ -188,51 +179,66 @@ def _introduced(before: list[str]) -> bool:
     return before[-1] in ("la", "l", "le") and len(before) >= 2 and before[-2] == "de"
 
 
-S = TypeVar("S", bound=Span)
+def citation_owning(
+    folded: str, cased: str, start: int, end: int, words_between: Callable[[int, int, int], bool]
+) -> int | None:
+    """Where the citation of the text that the article at ``folded[start:end]`` belongs to starts.
 
-
-def cited_articles(
-    articles: Sequence[S],
-    citations: Sequence[Citation],
-    ours: set[int],
-    words_between: Callable[[int, int, int], bool],
-) -> list[tuple[S, int]]:
-    """The article hits that belong to our text, each with the start of the citation it belongs to.
-
-    ``articles`` and ``citations`` are in text order; ``ours`` holds the starts of
-    the citations of our text; ``words_between(a, b, n)`` tells whether at most
-    ``n`` words stand between offsets a and b. One pass over both lists.
+    Reads the citations at most ``FORWARD_WINDOW`` words after the article and,
+    when the one after does not settle it, ``BACK_WINDOW`` words before it (see
+    the module's docstring for the rules).
     """
-    found: list[tuple[S, int]] = []
-    index = 0
-    last: Citation | None = None  # the last citation before the article
-    last_named: dict[str, Citation] = {}  # per group, the last citation naming its text
-    for article in articles:
-        while index < len(citations) and citations[index].start < article.start:
-            last = citations[index]
-            if last.named and not last.same:
-                last_named[last.group] = last
-            index += 1
-        following = citations[index] if index < len(citations) else None
-        target: Citation | None
-        if (
-            following is not None
-            and following.attached
-            and words_between(article.end, following.start, FORWARD_WINDOW)
-        ):
-            target = following
-            if following.same:
-                target = last_named.get(following.group)
-                if target is not None and not words_between(
-                    target.start, article.start, BACK_WINDOW
-                ):
-                    target = None
-        elif last is not None and last.named and not last.same:
-            target = last if words_between(last.start, article.start, BACK_WINDOW) else None
-        else:
+    after = _citations_after(folded, cased, end)
+    if after is not None and after.attached and words_between(end, after.start, FORWARD_WINDOW):
+        if not after.same:
+            return after.start
+        before = _citations_before(folded, cased, start)
+        named = [c for c in before if c.group == after.group and c.named and not c.same]
+        target = named[-1] if named else None
+    else:
+        before = _citations_before(folded, cased, start)
+        target = before[-1] if before else None
+        if target is not None and (not target.named or target.same):
             target = None
-        if target is not None and target.start in ours:
-            found.append((article, target.start))
+    if target is not None and words_between(target.start, start, BACK_WINDOW):
+        return target.start
+    return None
+
+
+def _is_kind(word: str, cased: str, start: int) -> bool:
+    return word in _KIND_SET or (
+        word in _ACRONYM_SET and cased[start : start + len(word)] == word.upper()
+    )
+
+
+def _citations_after(folded: str, cased: str, end: int) -> Citation | None:
+    """The first citation among the ``FORWARD_WINDOW`` words after offset ``end``."""
+    offset = end + 1  # folded[end] is the space after the article
+    high = offset + (FORWARD_WINDOW + 1) * _CHARS_PER_WORD
+    words = folded[offset:high].split(" ")
+    if high < len(folded):
+        words.pop()  # the slice may end inside a word
+    for word in words[: FORWARD_WINDOW + 1]:
+        if _is_kind(word, cased, offset):
+            return read_citation(folded, offset, offset + len(word))
+        offset += len(word) + 1
+    return None
+
+
+def _citations_before(folded: str, cased: str, start: int) -> list[Citation]:
+    """The citations among the ``BACK_WINDOW`` words before offset ``start``, in text order."""
+    low = max(0, start - 1 - (BACK_WINDOW + 1) * _CHARS_PER_WORD)
+    words = folded[low : start - 1].split(" ")
+    if low > 0:
+        words = words[1:]  # the slice may start inside a word
+    found = []
+    offset = start - 1  # folded[start - 1] is the space before the article
+    for word in reversed(words[-BACK_WINDOW - 1 :]):
+        offset -= len(word)
+        if _is_kind(word, cased, offset):
+            found.append(read_citation(folded, offset, offset + len(word)))
+        offset -= 1
+    found.reverse()
     return found
 
 
@@ -240,7 +246,7 @@ def within_words(folded: str) -> Callable[[int, int, int], bool]:
     """``words_between`` for a folded text, looking at a bounded slice only."""
 
     def words_between(start: int, end: int, limit: int) -> bool:
-        if end - start > (limit + 1) * _CHARS_PER_WORD:
+        if not 0 <= end - start <= (limit + 1) * _CHARS_PER_WORD:
             return False
         return folded.count(" ", start, end) <= limit + 1
 
