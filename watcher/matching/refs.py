@@ -196,10 +196,9 @@ def citation_owning(
         named = [c for c in before if c.group == after.group and c.named and not c.same]
         target = named[-1] if named else None
     else:
+        # A bare article: the text cited last, which only our numbered mention can be.
         before = _citations_before(folded, cased, start)
         target = before[-1] if before else None
-        if target is not None and (not target.named or target.same):
-            target = None
     if target is not None and words_between(target.start, start, BACK_WINDOW):
         return target.start
     return None
