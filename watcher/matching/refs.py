@@ -86,7 +86,6 @@ class RefSpec:
 
     mention: tuple[Spelling, ...]  # the text: "loi n 2023 380", "code de la securite interieure"
     article: tuple[Spelling, ...]  # the article, empty when the reference is to a whole text
-    group: str  # "loi", "decret", "ordonnance" or "code": what "la même loi" designates
 
 
 def parse_ref(text: object, where: str) -> RefSpec:
@@ -105,7 +104,7 @@ def parse_ref(text: object, where: str) -> RefSpec:
             for n in ("", *_NUMBER_WORDS)
         )
         article = law["art1"] or law["art2"]
-        return RefSpec(mention, _article_spellings(article) if article else (), kind)
+        return RefSpec(mention, _article_spellings(article) if article else ())
     if code := _CODE_REF.match(folded):
         name = code["code"]
         names = [Spelling(name)]
@@ -113,7 +112,7 @@ def parse_ref(text: object, where: str) -> RefSpec:
             names.append(Spelling("code de " + name.removeprefix("code de la ")))
         if acronym := CODE_ACRONYMS.get(name):
             names.append(Spelling(acronym.lower(), ((0, acronym),)))
-        return RefSpec(tuple(names), _article_spellings(code["art"]), "code")
+        return RefSpec(tuple(names), _article_spellings(code["art"]))
     raise RuleError(f"{where}.ref: {text!r} is not a reference watcher can read; write {_EXAMPLES}")
 
 

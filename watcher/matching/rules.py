@@ -75,7 +75,6 @@ class Ref:
 
     mention: Term
     article: Term | None
-    group: str  # what "la même loi" / "ledit code" must designate to be this text
     text: str
 
 
@@ -140,7 +139,7 @@ def _compile_ref(rule: Mapping[object, object], where: str) -> Ref:
     def term(spellings: tuple[Spelling, ...]) -> Term:
         return Term(text, tuple(Variant(s.folded, s.cased_words) for s in spellings))
 
-    return Ref(term(spec.mention), term(spec.article) if spec.article else None, spec.group, text)
+    return Ref(term(spec.mention), term(spec.article) if spec.article else None, text)
 
 
 def _compile_near(rule: Mapping[object, object], where: str) -> Near:
