@@ -9,7 +9,7 @@ proximity, weak terms) only looks at the few hits.
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import accumulate, chain, repeat
 from typing import NamedTuple
 
@@ -46,17 +46,41 @@ class TopicMatch:
     words: tuple[str, ...] = ()  # the text's own spelling of them, for subscribers
 
 
-@dataclass(frozen=True)
 class _Scan:
-    folded: str
-    cased: str  # the folded text with its capitals, same offsets
-    display: tuple[str, ...]  # what excerpts are cut from
-    prepared: tuple[str, ...]  # what was folded
-    hits: Mapping[int, list[Hit]]  # term number -> hits in text order
-    spaced: frozenset[int]  # the terms whose hits proximity rules measure in words
-    words: dict[int, int] = field(default_factory=dict)  # offset -> word number, on demand
-    title_end: list[int] = field(default_factory=list)  # where the first field ends, on demand
-    spans: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # field -> word spans
+    """A text scanned once, and what its rules computed of it on demand."""
+
+    # A plain class with slots: one is built per matched text, and a frozen
+    # dataclass costs several times more to build.
+    __slots__ = (
+        "cased",
+        "display",
+        "folded",
+        "hits",
+        "prepared",
+        "spaced",
+        "spans",
+        "title_end",
+        "words",
+    )
+
+    def __init__(
+        self,
+        folded: str,
+        cased: str,
+        display: tuple[str, ...],
+        prepared: tuple[str, ...],
+        hits: Mapping[int, list[Hit]],
+        spaced: frozenset[int],
+    ) -> None:
+        self.folded = folded
+        self.cased = cased  # the folded text with its capitals, same offsets
+        self.display = display  # what excerpts are cut from
+        self.prepared = prepared  # what was folded
+        self.hits = hits  # term number -> hits in text order
+        self.spaced = spaced  # the terms whose hits proximity rules measure in words
+        self.words: dict[int, int] | None = None  # offset -> word number, on demand
+        self.spans: dict[int, list[tuple[int, int]]] = {}  # field -> its word spans, on demand
+        self.title_end: int | None = None  # where the first field ends, on demand
 
     def word_numbers(self) -> Mapping[int, int]:
         """The number of the word at each start and end offset of a measured hit.
@@ -64,18 +88,18 @@ class _Scan:
         Counted for all of them in one pass over the text, the first time a
         proximity rule asks; the rules then compare hits in constant time each.
         """
-        if not self.words:
-            measured = [found for n in self.spaced if (found := self.hits.get(n))]
+        if self.words is None:
+            measured = [found for n, found in self.hits.items() if n in self.spaced]
             ends = sorted(set(chain.from_iterable((h.start, h.end) for f in measured for h in f)))
             spaces = map(self.folded.count, repeat(" "), [0, *ends], ends)
-            self.words.update(zip(ends, accumulate(spaces), strict=True))
+            self.words = dict(zip(ends, accumulate(spaces), strict=True))
         return self.words
 
     def excerpt_order(self, hit: Hit) -> tuple[bool, int]:
         """Hits past the title first (the alert shows the title anyway), then in order."""
-        if not self.title_end:
-            self.title_end.append(self.folded.find(FIELD_SEPARATOR))
-        return (self.title_end[0] == -1 or hit.start < self.title_end[0], hit.start)
+        if self.title_end is None:
+            self.title_end = self.folded.find(FIELD_SEPARATOR)
+        return (self.title_end == -1 or hit.start < self.title_end, hit.start)
 
 
 @dataclass(frozen=True)
