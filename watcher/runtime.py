@@ -21,19 +21,20 @@ import time
 import zlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from watcher.config import Config, SourceConfig, load_config
-from watcher.decide import Route, is_due
+from watcher.decide import is_due
 from watcher.delivery.targets import audience
 from watcher.errors import ConfigError, FetchError
 from watcher.fetch import Fetcher, FetchSession
 from watcher.netguard import is_private_host
 from watcher.poll import Poller, missing_secrets, summarize
-from watcher.routing import Recipient, routes
+from watcher.routing import Recipient, SourceRoute, routes
 from watcher.routing import Route as Alert
 from watcher.store import PollOutcome, Store
 from watcher.store.subscribers import Subscribers
@@ -63,18 +64,34 @@ class Subscriptions:
         self.ttl = ttl
         self._lock = threading.Lock()
         self._value: Mapping[int, Collection[str]] = {}
+        self.territories: Mapping[int, frozenset[str]] = {}  # read with the topics
         self._read_at = -float("inf")
 
     def __call__(self) -> Mapping[int, Collection[str]]:
         with self._lock:
             if time.monotonic() - self._read_at > self.ttl:
                 self._value = self.subscribers.subscriptions()
+                self.territories = self.subscribers.territories()
                 self._read_at = time.monotonic()
             return self._value
 
     def invalidate(self) -> None:
         with self._lock:
             self._read_at = -float("inf")
+
+
+def with_territories(
+    recipients: list[Recipient], territories: Mapping[int, frozenset[str]]
+) -> list[Recipient]:
+    """The chats' territory choices (/reglages) added to their recipients."""
+    if not territories:
+        return recipients
+    return [
+        replace(r, territories=territories.get(int(r.destination), frozenset()))
+        if r.destination.lstrip("-").isdigit()
+        else r
+        for r in recipients
+    ]
 
 
 def spread_offset(source_id: str, interval: float) -> float:
@@ -130,18 +147,19 @@ class Service:
     def _poller(self, config: Config) -> Poller:
         return Poller(config, self.store, route=self.route_for(config), environ=self.environ)
 
-    def route_for(self, config: Config) -> Route:
+    def route_for(self, config: Config) -> SourceRoute:
         targets = ("console",) if self.telegram is None else ("telegram",)
         recipients: list[Recipient] = []
         read: Mapping[int, Collection[str]] | None = None
 
-        def route(topics: Sequence[str]) -> list[Alert]:
+        def route(topics: Sequence[str], territory: str = "") -> list[Alert]:
             # The audience is rebuilt only when the subscriptions snapshot changes.
             nonlocal recipients, read
             subscriptions = self.subscriptions() if self.telegram is not None else {}
             if subscriptions is not read:
                 recipients, read = audience(config, targets, subscriptions), subscriptions
-            return routes(topics, recipients)
+                recipients = with_territories(recipients, self.subscriptions.territories)
+            return routes(topics, recipients, territory)
 
         return route
 

@@ -68,9 +68,8 @@ class Database:
                 for version, script in enumerate(MIGRATIONS, start=1):
                     if version <= (current or 0):
                         continue
-                    for statement in script.split(";"):
-                        if statement.strip():
-                            conn.execute(statement)
+                    for statement in _statements(script):
+                        conn.execute(statement)
                     conn.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
                 conn.execute("COMMIT")
             except BaseException:
@@ -97,3 +96,15 @@ class Database:
     def schema_version(self) -> int:
         row = self.db.execute("SELECT MAX(version) FROM schema_version").fetchone()
         return int(row[0] or 0)
+
+
+def _statements(script: str) -> list[str]:
+    """A migration's statements; a trigger's body holds ``;`` and stays whole."""
+    statements, pending = [], ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                statements.append(pending)
+            pending = ""
+    return statements
