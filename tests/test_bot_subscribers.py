@@ -143,7 +143,9 @@ def test_search_pages_with_a_more_button(bot: Bot, feed_server: FeedServer) -> N
     assert all(f"numéro {i}\n" in shown for i in range(7))  # every one, once
 
 
-def test_settings_buttons_change_how_alerts_come(bot: Bot, feed_server: FeedServer) -> None:
+def test_settings_buttons_change_how_alerts_come(
+    bot: Bot, feed_server: FeedServer, workdir: Path
+) -> None:
     bot.say("/start")
     menu = bot.say("/reglages")
     assert "Mode : chaque alerte dès sa publication" in menu
@@ -160,12 +162,22 @@ def test_settings_buttons_change_how_alerts_come(bot: Bot, feed_server: FeedServ
     press(bot, USER, "set:silent", message_id)
     press(bot, USER, "set:mode:digest", message_id)
     assert "Mode : résumé quotidien" in bot.say("/abonnements")
+    db = sqlite3.connect(workdir / "watcher.db")
+    now = datetime.now(ZoneInfo("Europe/Paris")).strftime("%H:%M")
+    if now >= "08:00":  # today's (empty) digest is done: what comes next waits for tomorrow
+        bot.fake.wait_for(
+            lambda: (
+                db.execute(
+                    "SELECT last_digest FROM subscribers WHERE chat_id = ?", [USER]
+                ).fetchone()[0]
+                is not None
+            )
+        )
     before = len(texts(bot, USER))
     feed_server.serve("/feed", feed_items(5, start=20))
     time.sleep(3)
     assert not any("n° 2" in t for t in texts(bot, USER)[before:])  # held for the digest
 
-    now = datetime.now(ZoneInfo("Europe/Paris")).strftime("%H:%M")
     past = [h for h in ("07:00", "08:00", "12:00", "18:00", "21:00") if h <= now]
     if past:  # an hour already past today: what waits comes as today's digest
         press(bot, USER, f"set:hour:{past[-1]}", message_id)

@@ -50,8 +50,24 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[SqliteUtilsDatabase]:
-        with self.db.atomic():
-            yield self.db
+        db = self.db
+        if db.conn.in_transaction:  # nested: a savepoint
+            with db.atomic():
+                yield db
+            return
+        # IMMEDIATE: take the write lock at BEGIN. A deferred transaction that reads
+        # first (the FTS5 index reads its configuration when a statement on ``items``
+        # is prepared) cannot upgrade once another writer committed: "database is
+        # locked" at once, without waiting on the busy timeout.
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
+        else:
+            db.conn.execute("COMMIT")
 
     def _migrate(self) -> None:
         conn = self.db.conn

@@ -157,13 +157,9 @@ class Subscribers:
     def set_mode(self, chat_id: int, mode: Mode) -> None:
         if mode not in MODES:
             raise ValueError(mode)
-        # Switched to the digest now: the first one comes at the next digest hour, not
-        # at once for an hour already past today.
         self.database.db.execute(
-            """UPDATE subscribers SET mode = ?, digest = ?,
-               last_digest = CASE WHEN ? AND mode != 'digest' THEN ? ELSE last_digest END
-               WHERE chat_id = ?""",
-            [mode, int(mode == "digest"), int(mode == "digest"), now_iso(), chat_id],
+            "UPDATE subscribers SET mode = ?, digest = ? WHERE chat_id = ?",
+            [mode, int(mode == "digest"), chat_id],
         )
 
     def set_digest_time(self, chat_id: int, at: str | None) -> None:
