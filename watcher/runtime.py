@@ -263,6 +263,8 @@ class Service:
                 if task.done():
                     del running[source_id]
                     outcome = task.result() if not task.cancelled() else None
+                    if outcome is not None and any(c.matches for c in outcome.changes):
+                        await self._write_feeds()
                     if outcome is not None and source_id in due:
                         wait = (outcome.next_check - datetime.now(UTC)).total_seconds()
                         due[source_id] = loop.time() + max(wait, 0.0)
@@ -294,6 +296,18 @@ class Service:
         self._wake.set()
         if delivery and self.delivery is not None:
             self.delivery.wake()
+
+    async def _write_feeds(self) -> None:
+        """Bring the Atom files of ``settings.atom_dir`` up to date (a failure is logged)."""
+        if self.config.settings.atom_dir is None:
+            return
+        from watcher.feeds_out import write_atom_dir
+
+        directory = self.config.path.parent / self.config.settings.atom_dir
+        try:
+            await self.blocking(write_atom_dir, self.config, self.store.database, directory)
+        except OSError as exc:
+            logger.error("could not write the Atom feeds in %s: %s", directory, exc)
 
     # -- reload ----------------------------------------------------------------
 

@@ -9,8 +9,9 @@ stops at the page's end, so a search costs the same on a million items;
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from watcher.items import Item
@@ -30,6 +31,8 @@ class Found:
     id: int
     item: Item
     matches: tuple[TopicMatch, ...]
+    seen: datetime | None = None  # when watcher first stored it
+    updated: datetime | None = None  # when it last changed, if it did
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,28 @@ class Search:
         more = offset + limit if len(ids) > limit else None
         return Page(tuple(self._found(item_id) for item_id in ids[:limit]), more)
 
+    def matched(self, *, topic: str | None = None, limit: int | None = None) -> Iterator[Found]:
+        """Items that matched a topic (any topic), newest first: what feeds and exports show."""
+        condition = "WHERE topic = ?" if topic else ""
+        params: list[object] = [topic] if topic else []
+        params.append(-1 if limit is None else limit)
+        rows = self.database.db.execute(
+            f"""SELECT DISTINCT item_id FROM matches {condition}
+                ORDER BY item_id DESC LIMIT ?""",
+            params,
+        ).fetchall()
+        for (item_id,) in rows:
+            found = self._found(item_id)
+            if topic:
+                found = Found(
+                    found.id,
+                    found.item,
+                    tuple(m for m in found.matches if m.topic == topic),
+                    found.seen,
+                    found.updated,
+                )
+            yield found
+
     def _found(self, item_id: int) -> Found:
         db = self.database.db
         row = next(db.query("SELECT * FROM items WHERE id = ?", [item_id]))
@@ -103,4 +128,14 @@ class Search:
             match_from_row(m)
             for m in db.query("SELECT * FROM matches WHERE item_id = ? ORDER BY topic", [item_id])
         )
-        return Found(item_id, item_from_row(row), matches)
+        return Found(
+            item_id,
+            item_from_row(row),
+            matches,
+            _time(row.get("first_seen")),
+            _time(row.get("updated")),
+        )
+
+
+def _time(value: object) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
