@@ -55,7 +55,7 @@ def test_search_folds_accents_and_case_and_exits_like_grep(
     found = run("search", "CAMERAS", "augmentees")
     assert found.code == 0, found.err
     assert found.out.startswith("Expérimentation des caméras augmentées à Marseille\n")
-    assert "13/04/2022 · Préfecture test · biometrie" in found.out  # the Paris date
+    assert "13/04/2022 · Préfecture test · Surveillance biométrique" in found.out  # Paris date
     assert "mots trouvés : caméras augmentées" in found.out
 
     every = run("search", "camera", "--limit", "1", "--db", "watcher.db")  # options after

@@ -194,7 +194,10 @@ def render_search(config: Config, found: Iterable[Found]) -> str:
     out = io.StringIO()
     for f in found:
         row = export_row(config, f)
-        about = " · ".join(p for p in (row.date, row.source, row.territory, row.topics) if p)
+        labels = ", ".join(
+            config.topics[m.topic].label for m in f.matches if m.topic in config.topics
+        )
+        about = " · ".join(p for p in (row.date, row.source, row.territory, labels) if p)
         out.write(f"{row.title}\n  {about}\n")
         if row.url:
             out.write(f"  {row.url}\n")
