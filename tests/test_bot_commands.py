@@ -56,12 +56,14 @@ def bot(workdir: Path, feed_server: FeedServer) -> Iterator[Bot]:
 
 
 @contextmanager
-def running_bot(workdir: Path, feed_server: FeedServer) -> Iterator[Bot]:
-    """``watcher run`` with a token, on a feed served at /feed, until the block ends."""
+def running_bot(
+    workdir: Path, feed_server: FeedServer, sources: list[dict[str, object]] | None = None
+) -> Iterator[Bot]:
+    """``watcher run`` with a token, on a feed served at /feed (or ``sources``), until the end."""
     url = feed_server.serve("/feed", feed_items(0))
     write_config(
         workdir,
-        [{"id": "src", "name": "Source test", "url": url, "interval": "1s"}],
+        sources or [{"id": "src", "name": "Source test", "url": url, "interval": "1s"}],
         extra=f"maintainers: [{MAINTAINER}]\nchannels:\n  - chat_id: '@veille'\n",
     )
     with running_fake_telegram() as (fake, api_url):
@@ -79,7 +81,7 @@ def running_bot(workdir: Path, feed_server: FeedServer) -> Iterator[Bot]:
         running = Bot(fake, process, log, env)
         try:
             fake.wait_for(lambda: fake.calls_of("getUpdates") and fake.calls_of("setMyCommands"))
-            fake.wait_for(lambda: feed_server.hits("/feed"))
+            fake.wait_for(lambda: sources or feed_server.hits("/feed"))
             yield running
         finally:
             if process.poll() is None:

@@ -290,3 +290,53 @@ def rows_naming(db: sqlite3.Connection, chat: int) -> list[str]:
             if hits:
                 found.append(f"{table}.{column}")
     return found
+
+
+def test_territories_keep_only_alerts_from_the_chosen_councils(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    sources = [
+        {
+            "id": f"council-{n}",
+            "name": f"Conseil {name}",
+            "url": feed_server.serve(f"/{n}", rss()),
+            "interval": "1s",
+            "territory": name,
+        }
+        for n, name in enumerate(("Bretagne", "Occitanie"))
+    ]
+    sources.append(
+        {
+            "id": "jo",
+            "name": "Journal officiel",
+            "url": feed_server.serve("/jo", rss()),
+            "interval": "1s",
+        }
+    )
+    with running_bot(workdir, feed_server, sources) as bot:
+        bot.fake.wait_for(lambda: feed_server.hits("/1") and feed_server.hits("/jo"))
+        bot.say("/start")
+        assert "Conseil Bretagne <i>" not in bot.say("/sources")  # the HTML is parsed
+        assert "(flux RSS, Bretagne, toutes les 1s)" in texts(bot, USER)[-1]
+        menu = bot.say("/reglages")
+        assert "Territoires : tous" in menu
+        message_id, buttons = keyboard_of(bot, USER)
+        assert [b[0]["text"] for b in buttons[-3:]] == [
+            "✅ Tous les territoires",
+            "Bretagne",
+            "Occitanie",
+        ]
+        press(bot, USER, "set:where:0", message_id)
+        assert "Territoires : Bretagne" in bot.say("/abonnements")
+
+        time.sleep(2.5)  # the routing snapshot of subscribers is renewed every 2 s
+        feed_server.serve("/0", rss(("b1", "Reconnaissance faciale en Bretagne")))
+        feed_server.serve("/1", rss(("o1", "Reconnaissance faciale en Occitanie")))
+        feed_server.serve("/jo", rss(("j1", "Décret sur la reconnaissance faciale")))
+        bot.fake.wait_for(
+            lambda: any("Occitanie" in m.text for m in bot.fake.messages_to("@veille"))
+        )
+        bot.fake.wait_for(lambda: any("Décret" in t for t in texts(bot, USER)))
+        bot.fake.wait_for(lambda: any("en Bretagne" in t for t in texts(bot, USER)))
+        time.sleep(1.5)
+        assert not any("en Occitanie" in t for t in texts(bot, USER))

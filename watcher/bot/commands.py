@@ -435,7 +435,7 @@ async def _search_page(
         return
     order = "les plus pertinents d'abord" if by_relevance else "les plus récents d'abord"
     header = (
-        f"<b>Résultats pour « {html.escape(words)} »</b> ({order}, "
+        f"<b>Résultats pour « {html.escape(words)} »</b> dans tous les textes relevés ({order}, "
         f"{offset + 1} à {offset + len(page.results)})"
     )
     lines = result_lines(rt, [(f.item, f.matches) for f in page.results])
