@@ -167,3 +167,18 @@ def test_run_keeps_atom_files_and_logs_in_the_configured_zone(
     stamp = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+0[12]:00 INFO ", re.MULTILINE)
     assert stamp.search(text), text[:500]
     assert not re.search(r"\d\d:\d\d:\d\d[.,]\d", text)  # no fractions of a second
+
+
+def test_reading_commands_need_an_existing_database(workdir: Path) -> None:
+    write_config(workdir, [{"id": "src", "url": "https://example.org/feed"}])
+    for args in (
+        ("search", "x"),
+        ("feed", "--topic", "biometrie", "--output", "-"),
+        ("export", "--format", "csv"),
+    ):
+        result = run(*args, "--db", "missing.db")
+        assert result.code == 1
+        assert result.err.strip() == (
+            "watcher: missing.db: no database here; pass --db PATH or run `watcher poll` first"
+        )
+    assert not (workdir / "missing.db").exists()

@@ -6,11 +6,14 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO, cast
+from typing import TYPE_CHECKING, TextIO, cast
 
 from watcher import __version__
 from watcher.errors import WatcherError
 from watcher.logs import configure_logging
+
+if TYPE_CHECKING:
+    from watcher.store.db import Database
 
 logger = logging.getLogger("watcher")
 
@@ -258,14 +261,23 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _existing_database(args: argparse.Namespace) -> "Database":
+    """The database to read; a missing file is an error, not a new empty database."""
+    from watcher.store.db import Database
+
+    path = db_path(args)
+    if not path.is_file():
+        raise WatcherError(f"{path}: no database here; pass --db PATH or run `watcher poll` first")
+    return Database(path)
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     from watcher.feeds_out import render_search
-    from watcher.store.db import Database
     from watcher.store.search import Search
 
     config = _load(args)
     words = " ".join(args.words)
-    page = Search(Database(db_path(args))).search(words, limit=args.limit)
+    page = Search(_existing_database(args)).search(words, limit=args.limit)
     if not page.results:
         print(f"no stored item contains: {words}", file=sys.stderr)
         return 1
@@ -277,11 +289,10 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_feed(args: argparse.Namespace) -> int:
     from watcher.feeds_out import atom_feed, write_atomically
-    from watcher.store.db import Database
     from watcher.store.search import Search
 
     config = _load(args)
-    found = Search(Database(db_path(args))).matched(topic=args.topic, limit=args.limit)
+    found = Search(_existing_database(args)).matched(topic=args.topic, limit=args.limit)
     document = atom_feed(config, args.topic, found)
     if args.output == "-":
         sys.stdout.write(document.decode("utf-8"))
@@ -295,11 +306,10 @@ def cmd_feed(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from watcher.feeds_out import write_export
-    from watcher.store.db import Database
     from watcher.store.search import Search
 
     config = _load(args)
-    found = Search(Database(db_path(args))).matched()
+    found = Search(_existing_database(args)).matched()
     out = sys.stdout if not args.output else _open(args.output, "w", newline="")
     try:
         count = write_export(config, found, out, args.format)
