@@ -216,7 +216,12 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"{status.id:<24} {status.last_success or 'never':<26} "
             f"{status.items_seen:>6} {status.alerts_sent:>6}  {error}"
         )
-    print(f"outbox: {store.outbox.outbox_length()} pending alert(s)")
+    failures = store.outbox.failure_counts()
+    print(
+        f"outbox: {store.outbox.outbox_length()} pending alert(s); ended for good: "
+        f"{failures['chat_gone']} to chats that refuse the bot, {failures['refused']} refused"
+        + (f", {failures['failed']} failed (older versions)" if failures.get("failed") else "")
+    )
     if args.check:
         pollable = [s for s in statuses if s.id not in skipped]
         found = problems(pollable, store.meta.last_beat(), datetime.now(UTC))
