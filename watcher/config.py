@@ -50,6 +50,7 @@ class SourceConfig:
     backfill: bool = False
     fulltext: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
+    territory: str | None = None  # the place it covers: "Auvergne-Rhône-Alpes", "Rennes Métropole"
 
 
 @dataclass(frozen=True)
@@ -271,7 +272,8 @@ def _sources(
                 f"{path}.kind", f"{kind_name!r} is not one of {', '.join(sorted(KINDS))}"
             )
         kind: SourceKind = KINDS[kind_name]
-        common = ("id", "name", "kind", "url", "interval", "topics", "backfill", "fulltext")
+        common: tuple[str, ...] = ("id", "name", "kind", "url", "interval", "topics")
+        common += ("backfill", "fulltext", "territory")
         data = reader.mapping(entry, path, common + tuple(kind.options))
         source_id = reader.string(data.get("id"), f"{path}.id")
         if not _SLUG.match(source_id):
@@ -309,6 +311,11 @@ def _sources(
                 backfill=reader.boolean(data.get("backfill", False), f"{path}.backfill"),
                 fulltext=reader.boolean(data.get("fulltext", False), f"{path}.fulltext"),
                 options=options,
+                territory=(
+                    reader.string(data["territory"], f"{path}.territory")
+                    if "territory" in data
+                    else None
+                ),
             )
         )
     return tuple(sources)

@@ -151,4 +151,6 @@ KINDS: dict[str, SourceKind] = {
         },
         one_option_of=("link_selector", "link_pattern"),
     ),
+    "webdelib": SourceKind("webdelib", {"recheck_days": whole_number(0, 366)}),
+    "arcgis": SourceKind("arcgis", {"where": text, "order_by": text, "fields": field_map}),
 }

@@ -1,6 +1,7 @@
 """Which reader polls each ``kind`` of source."""
 
 from watcher.errors import ConfigError
+from watcher.sources.arcgis import read_arcgis
 from watcher.sources.assemblee import poll_assemblee
 from watcher.sources.base import Reader
 from watcher.sources.dila import poll_dila
@@ -10,6 +11,7 @@ from watcher.sources.opendatasoft import poll_opendatasoft
 from watcher.sources.rss import poll_rss
 from watcher.sources.scdl import poll_scdl
 from watcher.sources.senat import poll_senat
+from watcher.sources.webdelib import read_webdelib
 
 READERS: dict[str, Reader] = {
     "rss": poll_rss,
@@ -20,6 +22,8 @@ READERS: dict[str, Reader] = {
     "scdl": poll_scdl,
     "opendatasoft": poll_opendatasoft,
     "html": poll_listing,
+    "webdelib": read_webdelib,
+    "arcgis": read_arcgis,
 }
 
 
