@@ -28,6 +28,10 @@ EXAMPLES = {
         'Output lines: {"id", "matched", "topics", "keywords"}, one per input line.'
     ),
     "status": "example:\n  watcher status --db /var/lib/watcher/watcher.db",
+    "probe": (
+        "example:\n  watcher probe 'https://edelib.auvergnerhonealpes.fr/webdelibplus/jsp/"
+        "seances.jsp?role=usager'"
+    ),
 }
 
 
@@ -65,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--input", required=True, help="JSONL file of items (- for stdin)")
     backtest.add_argument("--output", help="where to write results (default: stdout)")
     command("status", "Show each source's last success, last error, items seen, alerts sent.")
+    probe = command("probe", "Say what a URL is and print a feeds.yml entry to watch it.")
+    probe.add_argument("url", help="a feed, SCDL CSV, dataset, ArcGIS layer or council page")
     return parser
 
 
@@ -195,6 +201,18 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_probe(args: argparse.Namespace) -> int:
+    from watcher.fetch import Fetcher
+    from watcher.probe import probe, render
+
+    fetcher = Fetcher()
+    try:
+        print(render(probe(fetcher, args.url)))
+    finally:
+        fetcher.close()
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "validate": cmd_validate,
     "poll": cmd_poll,
@@ -202,4 +220,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": cmd_check,
     "backtest": cmd_backtest,
     "status": cmd_status,
+    "probe": cmd_probe,
 }
