@@ -139,7 +139,7 @@ def test_arcgis_layer(feed_server: FeedServer, workdir: Path) -> None:
 
 
 def test_webdelib_portal(feed_server: FeedServer, workdir: Path) -> None:
-    days = {"future": "12/12/2026", "recent": "20/11/2026", "old": "02/09/2026"}
+    days = {"future": "12/12/2099", "recent": "20/11/2026", "old": "02/09/2026"}
     values = {f"{k}_slash": v for k, v in days.items()}
     values |= {f"{k}_dash": v.replace("/", "-") for k, v in days.items()}
     page = Template((FIXTURES / "webdelib_portal.html").read_bytes().decode("latin-1"))
@@ -157,7 +157,8 @@ def test_webdelib_portal(feed_server: FeedServer, workdir: Path) -> None:
     )
     lines = result.out.splitlines()
     assert (
-        lines[1] == "  12/12/2026  séance plénière: seance_agenda.jsp?date=12-12-2026&role=usager"
+        lines[1]
+        == "  12/12/2099  séance plénière (coming): seance_agenda.jsp?date=12-12-2099&role=usager"
     )
     assert lines[3].startswith("  02/09/2026  commission permanente: ")
     entry = _entry(result.out)

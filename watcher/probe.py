@@ -201,8 +201,13 @@ def _html(response: Response, url: str) -> Probe:
         sittings = parse_sittings(page, response.url)
         if not sittings:
             raise ProbeError(f"{url}: a WebDélib+ page that lists no sitting (use seances.jsp)")
+        today = datetime.now(PARIS).date()
         rows = [
-            (s.day.strftime("%d/%m/%Y"), f"{s.label}: " + (_last(s.url) or s.documents[0].title))
+            (
+                s.day.strftime("%d/%m/%Y"),
+                f"{s.label}{' (coming)' if s.day >= today else ''}: "
+                + (_last(s.url) or s.documents[0].title),
+            )
             for s in sittings
         ]
         return Probe(
