@@ -207,15 +207,38 @@ def test_recheck_days_is_validated(workdir: Path) -> None:
     )
 
 
-def test_a_missing_sitting_page_fails_the_poll_with_its_address(
-    feed_server: FeedServer, workdir: Path
+def test_a_sitting_page_that_fails_is_a_warning_and_is_tried_again(
+    portal: Portal, workdir: Path
 ) -> None:
-    listing = '<a href="seance_agenda.jsp?date=01-02-2030">Délibérations</a>'
-    url = feed_server.serve(f"{JSP}/seances.jsp", listing, content_type="text/html")
-    _config(workdir, url)
-    result = run("poll")
-    assert "HTTP 404 Not Found from" in result.err
-    assert "seance_agenda.jsp?date=01-02-2030" in result.err
+    url = portal.start()
+    _config(workdir, url, backfill="true")
+    working = portal.server.handlers[f"{JSP}/seance_agenda.jsp"]
+    portal.server.handle(
+        f"{JSP}/seance_agenda.jsp",
+        lambda request: (
+            Route(b"gone", status=404, content_type="text/plain")
+            if OLD.strftime("%d-%m-%Y") in request.path
+            else working(request)
+        ),
+    )
+
+    first = run("poll")
+
+    assert first.code == 0, first.err
+    assert f"sitting of {OLD.strftime('%d/%m/%Y')}: HTTP 404 Not Found from" in first.err
+    assert (
+        "Acte n° 2026-06-4"
+        in sqlite3.connect(workdir / "watcher.db")
+        .execute("SELECT group_concat(title) FROM items")
+        .fetchone()[0]
+    )
+
+    portal.server.handle(f"{JSP}/seance_agenda.jsp", working)
+    second = run("poll")
+    assert second.code == 0, second.err
+    assert portal.hits(OLD) == 2  # not settled until it was read
+    titles = sqlite3.connect(workdir / "watcher.db").execute("SELECT title FROM items")
+    assert "Acte n° 2026-01-9" in {title for (title,) in titles}
 
 
 SHAPES = [

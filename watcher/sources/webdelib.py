@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from bs4 import BeautifulSoup, Tag
 
 from watcher.config import SourceConfig
-from watcher.errors import ParseError
+from watcher.errors import FetchError, ParseError
 from watcher.items import Item, normalise_link
 from watcher.sources.base import PollContext, PollResult, SourceState
 from watcher.sources.fulltext import attach_fulltext
@@ -83,16 +83,22 @@ def read_webdelib(source: SourceConfig, state: SourceState, ctx: PollContext) ->
     now_settled = set()
     for sitting in sittings:
         recent = sitting.day >= today - timedelta(days=recheck)
-        documents = list(sitting.documents)
-        if not recent:
+        # The backlog's old sittings are only noted: their documents are past the vote.
+        if not recent and (sitting.key in settled or backlog):
             now_settled.add(sitting.key)
-            # The backlog's old sittings are only noted: their documents are past the vote.
-            if sitting.key in settled or backlog:
-                continue
+            continue
+        documents = list(sitting.documents)
         if sitting.url:
-            page = ctx.fetcher.get(sitting.url)
+            try:
+                page = ctx.fetcher.get(sitting.url)
+            except (FetchError, ParseError) as exc:
+                # One sitting page that fails must not hide the others; it is tried again.
+                warnings.append(f"sitting of {sitting.day:%d/%m/%Y}: {exc}")
+                continue
             if page is not None:
                 documents += parse_sitting(decode_bytes(page.body, page.content_type), page.url)
+        if not recent:
+            now_settled.add(sitting.key)
         items.extend(document_items(source.id, sitting, documents))
     items = list({item.key: item for item in items}.values())
     if not backlog:
