@@ -88,16 +88,19 @@ def read_webdelib(source: SourceConfig, state: SourceState, ctx: PollContext) ->
             now_settled.add(sitting.key)
             continue
         documents = list(sitting.documents)
+        read = True
         if sitting.url:
             try:
                 page = ctx.fetcher.get(sitting.url)
             except (FetchError, ParseError) as exc:
                 # One sitting page that fails must not hide the others; it is tried again.
                 warnings.append(f"sitting of {sitting.day:%d/%m/%Y}: {exc}")
-                continue
-            if page is not None:
-                documents += parse_sitting(decode_bytes(page.body, page.content_type), page.url)
-        if not recent:
+                read = False
+            else:
+                if page is not None:
+                    html = decode_bytes(page.body, page.content_type)
+                    documents += parse_sitting(html, page.url)
+        if read and not recent:
             now_settled.add(sitting.key)
         items.extend(document_items(source.id, sitting, documents))
     items = list({item.key: item for item in items}.values())
