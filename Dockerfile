@@ -8,9 +8,11 @@ RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin watcher \
     && mkdir -p /data /etc/watcher && chown watcher:watcher /data
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+# Dependencies from the lock file (exact versions, hashes checked by pip), then watcher itself.
+COPY requirements.lock pyproject.toml README.md ./
 COPY watcher ./watcher
-RUN pip install --no-cache-dir . && rm -rf /app/build
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock \
+    && pip install --no-cache-dir --no-deps . && rm -rf /app/build
 # The shipped feeds.yml is the default; mount your own over it.
 COPY feeds.yml /etc/watcher/feeds.yml
 
@@ -21,6 +23,7 @@ VOLUME ["/data"]
 USER watcher
 # SIGTERM (docker stop) finishes the current step and exits 0.
 STOPSIGNAL SIGTERM
-HEALTHCHECK --interval=5m --timeout=30s CMD ["watcher", "status"]
+# Unhealthy when the run loop stopped turning or every source is failing.
+HEALTHCHECK --interval=1m --timeout=30s --start-period=2m CMD ["watcher", "status", "--check"]
 ENTRYPOINT ["watcher"]
 CMD ["run"]

@@ -52,7 +52,7 @@ def main() -> None:
         span = fake.sent[-1].at - fake.sent[0].at if sent > 1 else 0.0
         received = {m.chat_id for m in fake.sent}
         lost = args.subscribers - len(received)
-        pending = store.outbox_length()
+        pending = store.outbox.outbox_length()
     print(
         f"alerts: {args.subscribers}, accepted by Telegram: {sent}, lost: {lost}, "
         f"still pending: {pending}"

@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ class Route:
     gzip: bool = False
     cut_after: int | None = None  # announce the whole body, send only this many bytes
     ranges: bool = False  # answer "Range: bytes=N-" with 206
+    delay: float = 0.0  # wait this long before answering (a slow server)
+    trickle: float | None = None  # send the body one byte every this many seconds
 
 
 @dataclass
@@ -74,6 +77,8 @@ class FeedServer:
                 if route is None:
                     self._send(404, b"not found", {"Content-Type": "text/plain"})
                     return
+                if route.delay:
+                    time.sleep(route.delay)
                 etag = '"' + hashlib.sha1(route.body).hexdigest() + '"'
                 if route.status == 200 and (
                     (route.etag and self.headers.get("If-None-Match") == etag)
@@ -100,7 +105,9 @@ class FeedServer:
                     start = int(asked.group(1))
                     headers["Content-Range"] = f"bytes {start}-{len(payload) - 1}/{len(payload)}"
                     payload, status = payload[start:], 206
-                self._send(status, payload, headers, cut_after=route.cut_after)
+                self._send(
+                    status, payload, headers, cut_after=route.cut_after, trickle=route.trickle
+                )
 
             def _send(
                 self,
@@ -108,12 +115,23 @@ class FeedServer:
                 body: bytes,
                 headers: dict[str, str],
                 cut_after: int | None = None,
+                trickle: float | None = None,
             ) -> None:
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if trickle is not None:
+                    self.close_connection = True
+                    for start in range(len(body)):
+                        try:
+                            self.wfile.write(body[start : start + 1])
+                            self.wfile.flush()
+                        except OSError:  # the client gave up, as it should
+                            return
+                        time.sleep(trickle)
+                    return
                 if cut_after is not None:
                     self.wfile.write(body[:cut_after])
                     self.wfile.flush()

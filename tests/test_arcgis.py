@@ -18,7 +18,11 @@ MAX_RECORDS = 1000  # a hosted layer's maxRecordCount
 def _record(number: int, subject: str, millis: int = 1711321200000) -> dict[str, Any]:
     record = copy.deepcopy(PAGE["features"][0])
     record["attributes"].update(
-        OBJECTID=number, DELIB_ID=f"CP-2024-{number:04d}", DELIB_OBJET=subject, DELIB_DATE=millis
+        OBJECTID=number,
+        DELIB_ID=f"CP-2024-{number:04d}",
+        DELIB_OBJET=subject,
+        DELIB_DATE=millis,
+        DELIB_URL=f"https://www.normandie.fr/sites/default/files/deliberations/CP-2024-{number:04d}.pdf",
     )
     return dict(record)
 
@@ -108,7 +112,7 @@ def test_dates_are_paris_days_and_field_names_any_case(
     # 1711321200000 is 2024-03-24T23:00Z: midnight of 25 March in Paris.
     assert "Région Normandie · délibération · 25/03/2024" in result.out
     assert "Vidéoprotection intelligente dans les lycées" in result.out
-    assert "https://www.normandie.fr/sites/default/files/deliberations/CP-2024-03-001.pdf" in (
+    assert "https://www.normandie.fr/sites/default/files/deliberations/CP-2024-0001.pdf" in (
         result.out
     )
 

@@ -46,3 +46,22 @@ def test_unknown_command_is_a_usage_error() -> None:
 def test_code_quality(tool: list[str]) -> None:
     result = subprocess.run(tool, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_dependency_has_a_compatible_range_and_a_locked_version() -> None:
+    import re
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    locked = dict(
+        re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", (ROOT / "requirements.lock").read_text(), re.M)
+    )
+    locked = {name.lower().replace("_", "-"): version for name, version in locked.items()}
+    for line in project["dependencies"]:
+        requirement = Requirement(line)
+        assert any(spec.operator == "<" for spec in requirement.specifier), line
+        version = locked.get(requirement.name.lower())
+        assert version is not None, f"{requirement.name} is missing from requirements.lock"
+        assert requirement.specifier.contains(version), f"{requirement.name}=={version}: {line}"

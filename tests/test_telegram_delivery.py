@@ -123,7 +123,7 @@ def test_blocked_user_is_deactivated_and_start_reactivates(
     store = Store(workdir / "watcher.db")
     subscriber = Subscribers(store).get(501)
     assert subscriber is not None and not subscriber.active
-    assert store.outbox_length() == 0
+    assert store.outbox.outbox_length() == 0
     Subscribers(store).start(501, "private", now=datetime.now(UTC))
     assert Subscribers(store).subscriptions()[501] == {"biometrie"}
 
@@ -199,7 +199,9 @@ def test_invalid_token_is_one_clear_line(
         result.err.strip().splitlines()[-1]
         == "watcher: Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather"
     )
-    assert Store(workdir / "watcher.db").outbox_length() == 1  # kept for when the token is fixed
+    assert (
+        Store(workdir / "watcher.db").outbox.outbox_length() == 1
+    )  # kept for when the token is fixed
 
 
 def test_sigkill_during_delivery_loses_nothing(workdir: Path, feed_server: FeedServer) -> None:
@@ -259,13 +261,13 @@ def test_digest_subscribers_get_one_grouped_message_a_day(
     assert all(f"Expérimentation n° {i} " in digest.text for i in range(3))
     assert len(telegram.messages_to(902)) == 3  # immediate alerts for the other
     store = Store(workdir / "watcher.db")
-    assert store.outbox_length() == 0
+    assert store.outbox.outbox_length() == 0
     assert Subscribers(store).get(901).last_digest is not None  # type: ignore[union-attr]
 
     feed_server.serve("/feed", feed_items(4))
     run("poll")
     assert len(telegram.messages_to(901)) == 1  # the next digest is tomorrow's
-    assert store.outbox_length() == 1
+    assert store.outbox.outbox_length() == 1
 
 
 def test_long_digests_split_between_alerts() -> None:

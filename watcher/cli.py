@@ -27,7 +27,10 @@ EXAMPLES = {
         'Input lines: {"id", "title", "summary"?, "body"?, "relevant"?, "ambiguous"?}\n'
         'Output lines: {"id", "matched", "topics", "keywords"}, one per input line.'
     ),
-    "status": "example:\n  watcher status --db /var/lib/watcher/watcher.db",
+    "status": (
+        "examples:\n  watcher status --db /var/lib/watcher/watcher.db\n"
+        "  watcher status --check      # exit 1 if the run loop stopped or every source fails"
+    ),
     "probe": (
         "example:\n  watcher probe 'https://edelib.auvergnerhonealpes.fr/webdelibplus/jsp/"
         "seances.jsp?role=usager'"
@@ -44,11 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"watcher {__version__}")
-    parser.add_argument(
-        "--config", help="feeds.yml to use (default: $WATCHER_CONFIG, else ./feeds.yml)"
-    )
-    parser.add_argument("--db", help="SQLite database (default: $WATCHER_DB, else ./watcher.db)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    _global_options(parser)
+    parser.set_defaults(config=None, db=None, verbose=False)
+    # The same options after the command (`watcher status --db X`), as users expect; a
+    # value given there wins, and SUPPRESS keeps an absent one from hiding the first.
+    after = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    _global_options(after)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -58,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
             description=help_text,
             epilog=EXAMPLES[name],
             formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[after],
         )
 
     command("validate", "Check feeds.yml and print a summary of it.")
@@ -68,10 +73,25 @@ def build_parser() -> argparse.ArgumentParser:
     backtest = command("backtest", "Run the matcher over past items from a JSONL file.")
     backtest.add_argument("--input", required=True, help="JSONL file of items (- for stdin)")
     backtest.add_argument("--output", help="where to write results (default: stdout)")
-    command("status", "Show each source's last success, last error, items seen, alerts sent.")
+    status = command(
+        "status", "Show each source's last success, last error, items seen, alerts sent."
+    )
+    status.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when the run loop has stopped or every source is failing (health check)",
+    )
     probe = command("probe", "Say what a URL is and print a feeds.yml entry to watch it.")
     probe.add_argument("url", help="a feed, SCDL CSV, dataset, ArcGIS layer or council page")
     return parser
+
+
+def _global_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", help="feeds.yml to use (default: $WATCHER_CONFIG, else ./feeds.yml)"
+    )
+    parser.add_argument("--db", help="SQLite database (default: $WATCHER_DB, else ./watcher.db)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -85,7 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except WatcherError as exc:
         print(f"watcher: {exc}", file=sys.stderr)
-        return 1
+        # `check` answers like grep: 0 a match, 1 no match, 2 trouble.
+        return 2 if args.command == "check" else 1
     except KeyboardInterrupt:
         return 130
 
@@ -170,16 +191,19 @@ def _open(path: str, mode: str) -> TextIO:
 def cmd_poll(args: argparse.Namespace) -> int:
     from watcher.runner import poll_once
 
-    return poll_once(_load(args), db_path(args), os.environ)
+    return poll_once(_load(args), db_path(args), os.environ, sys.stdout)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from watcher.runner import run_forever
 
-    return run_forever(config_path(args), _load(args), db_path(args), os.environ)
+    return run_forever(config_path(args), _load(args), db_path(args), os.environ, sys.stdout)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from watcher.health import problems
     from watcher.poll import missing_secrets
     from watcher.store import Store
 
@@ -187,7 +211,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     store = Store(db_path(args))
     skipped = missing_secrets(config, os.environ)
     print(f"{'source':<24} {'last success':<26} {'items':>6} {'alerts':>6}  last error")
-    for status in store.statuses([s.id for s in config.sources]):
+    statuses = store.sources.statuses([s.id for s in config.sources])
+    for status in statuses:
         error = status.last_error or ""
         if error and status.consecutive_errors:
             error = f"{error} ({status.consecutive_errors}x, at {status.last_error_at})"
@@ -197,19 +222,26 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"{status.id:<24} {status.last_success or 'never':<26} "
             f"{status.items_seen:>6} {status.alerts_sent:>6}  {error}"
         )
-    print(f"outbox: {store.outbox_length()} pending alert(s)")
+    print(f"outbox: {store.outbox.outbox_length()} pending alert(s)")
+    if args.check:
+        pollable = [s for s in statuses if s.id not in skipped]
+        found = problems(pollable, store.meta.last_beat(), datetime.now(UTC))
+        if found:
+            raise WatcherError("unhealthy: " + "; ".join(found))
+        print("healthy")
     return 0
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
-    from watcher.fetch import Fetcher
+    from watcher.config import Settings
+    from watcher.fetch import standalone_session
     from watcher.probe import probe, render
 
-    fetcher = Fetcher()
-    try:
-        print(render(probe(fetcher, args.url)))
-    finally:
-        fetcher.close()
+    defaults = Settings()
+    with standalone_session(
+        timeout=defaults.timeout, max_bytes=defaults.max_response_bytes
+    ) as session:
+        print(render(probe(session, args.url)))
     return 0
 
 

@@ -35,6 +35,9 @@ class Settings:
     digest_time: str = "08:00"
     timezone: str = "Europe/Paris"
     concurrency: int = 4
+    per_host: int = 4  # requests in flight to one host, whatever the source
+    poll_timeout: float = 300.0  # a poll's hard deadline, all its requests included
+    allow_private_addresses: bool = False  # fetch linked documents on private addresses
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,9 @@ def _settings(reader: _Reader, raw: object) -> Settings:
         "digest_time",
         "timezone",
         "concurrency",
+        "per_host",
+        "poll_timeout",
+        "allow_private_addresses",
     )
     data = reader.mapping(raw if raw is not None else {}, "settings", keys)
     defaults = Settings()
@@ -206,13 +212,21 @@ def _settings(reader: _Reader, raw: object) -> Settings:
         ),
         digest_time=digest_time,
         timezone=timezone,
-        concurrency=_concurrency(reader, data.get("concurrency", defaults.concurrency)),
+        concurrency=_whole(reader, data.get("concurrency", defaults.concurrency), "concurrency"),
+        per_host=_whole(reader, data.get("per_host", defaults.per_host), "per_host"),
+        poll_timeout=reader.duration(
+            data.get("poll_timeout", defaults.poll_timeout), "settings.poll_timeout"
+        ),
+        allow_private_addresses=reader.boolean(
+            data.get("allow_private_addresses", defaults.allow_private_addresses),
+            "settings.allow_private_addresses",
+        ),
     )
 
 
-def _concurrency(reader: _Reader, value: object) -> int:
+def _whole(reader: _Reader, value: object, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 64:
-        raise reader.fail("settings.concurrency", f"{value!r} must be a whole number from 1 to 64")
+        raise reader.fail(f"settings.{key}", f"{value!r} must be a whole number from 1 to 64")
     return value
 
 

@@ -1,23 +1,156 @@
-"""Pure decisions of the poller: what is new, when to look again. No I/O, no clock."""
+"""Pure decisions of the poller: what is new, what changed, when to look again.
 
-from collections.abc import Iterable, Sequence
+No I/O and no clock: the store says what it already holds (``Known``), the
+matcher says what an item concerns, and this module says what to write and
+whom to alert. An item already stored is recognised by its key, and when a feed
+changes its guids, by its normalised link or by its title and content (as
+lemon24/reader's entry_dedupe does), so a feed's mistake never alerts twice.
+"""
+
+import difflib
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from watcher.items import Item
+from watcher.items import Item, normalise_link
+from watcher.matching.engine import TopicMatch
+from watcher.matching.normalize import fold
 
 # Minutes of jitter-free exponential backoff: interval, 2x, 4x... capped.
 _MAX_DOUBLINGS = 10
+# Two items with the same folded title whose summaries are at least this alike are
+# one item republished (small edits, a new guid), not two publications.
+SAME_CONTENT_RATIO = 0.8
+
+Route = Callable[[Sequence[str]], Sequence[tuple[str, Sequence[str]]]]
 
 
-def new_items(items: Sequence[Item], known_keys: Iterable[str]) -> list[Item]:
-    """Items whose key was never stored, each once, in the order given."""
-    seen = set(known_keys)
-    fresh = []
+@dataclass(frozen=True)
+class Known:
+    """What the store holds of an item already seen at this source."""
+
+    item_id: int
+    key: str
+    revision: str
+    topics: frozenset[str]
+    summary: str = ""
+    link_key: str | None = None
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class KnownItems:
+    """The stored items a poll's items may be, looked up by key, link and title."""
+
+    by_key: Mapping[str, Known]
+    by_link: Mapping[str, Known]
+    by_fingerprint: Mapping[str, Sequence[Known]]
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    """An item to write: new, or a stored one whose document changed."""
+
+    item: Item
+    matches: tuple[TopicMatch, ...]
+    alerts: tuple[tuple[str, tuple[str, ...]], ...]  # (destination, topics it gets)
+    known: Known | None = None  # the stored item this one updates or renames
+    # "new"; "update": the document changed (alerted when it brings a topic the stored
+    # version lacked); "refresh": only its key or first revision is recorded.
+    reason: str = "new"
+
+    @property
+    def link_key(self) -> str | None:
+        return link_key(self.item)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.item)
+
+
+def link_key(item: Item) -> str | None:
+    return normalise_link(item.url) if item.url else None
+
+
+def fingerprint(item: Item) -> str:
+    """The item's folded title, hashed: equal for the same title however it is spelled."""
+    return hashlib.sha256(fold(item.title).encode()).hexdigest()[:24]
+
+
+def identify(item: Item, known: KnownItems) -> Known | None:
+    """The stored item this one is, if any: same key, else same link, else same text."""
+    if (hit := known.by_key.get(item.key)) is not None:
+        return hit
+    link = link_key(item)
+    if link is not None and (hit := known.by_link.get(link)) is not None:
+        return hit
+    for candidate in known.by_fingerprint.get(fingerprint(item), ()):
+        if _alike(candidate.summary, item.summary):
+            return candidate
+    return None
+
+
+def _alike(a: str, b: str) -> bool:
+    a, b = fold(a), fold(b)
+    if a == b:
+        return True
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return matcher.quick_ratio() >= SAME_CONTENT_RATIO and matcher.ratio() >= SAME_CONTENT_RATIO
+
+
+def plan_items(
+    items: Sequence[Item],
+    known: KnownItems,
+    *,
+    match: Callable[[Item], Sequence[TopicMatch]],
+    route: Route,
+    alert: bool,
+) -> list[ItemChange]:
+    """What to store and whom to alert for the items a poll found, in their order.
+
+    A new item is matched and alerted. A stored item is written again only when
+    its document changed (another revision) or its key changed (a feed renaming
+    its guids); it is alerted again only when the change brings a topic that the
+    stored version did not match, and then marked as an update.
+    """
+    changes: list[ItemChange] = []
+    seen: set[str] = set()
     for item in items:
-        if item.key not in seen:
-            seen.add(item.key)
-            fresh.append(item)
-    return fresh
+        if item.key in seen:
+            continue
+        seen.add(item.key)
+        stored = identify(item, known)
+        if stored is not None:
+            # A stored row without a revision predates revisions: take this one as its
+            # baseline quietly, or every stored item would look changed once.
+            revised = bool(item.revision and stored.revision) and item.revision != stored.revision
+            refreshed = stored.key != item.key or (item.revision and not stored.revision)
+            if not revised:
+                if refreshed:  # a new guid or a first revision: remember it, alert nothing
+                    changes.append(ItemChange(item, (), (), known=stored, reason="refresh"))
+                continue
+            matches = tuple(match(item))
+            gained = sorted({m.topic for m in matches} - stored.topics)
+            alerts = _alerts(route, gained) if alert and gained else ()
+            changes.append(ItemChange(item, matches, alerts, known=stored, reason="update"))
+            continue
+        matches = tuple(match(item))
+        topics = [m.topic for m in matches]
+        alerts = _alerts(route, topics) if alert and topics else ()
+        changes.append(ItemChange(item, matches, alerts))
+    return changes
+
+
+def _alerts(route: Route, topics: Sequence[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((dest, tuple(wanted)) for dest, wanted in route(topics))
+
+
+def keys_to_look_up(items: Iterable[Item]) -> tuple[list[str], list[str], list[str]]:
+    """The keys, links and fingerprints under which the store may know these items."""
+    items = list(items)
+    links = [link for item in items if (link := link_key(item)) is not None]
+    return [i.key for i in items], links, [fingerprint(i) for i in items]
 
 
 def should_alert(*, initialized: bool, backfill: bool) -> bool:

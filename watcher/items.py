@@ -24,6 +24,11 @@ class Item:
     body: str = ""
     kind: str = ""  # document kind: loi, décret, rapport, délibération, ordre du jour...
     schedule: str = ""  # when it is debated or voted, when the source says so
+    revision: str = ""  # changes when the document's content changes (timestamp, hash)
+    event_at: datetime | None = None  # the sitting, debate or vote, when the source says
+    event: str = ""  # what happens then, in French: "Examen en séance publique", "Vote"
+    dossier: str = ""  # the dossier this text belongs to: "senat:pjl22-220", "an:DLR5L16N…"
+    aliases: tuple[str, ...] = ()  # other identities of the same text: "nor:…", "eli:…"
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property

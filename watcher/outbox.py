@@ -1,8 +1,7 @@
 """The alert outbox: one row per item and destination, pending until delivered.
 
 An alert leaves the outbox (``sent``) only after Telegram, or the console, took
-it; until then a crash or a restart loses nothing. ``Outbox`` is mixed into
-``Store``, which provides the connection.
+it; until then a crash or a restart loses nothing.
 """
 
 import json
@@ -10,14 +9,17 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlite_utils import Database
+from sqlite_utils import Database as SqliteUtilsDatabase
 
 from watcher.items import Item
 from watcher.matching.engine import TopicMatch
 from watcher.routing import CONSOLE
-from watcher.schema import item_from_row, now_iso
+from watcher.schema import item_from_row, match_from_row, now_iso
+
+if TYPE_CHECKING:
+    from watcher.store.db import Database
 
 
 @dataclass(frozen=True)
@@ -33,17 +35,21 @@ class PendingAlert:
 
 
 class Outbox:
-    """Outbox operations; the class mixing it in provides ``db`` and ``transaction``."""
+    """The ``alerts`` table."""
+
+    def __init__(self, database: "Database") -> None:
+        self.database = database
 
     @property
-    def db(self) -> Database:
-        raise NotImplementedError
+    def db(self) -> SqliteUtilsDatabase:
+        return self.database.db
 
-    def transaction(self) -> AbstractContextManager[Database]:
-        raise NotImplementedError
+    def transaction(self) -> AbstractContextManager[SqliteUtilsDatabase]:
+        return self.database.transaction()
 
     def matches_of(self, item_id: int) -> list[TopicMatch]:
-        raise NotImplementedError
+        rows = self.db.query("SELECT * FROM matches WHERE item_id = ? ORDER BY topic", [item_id])
+        return [match_from_row(row) for row in rows]
 
     def pending_alerts(
         self, *, now: datetime, destinations: str = "telegram", limit: int = 500

@@ -1,191 +1,139 @@
-"""One poll of the sources: fetch -> items -> match -> store with pending alerts.
+"""One poll of one source: fetch -> items -> match -> a pure ``PollOutcome``, saved at once.
 
-A failing source is recorded on that source (with its error and a backoff) and
-never stops the others. Delivery is not done here: alerts wait in the outbox.
+``Poller.poll`` runs in a worker thread of the runtime's executor: the reader
+fetches through the synchronous session the runtime gives it, parsing and
+matching happen here, and the outcome is saved in one transaction. A failing
+source is recorded on that source (its error, a backoff) and never stops the
+others. Delivery is not done here: alerts wait in the outbox.
 """
 
 import logging
-from collections.abc import Callable, Collection, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from watcher.config import Config, SourceConfig
 from watcher.decide import (
-    is_due,
-    new_items,
+    Route,
     next_check_after_failure,
     next_check_after_success,
+    plan_items,
     should_alert,
 )
 from watcher.errors import FetchError, WatcherError
-from watcher.fetch import Fetcher
 from watcher.matching.engine import Matcher
-from watcher.routing import destinations
 from watcher.sources.base import PollContext
 from watcher.sources.kinds import KINDS
 from watcher.sources.registry import reader_for
-from watcher.store import Store
+from watcher.store import PollOutcome, Store
 
 logger = logging.getLogger(__name__)
 
-Subscriptions = Callable[[], Mapping[int, Collection[str]]]
+
+class Cancellable(Protocol):
+    """What the poller needs of a fetch session beyond fetching."""
+
+    @property
+    def cancelled(self) -> bool: ...
 
 
-@dataclass(frozen=True)
-class PollReport:
-    """What polling one source did."""
-
-    source_id: str
-    fetched: int = 0
-    new: int = 0
-    alerts: int = 0
-    unchanged: bool = False
-    error: str | None = None
-
-
+@dataclass
 class Poller:
-    """Polls sources and fills the store; one instance per configuration."""
+    """Polls one source at a time for one configuration; safe to share between threads."""
 
-    def __init__(
-        self,
-        config: Config,
-        store: Store,
-        fetcher: Fetcher,
-        *,
-        telegram: bool = False,
-        subscriptions: Subscriptions | None = None,
-        environ: Mapping[str, str] | None = None,
-        cache_dir: Path | None = None,
-    ) -> None:
-        self.config = config
-        self.store = store
-        self.fetcher = fetcher
-        self.matcher = Matcher(config.topics)
-        self.telegram = telegram
-        self.subscriptions = subscriptions or dict
-        self.environ = environ if environ is not None else {}
-        self.cache_dir = cache_dir or Path(store.path).resolve().parent / "watcher-cache"
+    config: Config
+    store: Store
+    route: Route
+    environ: Mapping[str, str] = field(default_factory=dict)
+    cache_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        self.matcher = Matcher(self.config.topics)
         self._memory: dict[str, dict[str, Any]] = {}
-        self.skipped = missing_secrets(config, self.environ)
-        for source_id, names in self.skipped.items():
-            logger.warning("source %s skipped: set %s to watch it", source_id, " and ".join(names))
+        if self.cache_dir is None:
+            self.cache_dir = Path(self.store.path).resolve().parent / "watcher-cache"
 
-    def poll_all(
-        self,
-        now: datetime | None = None,
-        *,
-        respect_schedule: bool = False,
-        only: Collection[str] | None = None,
-    ) -> list[PollReport]:
-        """Poll the sources: every one, or (``respect_schedule``) those whose time has come.
-
-        A source backing off after errors is skipped either way until its next check.
-        Up to ``settings.concurrency`` sources are polled at once, each in a thread;
-        reports come back in the configuration's order.
-        """
-        chosen = []
-        for source in self.config.sources:
-            if source.id in self.skipped or (only is not None and source.id not in only):
-                continue
-            row = self.store.source_row(source.id) or {}
-            next_check = row.get("next_check")
-            backing_off = bool(row.get("consecutive_errors"))
-            if (respect_schedule or backing_off) and not is_due(
-                datetime.fromisoformat(next_check) if next_check else None,
-                now or datetime.now(UTC),
-            ):
-                logger.info("source %s: not due before %s", source.id, next_check)
-                continue
-            chosen.append(source)
-        if len(chosen) <= 1:
-            return [self.poll_source(source, now) for source in chosen]
-        workers = min(self.config.settings.concurrency, len(chosen))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="poll") as pool:
-            return list(pool.map(lambda source: self._poll_in_thread(source, now), chosen))
-
-    def _poll_in_thread(self, source: SourceConfig, now: datetime | None) -> PollReport:
+    def poll(self, source: SourceConfig, fetcher: Any, now: datetime) -> PollOutcome:
+        """Poll one source and save what it found; failures are recorded, never raised."""
         try:
-            return self.poll_source(source, now)
-        finally:
-            self.store.close()  # this thread's connection
+            outcome = self._poll(source, fetcher, now)
+        except Exception as exc:  # a bug in a reader must not stop the other sources
+            if not isinstance(exc, WatcherError):
+                logger.exception("source %s: unexpected error", source.id)
+            outcome = self.failure(source, exc, now)
+        if getattr(fetcher, "cancelled", False):
+            return outcome  # the runtime gave up on this poll and recorded why
+        self.store.save_poll(outcome)
+        log_outcome(outcome)
+        return outcome
 
-    def poll_source(self, source: SourceConfig, now: datetime | None = None) -> PollReport:
-        """Poll one source; any failure is recorded on it and reported, never raised."""
-        now = now or datetime.now(UTC)
-        state, initialized = self.store.source_state(source.id)
+    def _poll(self, source: SourceConfig, fetcher: Any, now: datetime) -> PollOutcome:
+        record = self.store.sources.record(source.id)
+        assert self.cache_dir is not None
         ctx = PollContext(
-            fetcher=self.fetcher,
+            fetcher=fetcher,
             now=now,
-            known=lambda keys: self.store.known_keys(source.id, keys),
+            known=lambda keys: self.store.items.known_keys(source.id, keys),
             environ=self.environ,
             cache_dir=self.cache_dir / source.id,
-            first_poll=not initialized,
+            first_poll=not record.initialized,
             memory=self._memory.setdefault(source.id, {}),
         )
-        try:
-            result = reader_for(source.kind)(source, state, ctx)
-        except WatcherError as exc:
-            return self._failed(source, exc, now)
-        except Exception as exc:  # a bug in a reader must not stop the other sources
-            logger.exception("source %s: unexpected error", source.id)
-            return self._failed(source, exc, now)
-        subscriptions = self.subscriptions() if self.telegram else {}
-        fresh = new_items(
-            result.items, self.store.known_keys(source.id, (i.key for i in result.items))
+        result = reader_for(source.kind)(source, record.state, ctx)
+        alert = should_alert(initialized=record.initialized, backfill=source.backfill)
+        changes = plan_items(
+            result.items,
+            self.store.items.known(source.id, result.items),
+            match=lambda item: self.matcher.match(item.fields, topics=source.topics),
+            route=self.route,
+            alert=alert,
         )
-        alert = should_alert(initialized=initialized, backfill=source.backfill)
-        alerts = 0
-        for item in fresh:
-            matches = self.matcher.match(item.fields, topics=source.topics)
-            targets = (
-                destinations(
-                    [m.topic for m in matches],
-                    telegram=self.telegram,
-                    channels=self.config.channels,
-                    subscriptions=subscriptions,
-                )
-                if alert
-                else []
-            )
-            if self.store.add_item(item, matches, targets, now=now) is not None:
-                alerts += len(targets)
-        for warning in result.warnings:
-            logger.warning("source %s: %s", source.id, warning)
-        self.store.record_success(
-            source.id,
-            result.state,
-            now=now,
+        return PollOutcome(
+            source_id=source.id,
+            at=now,
             next_check=next_check_after_success(now, source.interval),
+            state=result.state,
+            changes=tuple(changes),
+            warnings=tuple(result.warnings),
+            fetched=len(result.items),
+            unchanged=result.unchanged,
+            backlog=not alert,
         )
-        if result.warnings:
-            self.store.record_warning(source.id, result.warnings[-1], now=now)
-        if fresh:
-            logger.info(
-                "source %s: %d new item(s), %d alert(s)%s",
-                source.id,
-                len(fresh),
-                alerts,
-                "" if alert else " (first poll: backlog marked as seen)",
-            )
-        return PollReport(source.id, len(result.items), len(fresh), alerts, result.unchanged)
 
-    def _failed(self, source: SourceConfig, exc: Exception, now: datetime) -> PollReport:
+    def failure(self, source: SourceConfig, exc: BaseException, now: datetime) -> PollOutcome:
+        """The outcome of a poll that failed: its error, and when to try again."""
         message = str(exc) or type(exc).__name__
-        errors = self.store.consecutive_errors(source.id) + 1
-        retry_after = exc.retry_after if isinstance(exc, FetchError) else None
+        errors = self.store.sources.record(source.id).consecutive_errors + 1
         next_check = next_check_after_failure(
             now,
             interval=source.interval,
             consecutive_errors=errors,
             max_backoff=self.config.settings.max_backoff,
-            retry_after=retry_after,
+            retry_after=exc.retry_after if isinstance(exc, FetchError) else None,
         )
-        self.store.record_failure(source.id, message, now=now, next_check=next_check)
-        logger.warning("source %s: %s (retry at %s)", source.id, message, next_check.isoformat())
-        return PollReport(source.id, error=message)
+        return PollOutcome(source_id=source.id, at=now, next_check=next_check, error=message)
+
+
+def log_outcome(outcome: PollOutcome) -> None:
+    for warning in outcome.warnings:
+        logger.warning("source %s: %s", outcome.source_id, warning)
+    if outcome.error is not None:
+        logger.warning(
+            "source %s: %s (retry at %s)",
+            outcome.source_id,
+            outcome.error,
+            outcome.next_check.isoformat(timespec="seconds"),
+        )
+    elif outcome.new:
+        logger.info(
+            "source %s: %d new item(s), %d alert(s)%s",
+            outcome.source_id,
+            outcome.new,
+            outcome.alerts,
+            " (first poll: backlog marked as seen)" if outcome.backlog else "",
+        )
 
 
 def missing_secrets(config: Config, environ: Mapping[str, str]) -> dict[str, list[str]]:
@@ -198,10 +146,17 @@ def missing_secrets(config: Config, environ: Mapping[str, str]) -> dict[str, lis
     return missing
 
 
-def summarize(reports: Iterable[PollReport]) -> str:
-    reports = list(reports)
-    failed = [r for r in reports if r.error]
+def summarize(outcomes: Iterable[PollOutcome]) -> str:
+    outcomes = list(outcomes)
+    failed = [o for o in outcomes if o.error]
     return (
-        f"{len(reports)} source(s) polled, {sum(r.new for r in reports)} new item(s), "
-        f"{sum(r.alerts for r in reports)} alert(s) queued, {len(failed)} failed"
+        f"{len(outcomes)} source(s) polled, {sum(o.new for o in outcomes)} new item(s), "
+        f"{sum(o.alerts for o in outcomes)} alert(s) queued, {len(failed)} failed"
     )
+
+
+def subscriptions_route(
+    channels: Sequence[Any], subscriptions: Callable[[], Mapping[int, Iterable[str]]]
+) -> Route:
+    """Placeholder to be replaced by the delivery stage's routing."""
+    raise NotImplementedError

@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup
 
 from watcher.config import SourceConfig
 from watcher.errors import FetchError, ParseError, WatcherError
-from watcher.fetch import Fetcher, Response
+from watcher.fetch import FetchSession, Response
 from watcher.items import Item
 from watcher.sources import arcgis
 from watcher.sources.listing import listing_items
@@ -54,7 +54,7 @@ class Probe:
     hints: list[str] = field(default_factory=list)  # commented options worth knowing
 
 
-def probe(fetcher: Fetcher, url: str) -> Probe:
+def probe(fetcher: FetchSession, url: str) -> Probe:
     """Fetch ``url`` and say what it is; ProbeError (one line) when it cannot be watched."""
     try:
         layer = _ARCGIS_LAYER.match(urlsplit(url)._replace(query="").geturl())
@@ -97,7 +97,7 @@ def feeds_entry(found: Probe) -> list[str]:
 # -- each shape ---------------------------------------------------------------
 
 
-def _arcgis(fetcher: Fetcher, layer_url: str) -> Probe:
+def _arcgis(fetcher: FetchSession, layer_url: str) -> Probe:
     response = _get(fetcher, arcgis.query_url(layer_url, count=SHOWN))
     items = arcgis.first_records(response.body, layer_url, "probe", DEFAULT_FIELDS)
     if not items:
@@ -115,7 +115,7 @@ def _arcgis(fetcher: Fetcher, layer_url: str) -> Probe:
     )
 
 
-def _opendatasoft(fetcher: Fetcher, url: str, dataset: str) -> Probe:
+def _opendatasoft(fetcher: FetchSession, url: str, dataset: str) -> Probe:
     parts = urlsplit(url)
     records = f"{parts.scheme}://{parts.netloc}/api/explore/v2.1/catalog/datasets/{dataset}/records"
     query = {"limit": SHOWN, "order_by": "delib_date desc"}
@@ -245,7 +245,7 @@ def _html(response: Response, url: str) -> Probe:
 # -- helpers ------------------------------------------------------------------
 
 
-def _get(fetcher: Fetcher, url: str) -> Response:
+def _get(fetcher: FetchSession, url: str) -> Response:
     response = fetcher.get(url)
     if response is None:
         raise ParseError("the server answered 304 to an unconditional request")

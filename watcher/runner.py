@@ -1,97 +1,78 @@
-"""Running watcher: one cycle (``poll``) or until stopped (``run``).
+"""``watcher poll`` and ``watcher run``: the one service, assembled for each command.
 
-Without ``TELEGRAM_BOT_TOKEN`` alerts go to standard output. With it, ``run``
-starts the Telegram bot and the outbox sender in one asyncio loop, and the
-poller's blocking work runs in worker threads so it never blocks the bot.
+Both hold the database's writer lock, build the same ``Service`` and the same
+delivery stage (the terminal without a token, Telegram with one), and differ
+only in what they run: one cycle then the outbox, or everything until a signal.
 """
 
 import asyncio
 import logging
-import signal
-import sys
-import threading
 from collections.abc import Mapping
 from pathlib import Path
-from types import FrameType
+from typing import TextIO
 
+from watcher.bot.settings import TelegramSettings
 from watcher.config import Config
-from watcher.delivery.console import deliver_to_console
-from watcher.fetch import Fetcher
-from watcher.poll import Poller, summarize
-from watcher.scheduling import Schedule
+from watcher.delivery.stage import DeliveryStage, TelegramStage, console_stage
+from watcher.runtime import Service
 from watcher.store import Store
-from watcher.subscribers import Subscribers
+from watcher.store.lock import WriterLock
 
 logger = logging.getLogger(__name__)
-TICK_SECONDS = 1.0
+# `watcher poll` waits this long at most for alerts Telegram asked to hold back.
+SETTLE_SECONDS = 120.0
 
 
-def make_poller(
-    config: Config, store: Store, *, telegram: bool, environ: Mapping[str, str]
-) -> Poller:
-    fetcher = Fetcher(timeout=config.settings.timeout, max_bytes=config.settings.max_response_bytes)
-    subscribers = Subscribers(store)
-    return Poller(
-        config,
-        store,
-        fetcher,
-        telegram=telegram,
-        subscriptions=subscribers.subscriptions,
-        environ=environ,
-    )
-
-
-def poll_once(config: Config, db: Path, environ: Mapping[str, str]) -> int:
+def poll_once(config: Config, db: Path, environ: Mapping[str, str], out: TextIO) -> int:
     """``watcher poll``: poll every source, deliver what is pending, exit."""
-    from watcher.bot.settings import TelegramSettings
-
     telegram = TelegramSettings.from_environ(environ)
-    store = Store(db)
-    poller = make_poller(config, store, telegram=telegram is not None, environ=environ)
-    try:
-        reports = poller.poll_all()
-    finally:
-        poller.fetcher.close()
-    logger.info("%s", summarize(reports))
-    # Alerts queued for the console before a token was set are printed, not stranded.
-    deliver_to_console(config, store, sys.stdout)
-    if telegram is not None:
-        from watcher.bot.app import deliver_pending_once
+    with WriterLock(db, command="poll"):
+        store = Store(db)
+        service = Service(config, store, environ=environ, out=out, telegram=telegram)
+        return asyncio.run(_poll_once(service, telegram))
 
-        asyncio.run(deliver_pending_once(config, store, telegram, environ))
+
+async def _poll_once(service: Service, telegram: TelegramSettings | None) -> int:
+    asyncio.get_running_loop().set_default_executor(service.db_executor)
+    try:
+        await service.poll_cycle()
+        # Alerts queued for the console before a token was set are printed, not stranded.
+        await console_stage(service).flush()
+        if telegram is not None:
+            stage = TelegramStage(service, telegram)
+            try:
+                if await stage.reachable():
+                    await stage.flush(settle=SETTLE_SECONDS)
+            finally:
+                await stage.close()
+    finally:
+        await service.close()
     return 0
 
 
-def run_forever(config_path: Path, config: Config, db: Path, environ: Mapping[str, str]) -> int:
+def run_forever(
+    config_path: Path, config: Config, db: Path, environ: Mapping[str, str], out: TextIO
+) -> int:
     """``watcher run``: poll on schedule until SIGINT/SIGTERM; exit 0 with nothing lost."""
-    from watcher.bot.settings import TelegramSettings
-
     telegram = TelegramSettings.from_environ(environ)
-    store = Store(db)
+    with WriterLock(db, command="run"):
+        store = Store(db)
+        service = Service(
+            config, store, environ=environ, out=out, config_path=config_path, telegram=telegram
+        )
+        return asyncio.run(_run(service, telegram))
+
+
+async def _run(service: Service, telegram: TelegramSettings | None) -> int:
+    stage: DeliveryStage = console_stage(service)
     if telegram is not None:
-        from watcher.bot.app import run_bot
-
-        deliver_to_console(config, store, sys.stdout)  # queued before the token was set
-        return asyncio.run(run_bot(config_path, config, db, telegram, environ))
-    poller = make_poller(config, store, telegram=False, environ=environ)
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        logger.info("signal %d received: finishing the current step, then exiting", signum)
-        stop.set()
-
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    due_sources = Schedule(config.sources)
-    logger.info("watching %d source(s); Ctrl-C to stop", len(config.sources))
-    try:
-        while not stop.is_set():
-            if due := due_sources.take():
-                poller.poll_all(only=set(due))
-                deliver_to_console(config, store, sys.stdout)
-            stop.wait(TICK_SECONDS)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        poller.fetcher.close()
-    logger.info("stopped")
-    return 0
+        await stage.flush()  # queued for the console before the token was set
+        stage = TelegramStage(service, telegram)
+        logger.info("alerts go to Telegram; watching %d source(s)", len(service.config.sources))
+    else:
+        logger.info(
+            "no TELEGRAM_BOT_TOKEN: alerts print here; watching %d source(s); Ctrl-C to stop",
+            len(service.config.sources),
+        )
+    service.delivery = stage
+    return await service.run_forever(extra=stage.tasks(service))

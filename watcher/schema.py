@@ -72,6 +72,25 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE matches ADD COLUMN words TEXT NOT NULL DEFAULT '[]';
     """,
+    # 4: documents that change (revision), when they are debated (event), their dossier,
+    # other identities (aliases), and what identifies an item when a feed changes its
+    # guids (link_key, fingerprint); why an alert was made (new, update, follow-up).
+    """
+    ALTER TABLE items ADD COLUMN revision TEXT NOT NULL DEFAULT '';
+    ALTER TABLE items ADD COLUMN event_at TEXT;
+    ALTER TABLE items ADD COLUMN event TEXT NOT NULL DEFAULT '';
+    ALTER TABLE items ADD COLUMN dossier TEXT NOT NULL DEFAULT '';
+    ALTER TABLE items ADD COLUMN aliases TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE items ADD COLUMN link_key TEXT;
+    ALTER TABLE items ADD COLUMN fingerprint TEXT;
+    ALTER TABLE items ADD COLUMN updated TEXT;
+    CREATE INDEX items_link ON items (source_id, link_key);
+    CREATE INDEX items_fingerprint ON items (source_id, fingerprint);
+    CREATE INDEX items_dossier ON items (dossier);
+    ALTER TABLE alerts ADD COLUMN reason TEXT NOT NULL DEFAULT 'new';
+    CREATE INDEX alerts_item ON alerts (item_id);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
 )
 
 
@@ -92,6 +111,11 @@ def item_from_row(row: dict[str, Any]) -> Item:
         body=row["body"],
         kind=row["kind"],
         schedule=row["schedule"],
+        revision=row.get("revision") or "",
+        event_at=datetime.fromisoformat(row["event_at"]) if row.get("event_at") else None,
+        event=row.get("event") or "",
+        dossier=row.get("dossier") or "",
+        aliases=tuple(json.loads(row.get("aliases") or "[]")),
     )
 
 

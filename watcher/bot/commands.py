@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 from watcher.bot.sender import retry_seconds
 
 if TYPE_CHECKING:
-    from watcher.bot.app import Runtime
+    from watcher.runtime import Service as Runtime
     from watcher.subscribers import Subscriber
 
 logger = logging.getLogger(__name__)
@@ -219,7 +219,7 @@ async def _list_matches(update: Update, context: Context, count: int, words: str
         sorted(subscriber.topics) if subscriber and subscriber.topics else list(rt.config.topics)
     )
     found = await asyncio.to_thread(
-        rt.store.recent_matches, topics=topic_ids, limit=count, search=words
+        rt.store.items.recent_matches, topics=topic_ids, limit=count, search=words
     )
     if not found:
         await reply(update, "Aucun résultat." if words else "Aucune alerte pour l'instant.")

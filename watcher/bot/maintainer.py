@@ -32,7 +32,7 @@ def maintainer_only(handler: Handler) -> Handler:
 async def status(update: Update, context: Context) -> None:
     """Each source's health and the outbox length."""
     rt = runtime(context)
-    rows = await asyncio.to_thread(rt.store.statuses, [s.id for s in rt.config.sources])
+    rows = await asyncio.to_thread(rt.store.sources.statuses, [s.id for s in rt.config.sources])
     lines = []
     for row in rows:
         health = "✅" if row.consecutive_errors == 0 and row.last_success else "⚠️"
@@ -40,7 +40,7 @@ async def status(update: Update, context: Context) -> None:
         if row.last_error and row.consecutive_errors:
             line += f"\n   erreur ({row.consecutive_errors}x) : {html.escape(row.last_error[:200])}"
         lines.append(line)
-    outbox = await asyncio.to_thread(rt.store.outbox_length)
+    outbox = await asyncio.to_thread(rt.store.outbox.outbox_length)
     await reply(
         update, "<b>État des sources</b>\n" + "\n".join(lines) + f"\nFile d'envoi : {outbox}"
     )
@@ -72,7 +72,7 @@ async def reload(update: Update, context: Context) -> None:
     """Reload feeds.yml; a broken file keeps the running configuration."""
     rt = runtime(context)
     try:
-        config = await asyncio.to_thread(rt.reload)
+        config = await rt.reload()
     except ConfigError as exc:
         await reply(update, f"❌ Configuration inchangée : {html.escape(str(exc))}")
         return
@@ -87,7 +87,7 @@ async def stats(update: Update, context: Context) -> None:
     """Counts of subscribers, items and alerts."""
     rt = runtime(context)
     counts = await asyncio.to_thread(rt.subscribers.counts)
-    alerts = await asyncio.to_thread(rt.store.alert_counts)
+    alerts = await asyncio.to_thread(rt.store.outbox.alert_counts)
     items = await asyncio.to_thread(rt.store.count, "items")
     matches = await asyncio.to_thread(rt.store.count, "matches")
     await reply(

@@ -101,7 +101,7 @@ class OutboxSender:
             await asyncio.gather(*(self._send_chat(alerts, stats) for alerts in by_chat.values()))
 
     def _seconds_to_next_attempt(self) -> float | None:
-        due = self.store.next_attempt_due()
+        due = self.store.outbox.next_attempt_due()
         if due is None:
             return None
         return max(0.0, (due - datetime.now(UTC)).total_seconds())
@@ -109,7 +109,7 @@ class OutboxSender:
     def _due_batch(self) -> list[PendingAlert]:
         digest = {str(chat_id) for chat_id in self.subscribers.digest_chat_ids()}
         now = self.clock()
-        alerts = self.store.pending_alerts(now=datetime.now(UTC), limit=2000)
+        alerts = self.store.outbox.pending_alerts(now=datetime.now(UTC), limit=2000)
         return [
             a
             for a in alerts
@@ -161,7 +161,7 @@ class OutboxSender:
             wait = retry_seconds(exc)
             self.pacer.hold(destination, self.clock() + wait)
             until = datetime.now(UTC) + timedelta(seconds=wait)
-            await asyncio.to_thread(self.store.defer_destination, destination, until=until)
+            await asyncio.to_thread(self.store.outbox.defer_destination, destination, until=until)
             logger.info("chat %s: Telegram asks to wait %.0fs", destination, wait)
             stats.retried += 1
             return False
@@ -171,7 +171,9 @@ class OutboxSender:
             if isinstance(chat_id, int):
                 await asyncio.to_thread(self.subscribers.migrate, chat_id, new_id)
             else:
-                await asyncio.to_thread(self.store.move_destination, destination, str(new_id))
+                await asyncio.to_thread(
+                    self.store.outbox.move_destination, destination, str(new_id)
+                )
             stats.retried += 1
             return False  # the moved alerts are picked up under the new id
         except Forbidden as exc:
@@ -184,7 +186,7 @@ class OutboxSender:
                     self.subscribers.deactivate, chat_id, exc.message, refused_at=attempted_at
                 )
             else:
-                await asyncio.to_thread(self.store.drop_pending, destination, exc.message)
+                await asyncio.to_thread(self.store.outbox.drop_pending, destination, exc.message)
             stats.failed += 1
             return False
         except InvalidToken as exc:
@@ -201,7 +203,7 @@ class OutboxSender:
                 )
             logger.error("chat %s: Telegram refused the message: %s", destination, exc.message)
             if alert_id is not None:
-                await asyncio.to_thread(self.store.mark_failed, alert_id, exc.message)
+                await asyncio.to_thread(self.store.outbox.mark_failed, alert_id, exc.message)
             stats.failed += 1
             return True
         except (TimedOut, NetworkError) as exc:
@@ -232,7 +234,7 @@ class OutboxSender:
 
     async def _record_sent(self, alert_id: int | None, mark: Callable[[], None] | None) -> None:
         if alert_id is not None:
-            await asyncio.to_thread(self.store.mark_sent, alert_id, now=datetime.now(UTC))
+            await asyncio.to_thread(self.store.outbox.mark_sent, alert_id, now=datetime.now(UTC))
         if mark is not None:
             await asyncio.to_thread(mark)
 
@@ -242,12 +244,12 @@ class OutboxSender:
         if alert_id is None:
             return
         if attempts + 1 >= MAX_ATTEMPTS:
-            await asyncio.to_thread(self.store.mark_failed, alert_id, error)
+            await asyncio.to_thread(self.store.outbox.mark_failed, alert_id, error)
             stats.failed += 1
             return
         delay = min(5 * 2**attempts, 3600)
         until = datetime.now(UTC) + timedelta(seconds=delay)
-        await asyncio.to_thread(self.store.mark_retry, alert_id, error, next_attempt=until)
+        await asyncio.to_thread(self.store.outbox.mark_retry, alert_id, error, next_attempt=until)
         stats.retried += 1
 
     async def send_digests(self, now: datetime) -> int:
@@ -257,7 +259,7 @@ class OutboxSender:
             if not _digest_due(subscriber.last_digest, now, self.config):
                 continue
             destination = str(subscriber.chat_id)
-            alerts = await asyncio.to_thread(self.store.pending_for, destination)
+            alerts = await asyncio.to_thread(self.store.outbox.pending_for, destination)
             if alerts:
                 views = [alert_view(self.config, a) for a in alerts]
                 stats = DeliveryStats()
@@ -267,7 +269,11 @@ class OutboxSender:
                     # Each part is recorded as soon as Telegram takes it: a later part
                     # that must wait does not make the earlier ones be sent again.
                     delivered = await self.send_text(
-                        destination, message, 0, stats, mark=partial(self.store.mark_many_sent, ids)
+                        destination,
+                        message,
+                        0,
+                        stats,
+                        mark=partial(self.store.outbox.mark_many_sent, ids),
                     )
                     if not delivered:
                         break

@@ -32,10 +32,10 @@ def deliver_to_console(
 ) -> int:
     """Print every pending console alert, oldest first, marking each sent once printed."""
     sent = 0
-    while batch := store.pending_alerts(now=clock(), destinations=CONSOLE):
+    while batch := store.outbox.pending_alerts(now=clock(), destinations=CONSOLE):
         for alert in batch:
             out.write(render_text(alert_view(config, alert)) + "\n\n")
             out.flush()
-            store.mark_sent(alert.id, now=clock())
+            store.outbox.mark_sent(alert.id, now=clock())
             sent += 1
     return sent

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 from watcher.config import SourceConfig
 from watcher.errors import ParseError
-from watcher.fetch import Fetcher
+from watcher.fetch import FetchSession
 from watcher.items import Item
 from watcher.sources.base import PollContext, PollResult, SourceState
 from watcher.sources.scdl import _fields, records_to_items
@@ -68,7 +68,7 @@ def query_url(
 
 
 def layer_records(
-    fetcher: Fetcher, layer_url: str, *, where: str = "1=1", order_by: str = DEFAULT_ORDER
+    fetcher: FetchSession, layer_url: str, *, where: str = "1=1", order_by: str = DEFAULT_ORDER
 ) -> Iterator[dict[str, Any]]:
     """The attributes of every feature matching ``where``, page after page."""
     offset = 0

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from watcher.config import SourceConfig
-from watcher.fetch import Fetcher
+from watcher.fetch import FetchSession
 from watcher.items import Item
 
 
@@ -25,7 +25,7 @@ class SourceState:
 class PollContext:
     """What a reader may use besides its configuration and state."""
 
-    fetcher: Fetcher
+    fetcher: FetchSession
     now: datetime
     known: Callable[[Iterable[str]], set[str]]  # which of these item keys are stored already
     environ: Mapping[str, str] = field(default_factory=dict)

@@ -1,0 +1,175 @@
+"""The Telegram bot: its handlers wired into one python-telegram-bot Application.
+
+``serve_bot`` is one task of the runtime's event loop: it starts the bot when the
+Bot API answers (an API unreachable at start-up is a warning and a retry, while
+polling goes on and alerts wait in the outbox), and stops it when the service
+stops. A 409 Conflict while running means another process polls with the same
+token: this one keeps running and retries; a process that meets the conflict at
+start-up is the second one, and it stops with one line.
+"""
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from watcher.bot import commands, maintainer
+from watcher.bot.settings import TelegramSettings
+from watcher.errors import DeliveryError
+
+if TYPE_CHECKING:
+    from watcher.runtime import Service
+
+logger = logging.getLogger(__name__)
+BotApplication: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
+# Start-up retries when the Bot API cannot be reached: 5 s, doubling, at most 5 min.
+FIRST_RETRY_SECONDS = 5.0
+MAX_RETRY_SECONDS = 300.0
+INVALID_TOKEN = "Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather"
+SECOND_PROCESS = (
+    "another process is already polling Telegram with this bot token "
+    "(409 Conflict): run one watcher per token"
+)
+
+
+def build_application(service: "Service", settings: TelegramSettings) -> BotApplication:
+    """The python-telegram-bot Application with every handler."""
+    # watcher owns the HTTP clients: PTB does not close them when initialize() fails
+    # (a wrong token), so close_requests() must be able to.
+    # Generous timeouts: a send that times out may still have arrived, and is then
+    # sent twice; waiting longer makes that rarer.
+    requests = (
+        HTTPXRequest(
+            connection_pool_size=64, connect_timeout=15.0, read_timeout=30.0, write_timeout=30.0
+        ),
+        HTTPXRequest(connection_pool_size=2, read_timeout=30.0),
+    )
+    application = (
+        Application.builder()
+        .request(requests[0])
+        .get_updates_request(requests[1])
+        .token(settings.token)
+        .base_url(settings.api_url)
+        .base_file_url(settings.file_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .build()
+    )
+    application.bot_data["runtime"] = service
+    application.bot_data["requests"] = requests
+    handlers = {
+        "start": commands.start,
+        "sujets": commands.topics,
+        "sources": commands.sources,
+        "abonnements": commands.subscriptions,
+        "recent": commands.recent,
+        "chercher": commands.search,
+        "pause": commands.pause,
+        "reprendre": commands.resume,
+        "digest": commands.digest,
+        "stop": commands.stop,
+        "aide": commands.help_command,
+        "help": commands.help_command,
+        "statut": maintainer.status,
+        "tester": maintainer.test_text,
+        "recharger": maintainer.reload,
+        "stats": maintainer.stats,
+    }
+    for name, handler in handlers.items():
+        application.add_handler(CommandHandler(name, handler))
+    application.add_handler(CallbackQueryHandler(commands.topic_button, pattern=r"^(un)?sub:"))
+    application.add_handler(
+        ChatMemberHandler(commands.chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
+    application.add_handler(MessageHandler(filters.COMMAND, commands.unknown))
+    application.add_error_handler(commands.on_error)
+    return application
+
+
+async def close_requests(application: BotApplication) -> None:
+    for request in application.bot_data.get("requests", ()):
+        await request.shutdown()
+
+
+async def connect(application: BotApplication, service: "Service") -> bool:
+    """Initialise the bot (getMe), retrying while the Bot API is unreachable.
+
+    Returns False when the service stopped first. A rejected token is fatal.
+    """
+    delay = FIRST_RETRY_SECONDS
+    while not service.stopping:
+        try:
+            await application.initialize()
+            return True
+        except InvalidToken:
+            raise DeliveryError(INVALID_TOKEN) from None
+        except NetworkError as exc:
+            logger.warning(
+                "Telegram Bot API unreachable (%s): polling goes on, alerts wait in the "
+                "outbox; retrying in %.0fs",
+                exc.message,
+                delay,
+            )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(service.wait_stopping(), delay)
+        delay = min(delay * 2, MAX_RETRY_SECONDS)
+    return False
+
+
+async def refuse_second_process(application: BotApplication) -> None:
+    """Stop here, before taking updates, when another process polls with this token."""
+    try:
+        await application.bot.get_updates(timeout=0, limit=1)
+    except Conflict:
+        raise DeliveryError(SECOND_PROCESS) from None
+
+
+async def serve_bot(application: BotApplication, service: "Service") -> None:
+    """Run the bot's update loop until the service stops."""
+    try:
+        if not await connect(application, service):
+            return
+        await refuse_second_process(application)
+        with contextlib.suppress(NetworkError):
+            await application.bot.set_my_commands(commands.BOT_COMMANDS)
+        await application.start()
+        assert application.updater is not None
+        warned = False
+
+        def polling_error(error: TelegramError) -> None:
+            nonlocal warned
+            if isinstance(error, Conflict):
+                if not warned:  # once: the other process may run for hours
+                    logger.warning("%s; this one keeps running and retries", SECOND_PROCESS)
+                    warned = True
+            else:
+                logger.warning("Telegram getUpdates failed, retrying: %s", error)
+
+        await application.updater.start_polling(
+            allowed_updates=Update.ALL_TYPES, error_callback=polling_error
+        )
+        logger.info("bot started")
+        await service.wait_stopping()
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+    finally:
+        await close_requests(application)

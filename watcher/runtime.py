@@ -1,0 +1,359 @@
+"""The one asyncio service behind ``watcher poll`` and ``watcher run``.
+
+Polling, delivery and the Telegram bot are tasks of one event loop. Blocking
+work (a reader's parsing, PDF text, matching, SQLite) runs in executors that the
+service owns: one for polls, bounded by ``settings.concurrency``, one for the
+database, so that a slow source never delays delivery or the bot. Every poll
+has a hard deadline (``settings.poll_timeout``): when it passes, the poll's
+requests are cancelled and the source records a timeout; nothing else waits.
+
+A reload (``/recharger``, SIGHUP) is a message to the loop: the new feeds.yml is
+read and validated first, then swapped in between two polls; a poll under way
+finishes with the configuration it started with.
+"""
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+import time
+import zlib
+from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, TextIO, TypeVar
+
+from watcher.config import Config, SourceConfig, load_config
+from watcher.decide import is_due
+from watcher.errors import ConfigError, FetchError
+from watcher.fetch import Fetcher, FetchSession
+from watcher.netguard import is_private_host
+from watcher.poll import Poller, missing_secrets, summarize
+from watcher.routing import destinations
+from watcher.store import PollOutcome, Store
+from watcher.subscribers import Subscribers
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# How long `watcher run` gives itself to stop once asked (the issue's promise is 10 s).
+STOP_GRACE_SECONDS = 8.0
+# How long a routing snapshot of the subscribers is reused between matched items.
+SUBSCRIPTIONS_TTL = 2.0
+# How often the run loop records that it is alive (`watcher status --check` reads it).
+HEARTBEAT_SECONDS = 30.0
+# Start-up polls are spread over each source's interval, or over this at most.
+MAX_SPREAD_SECONDS = 300.0
+
+
+class Subscriptions:
+    """Which chats want which topics, read lazily and reused for a moment.
+
+    Only a poll that matched something asks, so a cycle of unchanged sources costs
+    the same with or without subscribers.
+    """
+
+    def __init__(self, subscribers: Subscribers, *, ttl: float = SUBSCRIPTIONS_TTL) -> None:
+        self.subscribers = subscribers
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._value: Mapping[int, Collection[str]] = {}
+        self._read_at = -float("inf")
+
+    def __call__(self) -> Mapping[int, Collection[str]]:
+        with self._lock:
+            if time.monotonic() - self._read_at > self.ttl:
+                self._value = self.subscribers.subscriptions()
+                self._read_at = time.monotonic()
+            return self._value
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._read_at = -float("inf")
+
+
+def spread_offset(source_id: str, interval: float) -> float:
+    """How long after start-up a source is first polled: stable, and spread out.
+
+    Sources fired together make a burst of requests at start-up; a hash of the id
+    places each at its own point of its interval instead, within the first five
+    minutes at most so that a new source is soon read.
+    """
+    return (zlib.crc32(source_id.encode()) / 2**32) * min(interval, MAX_SPREAD_SECONDS)
+
+
+class Service:
+    """Polls the sources, delivers the outbox and (with a token) runs the bot."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        environ: Mapping[str, str],
+        out: TextIO,
+        config_path: Path | None = None,
+        telegram: Any = None,
+    ) -> None:
+        self.config_path = config_path
+        self.config = config
+        self.store = store
+        self.environ = environ
+        self.out = out
+        self.telegram = telegram
+        self.subscribers = Subscribers(store)
+        self.subscriptions = Subscriptions(self.subscribers)
+        settings = config.settings
+        self.poll_executor = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="poll")
+        self.db_executor = ThreadPoolExecutor(4, thread_name_prefix="db")
+        self.fetcher = Fetcher(
+            timeout=settings.timeout,
+            max_bytes=settings.max_response_bytes,
+            per_host=settings.per_host,
+        )
+        self.poller = self._poller(config)
+        self.skipped = self._skipped(config)
+        self._sessions: set[FetchSession] = set()
+        self._pending_reload: asyncio.Future[Config] | None = None
+        # Events bind to the running loop on first use, so they can be made here.
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self.delivery: Any = None  # set by the caller: the delivery stage
+
+    # -- the pieces ----------------------------------------------------------
+
+    def _poller(self, config: Config) -> Poller:
+        return Poller(config, self.store, route=self.route_for(config), environ=self.environ)
+
+    def route_for(self, config: Config) -> Callable[[Sequence[str]], Any]:
+        telegram = self.telegram is not None
+
+        def route(topics: Sequence[str]) -> Any:
+            return destinations(
+                topics,
+                telegram=telegram,
+                channels=config.channels,
+                subscriptions=self.subscriptions() if telegram else {},
+            )
+
+        return route
+
+    def _skipped(self, config: Config) -> dict[str, list[str]]:
+        skipped = missing_secrets(config, self.environ)
+        for source_id, names in skipped.items():
+            logger.warning("source %s skipped: set %s to watch it", source_id, " and ".join(names))
+        return skipped
+
+    async def blocking(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a database call (or other blocking work) off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.db_executor, partial(function, *args, **kwargs))
+
+    # -- polling -------------------------------------------------------------
+
+    def pollable(self, config: Config) -> list[SourceConfig]:
+        return [s for s in config.sources if s.id not in self.skipped]
+
+    async def poll_source(self, source: SourceConfig) -> PollOutcome:
+        """Poll one source within its deadline; a poll that overruns is recorded as failed."""
+        loop = asyncio.get_running_loop()
+        limit = self.config.settings.poll_timeout
+        allow_private = self.config.settings.allow_private_addresses or await is_private_host(
+            source.url
+        )
+        session = self.fetcher.session(
+            loop, deadline=loop.time() + limit, allow_private=allow_private
+        )
+        poller = self.poller
+        now = datetime.now(UTC)
+        self._sessions.add(session)
+        future = loop.run_in_executor(self.poll_executor, poller.poll, source, session, now)
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), limit)
+        except TimeoutError:
+            reason = f"poll timed out after {limit:g}s (settings.poll_timeout)"
+            session.cancel(reason)
+            outcome = poller.failure(source, FetchError(reason), now)
+            await self.blocking(self.store.save_poll, outcome)
+            logger.warning("source %s: %s", source.id, reason)
+            return outcome
+        except asyncio.CancelledError:
+            session.cancel("watcher is stopping")
+            raise
+        finally:
+            self._sessions.discard(session)
+
+    async def poll_cycle(self) -> list[PollOutcome]:
+        """``watcher poll``: every source once (those backing off excepted), then return."""
+        now = datetime.now(UTC)
+        due = []
+        for source in self.pollable(self.config):
+            record = await self.blocking(self.store.sources.record, source.id)
+            if record.consecutive_errors and not is_due(record.next_check, now):
+                assert record.next_check is not None
+                logger.info(
+                    "source %s: not due before %s (backing off after errors)",
+                    source.id,
+                    record.next_check.isoformat(timespec="seconds"),
+                )
+                continue
+            due.append(source)
+        limit = asyncio.Semaphore(self.config.settings.concurrency)
+
+        async def one(source: SourceConfig) -> PollOutcome:
+            async with limit:
+                return await self.poll_source(source)
+
+        outcomes = await asyncio.gather(*(one(s) for s in due))
+        await self.blocking(self.store.meta.beat, datetime.now(UTC))
+        logger.info("%s", summarize(outcomes))
+        return list(outcomes)
+
+    async def schedule_forever(self) -> None:
+        """``watcher run``: each source on its interval, spread out, within the concurrency."""
+        loop = asyncio.get_running_loop()
+        due = await self._first_due(self.config)
+        running: dict[str, asyncio.Task[PollOutcome]] = {}
+        last_beat = -HEARTBEAT_SECONDS
+        while not self._stopping.is_set():
+            if loop.time() - last_beat >= HEARTBEAT_SECONDS:  # for `watcher status --check`
+                await self.blocking(self.store.meta.beat, datetime.now(UTC))
+                last_beat = loop.time()
+            if self._pending_reload is not None and self._pending_reload.done():
+                self._pending_reload = None
+            now = loop.time()
+            sources = {s.id: s for s in self.pollable(self.config)}
+            for source_id in list(due):
+                if source_id not in sources:
+                    del due[source_id]
+            for source_id, source in sources.items():
+                due.setdefault(source_id, now + spread_offset(source_id, source.interval))
+            for source_id, at in sorted(due.items(), key=lambda pair: pair[1]):
+                if len(running) >= self.config.settings.concurrency:
+                    break
+                if at <= now and source_id not in running:
+                    running[source_id] = asyncio.create_task(self.poll_source(sources[source_id]))
+                    running[source_id].add_done_callback(lambda _task: self._wake_up())
+            for source_id, task in list(running.items()):
+                if task.done():
+                    del running[source_id]
+                    outcome = task.result() if not task.cancelled() else None
+                    if outcome is not None and source_id in due:
+                        wait = (outcome.next_check - datetime.now(UTC)).total_seconds()
+                        due[source_id] = loop.time() + max(wait, 0.0)
+                    self._wake_up(delivery=True)
+            upcoming = [at for sid, at in due.items() if sid not in running]
+            timeout = max(0.0, min(upcoming, default=now + 60) - loop.time())
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), min(timeout, HEARTBEAT_SECONDS))
+        for task in running.values():
+            task.cancel()
+        if running:
+            await asyncio.wait(running.values(), timeout=STOP_GRACE_SECONDS / 2)
+
+    async def _first_due(self, config: Config) -> dict[str, float]:
+        """Sources backing off keep their next check; the others start spread out."""
+        loop = asyncio.get_running_loop()
+        checks = await self.blocking(self.store.sources.next_checks)
+        now = datetime.now(UTC)
+        due = {}
+        for source in self.pollable(config):
+            record = await self.blocking(self.store.sources.record, source.id)
+            at = checks.get(source.id)
+            if record.consecutive_errors and at is not None and at > now:
+                due[source.id] = loop.time() + (at - now).total_seconds()
+        return due
+
+    def _wake_up(self, *, delivery: bool = False) -> None:
+        self._wake.set()
+        if delivery and self.delivery is not None:
+            self.delivery.wake()
+
+    # -- reload ----------------------------------------------------------------
+
+    async def reload(self) -> Config:
+        """Read feeds.yml again and switch to it; on error the running configuration stays."""
+        if self.config_path is None:
+            return self.config
+        config = await self.blocking(load_config, self.config_path)
+        self.config = config
+        self.poller = self._poller(config)
+        self.skipped = self._skipped(config)
+        self.subscriptions.invalidate()
+        if self.delivery is not None:
+            self.delivery.reconfigure(config)
+        self._wake_up()
+        logger.info("configuration reloaded from %s", self.config_path)
+        return config
+
+    async def _reload_on_signal(self) -> None:
+        try:
+            await self.reload()
+        except ConfigError as exc:
+            logger.error("reload refused, the running configuration stays: %s", exc)
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask the service to stop; it finishes what it can within a few seconds."""
+        self._stopping.set()
+        self._wake_up()
+
+    async def run_forever(self, extra: Sequence[Callable[[], Any]] = ()) -> int:
+        """Poll, deliver and serve until SIGINT or SIGTERM; SIGHUP reloads feeds.yml."""
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(self.db_executor)
+        handlers = {
+            signal.SIGINT: self._on_stop_signal,
+            signal.SIGTERM: self._on_stop_signal,
+            signal.SIGHUP: lambda: loop.create_task(self._reload_on_signal()),
+        }
+        for sig, handler in handlers.items():
+            loop.add_signal_handler(sig, handler)
+        tasks = [asyncio.create_task(self.schedule_forever(), name="schedule")]
+        tasks += [asyncio.create_task(start(), name="task") for start in extra]
+        try:
+            done, _ = await asyncio.wait(
+                [*tasks, asyncio.create_task(self._stopping.wait())],
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            failed = [t for t in done if t in tasks and not t.cancelled() and t.exception()]
+            self.stop()
+            await self._cancel_sessions()
+            await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
+            for task in tasks:
+                task.cancel()
+            if failed:
+                error = failed[0].exception()
+                assert error is not None
+                raise error
+        finally:
+            for sig in handlers:
+                loop.remove_signal_handler(sig)
+            await self.close()
+        logger.info("stopped")
+        return 0
+
+    def _on_stop_signal(self) -> None:
+        logger.info("stopping: finishing what can be finished within %gs", STOP_GRACE_SECONDS)
+        self.stop()
+
+    async def _cancel_sessions(self) -> None:
+        for session in list(self._sessions):
+            session.cancel("watcher is stopping")
+
+    async def close(self) -> None:
+        await self.fetcher.aclose()
+        self.poll_executor.shutdown(wait=False, cancel_futures=True)
+        self.db_executor.shutdown(wait=False, cancel_futures=True)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    async def wait_stopping(self) -> None:
+        await self._stopping.wait()

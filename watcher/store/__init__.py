@@ -1,0 +1,104 @@
+"""All of watcher's persistent state, in one SQLite file, in small parts.
+
+``Store`` composes them over one ``Database``: the sources' state, items and
+matches, the alert outbox, the subscribers. One poll of one source is saved in
+one transaction from one pure ``PollOutcome``, so a crash leaves all of it or
+none of it.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from watcher.decide import ItemChange
+from watcher.outbox import Outbox, PendingAlert
+from watcher.schema import now_iso
+from watcher.sources.base import SourceState
+from watcher.store.db import Database
+from watcher.store.items import ItemTable, save_change
+from watcher.store.meta import Meta
+from watcher.store.sources import (
+    SourceRecord,
+    SourceStatus,
+    SourceTable,
+    save_failure,
+    save_success,
+)
+
+__all__ = [
+    "Database",
+    "PendingAlert",
+    "PollOutcome",
+    "SourceRecord",
+    "SourceStatus",
+    "Store",
+    "now_iso",
+]
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    """Everything one poll of one source decided, ready to be saved at once."""
+
+    source_id: str
+    at: datetime
+    next_check: datetime
+    state: SourceState | None = None  # None when the poll failed
+    changes: tuple[ItemChange, ...] = ()
+    error: str | None = None
+    warnings: tuple[str, ...] = field(default=())
+    fetched: int = 0
+    unchanged: bool = False
+    backlog: bool = False  # a first poll that only noted where the source stands
+
+    @property
+    def new(self) -> int:
+        return sum(1 for c in self.changes if c.known is None)
+
+    @property
+    def alerts(self) -> int:
+        return sum(len(c.alerts) for c in self.changes)
+
+
+class Store:
+    """The database and its parts."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.database = Database(path)
+        self.path = self.database.path
+        self.sources = SourceTable(self.database)
+        self.items = ItemTable(self.database)
+        self.outbox = Outbox(self.database)
+        self.meta = Meta(self.database)
+
+    def close(self) -> None:
+        """Close the calling thread's connection."""
+        self.database.close()
+
+    def save_poll(self, outcome: PollOutcome) -> None:
+        """Write a poll's outcome: the source's state, its items, their alerts."""
+        with self.database.transaction() as db:
+            if outcome.state is None:
+                save_failure(
+                    db,
+                    outcome.source_id,
+                    outcome.error or "failed",
+                    now=outcome.at,
+                    next_check=outcome.next_check,
+                )
+                return
+            for change in outcome.changes:
+                save_change(db, change, now=outcome.at)
+            save_success(
+                db,
+                outcome.source_id,
+                outcome.state,
+                now=outcome.at,
+                next_check=outcome.next_check,
+                warning=outcome.warnings[-1] if outcome.warnings else None,
+            )
+
+    def count(self, table: str) -> int:
+        if table not in ("items", "matches", "alerts", "subscribers", "sources"):
+            raise ValueError(table)
+        return int(self.database.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])

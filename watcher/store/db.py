@@ -1,0 +1,84 @@
+"""The SQLite database: one file in WAL mode, a connection per thread, migrations.
+
+Schema changes are numbered migrations (``watcher.schema``) applied at start-up
+under SQLite's exclusive lock, so two processes starting on a new file at the
+same moment migrate it once: the second waits, then finds the work done.
+"""
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database as SqliteUtilsDatabase
+
+from watcher.errors import WatcherError
+from watcher.schema import MIGRATIONS
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+class Database:
+    """The connections to one SQLite file; each thread gets its own."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._local = threading.local()
+        try:
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise WatcherError(f"{self.path}: not a usable SQLite database ({exc})") from None
+
+    @property
+    def db(self) -> SqliteUtilsDatabase:
+        db: SqliteUtilsDatabase | None = getattr(self._local, "db", None)
+        if db is None:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            db = SqliteUtilsDatabase(conn)
+            self._local.db = db
+        return db
+
+    def close(self) -> None:
+        """Close this thread's connection (others close their own)."""
+        db: SqliteUtilsDatabase | None = getattr(self._local, "db", None)
+        if db is not None:
+            db.conn.close()
+            self._local.db = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqliteUtilsDatabase]:
+        with self.db.atomic():
+            yield self.db
+
+    def _migrate(self) -> None:
+        conn = self.db.conn
+        if self.path != ":memory:":
+            conn.execute("PRAGMA journal_mode = WAL")
+        # BEGIN EXCLUSIVE: whoever starts first migrates; a second process waits on
+        # the busy timeout, then reads the new version and has nothing to do.
+        conn.isolation_level = None
+        try:
+            conn.execute("BEGIN EXCLUSIVE")
+            try:
+                conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+                current = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+                for version, script in enumerate(MIGRATIONS, start=1):
+                    if version <= (current or 0):
+                        continue
+                    for statement in script.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    conn.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        finally:
+            conn.isolation_level = "DEFERRED"
+
+    @property
+    def schema_version(self) -> int:
+        row = self.db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        return int(row[0] or 0)
