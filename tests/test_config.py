@@ -6,6 +6,9 @@ import pytest
 
 from tests.conftest import run
 from watcher.config import load_config
+from watcher.sources.assemblee import AssembleeOptions
+from watcher.sources.legifrance import LegifranceOptions
+from watcher.sources.senat import SenatOptions
 
 REPO_CONFIG = Path(__file__).resolve().parents[1] / "feeds.yml"
 
@@ -125,6 +128,36 @@ BAD_CONFIGS = [
         id="rule-near-without-with",
     ),
     pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE.replace("kind: rss", "kind: senat\n    max_texts: 0"),
+        "feeds.yml: sources[0].max_texts: 0 must be a whole number from 1 to 500",
+        id="option-out-of-range",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE.replace("kind: rss", "kind: senat\n    max_documents: 10"),
+        "feeds.yml: sources[0].max_documents: unknown key; expected one of id, name, kind, url,",
+        id="option-of-another-kind",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE.replace("kind: rss", "kind: opendatasoft\n    mode: csv"),
+        "feeds.yml: sources[0].mode: 'csv' must be one of records, export",
+        id="option-not-a-choice",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE.replace("kind: rss", "kind: dila\n    max_archive_size: lots"),
+        "feeds.yml: sources[0].max_archive_size: 'lots' is not a size like 500KB, 20MB, 1GB",
+        id="option-not-a-size",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE.replace("kind: rss", "kind: scdl\n    fields: {titre: objet}"),
+        "feeds.yml: sources[0].fields: unknown field 'titre'; use id, title, date, url, body",
+        id="option-unknown-field-name",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE.replace("kind: rss", "kind: rss\n    territory: ' '"),
+        "feeds.yml: sources[0].territory: must be a non-empty string naming the place",
+        id="territory-empty",
+    ),
+    pytest.param(
         GOOD_TOPICS.replace("[reconnaissance faciale]", "['---']") + GOOD_SOURCE,
         "feeds.yml: topics.biometrie: keywords[0]: '---' has a word with no letters or digits",
         id="rule-no-letters",
@@ -186,3 +219,22 @@ def test_defaults_and_durations(tmp_path: Path) -> None:
     assert config.sources[1].name == "an"
     assert config.sources[0].topics == ("biometrie",)
     assert config.settings.max_response_bytes == 5 * 1024 * 1024
+
+
+def test_options_are_typed_and_defaulted_by_their_kind(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yml"
+    path.write_text(
+        GOOD_TOPICS
+        + GOOD_SOURCE.replace("kind: rss", "kind: senat\n    territory: '  Rennes   Métropole '")
+        + "  - id: jo\n    kind: legifrance\n    max_texts: 20\n"
+        + "  - id: an\n    kind: assemblee\n",
+        encoding="utf-8",
+    )
+    senat, jo, an = load_config(path).sources
+    assert senat.options == SenatOptions()
+    assert senat.options.max_texts == 50
+    assert senat.territory == "Rennes Métropole"
+    assert jo.options == LegifranceOptions(max_texts=20)
+    assert jo.url == "https://api.piste.gouv.fr/dila/legifrance/lf-engine-app"
+    assert jo.territory == ""
+    assert an.options == AssembleeOptions(days=2, max_documents=300)

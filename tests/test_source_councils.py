@@ -1,7 +1,9 @@
 """Council sources: HTML listings (WebDélib+), SCDL CSV, Opendatasoft datasets."""
 
 import json
+import re
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -239,36 +241,69 @@ RECORDS = [
 ]
 
 
-def test_opendatasoft_records_incremental(feed_server: FeedServer, workdir: Path) -> None:
-    served: list[dict[str, object]] = []
+def records_api(served: list[dict[str, object]]) -> Callable[[Seen], Route]:
+    """The Explore v2.1 ``records`` endpoint over ``served``: its order, paging and date filter."""
 
     def records(request: Seen) -> Route:
         query = parse_qs(urlsplit(request.path).query)
         assert query["order_by"] == ["delib_date desc"]
         assert int(query["offset"][0]) + int(query["limit"][0]) <= 10_000
-        rows = served
+        rows = sorted(served, key=lambda r: str(r["delib_date"]), reverse=True)
         if "where" in query:
-            assert query["where"] == ["delib_date >= date'2024-03-19'"]
-            rows = [r for r in served if str(r["delib_date"]) >= "2024-03-19"]
+            cursor = re.fullmatch(r"delib_date >= date'(.+)'", query["where"][0])
+            assert cursor is not None
+            since = cursor.group(1)
+            rows = [r for r in rows if str(r["delib_date"]) >= since]
+        start, limit = int(query["offset"][0]), int(query["limit"][0])
         return Route(
-            json.dumps({"total_count": len(rows), "results": rows}).encode(),
+            json.dumps({"total_count": len(rows), "results": rows[start : start + limit]}).encode(),
             content_type="application/json",
             etag=False,
         )
 
-    url = feed_server.handle("/api/explore/v2.1/catalog/datasets/delibs/records", records)
+    return records
+
+
+def test_opendatasoft_records_incremental(feed_server: FeedServer, workdir: Path) -> None:
+    served: list[dict[str, object]] = [RECORDS[1]]
+    url = feed_server.handle(
+        "/api/explore/v2.1/catalog/datasets/delibs/records", records_api(served)
+    )
     write_config(
         workdir, [{"id": "idf", "name": "Île-de-France", "kind": "opendatasoft", "url": url}]
     )
-    served.append(RECORDS[1])
     assert run("poll").out == ""  # first poll: seen
-    served.insert(0, RECORDS[0])
+    served.append(RECORDS[0])
 
     result = run("poll")
 
     assert result.code == 0, result.err
     assert "Vidéoprotection intelligente dans les lycées" in result.out
     assert "Île-de-France · délibération · 20/03/2024" in result.out
+    assert run("poll").out == ""  # read again within the margin, alerted once
+
+
+def test_opendatasoft_deliberation_published_a_week_after_its_vote_is_caught(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    served: list[dict[str, object]] = [RECORDS[1]]
+    url = feed_server.handle(
+        "/api/explore/v2.1/catalog/datasets/delibs/records", records_api(served)
+    )
+    write_config(
+        workdir, [{"id": "idf", "name": "Île-de-France", "kind": "opendatasoft", "url": url}]
+    )
+    assert run("poll").out == ""  # the newest vote seen is of 19/03/2024
+    # Voted on 12/03, transmitted to the prefecture and published a week later.
+    late = {**RECORDS[0], "delib_id": "CP2024-090", "delib_date": "2024-03-12"}
+    late["pref_date"] = "2024-03-20 00:00:00"
+    served.append(late)
+
+    result = run("poll")
+
+    assert result.code == 0, result.err
+    assert "Vidéoprotection intelligente dans les lycées" in result.out
+    assert "Île-de-France · délibération · 12/03/2024" in result.out
 
 
 def test_opendatasoft_error_answer(feed_server: FeedServer, workdir: Path) -> None:

@@ -354,3 +354,81 @@ def test_real_last_issues_and_full_text_shapes(piste: FakePiste, feed_server: Fe
     assert kind == "loi"
     assert published.startswith("2020-12-05")  # the container's datePubli, epoch ms
     assert len(body) > 100_000  # every article of every nested section
+
+
+def big_issue(count: int) -> dict[str, Any]:
+    """jorfCont for an issue of ``count`` texts: one container, whatever page is asked."""
+    links = [
+        {"id": f"JORFTEXT0000480{n:05d}", "titre": f"Arrêté n° {n}", "nature": "ARRETE"}
+        for n in range(count)
+    ]
+    return {"items": [{"joCont": {"id": ISSUE, "structure": {"liens": links, "tms": []}}}]}
+
+
+def test_an_issue_of_101_texts_is_one_table_of_contents_request(
+    piste: FakePiste, feed_server: FeedServer, workdir: Path
+) -> None:
+    # pageSize counts containers: the real API gives the same container for page 2.
+    feed_server.handle("/api/consult/jorfCont", piste.api(lambda body: big_issue(101)))
+    write_config(
+        workdir,
+        [
+            {
+                "id": "jo",
+                "name": "JO",
+                "kind": "legifrance",
+                "url": piste.api_url,
+                "oauth_url": piste.oauth_url,
+            }
+        ],
+    )
+
+    result = run("poll")  # the first poll notes the issue's texts without reading them
+
+    assert result.code == 0, result.err
+    assert len(feed_server.hits("/api/consult/jorfCont")) == 1
+    assert feed_server.hits("/api/consult/jorf") == []
+    db = sqlite3.connect(workdir / "watcher.db")
+    assert db.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 101
+
+
+def test_a_jo_text_carries_its_dossier_and_other_names(piste: FakePiste, workdir: Path) -> None:
+    from tests.test_source_revisions import read
+
+    source = {
+        "id": "jo",
+        "name": "JO",
+        "kind": "legifrance",
+        "url": piste.api_url,
+        "oauth_url": piste.oauth_url,
+    }
+    items = {item.key: item for item in read(workdir, source, {}).items}
+
+    decree = items[VSA_DECREE]
+    assert decree.dossier == f"jorf:{VSA_DECREE}"
+    assert decree.aliases == ("nor:IOMD2318406D", "decret:2023-828")
+
+
+@needs_real
+def test_a_real_law_is_known_by_its_number_nor_and_eli(
+    piste: FakePiste, feed_server: FeedServer, workdir: Path
+) -> None:
+    from tests.test_source_revisions import read
+
+    real_text = json.loads(
+        (REAL / "legifrance" / "consult_jorf_JORFTEXT000042665307_legifrss.json").read_text()
+    )
+    feed_server.handle("/api/consult/jorf", piste.api(lambda body: real_text))
+    source = {
+        "id": "jo",
+        "name": "JO",
+        "kind": "legifrance",
+        "url": piste.api_url,
+        "oauth_url": piste.oauth_url,
+    }
+    law = next(item for item in read(workdir, source, {}).items if item.kind == "loi")
+    assert law.aliases == (
+        "nor:ECOX2023815L",
+        "eli:/eli/loi/2020/12/14/ECOX2023815L/jo/texte",
+        "loi:2020-1576",
+    )

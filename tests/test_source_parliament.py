@@ -2,7 +2,7 @@
 
 import json
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from tests.conftest import FIXTURES, REAL, needs_real, run, write_config
@@ -75,7 +75,7 @@ def test_akoma_ntoso_index_leads_to_full_texts(feed_server: FeedServer, workdir:
         "Calendrier : déposé au Sénat le 01/12/2025 ; inscrit à l'ordre du jour de la séance publique le 14/01/2026"
         in result.out
     )
-    assert "https://www.senat.fr/dossier-legislatif/ppl25-170.html" in result.out
+    assert "https://www.senat.fr/leg/ppl25-170.html" in result.out  # the text's own page
 
 
 def test_malformed_akoma_ntoso_text_is_kept_from_the_index(
@@ -129,20 +129,35 @@ def test_real_akoma_ntoso_text(feed_server: FeedServer, workdir: Path) -> None:
         "/akomantoso/tas24-021.akn.xml",
         (REAL / "senat" / "akomantoso_tas24-021.akn.xml").read_bytes(),
     )
-    write_config(workdir, [depots_source(feed_server, "s", "Sénat", backfill="true")])
+    source = depots_source(feed_server, "s", "Sénat", backfill="true", site=base)
+    write_config(workdir, [source])
     assert run("poll").code == 0
     db = sqlite3.connect(workdir / "watcher.db")
-    title, url, schedule = db.execute("SELECT title, url, schedule FROM items").fetchone()
+    title, url, kind, schedule = db.execute(
+        "SELECT title, url, kind, schedule FROM items"
+    ).fetchone()
     assert title.startswith(
         "Proposition de loi tendant à renforcer les moyens de surveillance des individus condamnés"
     )
-    assert url == "https://www.senat.fr/dossier-legislatif/ppl23-756.html"
+    # An adopted text is a "texte adopté" whatever its <bill name="ppl"> says, and its
+    # link is its own page on the configured site, not a dossier named after its signet.
+    assert kind == "texte adopté"
+    assert url == f"{base}/leg/tas24-021.html"
     assert schedule.endswith("adopté par le Sénat le 05/11/2024")
     # Its full text is read (and dropped from the store, since it matches nothing).
     document = parse_akn(
-        (REAL / "senat" / "akomantoso_tas24-021.akn.xml").read_bytes(), "s", "tas24-021"
+        (REAL / "senat" / "akomantoso_tas24-021.akn.xml").read_bytes(),
+        "s",
+        "tas24-021",
+        around=datetime(2026, 11, 30, tzinfo=PARIS),
     )
     assert len(document.body) > 20_000 and "Article 1er" in document.body
+    assert document.dossier == "senat:ppl23-756"
+    assert document.aliases == ("senat:tas24-021", "an:DLR5L17N50351")
+    assert (document.event, document.event_at) == (
+        "Adopté par le Sénat",
+        datetime(2024, 11, 5, tzinfo=PARIS),
+    )
 
 
 # -- Assemblée nationale open data ----------------------------------------------------
@@ -326,3 +341,159 @@ def test_full_texts_are_kept_for_matched_items_only(feed_server: FeedServer, wor
     db = sqlite3.connect(workdir / "watcher.db")
     bodies = dict(db.execute("SELECT key, length(body) FROM items").fetchall())
     assert bodies["ppl25-170"] > 50 and bodies["ppl25-171"] == 0
+
+
+# -- Assemblée: the XML documents the lists give, and lists longer than a poll ----------
+
+SITTING_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<reunion xmlns="http://schemas.assemblee-nationale.fr/referentiel"
+         xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <uid>RUANR5L17S2026IDS29999</uid>
+  <timestampDebut>2026-12-15T15:00:00.000+01:00</timestampDebut>
+  <lieu><code>AN</code><libelleLong>Salle des séances</libelleLong></lieu>
+  <cycleDeVie><etat>Confirmé</etat></cycleDeVie>
+  <identifiants><numSeanceJO xsi:nil="true"/></identifiants>
+  <ODJ>
+    <resumeODJ><item>Discussion de la proposition de loi relative à la sûreté dans les transports</item></resumeODJ>
+    <pointsODJ>
+      <pointODJ xsi:type="podjSeanceConfPres_type">
+        <objet>Discussion de la proposition de loi relative à la sûreté dans les transports</objet>
+        <dossiersLegislatifsRefs><dossierRef>DLR5L17N51234</dossierRef></dossiersLegislatifsRefs>
+      </pointODJ>
+      <!--more-->
+    </pointsODJ>
+  </ODJ>
+</reunion>
+"""
+COMPLETED_POINT = """<pointODJ xsi:type="podjSeanceConfPres_type">
+        <objet>Article 3 : expérimentation de caméras augmentées et de la reconnaissance faciale</objet>
+      </pointODJ>"""
+
+
+def publish_xml(feed_server: FeedServer, day: str, documents: dict[str, tuple[str, str]]) -> None:
+    """A publication list of ``.xml`` documents: path -> (timestamp, XML)."""
+    lines = [f"{stamp};{feed_server.url(path)}" for path, (stamp, _) in documents.items()]
+    feed_server.serve(f"{AN_LISTS}/publication_{day}", "\n".join(lines), content_type="text/plain")
+    for path, (_, body) in documents.items():
+        feed_server.serve(path, body, content_type="application/xml")
+
+
+def test_assemblee_reads_the_xml_documents_the_lists_give(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    today = datetime.now(PARIS).date().isoformat()
+    publish_xml(feed_server, today, {})
+    write_config(workdir, [assemblee_source(feed_server.url(AN_LISTS))])
+    assert run("poll").code == 0  # an empty day: nothing of a backlog
+
+    completed = SITTING_XML.replace("<!--more-->", COMPLETED_POINT)
+    path = "/dyn/opendata/RUANR5L17S2026IDS29999.xml"
+    publish_xml(feed_server, today, {path: ("2026-12-01T18:00:00.000+01:00", completed)})
+    result = run("poll")
+
+    assert result.code == 0, result.err
+    assert "Assemblée nationale · ordre du jour · 15/12/2026" in result.out
+    assert "Calendrier : réunion du 15/12/2026 à 15:00" in result.out
+    assert "caméras augmentées" in result.out
+    db = sqlite3.connect(workdir / "watcher.db")
+    assert db.execute("SELECT key, kind FROM items").fetchall() == [
+        ("RUANR5L17S2026IDS29999", "ordre du jour")
+    ]
+    assert run("poll").out == ""  # listed again unchanged: not read again, nothing alerted
+    assert len(feed_server.hits(path)) == 1
+
+
+def test_assemblee_carries_what_max_documents_left_to_the_next_poll(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    today = datetime.now(PARIS).date()
+    yesterday = (today - timedelta(days=1)).isoformat()
+    publish_xml(feed_server, today.isoformat(), {})
+    documents = {
+        f"/dyn/opendata/PIONANR5L17B{n}.xml": (
+            f"2026-12-01T18:00:0{n}.000+01:00",
+            f"<document><uid>PIONANR5L17B{n}</uid><titres><titrePrincipal>Proposition de loi "
+            f"n° {n} relative à la reconnaissance faciale</titrePrincipal></titres></document>",
+        )
+        for n in range(5)
+    }
+    publish_xml(feed_server, yesterday, documents)
+    config = {**assemblee_source(feed_server.url(AN_LISTS), backfill="true"), "days": 2}
+    write_config(workdir, [{**config, "max_documents": 2}])
+
+    first = run("poll")
+    assert "document limit (2) reached: 3 document(s) left for the next poll" in first.err
+    # Even once yesterday is out of the window of days read, its rest is read.
+    write_config(workdir, [{**config, "days": 1, "max_documents": 2}])
+    second = run("poll")
+    assert "1 document(s) left for the next poll" in second.err
+    third = run("poll")
+    assert "left for the next poll" not in third.err
+
+    alerts = first.out + second.out + third.out
+    for n in range(5):
+        assert alerts.count(f"/PIONANR5L17B{n}.xml\n") == 1, alerts
+    assert all(len(feed_server.hits(path)) == 1 for path in documents)
+    fourth = run("poll")  # nothing carried any more: yesterday's list is not read again
+    assert fourth.out == ""
+    assert len(feed_server.hits(f"{AN_LISTS}/publication_{yesterday}")) == 3
+
+
+TEXTES_WITH_SITTING = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Sénat - derniers textes</title><link>{site}</link>
+<description>Les derniers textes déposés au Sénat</description>
+<item>
+<title>Proposition de loi relative à la reconnaissance faciale dans les stades</title>
+<pubDate>Tue,01 Dec 2026 17:05:00 GMT</pubDate>
+<description>Examen en séance publique le mardi 15 décembre 2026</description>
+<link>{site}/leg/ppl26-140.html</link><guid>{site}/leg/ppl26-140.html</guid>
+<category>Proposition de loi</category>
+</item>
+<item>
+<title>Rapport sur la biométrique des titres d'identité</title>
+<pubDate>Tue,01 Dec 2026 17:06:00 GMT</pubDate>
+<description>Rapport n° 212 fait au nom de la commission des lois (18 novembre 2026)</description>
+<link>{site}/rap/l26-212/l26-212.html</link><guid>{site}/rap/l26-212/l26-212.html</guid>
+</item>
+</channel></rss>
+"""
+
+
+def test_senat_feed_item_announcing_its_sitting_says_when(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    site = feed_server.url("")
+    url = feed_server.serve("/rss/textes.rss", TEXTES_WITH_SITTING.replace("{site}", site))
+    source = {"id": "s", "name": "Sénat", "kind": "senat", "url": url, "site": site}
+    write_config(workdir, [{**source, "backfill": "true"}])
+
+    result = run("poll")
+
+    assert result.code == 0, result.err
+    sitting, report = result.out.split("\n\n")[:2]
+    assert "reconnaissance faciale dans les stades" in sitting
+    assert "15/12/2026" in sitting
+    assert "18/11/2026" not in report  # a report's own date is no sitting
+    db = sqlite3.connect(workdir / "watcher.db")
+    assert db.execute("SELECT key, schedule FROM items ORDER BY key").fetchall() == [
+        ("l26-212", ""),
+        ("ppl26-140", "Examen en séance publique le 15/12/2026"),
+    ]
+
+
+def test_assemblee_sitting_republished_with_its_agenda_completed_alerts_once(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    today = datetime.now(PARIS).date().isoformat()
+    path = "/dyn/opendata/RUANR5L17S2026IDS29999.xml"
+    publish_xml(feed_server, today, {path: ("2026-12-01T18:00:00.000+01:00", SITTING_XML)})
+    write_config(workdir, [assemblee_source(feed_server.url(AN_LISTS), backfill="true")])
+    assert run("poll").out == ""  # the agenda does not match yet
+
+    completed = SITTING_XML.replace("<!--more-->", COMPLETED_POINT)
+    publish_xml(feed_server, today, {path: ("2026-12-03T09:12:00.000+01:00", completed)})
+    result = run("poll")
+
+    assert len(feed_server.hits(path)) == 2
+    assert "caméras augmentées" in result.out and "15/12/2026" in result.out
+    assert run("poll").out == ""  # unchanged since: nothing more

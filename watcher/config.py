@@ -8,7 +8,7 @@ duration like 30s, 15m, 2h, 1d``.
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,8 +18,23 @@ import yaml
 from watcher.durations import parse_duration, parse_size
 from watcher.errors import ConfigError, RuleError
 from watcher.matching.rules import TopicRules, compile_topic
-from watcher.sources.kinds import KINDS, SourceKind
+from watcher.sources.base import SourceConfig, SourceKind
+from watcher.sources.catalog import KINDS
+from watcher.sources.options import OptionError, build_options, option_names, territory
 
+__all__ = ["ChannelConfig", "Config", "Settings", "SourceConfig", "load_config", "parse_config"]
+
+_COMMON_KEYS = (
+    "id",
+    "name",
+    "kind",
+    "url",
+    "interval",
+    "topics",
+    "backfill",
+    "fulltext",
+    "territory",
+)
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -38,22 +53,6 @@ class Settings:
     per_host: int = 4  # requests in flight to one host, whatever the source
     poll_timeout: float = 300.0  # a poll's hard deadline, all its requests included
     allow_private_addresses: bool = False  # fetch linked documents on private addresses
-
-
-@dataclass(frozen=True)
-class SourceConfig:
-    """One entry of ``sources``: where to look and how often."""
-
-    id: str
-    name: str
-    kind: str
-    url: str
-    interval: float
-    topics: tuple[str, ...]
-    backfill: bool = False
-    fulltext: bool = False
-    options: Mapping[str, Any] = field(default_factory=dict)
-    territory: str | None = None  # the place it covers: "Auvergne-Rhône-Alpes", "Rennes Métropole"
 
 
 @dataclass(frozen=True)
@@ -285,10 +284,8 @@ def _sources(
             raise reader.fail(
                 f"{path}.kind", f"{kind_name!r} is not one of {', '.join(sorted(KINDS))}"
             )
-        kind: SourceKind = KINDS[kind_name]
-        common: tuple[str, ...] = ("id", "name", "kind", "url", "interval", "topics")
-        common += ("backfill", "fulltext", "territory")
-        data = reader.mapping(entry, path, common + tuple(kind.options))
+        kind: SourceKind[Any] = KINDS[kind_name]
+        data = reader.mapping(entry, path, _COMMON_KEYS + option_names(kind.options))
         source_id = reader.string(data.get("id"), f"{path}.id")
         if not _SLUG.match(source_id):
             raise reader.fail(f"{path}.id", f"{source_id!r} must be a lower-case slug")
@@ -302,16 +299,10 @@ def _sources(
         for i, topic_id in enumerate(topic_ids):
             if topic_id not in topics:
                 raise reader.fail(f"{path}.topics[{i}]", f"unknown topic {topic_id!r}")
-        options = {key: data[key] for key in kind.options if key in data}
-        if kind.one_option_of and not any(key in options for key in kind.one_option_of):
-            raise reader.fail(
-                path,
-                f"kind {kind_name} needs {' or '.join(kind.one_option_of)} to choose its links",
-            )
-        for key, value in options.items():
-            problem = kind.options[key](value)
-            if problem:
-                raise reader.fail(f"{path}.{key}", problem)
+        try:
+            options = build_options(kind.options, data)
+        except OptionError as exc:
+            raise reader.fail(f"{path}.{exc.key}" if exc.key else path, str(exc)) from None
         sources.append(
             SourceConfig(
                 id=source_id,
@@ -325,14 +316,19 @@ def _sources(
                 backfill=reader.boolean(data.get("backfill", False), f"{path}.backfill"),
                 fulltext=reader.boolean(data.get("fulltext", False), f"{path}.fulltext"),
                 options=options,
-                territory=(
-                    reader.string(data["territory"], f"{path}.territory")
-                    if "territory" in data
-                    else None
-                ),
+                territory=_territory(reader, data, f"{path}.territory"),
             )
         )
     return tuple(sources)
+
+
+def _territory(reader: _Reader, data: Mapping[str, Any], path: str) -> str:
+    if "territory" not in data:
+        return ""
+    try:
+        return territory(data["territory"])
+    except ValueError as exc:
+        raise reader.fail(path, str(exc)) from None
 
 
 def _channels(

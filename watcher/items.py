@@ -23,12 +23,17 @@ class Item:
     summary: str = ""
     body: str = ""
     kind: str = ""  # document kind: loi, décret, rapport, délibération, ordre du jour...
-    schedule: str = ""  # when it is debated or voted, when the source says so
-    revision: str = ""  # changes when the document's content changes (timestamp, hash)
-    event_at: datetime | None = None  # the sitting, debate or vote, when the source says
-    event: str = ""  # what happens then, in French: "Examen en séance publique", "Vote"
-    dossier: str = ""  # the dossier this text belongs to: "senat:pjl22-220", "an:DLR5L16N…"
-    aliases: tuple[str, ...] = ()  # other identities of the same text: "nor:…", "eli:…"
+    schedule: str = ""  # when it is debated or voted, when the source says so, in words
+    # Changes when the document's content changes (a timestamp, a revision, a content
+    # hash): the same key with another revision is the same text, edited or completed.
+    revision: str = ""
+    event_at: datetime | None = None  # aware: the sitting, debate or vote, when given
+    event: str = ""  # its label in French: "Examen en séance publique", "Vote"...
+    # The dossier the text belongs to, where the source says: "senat:pjl22-220",
+    # "an:DLR5L16N…", "jorf:JORFTEXT…", a council's "<source id>:<sitting date>".
+    dossier: str = ""
+    # Other identities of the same text: "nor:…", "eli:…", "senat:tas24-021", "loi:2023-380".
+    aliases: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -64,4 +69,10 @@ def item_key(guid: str | None, link: str | None, title: str, summary: str) -> st
     if link and link.strip():
         return normalise_link(link)
     digest = hashlib.sha256(f"{title}\n{summary}".encode()).hexdigest()[:32]
+    return f"sha256:{digest}"
+
+
+def content_revision(*parts: str) -> str:
+    """A revision that changes when any of these texts changes."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
     return f"sha256:{digest}"

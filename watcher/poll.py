@@ -25,8 +25,7 @@ from watcher.decide import (
 from watcher.errors import FetchError, WatcherError
 from watcher.matching.engine import Matcher
 from watcher.sources.base import PollContext
-from watcher.sources.kinds import KINDS
-from watcher.sources.registry import reader_for
+from watcher.sources.catalog import KINDS
 from watcher.store import PollOutcome, Store
 
 logger = logging.getLogger(__name__)
@@ -76,12 +75,13 @@ class Poller:
             fetcher=fetcher,
             now=now,
             known=lambda keys: self.store.items.known_keys(source.id, keys),
+            known_revisions=lambda keys: self.store.items.known_revisions(source.id, keys),
             environ=self.environ,
             cache_dir=self.cache_dir / source.id,
-            first_poll=not record.initialized,
+            backlog=not record.initialized and not source.backfill,
             memory=self._memory.setdefault(source.id, {}),
         )
-        result = reader_for(source.kind)(source, record.state, ctx)
+        result = KINDS[source.kind].read(source, source.options, record.state, ctx)
         alert = should_alert(initialized=record.initialized, backfill=source.backfill)
         changes = plan_items(
             result.items,

@@ -18,12 +18,11 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 
-from watcher.config import SourceConfig
 from watcher.errors import FetchError, ParseError, WatcherError
 from watcher.fetch import FetchSession, Response
 from watcher.items import Item
 from watcher.sources import arcgis
-from watcher.sources.listing import listing_items
+from watcher.sources.listing import ListingOptions, listing_items
 from watcher.sources.rss import parse_feed
 from watcher.sources.scdl import DEFAULT_FIELDS, parse_scdl, records_to_items
 from watcher.sources.webdelib import parse_sittings
@@ -229,8 +228,7 @@ def _html(response: Response, url: str) -> Probe:
             "(kind: html) that picks the links to watch"
         )
     pattern = f"*.{extensions.most_common(1)[0][0]}"
-    config = SourceConfig("probe", name, "html", url, 0.0, (), options={"link_pattern": pattern})
-    items = listing_items(page, response.url, config)
+    items = listing_items(page, response.url, "probe", ListingOptions(link_pattern=pattern))
     return Probe(
         url=url,
         kind="html",

@@ -1,5 +1,6 @@
 """Sources: fetching a place watcher watches and turning its payload into items.
 
-``kinds`` declares each ``kind:`` of feeds.yml and its options (pure, used by the
-configuration); ``registry`` maps a kind to the reader that polls it.
+Each kind is one module exporting ``KIND`` (``base.SourceKind``: its name, its
+typed options, its reader); ``catalog.KINDS`` lists them. Nothing here imports
+the configuration: ``config`` validates each source's options through its kind.
 """

@@ -13,16 +13,17 @@ names in any case; ``DELIB_DATE`` is epoch milliseconds (ArcGIS date fields).
 
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from watcher.config import SourceConfig
 from watcher.errors import ParseError
 from watcher.fetch import FetchSession
 from watcher.items import Item
-from watcher.sources.base import PollContext, PollResult, SourceState
-from watcher.sources.scdl import _fields, records_to_items
+from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
+from watcher.sources.options import field_map, option, text
+from watcher.sources.scdl import records_to_items, with_defaults
 from watcher.sources.xmlutil import PARIS
 
 PAGE = 1000  # the usual maxRecordCount of a hosted layer
@@ -30,21 +31,28 @@ MAX_PAGES = 200  # 200,000 records: far more than any council's deliberations
 DEFAULT_ORDER = "OBJECTID ASC"
 
 
-def read_arcgis(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
+@dataclass(frozen=True)
+class ArcgisOptions:
+    where: str = option("1=1", parse=text)  # ArcGIS SQL: "DELIB_DATE >= DATE '2024-01-01'"
+    order_by: str = option(DEFAULT_ORDER, parse=text)  # a stable order for paging
+    fields: Mapping[str, str] = option(parse=field_map, factory=dict)  # as for scdl
+
+
+def read_arcgis(
+    source: SourceConfig, options: ArcgisOptions, state: SourceState, ctx: PollContext
+) -> PollResult:
     """Every record of the layer (identity keeps them from alerting twice)."""
-    fields = _fields(source.options)
+    fields = with_defaults(options.fields)
     records = list(
-        layer_records(
-            ctx.fetcher,
-            source.url,
-            where=str(source.options.get("where", "1=1")),
-            order_by=str(source.options.get("order_by", DEFAULT_ORDER)),
-        )
+        layer_records(ctx.fetcher, source.url, where=options.where, order_by=options.order_by)
     )
     items = records_to_items(
         [normalise_dates(r, fields["date"]) for r in records], source.id, fields
     )
     return PollResult(items, state)
+
+
+KIND = SourceKind("arcgis", ArcgisOptions, read_arcgis)
 
 
 def query_url(

@@ -3,29 +3,34 @@
 Each day has a publication list,
 ``…/dyn/opendata/list-publication/publication_YYYY-MM-DD``, one ``timestamp;URL``
 line per document published (dossiers, texts, amendments, sittings and their
-agendas), each URL a JSON or XML document named by its UID. watcher reads
-today's and yesterday's lists (Paris dates) and fetches each new document.
+agendas), each URL an XML document named by its UID (``.json`` gives the same
+document as JSON). watcher reads today's and yesterday's lists (Paris dates) and
+fetches each new document, and each document listed again with a newer timestamp.
 The AN answers 429 to rapid requests: the source then backs off by Retry-After.
 """
 
 import json
 import logging
+import re
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from watcher.config import SourceConfig
 from watcher.errors import FetchError, ParseError
 from watcher.items import Item
-from watcher.sources.base import PollContext, PollResult, SourceState
-from watcher.sources.xmlutil import PARIS, local, parse_xml, text_of
+from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
+from watcher.sources.options import option, whole_number
+from watcher.sources.xmlutil import PARIS, local, parse_xml
 from watcher.textdecode import decode_bytes
 
 logger = logging.getLogger(__name__)
 MAX_BODY_CHARS = 200_000
+MAX_CARRIED = 14  # days of lists whose unread documents are carried to the next poll
 TITLE_KEYS = ("titrePrincipal", "titre", "titreDossier", "libelle", "objet")
 DATE_KEYS = ("dateDepot", "dateActe", "timestampDebut", "dateSeance", "datePublication", "date")
-KINDS = {
+DOCUMENT_KINDS = {
     "dossierParlementaire": "dossier législatif",
     "document": "document parlementaire",
     "amendement": "amendement",
@@ -48,53 +53,128 @@ def uid_of(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
 
 
-def poll_assemblee(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
-    """Documents of the last days' publication lists that were not seen yet."""
+@dataclass(frozen=True)
+class AssembleeOptions:
+    days: int = option(2, parse=whole_number(1, 14))  # publication lists read, today included
+    max_documents: int = option(300, parse=whole_number(1, 2000))  # documents read per poll
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """One document of a publication list: its latest timestamp is its revision."""
+
+    uid: str
+    url: str
+    stamp: str
+    day: date
+
+
+def poll_assemblee(
+    source: SourceConfig, options: AssembleeOptions, state: SourceState, ctx: PollContext
+) -> PollResult:
+    """Documents of the last days' publication lists that are new or were republished.
+
+    A UID listed again with another timestamp was changed (a sitting whose agenda
+    was completed) and is read again. Past ``max_documents`` (or a 429), the days
+    whose lists still hold unread documents are kept in the cursor and read again
+    at the next poll, even once they are older than ``days``.
+    """
     today = ctx.now.astimezone(PARIS).date()
-    days = int(source.options.get("days", 2))
-    listed: dict[str, tuple[str, str]] = {}
-    for offset in range(days - 1, -1, -1):
-        day = today - timedelta(days=offset)
+    recent = [today - timedelta(days=offset) for offset in range(options.days - 1, -1, -1)]
+    carried = [d for d in _days(state.cursor.get("pending", "")) if d not in recent]
+    listed: dict[str, _Listed] = {}
+    warnings: list[str] = []
+    for day in sorted(carried) + recent:
         try:
             response = ctx.fetcher.get(f"{source.url.rstrip('/')}/publication_{day.isoformat()}")
         except FetchError as exc:
-            if exc.status == 404 and offset == 0:
+            if exc.status == 404 and day == today:
                 continue  # today's list does not exist until the first publication
+            if exc.status == 404 and day in carried:
+                warnings.append(f"the list of {day.isoformat()} is gone: its unread documents too")
+                continue
             raise
         text = decode_bytes(response.body, response.content_type) if response else ""
         for stamp, url in publication_lines(text):
-            listed[uid_of(url)] = (stamp, url)
-    known = ctx.known(listed)
-    budget = int(source.options.get("max_documents", 300))
-    items = []
-    warnings = []
-    for uid, (stamp, url) in listed.items():
-        if uid in known:
-            continue
-        if ctx.first_poll and not source.backfill:
-            items.append(Item(source.id, uid, uid, url, _stamp(stamp)))  # backlog: seen only
-            continue
-        if budget <= 0:
-            warnings.append("document limit reached, the rest next poll")
+            uid = uid_of(url)
+            earlier = listed.get(uid)
+            if earlier is None or _later(stamp, earlier.stamp):
+                listed[uid] = _Listed(uid, url, stamp, day)
+    revisions = {uid: entry.stamp for uid, entry in listed.items()}
+    changed = ctx.changed(revisions)
+    todo = [entry for uid, entry in listed.items() if uid in changed]
+    # Noted, not read: the backlog, and documents stored before revisions existed.
+    unrevised = ctx.unrevised(revisions)
+    noted = [entry for uid, entry in listed.items() if uid in unrevised]
+    if ctx.backlog:
+        noted, todo = noted + todo, []
+    items = [Item(source.id, e.uid, e.uid, e.url, _stamp(e.stamp), revision=e.stamp) for e in noted]
+    read_count = 0
+    left: list[_Listed] = []
+    for index, entry in enumerate(todo):
+        if read_count >= options.max_documents:
+            left = todo[index:]
+            warnings.append(
+                f"document limit ({options.max_documents}) reached: "
+                f"{len(left)} document(s) left for the next poll"
+            )
             break
-        budget -= 1
+        read_count += 1
         try:
-            response = ctx.fetcher.get(url)
+            response = ctx.fetcher.get(entry.url)
         except FetchError as exc:
             if exc.status == 429:
-                warnings.append(f"rate limited after {len(items)} document(s): {exc}")
+                left = todo[index:]
+                warnings.append(
+                    f"rate limited after {read_count - 1} document(s), "
+                    f"{len(left)} left for the next poll: {exc}"
+                )
                 break
-            warnings.append(f"{url}: {exc}")
+            warnings.append(f"{entry.url}: {exc}")
             continue
         try:
             items.append(
                 parse_document(
-                    response.body if response else b"", source.id, uid, url, _stamp(stamp)
+                    response.body if response else b"",
+                    source.id,
+                    entry.uid,
+                    entry.url,
+                    _stamp(entry.stamp),
+                    revision=entry.stamp,
                 )
             )
         except ParseError as exc:
             warnings.append(str(exc))
-    return PollResult(items, state, warnings=warnings)
+    cursor = {k: v for k, v in state.cursor.items() if k != "pending"}
+    if left:
+        cursor["pending"] = ",".join(sorted({e.day.isoformat() for e in left})[-MAX_CARRIED:])
+    new_state = SourceState(state.etag, state.last_modified, state.content_hash, cursor)
+    return PollResult(items, new_state, warnings=warnings)
+
+
+def _days(text: str) -> list[date]:
+    days = []
+    for part in text.split(","):
+        try:
+            days.append(date.fromisoformat(part.strip()))
+        except ValueError:
+            continue
+    return days
+
+
+def _later(stamp: str, than: str) -> bool:
+    first, second = _stamp(stamp), _stamp(than)
+    if first is None or second is None:
+        return stamp > than
+    return first > second
+
+
+KIND = SourceKind(
+    "assemblee",
+    AssembleeOptions,
+    poll_assemblee,
+    default_url="https://www.assemblee-nationale.fr/dyn/opendata/list-publication",
+)
 
 
 def _stamp(value: str) -> datetime | None:
@@ -106,41 +186,51 @@ def _stamp(value: str) -> datetime | None:
 
 
 def parse_document(
-    body: bytes, source_id: str, uid: str, url: str, listed_at: datetime | None
+    body: bytes,
+    source_id: str,
+    uid: str,
+    url: str,
+    listed_at: datetime | None,
+    *,
+    revision: str = "",
 ) -> Item:
-    """An AN open-data document (JSON, or XML) as an item."""
-    stripped = body.lstrip()
-    if stripped.startswith((b"{", b"[")):
+    """An AN open-data document, in its XML form (what the lists give) or JSON, as an item.
+
+    The JSON form is the XML converted element for element, so the XML is read
+    into the same shape and both go through one path.
+    """
+    if body.lstrip().startswith((b"{", b"[")):
         try:
             data = json.loads(body)
         except ValueError:
             raise ParseError(f"{url}: not valid JSON") from None
-        root_name, document = _root(data)
-        strings = list(_strings(document))
-        title = _first(document, TITLE_KEYS)
-        date = _first(document, DATE_KEYS)
     else:
         root = parse_xml(body, url)
-        root_name, document = local(root.tag), root
-        strings = [text_of(root)]
-        title = next(
-            (text_of(e) for e in root.iter() if local(e.tag) in TITLE_KEYS and text_of(e)), ""
-        )
-        date = next(
-            (text_of(e) for e in root.iter() if local(e.tag) in DATE_KEYS and text_of(e)), ""
-        )
+        data = {local(root.tag): _element_data(root)}
+    root_name, document = _root(data)
+    strings = list(_strings(document))
+    title = _first(document, TITLE_KEYS)
+    dated = _first(document, DATE_KEYS)
     if root_name in ("reunion", "amendement") or not isinstance(document, Mapping):
-        kind = KINDS.get(root_name, "")
+        kind = DOCUMENT_KINDS.get(root_name, "")
     else:
-        kind = _first(document, ("denominationStructurelle", "libelle")) or KINDS.get(root_name, "")
-    published = _stamp(date) or listed_at
-    schedule = ""
+        kind = _first(document, ("denominationStructurelle", "libelle"))
+        kind = kind or DOCUMENT_KINDS.get(root_name, "")
+    published = _stamp(dated) or listed_at
+    schedule = event = ""
+    event_at = None
     if root_name == "reunion" and isinstance(document, Mapping):
         # A sitting's agenda: its items say what will be debated, and when.
         agenda = [text for text in _strings(document.get("ODJ")) if text]
         title = f"Ordre du jour : {agenda[0]}" if agenda else title
+        event_at = _stamp(_first(document, ("timestampDebut",)))
+        event = _sitting_kind(uid)
         if published:
             schedule = f"réunion du {published.astimezone(PARIS).strftime('%d/%m/%Y à %H:%M')}"
+    elif root_name == "scrutin" and isinstance(document, Mapping):
+        event_at = _stamp(_first(document, ("dateScrutin",)))
+        event = "Vote" if event_at else ""
+    dossier = uid if root_name == "dossierParlementaire" else _first(document, ("dossierRef",))
     return Item(
         source_id=source_id,
         key=uid,
@@ -151,7 +241,42 @@ def parse_document(
         body=" ".join(" ".join(strings).split())[:MAX_BODY_CHARS],
         kind=kind.lower() if kind else "",
         schedule=schedule,
+        revision=revision,
+        event_at=event_at,
+        event=event,
+        dossier=f"an:{dossier}" if dossier else "",
+        aliases=(f"an:{uid}",),
     )
+
+
+def _sitting_kind(uid: str) -> str:
+    # Sitting UIDs end in IDS<n> for a public sitting and IDC<n> for a committee
+    # meeting (seen in the UIDs of the open data; not documented).
+    if re.search(r"IDS\d+$", uid):
+        return "Séance publique"
+    if re.search(r"IDC\d+$", uid):
+        return "Réunion de commission"
+    return "Réunion"
+
+
+def _element_data(element: ET.Element) -> Any:
+    """An element as the AN's JSON form writes it: text, or a mapping of children
+    (a child that repeats becomes a list); ``xsi:nil`` elements are None."""
+    children = [child for child in element if isinstance(child.tag, str)]
+    if not children:
+        if any(local(name) == "nil" for name in element.attrib):
+            return None
+        return (element.text or "").strip()
+    data: dict[str, Any] = {}
+    for child in children:
+        name, value = local(child.tag), _element_data(child)
+        if name not in data:
+            data[name] = value
+        elif isinstance(data[name], list):
+            data[name].append(value)
+        else:
+            data[name] = [data[name], value]
+    return data
 
 
 def _root(data: Any) -> tuple[str, Any]:

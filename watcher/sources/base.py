@@ -1,14 +1,38 @@
-"""What every source reader takes and returns."""
+"""What a source kind is, what its reader takes and what it returns.
+
+A kind is one ``SourceKind`` object, exported as ``KIND`` by its module and
+listed in ``catalog``: its feeds.yml name, its options dataclass (whose fields
+are its keys, with their defaults), its reader, its usual URL and the secrets it
+needs. This module imports nothing from the configuration: ``config`` builds
+``SourceConfig`` from here, never the other way round.
+"""
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Generic, TypeVar
 
-from watcher.config import SourceConfig
 from watcher.fetch import FetchSession
 from watcher.items import Item
+
+OptionsT = TypeVar("OptionsT")
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One entry of feeds.yml's ``sources``: where to look, how often, with what options."""
+
+    id: str
+    name: str
+    kind: str
+    url: str
+    interval: float
+    topics: tuple[str, ...]
+    backfill: bool = False
+    fulltext: bool = False
+    options: Any = None  # the kind's options dataclass, validated and with its defaults
+    territory: str = ""  # the place it covers: "Auvergne-Rhône-Alpes", "Rennes Métropole"
 
 
 @dataclass(frozen=True)
@@ -21,17 +45,51 @@ class SourceState:
     cursor: Mapping[str, str] = field(default_factory=dict)
 
 
+def _no_revisions(keys: Iterable[str]) -> dict[str, str]:
+    return {}
+
+
 @dataclass
 class PollContext:
-    """What a reader may use besides its configuration and state."""
+    """What a reader may use besides its configuration and state, already decided."""
 
     fetcher: FetchSession
     now: datetime
     known: Callable[[Iterable[str]], set[str]]  # which of these item keys are stored already
+    # The stored revision of each of these keys that is stored ("" when stored without one).
+    known_revisions: Callable[[Iterable[str]], dict[str, str]] = _no_revisions
     environ: Mapping[str, str] = field(default_factory=dict)
     cache_dir: Path = Path(".")
-    first_poll: bool = False
+    # First poll without ``backfill``: the reader notes where the source stands (its
+    # items, for identity) and downloads no documents; nothing of it is alerted.
+    backlog: bool = False
     memory: dict[str, Any] = field(default_factory=dict)  # per source, kept between polls
+
+    def changed(self, revisions: Mapping[str, str]) -> set[str]:
+        """Keys (with their current revision) that are new, or stored with another revision.
+
+        A key stored without a revision is not "changed": it was stored before
+        revisions existed, and re-reading all of those at once would be a burst
+        (see ``unrevised``).
+        """
+        stored = self.known_revisions(revisions)
+        known = self.known(key for key in revisions if key not in stored)
+        return {
+            key
+            for key, revision in revisions.items()
+            if (key not in stored and key not in known)
+            or (key in stored and stored[key] and revision and stored[key] != revision)
+        }
+
+    def unrevised(self, revisions: Mapping[str, str]) -> set[str]:
+        """Keys stored without a revision that now have one.
+
+        A reader returns these as they are listed, without reading their
+        documents: the store records the revision (and alerts nothing), so that
+        the next change of the document is seen.
+        """
+        stored = self.known_revisions(revisions)
+        return {key for key, revision in revisions.items() if revision and stored.get(key) == ""}
 
 
 @dataclass(frozen=True)
@@ -44,9 +102,12 @@ class PollResult:
     warnings: list[str] = field(default_factory=list)
 
 
-class Reader(Protocol):
-    """Polls one kind of source."""
+@dataclass(frozen=True)
+class SourceKind(Generic[OptionsT]):
+    """A kind of source: the one object that declares and reads it."""
 
-    def __call__(
-        self, source: SourceConfig, state: SourceState, ctx: PollContext
-    ) -> PollResult: ...
+    name: str  # the feeds.yml ``kind:``
+    options: type[OptionsT]  # a frozen dataclass: its fields ARE the kind's feeds.yml keys
+    read: Callable[[SourceConfig, OptionsT, SourceState, PollContext], PollResult]
+    default_url: str | None = None
+    required_env: tuple[str, ...] = ()

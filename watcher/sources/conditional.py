@@ -7,10 +7,9 @@ validators the server gave (ETag, Last-Modified), treat 304 and an empty 200 as
 
 from collections.abc import Callable
 
-from watcher.config import SourceConfig
 from watcher.fetch import Response
 from watcher.items import Item
-from watcher.sources.base import PollContext, PollResult, SourceState
+from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceState
 from watcher.sources.fulltext import attach_fulltext
 
 
@@ -38,7 +37,6 @@ def poll_document(
     items = parse(response)
     warnings: list[str] = []
     wanted = source.fulltext if fulltext is None else fulltext
-    # A first poll only marks the backlog as seen: no need to download its documents.
-    if wanted and (source.backfill or not ctx.first_poll):
+    if wanted and not ctx.backlog:
         items = attach_fulltext(items, ctx, warnings)
     return PollResult(items, new_state, warnings=warnings)

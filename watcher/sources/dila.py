@@ -15,15 +15,15 @@ import tarfile
 import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
 
-from watcher.config import SourceConfig
-from watcher.durations import parse_size
 from watcher.errors import FetchError, ParseError
 from watcher.items import Item
-from watcher.sources.base import PollContext, PollResult, SourceState
-from watcher.sources.legifrance import NATURES, PUBLIC_LINK
+from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
+from watcher.sources.legifrance import NATURES, PUBLIC_LINK, jo_aliases
+from watcher.sources.options import archive_prefix, option, size, whole_number
 from watcher.sources.xmlutil import child_text, find, local, paris_date, parse_xml, text_of
 from watcher.textdecode import decode_bytes
 
@@ -38,9 +38,18 @@ def archive_names(listing: str, prefix: str) -> list[str]:
     return sorted(found)
 
 
-def poll_dila(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
+@dataclass(frozen=True)
+class DilaOptions:
+    archive: str = option("", parse=archive_prefix)  # "" = the directory's name (JORFSIMPLE)
+    max_archives: int = option(5, parse=whole_number(1, 50))  # increments read per poll
+    max_archive_size: int = option(300 * 1024**2, parse=size)  # larger downloads are cut
+
+
+def poll_dila(
+    source: SourceConfig, options: DilaOptions, state: SourceState, ctx: PollContext
+) -> PollResult:
     """Read the increments published since the last poll."""
-    prefix = str(source.options.get("archive") or _prefix_from_url(source.url))
+    prefix = options.archive or _prefix_from_url(source.url)
     response = ctx.fetcher.get(source.url)
     listing = decode_bytes(response.body, response.content_type) if response else ""
     names = archive_names(listing, prefix)
@@ -49,14 +58,14 @@ def poll_dila(source: SourceConfig, state: SourceState, ctx: PollContext) -> Pol
             f"no {prefix}_YYYYMMDD-HHMMSS.tar.gz archive in the listing at {source.url}"
         )
     last = state.cursor.get("last", "")
-    max_archives = int(source.options.get("max_archives", 5))
-    if not last and not source.backfill:
-        # First poll: start after the newest increment, the backlog is not read.
+    max_archives = options.max_archives
+    if ctx.backlog:
+        # Start after the newest increment: the backlog is not read.
         return PollResult([], _cursor(state, names[-1]))
     pending = (
         [name for name in names if name > last][:max_archives] if last else names[-max_archives:]
     )
-    cap = parse_size(source.options.get("max_archive_size", "300MB"))
+    cap = options.max_archive_size
     items: list[Item] = []
     warnings: list[str] = []
     ctx.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -75,6 +84,14 @@ def poll_dila(source: SourceConfig, state: SourceState, ctx: PollContext) -> Pol
         path.unlink(missing_ok=True)
         last = name
     return PollResult(items, _cursor(state, last), warnings=warnings)
+
+
+KIND = SourceKind(
+    "dila",
+    DilaOptions,
+    poll_dila,
+    default_url="https://echanges.dila.gouv.fr/OPENDATA/JORFSIMPLE/",
+)
 
 
 def _prefix_from_url(url: str) -> str:
@@ -149,6 +166,8 @@ def _read_object(
                     published=published,
                     summary=issue,
                     kind=_kind_from_title(link.get("titretxt", "")),
+                    dossier=f"jorf:{text_id}",
+                    aliases=jo_aliases(link.get("titretxt", ""), "", ""),
                 )
 
 
@@ -175,15 +194,18 @@ def _text_version(root: ET.Element, source_id: str) -> Item:
 def _jorf_item(root: ET.Element, source_id: str, parts: list[str], issue: str) -> Item:
     text_id = child_text(root, "ID")
     nature = child_text(root, "NATURE")
+    title = child_text(root, "TITREFULL") or child_text(root, "TITRE")
     return Item(
         source_id=source_id,
         key=text_id,
-        title=child_text(root, "TITREFULL") or child_text(root, "TITRE"),
+        title=title,
         url=PUBLIC_LINK.format(text_id),
         published=paris_date(child_text(root, "DATE_PUBLI")),
         summary=" · ".join(p for p in (child_text(root, "MINISTERE"), issue) if p),
         body=" ".join(p for p in parts if p),
         kind=NATURES.get(nature.upper(), nature.lower()),
+        dossier=f"jorf:{text_id}",
+        aliases=jo_aliases(title, child_text(root, "NOR"), child_text(root, "ID_ELI")),
     )
 
 

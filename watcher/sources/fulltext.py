@@ -25,14 +25,14 @@ MAX_BODY_CHARS = 400_000
 
 
 def attach_fulltext(items: list[Item], ctx: "PollContext", warnings: list[str]) -> list[Item]:
-    """Each new item with its document's text as body; failures become warnings.
+    """Each new or changed item with its document's text as body; failures become warnings.
 
-    Items already stored are not fetched again: a full text costs a request.
+    Items stored at the same revision are not fetched again: a full text costs a request.
     """
-    known = ctx.known(item.key for item in items)
+    wanted = ctx.changed({item.key: item.revision for item in items})
     result = []
     for item in items:
-        if item.url and not item.body and item.key not in known:
+        if item.url and not item.body and item.key in wanted:
             try:
                 body = document_text(ctx.fetcher, item.url)
             except (FetchError, ParseError) as exc:

@@ -10,17 +10,19 @@ what it has, and the source backs off by Retry-After.
 
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from watcher.config import SourceConfig
 from watcher.errors import FetchError, ParseError
 from watcher.fetch import Response
 from watcher.items import Item
 from watcher.matching.normalize import strip_markup
-from watcher.sources.base import PollContext, PollResult, SourceState
+from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
+from watcher.sources.options import boolean, option, text, whole_number
 
 logger = logging.getLogger(__name__)
 PRODUCTION_API = "https://api.piste.gouv.fr/dila/legifrance/lf-engine-app"
@@ -47,18 +49,24 @@ NATURES = {
 }
 
 
+@dataclass(frozen=True)
+class LegifranceOptions:
+    sandbox: bool = option(False, parse=boolean)  # PISTE's sandbox API and OAuth server
+    issues: int = option(3, parse=whole_number(1, 20))  # last JO issues read (lastNJo)
+    max_texts: int = option(200, parse=whole_number(1, 1000))  # full texts read per poll
+    oauth_url: str = option("", parse=text)  # "" = PISTE's, production or sandbox
+
+
 class _Api:
     """Authenticated JSON calls to the Légifrance API."""
 
-    def __init__(self, source: SourceConfig, ctx: PollContext) -> None:
+    def __init__(self, source: SourceConfig, options: LegifranceOptions, ctx: PollContext) -> None:
         self.ctx = ctx
-        sandbox = bool(source.options.get("sandbox", False))
+        sandbox = options.sandbox
         self.base = (
             SANDBOX_API if sandbox and source.url == PRODUCTION_API else source.url
         ).rstrip("/")
-        self.oauth_url = str(
-            source.options.get("oauth_url") or (SANDBOX_OAUTH if sandbox else PRODUCTION_OAUTH)
-        )
+        self.oauth_url = options.oauth_url or (SANDBOX_OAUTH if sandbox else PRODUCTION_OAUTH)
         self.client_id = ctx.environ.get("LEGIFRANCE_CLIENT_ID", "")
         self.client_secret = ctx.environ.get("LEGIFRANCE_CLIENT_SECRET", "")
 
@@ -102,15 +110,17 @@ class _Api:
         return self.ctx.fetcher.request("POST", f"{self.base}{path}", headers=headers, json=payload)
 
 
-def poll_legifrance(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
+def poll_legifrance(
+    source: SourceConfig, options: LegifranceOptions, state: SourceState, ctx: PollContext
+) -> PollResult:
     """New texts of the last JO issues, with their full text."""
-    api = _Api(source, ctx)
-    issues = api.post("/consult/lastNJo", {"nbElement": int(source.options.get("issues", 3))})
+    api = _Api(source, options, ctx)
+    issues = api.post("/consult/lastNJo", {"nbElement": options.issues})
     containers = issues.get("containers") if isinstance(issues, dict) else None
     if not isinstance(containers, list):
         raise ParseError("Légifrance lastNJo: no 'containers' list in the answer")
     done = [c for c in state.cursor.get("issues", "").split(",") if c]
-    budget = int(source.options.get("max_texts", 200))
+    budget = options.max_texts
     items: list[Item] = []
     warnings: list[str] = []
     for container in sorted(containers, key=lambda c: c.get("datePubli") or 0):
@@ -124,7 +134,7 @@ def poll_legifrance(source: SourceConfig, state: SourceState, ctx: PollContext) 
         new_links = [link for link in links if link["id"] not in known]
         complete = True
         for link in new_links:
-            if ctx.first_poll and not source.backfill:
+            if ctx.backlog:
                 # The backlog is only marked as seen: no need to spend quota on full texts.
                 items.append(_item(source.id, link, None, published, issue_title))
                 continue
@@ -146,6 +156,15 @@ def poll_legifrance(source: SourceConfig, state: SourceState, ctx: PollContext) 
     return PollResult(items, _with_done(state, done), warnings=warnings)
 
 
+KIND = SourceKind(
+    "legifrance",
+    LegifranceOptions,
+    poll_legifrance,
+    default_url=PRODUCTION_API,
+    required_env=("LEGIFRANCE_CLIENT_ID", "LEGIFRANCE_CLIENT_SECRET"),
+)
+
+
 def _with_done(state: SourceState, done: list[str]) -> SourceState:
     cursor = dict(state.cursor)
     cursor["issues"] = ",".join(done[-REMEMBERED_ISSUES:])
@@ -153,21 +172,29 @@ def _with_done(state: SourceState, done: list[str]) -> SourceState:
 
 
 def _issue_texts(api: _Api, issue_id: str) -> Iterator[dict[str, str]]:
-    """Every text of an issue's table of contents, at every level."""
+    """Every text of an issue's table of contents, at every level.
+
+    ``pageSize`` counts the answer's ``items`` (issue containers, one per issue
+    here), not texts: an issue of 101 texts is one short page, and reading on
+    would fetch the same container again (Swagger in fixtures/real/legifrance;
+    legifrss reads an issue in one call).
+    """
     seen: set[str] = set()
     for page in range(1, MAX_PAGES + 1):
         answer = api.post(
             "/consult/jorfCont", {"id": issue_id, "pageNumber": page, "pageSize": PAGE_SIZE}
         )
-        found = 0
-        for entry in answer.get("items", []) if isinstance(answer, dict) else []:
+        entries = answer.get("items") if isinstance(answer, dict) else None
+        entries = entries if isinstance(entries, list) else []
+        fresh = 0
+        for entry in entries:
             structure = (entry.get("joCont") or {}).get("structure") or {}
             for link in _walk(structure):
-                found += 1
                 if link["id"] not in seen:
+                    fresh += 1
                     seen.add(link["id"])
                     yield link
-        if found < PAGE_SIZE:
+        if len(entries) < PAGE_SIZE or not fresh:
             return
 
 
@@ -201,16 +228,44 @@ def _item(
         parts = [str(text.get(key) or "") for key in ("notice", "visa")]
         parts.extend(_articles(text))
         body = " ".join(" ".join(strip_markup(p).split()) for p in parts if p)
+    title = str((text or {}).get("title") or link["titre"])
     return Item(
         source_id=source_id,
         key=link["id"],
-        title=str((text or {}).get("title") or link["titre"]),
+        title=title,
         url=PUBLIC_LINK.format(link["id"]),
         published=published,
         summary=" · ".join(p for p in (link.get("ministere", ""), issue_title) if p),
         body=body,
         kind=NATURES.get(nature.upper(), nature.lower()),
+        dossier=f"jorf:{link['id']}",
+        aliases=jo_aliases(
+            title, str((text or {}).get("nor") or ""), str((text or {}).get("eli") or "")
+        ),
     )
+
+
+_NUMBERED = re.compile(
+    r"^\s*(loi organique|loi|ordonnance|décret|decret)\s+n[°o]\s*(\d{2,4}-\d+)", re.IGNORECASE
+)
+
+
+def jo_aliases(title: str, nor: str, eli: str) -> tuple[str, ...]:
+    """Other names of a JO text: its NOR, its ELI and the number its title gives it.
+
+    ``LOI n° 2023-380 du 19 mai 2023…`` is ``loi:2023-380``, the form a reference
+    to it takes in other texts; an ELI is kept from ``/eli/`` on, whatever the host.
+    """
+    aliases = []
+    if nor.strip():
+        aliases.append(f"nor:{nor.strip().upper()}")
+    if "/eli/" in eli:
+        aliases.append("eli:/eli/" + eli.split("/eli/", 1)[1].rstrip("/"))
+    numbered = _NUMBERED.match(title)
+    if numbered:
+        nature = numbered.group(1).lower().replace("é", "e").replace(" ", "-")
+        aliases.append(f"{nature}:{numbered.group(2)}")
+    return tuple(aliases)
 
 
 def _articles(node: Mapping[str, Any]) -> Iterator[str]:

@@ -9,25 +9,19 @@ they are published before the vote, which is the early warning users need.
 """
 
 import fnmatch
-import re
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup
 
-from watcher.config import SourceConfig
 from watcher.items import Item, normalise_link
-from watcher.sources.base import PollContext, PollResult, SourceState
+from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
-from watcher.sources.scdl import parse_french_date
-from watcher.sources.xmlutil import PARIS
+from watcher.sources.frenchdates import day_text, find_dates
+from watcher.sources.options import boolean, option, pattern, selector, whole_number
 from watcher.textdecode import decode_bytes
 
-_MONTH_NAMES = (
-    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
-)
-_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES.split(), start=1)}
-_LONG_DATE = re.compile(r"(\d{1,2})(?:er)? (" + "|".join(_MONTHS) + r") (\d{4})", re.IGNORECASE)
 _KINDS = (
     ("ordre du jour", "ordre du jour"),
     ("procès-verbal", "procès-verbal"),
@@ -38,37 +32,53 @@ _KINDS = (
 )
 
 
-def poll_listing(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
+@dataclass(frozen=True)
+class ListingOptions:
+    link_selector: str = option("", parse=selector)  # CSS: the links (or their containers)
+    link_pattern: str = option("", parse=pattern)  # the links' URLs, with * wildcards
+    follow: bool = option(False, parse=boolean)  # read each linked document (PDF, HTML)
+    max_links: int = option(200, parse=whole_number(1, 1000))
+
+    def problem(self) -> str | None:
+        if not self.link_selector and not self.link_pattern:
+            return "kind html needs link_selector or link_pattern to choose its links"
+        return None
+
+
+def poll_listing(
+    source: SourceConfig, options: ListingOptions, state: SourceState, ctx: PollContext
+) -> PollResult:
     return poll_document(
         source,
         state,
         ctx,
         lambda response: listing_items(
-            decode_bytes(response.body, response.content_type), response.url, source
+            decode_bytes(response.body, response.content_type), response.url, source.id, options
         ),
-        fulltext=source.fulltext or bool(source.options.get("follow")),
+        fulltext=source.fulltext or options.follow,
     )
 
 
-def listing_items(page: str, base_url: str, source: SourceConfig) -> list[Item]:
+KIND = SourceKind("html", ListingOptions, poll_listing)
+
+
+def listing_items(page: str, base_url: str, source_id: str, options: ListingOptions) -> list[Item]:
     """One item per chosen link of the page, in page order, each link once."""
     soup = BeautifulSoup(page, "html.parser")
-    selector = source.options.get("link_selector")
-    chosen = soup.select(str(selector)) if selector else soup.find_all("a")
+    chosen = soup.select(options.link_selector) if options.link_selector else soup.find_all("a")
     anchors = []
     for element in chosen:
         if element.name == "a":
             anchors.append(element)
         else:
             anchors.extend(element.find_all("a"))
-    pattern = source.options.get("link_pattern")
     items: dict[str, Item] = {}
     for anchor in anchors:
         href = anchor.get("href")
         if not isinstance(href, str) or href.startswith(("#", "javascript:", "mailto:")):
             continue
         url = urljoin(base_url, href)
-        if pattern and not fnmatch.fnmatch(url, str(pattern)):
+        if options.link_pattern and not fnmatch.fnmatch(url, options.link_pattern):
             continue
         key = normalise_link(url)
         if key in items:
@@ -78,19 +88,20 @@ def listing_items(page: str, base_url: str, source: SourceConfig) -> list[Item]:
         title = text if len(text) > 3 else (context or url.rsplit("/", 1)[-1])
         kind = _kind(f"{title} {context}")
         published = _date_in(title) or _date_in(context)
+        sitting = published if kind == "ordre du jour" else None  # an agenda dates its sitting
         items[key] = Item(
-            source_id=source.id,
+            source_id=source_id,
             key=key,
             title=title[:500],
             url=url,
             published=published,
             summary=context[:1000] if context != title else "",
             kind=kind,
-            schedule=f"séance du {published.strftime('%d/%m/%Y')}"
-            if kind == "ordre du jour" and published
-            else "",
+            schedule=f"séance du {day_text(sitting)}" if sitting else "",
+            event_at=sitting,
+            event="Séance du conseil" if sitting else "",
         )
-        if len(items) >= int(source.options.get("max_links", 200)):
+        if len(items) >= options.max_links:
             break
     return list(items.values())
 
@@ -101,14 +112,5 @@ def _kind(text: str) -> str:
 
 
 def _date_in(text: str) -> datetime | None:
-    numeric = re.search(r"\b(\d{2}/\d{2}/\d{4})\b", text)
-    if numeric:
-        return parse_french_date(numeric.group(1))
-    long = _LONG_DATE.search(text)
-    if long:
-        day, month, year = int(long.group(1)), _MONTHS[long.group(2).lower()], int(long.group(3))
-        try:
-            return datetime(year, month, day, tzinfo=PARIS)
-        except ValueError:
-            return None
-    return None
+    found = find_dates(text)
+    return found[0].at if found else None

@@ -8,23 +8,39 @@ list. The API refuses ``offset + limit`` past 10,000 and answers 429 on quota.
 """
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from watcher.config import SourceConfig
 from watcher.errors import ParseError
 from watcher.items import Item
-from watcher.sources.base import PollContext, PollResult, SourceState
+from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
-from watcher.sources.scdl import _fields, records_to_items
+from watcher.sources.options import duration, field_map, one_of, option, text
+from watcher.sources.scdl import records_to_items, with_defaults
 
 PAGE = 100
+MARGIN = timedelta(days=45)
 MAX_OFFSET = 10_000
 
 
-def poll_opendatasoft(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
-    fields = _fields(source.options)
-    if source.options.get("mode") == "export":
+@dataclass(frozen=True)
+class OpendatasoftOptions:
+    mode: str = option("records", parse=one_of("records", "export"))
+    fields: Mapping[str, str] = option(parse=field_map, factory=dict)  # as for scdl
+    where: str = option("", parse=text)  # an ODSQL filter, e.g. "coll_nom = 'Rennes'"
+    # How far before the newest vote seen each poll looks again: a deliberation is
+    # often published (pref_date) a week or more after its vote (delib_date).
+    margin: timedelta = option(MARGIN, parse=duration)  # noqa: RUF009 (a field(), not a call)
+
+
+def poll_opendatasoft(
+    source: SourceConfig, options: OpendatasoftOptions, state: SourceState, ctx: PollContext
+) -> PollResult:
+    fields = with_defaults(options.fields)
+    if options.mode == "export":
         return poll_document(
             source,
             state,
@@ -35,9 +51,11 @@ def poll_opendatasoft(source: SourceConfig, state: SourceState, ctx: PollContext
         )
     since = state.cursor.get("since", "")
     date_field = fields["date"].lower()
-    conditions = [f"({source.options['where']})"] if source.options.get("where") else []
+    conditions = [f"({options.where})"] if options.where else []
     if since:
-        conditions.append(f"{date_field} >= date'{since}'")
+        # Not ``>= since``: a vote older than the newest one seen can be published
+        # later. Identity keeps the deliberations read again from alerting twice.
+        conditions.append(f"{date_field} >= date'{_minus(since, options.margin)}'")
     items: list[Item] = []
     newest = since
     offset = 0
@@ -52,13 +70,23 @@ def poll_opendatasoft(source: SourceConfig, state: SourceState, ctx: PollContext
             value = str({k.lower(): v for k, v in record.items()}.get(date_field) or "")[:10]
             newest = max(newest, value)
         # The first poll needs only the newest page: the backlog is not alerted.
-        if len(page) < PAGE or (ctx.first_poll and not source.backfill):
+        if len(page) < PAGE or ctx.backlog:
             break
         offset += PAGE
     cursor = dict(state.cursor)
     if newest:
         cursor["since"] = newest
     return PollResult(items, SourceState(state.etag, state.last_modified, None, cursor))
+
+
+KIND = SourceKind("opendatasoft", OpendatasoftOptions, poll_opendatasoft)
+
+
+def _minus(day: str, margin: timedelta) -> str:
+    try:
+        return (date.fromisoformat(day) - margin).isoformat()
+    except ValueError:  # a cursor from a dataset whose dates are not ISO: read it all
+        return "1900-01-01"
 
 
 def _records(body: bytes, url: str) -> list[dict[str, Any]]:

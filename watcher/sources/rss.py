@@ -14,12 +14,12 @@ from typing import Any
 
 import feedparser
 
-from watcher.config import SourceConfig
 from watcher.errors import ParseError
-from watcher.items import Item, item_key
+from watcher.items import Item, content_revision, item_key
 from watcher.matching.normalize import strip_markup
-from watcher.sources.base import PollContext, PollResult, SourceState
+from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
+from watcher.sources.options import NoOptions
 from watcher.textdecode import as_utf8_xml
 
 # "Fri,28 Dec 2018 10:17:29 GMT": the Sénat omits the space after the comma,
@@ -27,7 +27,9 @@ from watcher.textdecode import as_utf8_xml
 _DAY_COMMA = re.compile(rb"(<pubDate>\s*[A-Z][a-z]{2}),(?=\S)")
 
 
-def poll_rss(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
+def poll_rss(
+    source: SourceConfig, options: NoOptions, state: SourceState, ctx: PollContext
+) -> PollResult:
     """Fetch a feed (conditionally) and parse its entries into items."""
     return poll_document(
         source,
@@ -35,6 +37,9 @@ def poll_rss(source: SourceConfig, state: SourceState, ctx: PollContext) -> Poll
         ctx,
         lambda response: parse_feed(response.body, source.id, response.content_type),
     )
+
+
+KIND = SourceKind("rss", NoOptions, poll_rss)
 
 
 def parse_feed(body: bytes, source_id: str, content_type: str = "") -> list[Item]:
@@ -73,6 +78,8 @@ def _item(entry: Any, source_id: str) -> Item:
         summary=summary,
         body=body,
         kind=str(tags[0]) if tags else "",
+        # The guid stays when a title or summary is edited: the edit is a new revision.
+        revision=content_revision(title, summary),
     )
 
 

@@ -11,16 +11,17 @@ Opendatasoft source, whose datasets carry the same fields.
 
 import csv
 import io
-import re
+import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
-from watcher.config import SourceConfig
 from watcher.errors import ParseError
-from watcher.items import Item
-from watcher.sources.base import PollContext, PollResult, SourceState
+from watcher.items import Item, content_revision
+from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
-from watcher.sources.xmlutil import PARIS
+from watcher.sources.frenchdates import parse_date
+from watcher.sources.options import field_map, option
 from watcher.textdecode import decode_bytes
 
 DEFAULT_FIELDS = {
@@ -33,8 +34,21 @@ DEFAULT_FIELDS = {
 _SEPARATORS = (";", ",", "\t", "|")
 
 
-def poll_scdl(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
-    fields = _fields(source.options)
+def with_defaults(fields: Mapping[str, str]) -> dict[str, str]:
+    """The dataset's field names: the standard's, except those a source maps otherwise."""
+    return {**DEFAULT_FIELDS, **fields}
+
+
+@dataclass(frozen=True)
+class ScdlOptions:
+    # Which columns hold watcher's fields, for files that do not use the standard's names.
+    fields: Mapping[str, str] = option(parse=field_map, factory=dict)
+
+
+def poll_scdl(
+    source: SourceConfig, options: ScdlOptions, state: SourceState, ctx: PollContext
+) -> PollResult:
+    fields = with_defaults(options.fields)
     return poll_document(
         source,
         state,
@@ -43,9 +57,7 @@ def poll_scdl(source: SourceConfig, state: SourceState, ctx: PollContext) -> Pol
     )
 
 
-def _fields(options: Mapping[str, object]) -> dict[str, str]:
-    custom = options.get("fields")
-    return {**DEFAULT_FIELDS, **(dict(custom) if isinstance(custom, Mapping) else {})}
+KIND = SourceKind("scdl", ScdlOptions, poll_scdl)
 
 
 def parse_scdl(
@@ -91,16 +103,24 @@ def records_to_items(
         delib_id = get(fields["id"]) or title[:80]
         collectivity = get(fields.get("collectivity", "COLL_NOM"))
         matter = get("DELIB_MATIERE_NOM")
+        voted = parse_french_date(get(fields["date"]))
         items.append(
             Item(
                 source_id=source_id,
                 key=f"{siret}:{delib_id}" if siret else delib_id,
                 title=_clean_subject(title, delib_id),
                 url=get(fields["url"]) or None,
-                published=parse_french_date(get(fields["date"])),
+                published=voted,
                 summary=" · ".join(p for p in (collectivity, matter) if p),
                 body=get(fields["body"]) if "body" in fields else "",
                 kind="délibération",
+                # A record corrected in place (its subject, its link) is a new revision.
+                revision=content_revision(
+                    json.dumps({str(k): v for k, v in record.items()}, sort_keys=True, default=str)
+                ),
+                event_at=voted,
+                event="Délibération du conseil" if voted else "",
+                dossier=f"{source_id}:{voted.date().isoformat()}" if voted else "",
             )
         )
     return items
@@ -126,16 +146,4 @@ def _clean_subject(title: str, delib_id: str) -> str:
 def parse_french_date(value: str) -> datetime | None:
     """``2023-12-21``, ``2023-12-28 00:00:00`` or ``21/12/2023``, as a Paris date."""
     value = value.strip()
-    for pattern, order in (
-        (r"(\d{4})-(\d{2})-(\d{2})", "ymd"),
-        (r"(\d{2})/(\d{2})/(\d{4})", "dmy"),
-    ):
-        match = re.match(pattern, value)
-        if match:
-            parts = [int(p) for p in match.groups()]
-            year, month, day = parts if order == "ymd" else parts[::-1]
-            try:
-                return datetime(year, month, day, tzinfo=PARIS)
-            except ValueError:
-                return None
-    return None
+    return parse_date(value[:10]) if value else None

@@ -23,15 +23,14 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
-from watcher.config import SourceConfig
 from watcher.errors import FetchError, ParseError
 from watcher.items import Item, normalise_link
-from watcher.sources.base import PollContext, PollResult, SourceState
+from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.fulltext import attach_fulltext
+from watcher.sources.options import option, whole_number
 from watcher.sources.xmlutil import PARIS
 from watcher.textdecode import decode_bytes
 
-RECHECK_DAYS = 30
 _SETTLED = "settled"  # cursor key: sittings read once after they left the recheck window
 _NUMERIC = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
@@ -68,10 +67,18 @@ class Document:
     context: str  # the text around the link (the act's subject on most portals)
 
 
-def read_webdelib(source: SourceConfig, state: SourceState, ctx: PollContext) -> PollResult:
+@dataclass(frozen=True)
+class WebdelibOptions:
+    # Sittings held less than this many days ago (and those to come) are read at every poll.
+    recheck_days: int = option(30, parse=whole_number(0, 366))
+
+
+def read_webdelib(
+    source: SourceConfig, options: WebdelibOptions, state: SourceState, ctx: PollContext
+) -> PollResult:
     """The portal's sittings, then the pages of those due a (re-)read, then their PDFs."""
-    recheck = int(source.options.get("recheck_days", RECHECK_DAYS))
-    backlog = ctx.first_poll and not source.backfill
+    recheck = options.recheck_days
+    backlog = ctx.backlog
     today = ctx.now.astimezone(PARIS).date()
     listing = ctx.fetcher.get(source.url)
     if listing is None:
@@ -109,6 +116,9 @@ def read_webdelib(source: SourceConfig, state: SourceState, ctx: PollContext) ->
     # Only sittings still listed are remembered, so the cursor does not grow forever.
     cursor = {**state.cursor, _SETTLED: " ".join(sorted(now_settled))}
     return PollResult(items, SourceState(cursor=cursor), warnings=warnings)
+
+
+KIND = SourceKind("webdelib", WebdelibOptions, read_webdelib)
 
 
 def parse_sittings(page: str, base_url: str) -> list[Sitting]:
@@ -175,7 +185,9 @@ def document_items(source_id: str, sitting: Sitting, documents: Iterable[Documen
                 summary=summary[:1000],
                 kind=kind,
                 schedule=f"{sitting.label} du {day}",
-                extra={"dossier": f"{source_id}:{sitting.day.isoformat()}"},
+                event_at=published,
+                event=sitting.label.capitalize(),
+                dossier=f"{source_id}:{sitting.day.isoformat()}",
             )
         )
     return items

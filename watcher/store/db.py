@@ -7,6 +7,7 @@ same moment migrate it once: the second waits, then finds the work done.
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,7 +56,7 @@ class Database:
     def _migrate(self) -> None:
         conn = self.db.conn
         if self.path != ":memory:":
-            conn.execute("PRAGMA journal_mode = WAL")
+            self._enable_wal(conn)
         # BEGIN EXCLUSIVE: whoever starts first migrates; a second process waits on
         # the busy timeout, then reads the new version and has nothing to do.
         conn.isolation_level = None
@@ -77,6 +78,20 @@ class Database:
                 raise
         finally:
             conn.isolation_level = "DEFERRED"
+
+    @staticmethod
+    def _enable_wal(conn: sqlite3.Connection) -> None:
+        # Switching a new file to WAL needs a moment alone with it, and SQLite may answer
+        # "locked" without waiting while another process does the same: try again.
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     @property
     def schema_version(self) -> int:

@@ -1,0 +1,170 @@
+"""Source kinds: one object per kind, in one catalogue, and a package without import cycles."""
+
+import ast
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from watcher.config import load_config
+from watcher.sources.base import SourceKind
+from watcher.sources.catalog import KINDS
+
+PACKAGE = Path(__file__).resolve().parents[1] / "watcher"
+
+
+def module_names() -> dict[str, Path]:
+    names = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        names[name] = path
+    return names
+
+
+MODULES = module_names()
+
+
+def _is_type_checking(node: ast.stmt) -> bool:
+    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+
+
+def _statements(body: list[ast.stmt], *, lazy: bool) -> Iterator[ast.stmt]:
+    """Statements run at import time (and, with ``lazy``, those inside functions too)."""
+    for node in body:
+        if _is_type_checking(node):
+            continue
+        yield node
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not lazy:
+            continue
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            children = getattr(node, field, None)
+            if isinstance(children, list):
+                yield from _statements([c for c in children if isinstance(c, ast.stmt)], lazy=lazy)
+            if field == "handlers" and isinstance(children, list):
+                for handler in children:
+                    yield from _statements(handler.body, lazy=lazy)
+
+
+def imports_of(module: str, *, lazy: bool) -> set[str]:
+    """The watcher modules ``module`` imports."""
+    found: set[str] = set()
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    for node in _statements(tree.body, lazy=lazy):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                found.add(submodule if submodule in MODULES else node.module)
+    return {name for name in found if name in MODULES and name != module}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_module_imports_another_that_imports_it_back_at_import_time() -> None:
+    graph = {module: imports_of(module, lazy=False) for module in MODULES}
+    assert cycles(graph) == []
+
+
+def test_configuration_and_sources_have_no_cycle_even_through_lazy_imports() -> None:
+    graph = {module: imports_of(module, lazy=True) for module in MODULES}
+    ours = ("watcher.config", "watcher.items", "watcher.durations", "watcher.sources")
+    involved = [group for group in cycles(graph) if any(m.startswith(ours) for m in group)]
+    assert involved == []
+    for module in MODULES:
+        if module.startswith("watcher.sources"):
+            assert "watcher.config" not in imports_of(module, lazy=True), module
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_every_module_that_declares_a_kind_is_in_the_catalogue() -> None:
+    declaring = {
+        path.stem
+        for path in (PACKAGE / "sources").glob("*.py")
+        if any(
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "KIND" for t in node.targets)
+            for node in ast.parse(path.read_text(encoding="utf-8")).body
+        )
+    }
+    listed = {kind.read.__module__.rsplit(".", 1)[-1] for kind in KINDS.values()}
+    assert declaring == listed
+
+
+@pytest.mark.parametrize("kind", KINDS.values(), ids=list(KINDS))
+def test_each_kind_is_one_object_with_typed_options(kind: SourceKind[object]) -> None:
+    assert dataclasses.is_dataclass(kind.options)
+    assert kind.options.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    defaults = kind.options()  # every option has its default in the dataclass
+    for declared in dataclasses.fields(kind.options):  # type: ignore[arg-type]
+        assert callable(declared.metadata.get("parse")), (kind.name, declared.name)
+        assert getattr(defaults, declared.name) is not None
+
+
+README = PACKAGE.parent / "README.md"
+
+
+def readme_kinds_section() -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("### Source kinds")
+    return text[start : text.index("\n### ", start + 1)]
+
+
+@pytest.mark.parametrize("kind", KINDS.values(), ids=list(KINDS))
+def test_readme_documents_each_kind_with_its_options(kind: SourceKind[object]) -> None:
+    rows = [
+        line
+        for line in readme_kinds_section().splitlines()
+        if line.startswith(f"| `{kind.name}` |")
+    ]
+    assert len(rows) == 1, f"README: no row for kind {kind.name}"
+    for declared in dataclasses.fields(kind.options):  # type: ignore[arg-type]
+        assert f"`{declared.name}`" in rows[0], (kind.name, declared.name)
+
+
+def test_readme_example_entries_are_valid_and_cover_every_kind(tmp_path: Path) -> None:
+    section = readme_kinds_section()
+    examples = section[
+        section.index("```yaml\n") + 8 : section.index("```", section.index("```yaml") + 7)
+    ]
+    path = tmp_path / "feeds.yml"
+    path.write_text(
+        "topics:\n  t:\n    keywords: [reconnaissance faciale]\n" + examples, encoding="utf-8"
+    )
+    config = load_config(path)
+    assert {source.kind for source in config.sources} == set(KINDS)

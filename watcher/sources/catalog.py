@@ -1,0 +1,37 @@
+"""Every source kind watcher knows, by its feeds.yml ``kind:`` name.
+
+Adding a kind: write ``sources/<kind>.py`` exporting ``KIND = SourceKind(...)``
+and list it here.
+"""
+
+from typing import Any
+
+from watcher.sources import (
+    arcgis,
+    assemblee,
+    dila,
+    legifrance,
+    listing,
+    opendatasoft,
+    rss,
+    scdl,
+    senat,
+    webdelib,
+)
+from watcher.sources.base import SourceKind
+
+KINDS: dict[str, SourceKind[Any]] = {
+    kind.name: kind
+    for kind in (
+        rss.KIND,
+        senat.KIND,
+        legifrance.KIND,
+        dila.KIND,
+        assemblee.KIND,
+        scdl.KIND,
+        opendatasoft.KIND,
+        listing.KIND,
+        webdelib.KIND,
+        arcgis.KIND,
+    )
+}
