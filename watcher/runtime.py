@@ -27,12 +27,14 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from watcher.config import Config, SourceConfig, load_config
-from watcher.decide import is_due
+from watcher.decide import Route, is_due
+from watcher.delivery.targets import audience
 from watcher.errors import ConfigError, FetchError
 from watcher.fetch import Fetcher, FetchSession
 from watcher.netguard import is_private_host
 from watcher.poll import Poller, missing_secrets, summarize
-from watcher.routing import destinations
+from watcher.routing import Recipient, routes
+from watcher.routing import Route as Alert
 from watcher.store import PollOutcome, Store
 from watcher.subscribers import Subscribers
 
@@ -128,16 +130,18 @@ class Service:
     def _poller(self, config: Config) -> Poller:
         return Poller(config, self.store, route=self.route_for(config), environ=self.environ)
 
-    def route_for(self, config: Config) -> Callable[[Sequence[str]], Any]:
-        telegram = self.telegram is not None
+    def route_for(self, config: Config) -> Route:
+        targets = ("console",) if self.telegram is None else ("telegram",)
+        recipients: list[Recipient] = []
+        read: Mapping[int, Collection[str]] | None = None
 
-        def route(topics: Sequence[str]) -> Any:
-            return destinations(
-                topics,
-                telegram=telegram,
-                channels=config.channels,
-                subscriptions=self.subscriptions() if telegram else {},
-            )
+        def route(topics: Sequence[str]) -> list[Alert]:
+            # The audience is rebuilt only when the subscriptions snapshot changes.
+            nonlocal recipients, read
+            subscriptions = self.subscriptions() if self.telegram is not None else {}
+            if subscriptions is not read:
+                recipients, read = audience(config, targets, subscriptions), subscriptions
+            return routes(topics, recipients)
 
         return route
 

@@ -166,15 +166,22 @@ def save_change(db: Any, change: ItemChange, *, now: datetime) -> int:
                 json.dumps(list(match.words), ensure_ascii=False),
             ],
         )
-    for destination, topics in change.alerts:
+    for route in change.alerts:
         # An update is a new alert for a chat that already had one about this item.
         db.execute(
-            """INSERT INTO alerts (item_id, destination, topics, created, reason)
-               VALUES (?,?,?,?,?)
+            """INSERT INTO alerts (item_id, target, destination, topics, created, reason)
+               VALUES (?,?,?,?,?,?)
                ON CONFLICT (item_id, destination) DO UPDATE SET
                  topics = excluded.topics, reason = excluded.reason, status = 'pending',
                  attempts = 0, next_attempt = NULL, last_error = NULL, created = excluded.created
                WHERE alerts.status != 'pending'""",
-            [item_id, destination, json.dumps(list(topics)), now_iso(now), change.reason],
+            [
+                item_id,
+                route.target,
+                route.destination,
+                json.dumps(list(route.topics)),
+                now_iso(now),
+                change.reason,
+            ],
         )
     return item_id
