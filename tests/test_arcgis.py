@@ -75,7 +75,7 @@ def test_a_layer_of_1500_records_is_read_in_pages(feed_server: FeedServer, workd
     result = run("poll")
 
     assert result.code == 0, result.err
-    assert "Région Normandie · délibération · 29/06/2024" in result.out
+    assert "Région Normandie · Normandie · délibération · 29/06/2024" in result.out
     assert "Expérimentation de caméras augmentées dans les gares" in result.out
     assert result.out.count("Mots-clés") == 1
     db = sqlite3.connect(workdir / "watcher.db")
@@ -110,7 +110,7 @@ def test_dates_are_paris_days_and_field_names_any_case(
 
     assert result.code == 0, result.err
     # 1711321200000 is 2024-03-24T23:00Z: midnight of 25 March in Paris.
-    assert "Région Normandie · délibération · 25/03/2024" in result.out
+    assert "Région Normandie · Normandie · délibération · 25/03/2024" in result.out
     assert "Vidéoprotection intelligente dans les lycées" in result.out
     assert "https://www.normandie.fr/sites/default/files/deliberations/CP-2024-0001.pdf" in (
         result.out

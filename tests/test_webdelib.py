@@ -22,6 +22,10 @@ RECENT = TODAY - timedelta(days=5)
 OLD = TODAY - timedelta(days=90)
 
 
+def _paris_day(stored: str) -> str:
+    return datetime.fromisoformat(stored).astimezone(ZoneInfo("Europe/Paris")).date().isoformat()
+
+
 def _template(name: str) -> Template:
     return Template((FIXTURES / name).read_bytes().decode("latin-1"))
 
@@ -134,10 +138,13 @@ def test_an_act_added_to_a_coming_sitting_alerts_once_with_the_sitting_date(
 
     assert second.code == 0, second.err
     day = FUTURE.strftime("%d/%m/%Y")
-    assert f"Région Auvergne-Rhône-Alpes · délibération · {day}" in second.out
-    assert "Acte n° 2026-07-2" in second.out
+    # The sitting to come is said first: it is the early warning.
+    assert second.out.startswith(f"⏰ Vote en séance plénière prévu le {day}, dans 10 jours\n")
+    assert (
+        f"Région Auvergne-Rhône-Alpes · Auvergne-Rhône-Alpes · délibération · {day}" in second.out
+    )
+    assert "Acte n° 2026-07-2 : Sécurité des lycées : convention d'expérimentation" in second.out
     assert "«reconnaissance faciale»" in second.out
-    assert f"Calendrier : séance plénière du {day}" in second.out
     assert second.out.count("Mots-clés") == 1
     assert portal.pdf_hits() == 1  # only the new act's PDF
 
@@ -155,26 +162,29 @@ def test_agendas_and_acts_are_items_navigation_links_never(portal: Portal, workd
 
     assert result.code == 0, result.err
     db = sqlite3.connect(workdir / "watcher.db")
-    rows = db.execute("SELECT title, url, kind, schedule FROM items ORDER BY title").fetchall()
-    assert all("/openfile.jsp?" in url for _, url, _, _ in rows)
-    titles = {title for title, _, _, _ in rows}
+    rows = db.execute("SELECT title, url, kind, event, event_at, dossier FROM items").fetchall()
+    assert all("/openfile.jsp?" in url for _, url, *_ in rows)
+    titles = {title for title, *_ in rows}
     assert titles == {
-        "Acte n° 2026-01-9",
-        "Acte n° 2026-06-4",
-        "Acte n° 2026-07-1",
+        # An act's subject, beside its link in the sitting's table, completes its title.
+        "Acte n° 2026-01-9 : Transports scolaires",
+        "Acte n° 2026-06-4 : Aide aux clubs sportifs",
+        "Acte n° 2026-07-1 : Budget supplémentaire",
         f"Ordre du jour du {OLD.strftime('%d/%m/%Y')}",
         f"Ordre du jour du {RECENT.strftime('%d/%m/%Y')}",
         f"Ordre du jour du {FUTURE.strftime('%d/%m/%Y')}",
     }
-    schedules = {title: schedule for title, _, _, schedule in rows}
-    assert schedules["Acte n° 2026-06-4"] == (
-        f"commission permanente du {RECENT.strftime('%d/%m/%Y')}"
+    events = {
+        title: (event, _paris_day(event_at), dossier)
+        for title, _, _, event, event_at, dossier in rows
+    }
+    assert events["Acte n° 2026-06-4 : Aide aux clubs sportifs"] == (
+        "Vote en commission permanente",
+        RECENT.isoformat(),
+        f"aura:{RECENT.isoformat()}",
     )
-    kinds = {title: kind for title, _, kind, _ in rows}
+    kinds = {title: kind for title, _, kind, *_ in rows}
     assert kinds[f"Ordre du jour du {FUTURE.strftime('%d/%m/%Y')}"] == "ordre du jour"
-    # The act's subject, next to its link on the sitting page, is matched too.
-    summaries = dict(db.execute("SELECT title, summary FROM items").fetchall())
-    assert "Aide aux clubs sportifs" in summaries["Acte n° 2026-06-4"]
 
 
 def test_old_sittings_are_not_read_again(portal: Portal, workdir: Path) -> None:
@@ -228,7 +238,7 @@ def test_a_sitting_page_that_fails_is_a_warning_and_is_tried_again(
     assert f"sitting of {OLD.strftime('%d/%m/%Y')}: HTTP 404 Not Found from" in first.err
     db = sqlite3.connect(workdir / "watcher.db")
     titles = {title for (title,) in db.execute("SELECT title FROM items")}
-    assert "Acte n° 2026-06-4" in titles  # the other sittings are read
+    assert "Acte n° 2026-06-4 : Aide aux clubs sportifs" in titles  # the others are read
     assert f"Ordre du jour du {OLD.strftime('%d/%m/%Y')}" in titles  # linked from the list
 
     portal.server.handle(f"{JSP}/seance_agenda.jsp", working)
@@ -236,7 +246,7 @@ def test_a_sitting_page_that_fails_is_a_warning_and_is_tried_again(
     assert second.code == 0, second.err
     assert portal.hits(OLD) == 2  # not settled until it was read
     titles = {title for (title,) in db.execute("SELECT title FROM items")}
-    assert "Acte n° 2026-01-9" in titles
+    assert "Acte n° 2026-01-9 : Transports scolaires" in titles
 
 
 SHAPES = [

@@ -169,7 +169,6 @@ def parse_sitting(page: str, base_url: str) -> list[Document]:
 
 def document_items(source_id: str, sitting: Sitting, documents: Iterable[Document]) -> list[Item]:
     """One item per document, dated by its sitting and scheduled for it."""
-    day = sitting.day.strftime("%d/%m/%Y")
     published = datetime(sitting.day.year, sitting.day.month, sitting.day.day, tzinfo=PARIS)
     items = []
     for document in documents:
@@ -184,9 +183,9 @@ def document_items(source_id: str, sitting: Sitting, documents: Iterable[Documen
                 published=published,
                 summary=summary[:1000],
                 kind=kind,
-                schedule=f"{sitting.label} du {day}",
                 event_at=published,
-                event=sitting.label.capitalize(),
+                # Alerts say "⏰ Vote en séance plénière prévu le 19/07/2021, dans 6 jours".
+                event=f"Vote en {sitting.label}",
                 dossier=f"{source_id}:{sitting.day.isoformat()}",
             )
         )
@@ -231,7 +230,21 @@ def _document(anchor: Tag, url: str) -> Document:
     text = " ".join(anchor.get_text(" ").split())
     name = " ".join(parse_qs(urlsplit(url).query).get("name", [""])[0].split())
     title = text if len(text) > max(3, len(name)) else (name or text or url.rsplit("/", 1)[-1])
-    return Document(title=title, url=url, context=_row_text(anchor))
+    context = _row_text(anchor)
+    subject = _subject(context, title)
+    # "Acte n° 2026-03-27-3" says nothing: its subject is in the same table row.
+    if subject and "ordre du jour" not in title.lower() and len(title) < 60:
+        title = f"{title} : {subject}"
+    return Document(title=title, url=url, context=context)
+
+
+def _subject(context: str, title: str) -> str:
+    """The row's text besides the link and the numbers it repeats; "" when that is little."""
+    words = context.replace(title, " ").split()
+    known = set(title.split())
+    while words and words[0] in known:
+        words.pop(0)
+    return " ".join(words) if len(words) >= 2 else ""
 
 
 def _row_text(anchor: Tag) -> str:
