@@ -27,7 +27,7 @@ from watcher.matching.engine import TopicMatch
 from watcher.routing import Route
 from watcher.sources.base import SourceState
 from watcher.store import PollOutcome, Store
-from watcher.subscribers import Subscribers
+from watcher.store.subscribers import Subscribers
 
 CHAT = 4242
 MAINTAINER = 777000

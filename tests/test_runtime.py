@@ -9,8 +9,8 @@ from pathlib import Path
 from tests.conftest import PYTHON, fixture_bytes, python_env, run, write_config
 from tests.feed_server import FeedServer, Route
 from tests.waiting import wait_until
-from watcher.schema import MIGRATIONS
 from watcher.store.db import Database
+from watcher.store.schema import MIGRATIONS
 
 FAST = "settings:\n  timeout: 2s\n  poll_timeout: 4s\n"
 

@@ -13,7 +13,7 @@ from tests.conftest import PYTHON, python_env, run, write_config
 from tests.fake_telegram import TOKEN, FakeTelegram, running_fake_telegram
 from tests.feed_server import FeedServer
 from watcher.store import Store
-from watcher.subscribers import Subscribers
+from watcher.store.subscribers import Subscribers
 
 CHANNEL = -1001234567890
 

@@ -36,7 +36,7 @@ from watcher.poll import Poller, missing_secrets, summarize
 from watcher.routing import Recipient, routes
 from watcher.routing import Route as Alert
 from watcher.store import PollOutcome, Store
-from watcher.subscribers import Subscribers
+from watcher.store.subscribers import Subscribers
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -20,7 +20,7 @@ from watcher.delivery.telegram import retry_seconds
 
 if TYPE_CHECKING:
     from watcher.runtime import Service as Runtime
-    from watcher.subscribers import Subscriber
+    from watcher.store.subscribers import Subscriber
 
 logger = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE

@@ -51,9 +51,9 @@ from watcher.delivery.render import (
     render_html,
     render_text,
 )
-from watcher.outbox import PendingAlert
 from watcher.store import Store
-from watcher.subscribers import Subscribers
+from watcher.store.outbox import PendingAlert
+from watcher.store.subscribers import Subscribers
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -14,8 +14,8 @@ from watcher.decide import ItemChange, Known, KnownItems, keys_to_look_up
 from watcher.items import Item
 from watcher.matching.engine import TopicMatch
 from watcher.matching.excerpt import Excerpt
-from watcher.schema import item_from_row, match_from_row, now_iso
 from watcher.store.db import Database
+from watcher.store.schema import item_from_row, match_from_row, now_iso
 
 _CHUNK = 500  # SQLite's default limit on bound parameters is 999
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from watcher.schema import now_iso
+from watcher.store.schema import now_iso
 
 if TYPE_CHECKING:
     from watcher.store import Store

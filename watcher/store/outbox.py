@@ -19,7 +19,7 @@ from sqlite_utils import Database as SqliteUtilsDatabase
 
 from watcher.items import Item
 from watcher.matching.engine import TopicMatch
-from watcher.schema import item_from_row, match_from_row, now_iso
+from watcher.store.schema import item_from_row, match_from_row, now_iso
 
 if TYPE_CHECKING:
     from watcher.store.db import Database
