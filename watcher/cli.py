@@ -31,6 +31,10 @@ EXAMPLES = {
         "examples:\n  watcher status --db /var/lib/watcher/watcher.db\n"
         "  watcher status --check      # exit 1 if the run loop stopped or every source fails"
     ),
+    "probe": (
+        "example:\n  watcher probe 'https://edelib.auvergnerhonealpes.fr/webdelibplus/jsp/"
+        "seances.jsp?role=usager'"
+    ),
 }
 
 
@@ -77,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 1 when the run loop has stopped or every source is failing (health check)",
     )
+    probe = command("probe", "Say what a URL is and print a feeds.yml entry to watch it.")
+    probe.add_argument("url", help="a feed, SCDL CSV, dataset, ArcGIS layer or council page")
     return parser
 
 
@@ -231,6 +237,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_probe(args: argparse.Namespace) -> int:
+    from watcher.config import Settings
+    from watcher.fetch import standalone_session
+    from watcher.probe import probe, render
+
+    defaults = Settings()
+    with standalone_session(
+        timeout=defaults.timeout, max_bytes=defaults.max_response_bytes
+    ) as session:
+        print(render(probe(session, args.url)))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "validate": cmd_validate,
     "poll": cmd_poll,
@@ -238,4 +257,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": cmd_check,
     "backtest": cmd_backtest,
     "status": cmd_status,
+    "probe": cmd_probe,
 }
