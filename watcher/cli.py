@@ -126,7 +126,7 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from watcher.matching.rules import Near
+    from watcher.matching.rules import Near, Ref
     from watcher.poll import missing_secrets
 
     config = _load(args)
@@ -134,9 +134,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(f"  {len(config.sources)} source(s): " + ", ".join(s.id for s in config.sources))
     for topic in config.topics.values():
         near = sum(isinstance(rule, Near) for rule in topic.keywords)
+        refs = sum(isinstance(rule, Ref) for rule in topic.keywords)
         print(
-            f"  topic {topic.id} ({topic.label}): {len(topic.keywords) - near} keyword(s), "
-            f"{near} proximity rule(s), {len(topic.exclude)} exclusion(s), "
+            f"  topic {topic.id} ({topic.label}): {len(topic.keywords) - near - refs} "
+            f"keyword(s), {near} proximity rule(s), {refs} legal reference(s), "
+            f"{len(topic.exclude)} exclusion(s), "
             f"{len(topic.weak)} weak term(s)"
         )
     print(f"  {len(config.channels)} channel(s), {len(config.maintainers)} maintainer(s)")
