@@ -44,6 +44,10 @@ EXAMPLES = {
         "examples:\n  watcher export --format csv --output alerts.csv\n"
         "  watcher export --format jsonl | jq .title"
     ),
+    "probe": (
+        "example:\n  watcher probe 'https://edelib.auvergnerhonealpes.fr/webdelibplus/jsp/"
+        "seances.jsp?role=usager'"
+    ),
 }
 
 
@@ -100,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = command("export", "Export the stored alerts (matched items) as CSV or JSONL.")
     export.add_argument("--format", choices=("csv", "jsonl"), required=True)
     export.add_argument("--output", help="file to write (default: stdout)")
+    probe = command("probe", "Say what a URL is and print a feeds.yml entry to watch it.")
+    probe.add_argument("url", help="a feed, SCDL CSV, dataset, ArcGIS layer or council page")
     return parser
 
 
@@ -152,7 +158,7 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from watcher.matching.rules import Near
+    from watcher.matching.rules import Near, Ref
     from watcher.poll import missing_secrets
 
     config = _load(args)
@@ -160,9 +166,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(f"  {len(config.sources)} source(s): " + ", ".join(s.id for s in config.sources))
     for topic in config.topics.values():
         near = sum(isinstance(rule, Near) for rule in topic.keywords)
+        refs = sum(isinstance(rule, Ref) for rule in topic.keywords)
         print(
-            f"  topic {topic.id} ({topic.label}): {len(topic.keywords) - near} keyword(s), "
-            f"{near} proximity rule(s), {len(topic.exclude)} exclusion(s), "
+            f"  topic {topic.id} ({topic.label}): {len(topic.keywords) - near - refs} "
+            f"keyword(s), {near} proximity rule(s), {refs} legal reference(s), "
+            f"{len(topic.exclude)} exclusion(s), "
             f"{len(topic.weak)} weak term(s)"
         )
     print(f"  {len(config.channels)} channel(s), {len(config.maintainers)} maintainer(s)")
@@ -251,7 +259,12 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"{status.id:<24} {status.last_success or 'never':<26} "
             f"{status.items_seen:>6} {status.alerts_sent:>6}  {error}"
         )
-    print(f"outbox: {store.outbox.outbox_length()} pending alert(s)")
+    failures = store.outbox.failure_counts()
+    print(
+        f"outbox: {store.outbox.outbox_length()} pending alert(s); ended for good: "
+        f"{failures['chat_gone']} to chats that refuse the bot, {failures['refused']} refused"
+        + (f", {failures['failed']} failed (older versions)" if failures.get("failed") else "")
+    )
     if args.check:
         pollable = [s for s in statuses if s.id not in skipped]
         found = problems(pollable, store.meta.last_beat(), datetime.now(UTC))
@@ -320,6 +333,19 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_probe(args: argparse.Namespace) -> int:
+    from watcher.config import Settings
+    from watcher.fetch import standalone_session
+    from watcher.probe import probe, render
+
+    defaults = Settings()
+    with standalone_session(
+        timeout=defaults.timeout, max_bytes=defaults.max_response_bytes
+    ) as session:
+        print(render(probe(session, args.url)))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "validate": cmd_validate,
     "poll": cmd_poll,
@@ -330,4 +356,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "search": cmd_search,
     "feed": cmd_feed,
     "export": cmd_export,
+    "probe": cmd_probe,
 }
