@@ -321,10 +321,9 @@ def test_territories_keep_only_alerts_from_the_chosen_councils(
         menu = bot.say("/reglages")
         assert "Territoires : tous" in menu
         message_id, buttons = keyboard_of(bot, USER)
-        assert [b[0]["text"] for b in buttons[-3:]] == [
-            "✅ Tous les territoires",
-            "Bretagne",
-            "Occitanie",
+        assert [[b["text"] for b in row] for row in buttons[-2:]] == [
+            ["✅ Tous les territoires"],
+            ["Bretagne", "Occitanie"],
         ]
         press(bot, USER, "set:where:0", message_id)
         assert "Territoires : Bretagne" in bot.say("/abonnements")

@@ -90,14 +90,13 @@ def keyboard(config: Config, subscriber: Subscriber) -> InlineKeyboardMarkup:
                 )
             ]
         )
-        rows += [
-            [
-                InlineKeyboardButton(
-                    mark(name in subscriber.territories, name), callback_data=f"set:where:{n}"
-                )
-            ]
+        buttons = [
+            InlineKeyboardButton(
+                mark(name in subscriber.territories, name), callback_data=f"set:where:{n}"
+            )
             for n, name in enumerate(territories)
         ]
+        rows += [buttons[i : i + 2] for i in range(0, len(buttons), 2)]  # two a row
     return InlineKeyboardMarkup(rows)
 
 

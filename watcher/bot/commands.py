@@ -75,6 +75,8 @@ KIND_NAMES = {
     "scdl": "délibérations (données ouvertes)",
     "opendatasoft": "données ouvertes",
     "html": "page web",
+    "webdelib": "séances du conseil (WebDélib+)",
+    "arcgis": "données ouvertes (ArcGIS)",
 }
 
 
