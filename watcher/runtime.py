@@ -21,6 +21,7 @@ import time
 import zlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -37,6 +38,7 @@ from watcher.routing import Recipient, routes
 from watcher.routing import Route as Alert
 from watcher.store import PollOutcome, Store
 from watcher.store.subscribers import Subscribers
+from watcher.streams import Stream, streams_for
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -161,7 +163,20 @@ class Service:
     def pollable(self, config: Config) -> list[SourceConfig]:
         return [s for s in config.sources if s.id not in self.skipped]
 
-    async def poll_source(self, source: SourceConfig) -> PollOutcome:
+    async def streams(self) -> list[Stream]:
+        """The streams of the followed dossiers (their parent sources not skipped)."""
+        dossiers = await self.blocking(self.store.dossiers.followed, datetime.now(UTC))
+        return [
+            s
+            for s in streams_for(self.config, dossiers, datetime.now(UTC))
+            if s.source.id not in self.skipped
+        ]
+
+    async def poll_stream(self, stream: Stream) -> PollOutcome:
+        """Read one followed dossier's stream, like a source: same deadline, same executor."""
+        return await self.poll_source(stream.source, stream=stream)
+
+    async def poll_source(self, source: SourceConfig, stream: Stream | None = None) -> PollOutcome:
         """Poll one source within its deadline; a poll that overruns is recorded as failed."""
         loop = asyncio.get_running_loop()
         limit = self.config.settings.poll_timeout
@@ -174,13 +189,20 @@ class Service:
         poller = self.poller
         now = datetime.now(UTC)
         self._sessions.add(session)
-        future = loop.run_in_executor(self.poll_executor, poller.poll, source, session, now)
+        if stream is None:
+            future = loop.run_in_executor(self.poll_executor, poller.poll, source, session, now)
+        else:
+            future = loop.run_in_executor(
+                self.poll_executor, poller.poll_stream, stream, session, now
+            )
         try:
             return await asyncio.wait_for(asyncio.shield(future), limit)
         except TimeoutError:
             reason = f"poll timed out after {limit:g}s (settings.poll_timeout)"
             session.cancel(reason)
             outcome = poller.failure(source, FetchError(reason), now)
+            if stream is not None:
+                outcome = replace(outcome, stream=stream.dossier)
             await self.blocking(self.store.save_poll, outcome)
             logger.warning("source %s: %s", source.id, reason)
             return outcome
@@ -212,6 +234,8 @@ class Service:
                 return await self.poll_source(source)
 
         outcomes = await asyncio.gather(*(one(s) for s in due))
+        # Then the streams of the dossiers followed, those this cycle's alerts made included.
+        outcomes += await asyncio.gather(*(self.poll_stream(s) for s in await self.streams()))
         await self.blocking(self.store.meta.beat, datetime.now(UTC))
         logger.info("%s", summarize(outcomes))
         return list(outcomes)
@@ -230,16 +254,24 @@ class Service:
                 self._pending_reload = None
             now = loop.time()
             sources = {s.id: s for s in self.pollable(self.config)}
+            # A dossier followed since the last turn has its stream read at once.
+            streams = {s.id: s for s in await self.streams()}
             for source_id in list(due):
-                if source_id not in sources:
+                if source_id not in sources and source_id not in streams:
                     del due[source_id]
             for source_id, source in sources.items():
                 due.setdefault(source_id, now + spread_offset(source_id, source.interval))
+            for stream_id in streams:
+                due.setdefault(stream_id, now)
             for source_id, at in sorted(due.items(), key=lambda pair: pair[1]):
                 if len(running) >= self.config.settings.concurrency:
                     break
                 if at <= now and source_id not in running:
-                    running[source_id] = asyncio.create_task(self.poll_source(sources[source_id]))
+                    running[source_id] = asyncio.create_task(
+                        self.poll_source(sources[source_id])
+                        if source_id in sources
+                        else self.poll_stream(streams[source_id])
+                    )
                     running[source_id].add_done_callback(lambda _task: self._wake_up())
             for source_id, task in list(running.items()):
                 if task.done():

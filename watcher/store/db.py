@@ -50,8 +50,23 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[SqliteUtilsDatabase]:
-        with self.db.atomic():
-            yield self.db
+        db = self.db
+        if db.conn.in_transaction:
+            with db.atomic():
+                yield db
+            return
+        # IMMEDIATE: the write lock is taken (or waited for) at the start. A deferred
+        # transaction that reads first (is this text already stored from another
+        # source?) and writes next cannot wait for another writer: SQLite answers
+        # "database is locked" at once, to avoid a deadlock.
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.conn.rollback()
+            raise
+        else:
+            db.conn.execute("COMMIT")
 
     def _migrate(self) -> None:
         conn = self.db.conn
