@@ -43,6 +43,7 @@ class Known:
     elsewhere: bool = False
     # This source's sighting of it is recorded already (``item_links``).
     linked: bool = False
+    dossier: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ class ItemChange:
     known: Known | None = None  # the stored item this one updates or renames
     # "new"; "update": the document changed (alerted when it brings a topic the stored
     # version lacked); "refresh": only its key or first revision is recorded;
-    # "sighting": a text stored from another source, seen here too (its link noted).
+    # "sighting": a text stored from another source, seen here too (its link noted);
+    # "follow-up": a stored text shown to be a step of a followed dossier.
     reason: str = "new"
     # A step of a followed dossier: alerted to the dossier's followers, keywords or not.
     follow_ups: tuple[routing.Route, ...] = ()
@@ -135,6 +137,7 @@ def plan_items(
     route: Route,
     alert: bool,
     followers: Callable[[Item], tuple[str, Sequence[routing.Route]]] | None = None,
+    revise: bool = True,
 ) -> list[ItemChange]:
     """What to store and whom to alert for the items a poll found, in their order.
 
@@ -147,7 +150,9 @@ def plan_items(
 
     ``followers(item)`` names the followed dossier a new item is a step of, and
     who follows it: they get it as a follow-up, whatever its words; the other
-    chats only when it matches their topics.
+    chats only when it matches their topics. Without ``revise`` (a dossier's
+    stream, which shows the source's texts in other words), a stored text is
+    never rewritten from this sighting of it.
     """
     changes: list[ItemChange] = []
     seen: set[str] = set()
@@ -156,14 +161,32 @@ def plan_items(
             continue
         seen.add(item.key)
         stored = identify(item, known)
+        # A text stored under another dossier (the textes feed files a committee's text
+        # as its own) that a followed dossier's stream shows to be one of its steps.
+        joins = stored is not None and bool(item.dossier) and stored.dossier != item.dossier
+        dossier, follow = followers(item) if followers and alert and joins else ("", ())
         if stored is not None and stored.elsewhere:
-            if stored.linked and stored.key == item.key:
+            if stored.linked and stored.key == item.key and not follow:
                 continue
             matches = tuple(match(item))
             gained = sorted({m.topic for m in matches} - stored.topics)
             alerts = _alerts(route, gained) if alert and gained else ()
             kept = tuple(m for m in matches if m.topic in gained)
-            changes.append(ItemChange(item, kept, alerts, known=stored, reason="sighting"))
+            changes.append(
+                ItemChange(
+                    item, kept, alerts, known=stored, reason="sighting", follow_ups=tuple(follow)
+                )
+            )
+            continue
+        if stored is not None and follow:
+            matches = tuple(match(item))
+            changes.append(
+                ItemChange(
+                    item, matches, (), known=stored, reason="follow-up", follow_ups=tuple(follow)
+                )
+            )
+            continue
+        if stored is not None and not revise:
             continue
         if stored is not None:
             # A stored row without a revision predates revisions: take this one as its

@@ -24,7 +24,7 @@ STAGE_CHARS = 80
 _READING = re.compile(r"^[^:]{0,80}(?:Sénat|Assemblée nationale|CMP|mixte paritaire)\s*:\s*", re.I)
 # Where the name of a step ends and its details (who, when) begin.
 _DETAILS = re.compile(
-    r"\s+(?:déposée?|le \d|du \d|de (?:M\.|Mme|MM\.)|fait au nom)|,|\s\(|\s-\s", re.IGNORECASE
+    r"\s+(?:déposée?\b|le \d|du \d|de (?:M\.|Mme|MM\.)|fait au nom)|,|\s\(|\s-\s", re.IGNORECASE
 )
 _NUMBER = re.compile(r"\bn[°o]\s*(\d+)", re.IGNORECASE)
 _LAW = re.compile(r"\bloi (?:n|no|numero) ?(\d{4} ?- ?\d{1,4})\b")

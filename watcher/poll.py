@@ -150,6 +150,7 @@ class Poller:
                 route=self.route,
                 alert=stream.initialized,
                 followers=self.followers(result.items, now),
+                revise=False,
             )
             outcome = PollOutcome(
                 source_id=source.id,

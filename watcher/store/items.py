@@ -52,12 +52,13 @@ class ItemTable:
         for chunk in _chunks(keys):
             rows = self.database.db.execute(
                 f"""SELECT item_links.key, items.id, items.revision, items.summary,
-                           (SELECT GROUP_CONCAT(topic) FROM matches WHERE item_id = items.id)
+                           (SELECT GROUP_CONCAT(topic) FROM matches WHERE item_id = items.id),
+                           items.dossier
                     FROM item_links JOIN items ON items.id = item_links.item_id
                     WHERE item_links.source_id = ? AND item_links.key IN ({_marks(chunk)})""",
                 [source_id, *chunk],
             )
-            for key, item_id, revision, summary, topics in rows:
+            for key, item_id, revision, summary, topics, dossier in rows:
                 found.append(
                     Known(
                         item_id,
@@ -67,6 +68,7 @@ class ItemTable:
                         summary,
                         elsewhere=True,
                         linked=True,
+                        dossier=dossier,
                     )
                 )
         return found
@@ -77,16 +79,16 @@ class ItemTable:
         for chunk in _chunks(values):
             if by == "alias":
                 sql = f"""SELECT item_aliases.alias, items.id, items.key, items.revision,
-                                 items.summary, items.link_key
+                                 items.summary, items.link_key, items.dossier
                           FROM item_aliases JOIN items ON items.id = item_aliases.item_id
                           WHERE item_aliases.alias IN ({_marks(chunk)}) AND items.source_id != ?
                           ORDER BY items.id"""
             else:
                 sql = f"""SELECT items.link_key, items.id, items.key, items.revision,
-                                 items.summary, items.link_key
+                                 items.summary, items.link_key, items.dossier
                           FROM items WHERE items.link_key IN ({_marks(chunk)})
                             AND items.source_id != ? ORDER BY items.id"""
-            for name, item_id, key, revision, summary, link in self.database.db.execute(
+            for name, item_id, key, revision, summary, link, dossier in self.database.db.execute(
                 sql, [*chunk, source_id]
             ):
                 if name in found:
@@ -95,7 +97,14 @@ class ItemTable:
                     "SELECT GROUP_CONCAT(topic) FROM matches WHERE item_id = ?", [item_id]
                 ).fetchone()[0]
                 found[name] = Known(
-                    item_id, key, revision, _topics(topics), summary, link, elsewhere=True
+                    item_id,
+                    key,
+                    revision,
+                    _topics(topics),
+                    summary,
+                    link,
+                    elsewhere=True,
+                    dossier=dossier,
                 )
         return found
 
@@ -107,13 +116,13 @@ class ItemTable:
             marks = ",".join("?" * len(chunk))
             rows = self.database.db.execute(
                 f"""SELECT items.id, items.key, items.revision, items.summary, items.link_key,
-                           items.fingerprint, GROUP_CONCAT(matches.topic)
+                           items.fingerprint, GROUP_CONCAT(matches.topic), items.dossier
                     FROM items LEFT JOIN matches ON matches.item_id = items.id
                     WHERE items.source_id = ? AND items.{column} IN ({marks})
                     GROUP BY items.id""",
                 [source_id, *chunk],
             )
-            for item_id, key, revision, summary, link, fp, topics in rows:
+            for item_id, key, revision, summary, link, fp, topics, dossier in rows:
                 found.append(
                     Known(
                         item_id=item_id,
@@ -123,6 +132,7 @@ class ItemTable:
                         summary=summary,
                         link_key=link,
                         fingerprint=fp,
+                        dossier=dossier,
                     )
                 )
         return found
@@ -233,6 +243,8 @@ def _save_sighting(db: Any, change: ItemChange, *, now: datetime) -> int:
         ],
     )
     _save_aliases(db, item, item_id)
+    if change.follow_ups:  # a followed dossier's stream shows it is one of its steps
+        db.execute("UPDATE items SET dossier = ? WHERE id = ?", [item.dossier, item_id])
     for match in change.matches:
         _insert_match(db, item_id, match, overwrite=False)
     for route, reason in [(r, "new") for r in change.alerts] + [

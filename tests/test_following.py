@@ -1,0 +1,297 @@
+"""Following a dossier: ``watcher run`` against a local Sénat site and the fake Bot API.
+
+The Sénat site's textes feed publishes a bill that matches; its per-dossier feed
+then gains the committee's text, a report and the adopted text, none with the
+words: each arrives in every chat that had the first alert, as a reply to it.
+"""
+
+import json
+import signal
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PYTHON, REAL, needs_real, python_env, run, write_config
+from tests.fake_telegram import TOKEN, FakeTelegram, parse_entities, running_fake_telegram
+from tests.feed_server import FeedServer
+from watcher.store import Store
+from watcher.store.subscribers import Subscribers
+
+ALICE, BOB, CAROL = 4001, 4002, 4003  # Carol subscribes to nothing
+CHANNEL = "@veille"
+DOSLEG = "/dossier-legislatif/rss/doslegpjl22-220.xml"
+
+BILL = """<item><title>Projet de loi relatif aux jeux Olympiques et Paralympiques de 2024</title>
+<pubDate>Thu, 22 Dec 2022 17:05:00 GMT</pubDate>
+<description>Article 7 : à titre expérimental, les images collectées au moyen de systèmes de
+vidéoprotection peuvent faire l'objet de traitements algorithmiques.</description>
+<link>http://www.senat.fr/leg/pjl22-220.html</link><guid>http://www.senat.fr/leg/pjl22-220.html</guid>
+<category>Projet de loi</category></item>"""
+UNRELATED = """<item><title>Projet de loi de finances rectificative pour 2023</title>
+<pubDate>Mon, 23 Jan 2023 10:00:00 GMT</pubDate><description>Crédits budgétaires.</description>
+<link>http://www.senat.fr/leg/pjl22-300.html</link><guid>http://www.senat.fr/leg/pjl22-300.html</guid>
+</item>"""
+# The committee's text, also listed by the textes feed: one text, one message.
+COMMITTEE_IN_TEXTES = """<item><title>Projet de loi relatif aux jeux Olympiques (texte de la
+commission)</title><pubDate>Wed, 18 Jan 2023 10:00:00 GMT</pubDate><description>Texte de la
+commission.</description><link>http://www.senat.fr/leg/pjl22-249.html</link>
+<guid>http://www.senat.fr/leg/pjl22-249.html</guid></item>"""
+
+
+def textes(*items: str) -> bytes:
+    body = "".join(items)
+    return (
+        '<rss version="2.0"><channel><title>Sénat - derniers textes</title>'
+        f"<link>http://www.senat.fr</link><description>d</description>{body}</channel></rss>"
+    ).encode()
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    path: str
+    day: str
+    summary: str
+
+
+BILL_STEP = Step(
+    "Texte n° 220",
+    "/leg/pjl22-220.html",
+    "2022-12-21",
+    "Première lecture - Sénat : Texte de Mme Élisabeth BORNE, Première ministre, déposé au Sénat "
+    "le 22 décembre 2022",
+)
+LATER_STEPS = (
+    Step(
+        "Rapport n° 248",
+        "/rap/l22-248/l22-248.html",
+        "2023-01-17",
+        "Première lecture - Sénat : Rapport de M. Agnès CANAYER, fait au nom de la commission des "
+        "lois (18 janvier 2023)",
+    ),
+    Step(
+        "Texte de la commission n° 249",
+        "/leg/pjl22-249.html",
+        "2023-01-18",
+        "Première lecture - Sénat : Texte de la commission déposé le 18 janvier 2023",
+    ),
+    Step(
+        "Texte n° 50",
+        "/leg/tas22-050.html",
+        "2023-01-30",
+        "Première lecture - Sénat : Texte modifié par le Sénat le 31 janvier 2023",
+    ),
+)
+STAGES = (
+    "rapport (n° 248)",
+    "texte de la commission (n° 249)",
+    "texte modifié par le Sénat (n° 50)",
+)
+
+
+def dosleg(*steps: Step) -> bytes:
+    """A per-dossier feed as the Sénat serves it: Atom 0.3 in ISO-8859-15, newest first."""
+    entries = "".join(
+        f"""<entry><title>{s.title}</title>
+<link href="http://www.senat.fr{s.path}" rel="alternate" type="text/html"/>
+<id>http://www.senat.fr{s.path}</id><updated>{s.day}T23:00:00Z</updated>
+<published>{s.day}T23:00:00Z</published><category term=""/>
+<summary>{s.summary}</summary></entry>"""
+        for s in sorted(steps, key=lambda s: s.day, reverse=True)
+    )
+    return (
+        '<?xml version="1.0" encoding="ISO-8859-15"?>\n'
+        '<feed xmlns="http://www.w3.org/2005/Atom" version="0.3" xml:lang="fr-FR">'
+        "<title>Sénat - Jeux Olympiques et Paralympiques 2024</title>"
+        '<link href="http://www.senat.fr/rss/syndication.html"/>'
+        "<id>http://www.senat.fr/dossierleg/pjl22-220.html</id>"
+        f"{entries}</feed>"
+    ).encode("iso-8859-15")
+
+
+class Watcher:
+    """A running ``watcher run`` and the fake Telegram it talks to."""
+
+    def __init__(self, fake: FakeTelegram, process: subprocess.Popen[str], log: Path) -> None:
+        self.fake, self.process, self.log = fake, process, log
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.log.read_text(encoding="utf-8")
+
+    def texts(self, chat: int | str) -> list[str]:
+        return [parse_entities(m.text)[0] for m in self.fake.messages_to(chat)]
+
+    def replied_to(self, chat: int | str) -> list[int | None]:
+        """For each message sent to a chat, the message it answers (None: none)."""
+        answers = []
+        for call in self.fake.calls_of("sendMessage"):
+            if str(call["chat_id"]) == str(chat):
+                parameters = json.loads(call.get("reply_parameters") or "null")
+                answers.append(parameters["message_id"] if parameters else None)
+        return answers
+
+
+def subscribe(db: Path, chats: list[int], *, topic: str | None = "biometrie") -> None:
+    subscribers = Subscribers(Store(db))
+    for chat in chats:
+        subscribers.start(chat, "private", now=datetime.now(UTC))
+        if topic:
+            subscribers.subscribe(chat, topic)
+
+
+@pytest.fixture
+def senat_site(workdir: Path, feed_server: FeedServer) -> FeedServer:
+    """A local Sénat site: an empty textes feed, and the bill's dossier feed."""
+    feed_server.serve("/rss/textes.rss", textes())
+    feed_server.serve(DOSLEG, dosleg(BILL_STEP), content_type="application/atom+xml")
+    write_config(
+        workdir,
+        [
+            {
+                "id": "senat-textes",
+                "name": "Sénat",
+                "kind": "senat",
+                "url": feed_server.url("/rss/textes.rss"),
+                "site": feed_server.url(""),
+                "interval": "1s",
+            }
+        ],
+        extra=f"maintainers: [{CAROL}]\nchannels:\n  - chat_id: '{CHANNEL}'\n",
+    )
+    subscribe(workdir / "watcher.db", [ALICE, BOB])
+    subscribe(workdir / "watcher.db", [CAROL], topic=None)
+    return feed_server
+
+
+@pytest.fixture
+def watcher(workdir: Path, senat_site: FeedServer) -> Iterator[Watcher]:
+    with running_fake_telegram() as (fake, api_url):
+        env = python_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=api_url)
+        log = workdir / "watcher.log"
+        with log.open("w") as out:
+            process = subprocess.Popen(
+                [PYTHON, "-m", "watcher", "-v", "run"],
+                cwd=workdir,
+                env=env,
+                stdout=out,
+                stderr=out,
+                text=True,
+            )
+        running = Watcher(fake, process, log)
+        try:
+            fake.wait_for(lambda: fake.calls_of("getUpdates"))
+            fake.wait_for(lambda: senat_site.hits("/rss/textes.rss"))  # the backlog is noted
+            yield running
+        finally:
+            err = running.stop()
+            print("\n".join(line for line in err.splitlines() if " DEBUG " not in line)[-6000:])
+
+
+def test_every_step_of_a_followed_dossier_is_a_reply_to_the_first_alert(
+    watcher: Watcher, senat_site: FeedServer, workdir: Path
+) -> None:
+    fake = watcher.fake
+    senat_site.serve("/rss/textes.rss", textes(BILL))
+    fake.wait_for(lambda: all(fake.messages_to(c) for c in (ALICE, BOB, CHANNEL)))
+    first = {chat: fake.messages_to(chat)[0].message_id for chat in (ALICE, BOB, CHANNEL)}
+    assert "jeux Olympiques" in watcher.texts(ALICE)[0]
+    keyboard = json.loads(fake.messages_to(ALICE)[0].reply_markup or "{}")["inline_keyboard"]
+    assert keyboard == [
+        [{"text": "🔕 Ne plus suivre", "callback_data": "unfollow:senat:pjl22-220"}]
+    ]
+
+    # The dossier's own feed is read once to note the steps already taken...
+    senat_site.requests.clear()
+    fake.wait_for(lambda: senat_site.hits(DOSLEG))
+    # ...then it gains three steps, none of them with the words, and the textes feed
+    # lists the committee's text too, and an unrelated bill.
+    senat_site.serve(DOSLEG, dosleg(BILL_STEP, *LATER_STEPS), content_type="application/atom+xml")
+    senat_site.serve("/rss/textes.rss", textes(BILL, COMMITTEE_IN_TEXTES, UNRELATED))
+    fake.wait_for(lambda: all(len(fake.messages_to(c)) == 4 for c in (ALICE, BOB, CHANNEL)))
+    # Polls go on: nothing is sent twice.
+    hits = len(senat_site.hits(DOSLEG))
+    fake.wait_for(lambda: len(senat_site.hits(DOSLEG)) >= hits + 2)
+    fake.wait_for(lambda: len(senat_site.hits("/rss/textes.rss")) >= 3)
+
+    for chat in (ALICE, BOB, CHANNEL):
+        texts = watcher.texts(chat)
+        assert len(texts) == 4, texts
+        for text, stage in zip(texts[1:], STAGES, strict=True):
+            assert f"🔁 Suite du dossier : {stage}" in text
+        assert watcher.replied_to(chat) == [None, first[chat], first[chat], first[chat]]
+    assert not any("finances" in text for text in watcher.texts(ALICE))
+    assert fake.messages_to(CAROL) == []  # she never had the first alert
+
+    db = sqlite3.connect(workdir / "watcher.db")
+    assert db.execute("SELECT stage FROM dossiers").fetchall() == [
+        ("texte modifié par le Sénat (n° 50)",)
+    ]
+
+
+@needs_real
+def test_a_real_dossier_replayed_step_by_step(workdir: Path, feed_server: FeedServer) -> None:
+    """The real feed of dossier ppl18-260, its steps revealed one by one, oldest first:
+    the bill matches, every later step follows it, once each, as the same thread."""
+    real = (REAL / "senat" / "dosleg_rss_ppl18-260_atom03_iso8859-15.xml").read_bytes()
+    head, _, rest = real.partition(b"<entry>")
+    entries = [b"<entry>" + part for part in rest.split(b"<entry>")]
+    entries[-1], tail = entries[-1].split(b"</feed>")[0], b"</feed>"
+    entries.reverse()  # the feed is newest first: the bill is last
+    bill = entries[0]
+    assert b"ppl18-260" in bill
+    # The bill's own summary says nothing of our topic: a source that matches it.
+    bill_item = textes(
+        "<item><title>Proposition de loi : accès à l'énergie, compteurs à reconnaissance "
+        "faciale</title><link>http://www.senat.fr/leg/ppl18-260.html</link>"
+        "<guid>http://www.senat.fr/leg/ppl18-260.html</guid></item>"
+    )
+    feed_server.serve("/rss/textes.rss", textes())
+    path = "/dossier-legislatif/rss/doslegppl18-260.xml"
+    feed_server.serve(path, head + bill + tail)
+    write_config(
+        workdir,
+        [
+            {
+                "id": "senat-textes",
+                "name": "Sénat",
+                "kind": "senat",
+                "url": feed_server.url("/rss/textes.rss"),
+                "site": feed_server.url(""),
+            }
+        ],
+    )
+    assert run("poll").code == 0  # the backlog
+    feed_server.serve("/rss/textes.rss", bill_item)
+    first = run("poll")
+    assert first.code == 0, first.err
+    assert first.out.count("accès à l'énergie") == 1
+    outputs = []
+    for count in range(2, len(entries) + 1):
+        feed_server.serve(path, head + b"".join(reversed(entries[:count])) + tail)
+        outputs.append(run("poll").out)
+    outputs.append(run("poll").out)  # nothing new: nothing said
+
+    follow_ups = [
+        line for out in outputs for line in out.splitlines() if "Suite du dossier" in line
+    ]
+    assert follow_ups == [
+        "🔁 Suite du dossier : comptes rendus des réunions de la commission des affaires économiques",
+        "🔁 Suite du dossier : rapport (n° 537)",
+        "🔁 Suite du dossier : texte résultat des travaux de la commission (n° 538)",
+        "🔁 Suite du dossier : amendements déposés sur le texte n°260",
+    ]
+    assert outputs[-1].strip() == ""
+    db = sqlite3.connect(workdir / "watcher.db")
+    assert db.execute("SELECT COUNT(*), COUNT(DISTINCT item_id) FROM alerts").fetchone() == (5, 5)
