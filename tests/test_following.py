@@ -295,3 +295,84 @@ def test_a_real_dossier_replayed_step_by_step(workdir: Path, feed_server: FeedSe
     assert outputs[-1].strip() == ""
     db = sqlite3.connect(workdir / "watcher.db")
     assert db.execute("SELECT COUNT(*), COUNT(DISTINCT item_id) FROM alerts").fetchone() == (5, 5)
+
+
+def say(watcher: Watcher, chat: int, text: str) -> str:
+    """Send a message as a user; return the bot's reply as the user reads it."""
+    before = len(watcher.fake.messages_to(chat))
+    watcher.fake.push_message(chat, text)
+    watcher.fake.wait_for(lambda: len(watcher.fake.messages_to(chat)) > before)
+    return watcher.texts(chat)[before]
+
+
+def test_buttons_suivre_dossiers_and_oublier(
+    watcher: Watcher, senat_site: FeedServer, workdir: Path
+) -> None:
+    fake = watcher.fake
+    senat_site.serve("/rss/textes.rss", textes(BILL))
+    fake.wait_for(lambda: fake.messages_to(ALICE) and fake.messages_to(BOB))
+    senat_site.requests.clear()
+    fake.wait_for(lambda: senat_site.hits(DOSLEG))  # the steps already taken are noted
+
+    # Alice stops following from the alert's button; the button turns into "Suivre".
+    fake.push_callback(ALICE, "unfollow:senat:pjl22-220", fake.messages_to(ALICE)[0].message_id)
+    fake.wait_for(lambda: fake.calls_of("editMessageReplyMarkup"))
+    assert "ne suivez plus" in fake.calls_of("answerCallbackQuery")[0]["text"]
+    markup = fake.calls_of("editMessageReplyMarkup")[0]["reply_markup"]
+    assert "follow:senat:pjl22-220" in markup and "unfollow:" not in markup
+
+    # Carol had no alert: she follows by hand, after a wrong try.
+    assert "Usage : /suivre" in say(watcher, CAROL, "/suivre n'importe quoi")
+    assert "Usage : /suivre" in say(watcher, CAROL, "/suivre")
+    answer = say(watcher, CAROL, "/suivre https://www.senat.fr/dossier-legislatif/pjl22-220.html")
+    assert "Vous suivez le dossier Projet de loi relatif aux jeux Olympiques" in answer
+    assert "/dossiers" in answer
+
+    senat_site.serve(DOSLEG, dosleg(BILL_STEP, LATER_STEPS[0]), content_type="application/atom+xml")
+    fake.wait_for(lambda: len(fake.messages_to(BOB)) == 2 and fake.messages_to(CAROL)[3:])
+    assert "🔁 Suite du dossier : rapport (n° 248)" in watcher.texts(CAROL)[3]
+    assert watcher.replied_to(CAROL)[3] is None  # she had no first alert to answer
+    assert len(fake.messages_to(ALICE)) == 1
+
+    listing = say(watcher, BOB, "/dossiers")
+    assert "Projet de loi relatif aux jeux Olympiques" in listing
+    assert "Dernière étape : rapport (n° 248), 18/01/2023" in listing
+    assert "Vous ne suivez aucun dossier" in say(watcher, ALICE, "/dossiers")
+
+    assert "réservée aux mainteneurs" in say(watcher, BOB, "/oublier senat:pjl22-220")
+    assert "Usage : /oublier" in say(watcher, CAROL, "/oublier")
+    assert "n'est plus suivi, pour personne" in say(watcher, CAROL, "/oublier pjl22-220")
+
+    counts = {chat: len(fake.messages_to(chat)) for chat in (ALICE, BOB, CAROL)}
+    hits = len(senat_site.hits(DOSLEG))
+    senat_site.serve(DOSLEG, dosleg(BILL_STEP, *LATER_STEPS), content_type="application/atom+xml")
+    textes_hits = len(senat_site.hits("/rss/textes.rss"))
+    fake.wait_for(lambda: len(senat_site.hits("/rss/textes.rss")) >= textes_hits + 3)
+    assert len(senat_site.hits(DOSLEG)) <= hits + 1  # at most a read already under way
+    assert {chat: len(fake.messages_to(chat)) for chat in (ALICE, BOB, CAROL)} == counts
+
+    result = run("dossiers", "--db", str(workdir / "watcher.db"))
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0].split() == [
+        "dossier",
+        "status",
+        "stage",
+        "last",
+        "step",
+        "next",
+        "date",
+        "following",
+    ]
+    row = lines[1].split()
+    assert row[:2] == ["senat:pjl22-220", "stopped"]
+    assert f"{BOB}, @veille, {CAROL}" in lines[1]
+    assert str(ALICE) not in lines[1]
+    assert lines[2].strip() == "Projet de loi relatif aux jeux Olympiques et Paralympiques de 2024"
+
+
+def test_watcher_dossiers_with_none_followed(workdir: Path) -> None:
+    write_config(workdir, [{"id": "s", "name": "S", "url": "https://www.senat.fr/rss/textes.rss"}])
+    result = run("dossiers")
+    assert result.code == 0, result.err
+    assert "no dossier followed yet" in result.out

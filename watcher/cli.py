@@ -31,6 +31,7 @@ EXAMPLES = {
         "examples:\n  watcher status --db /var/lib/watcher/watcher.db\n"
         "  watcher status --check      # exit 1 if the run loop stopped or every source fails"
     ),
+    "dossiers": "example:\n  watcher dossiers --db /var/lib/watcher/watcher.db",
 }
 
 
@@ -76,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--check",
         action="store_true",
         help="exit 1 when the run loop has stopped or every source is failing (health check)",
+    )
+    command(
+        "dossiers",
+        "Show the followed dossiers: their stage, last step, next date, the chats following each.",
     )
     return parser
 
@@ -226,6 +231,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dossiers(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from watcher.dossier_report import report
+    from watcher.store import Store
+
+    config = _load(args)
+    store = Store(db_path(args))
+    now = datetime.now(UTC)
+    print(report(store.dossiers.all(), timezone=config.settings.timezone, now=now))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "validate": cmd_validate,
     "poll": cmd_poll,
@@ -233,4 +251,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": cmd_check,
     "backtest": cmd_backtest,
     "status": cmd_status,
+    "dossiers": cmd_dossiers,
 }

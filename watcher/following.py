@@ -8,7 +8,6 @@ time to follow (``FOLLOW_AFTER_LAW``), or a maintainer stops it.
 """
 
 import re
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -98,6 +97,9 @@ def parse_dossier(text: str) -> str | None:
     if not value:
         return None
     lowered = value.lower()
+    house, _, key = value.partition(":")
+    if house.lower() in ("senat", "an", "jorf", "nor", "eli") and key and " " not in key:
+        return parse_dossier(key) if house.lower() in ("senat", "an", "jorf") else value
     if _SIGNET.match(lowered):
         return f"senat:{lowered}"
     if _AN_UID.match(value):
@@ -124,7 +126,3 @@ def parse_dossier(text: str) -> str | None:
         eli = re.search(r"/eli/.+", path)
         return f"eli:{eli.group(0).rstrip('/')}" if eli else None
     return None
-
-
-def first_of(values: Iterable[str]) -> str:
-    return next(iter(values), "")

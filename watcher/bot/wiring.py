@@ -27,7 +27,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from watcher.bot import commands, maintainer
+from watcher.bot import commands, following, maintainer
 from watcher.bot.settings import TelegramSettings
 from watcher.errors import DeliveryError
 
@@ -93,9 +93,12 @@ def build_application(service: "Service", settings: TelegramSettings) -> BotAppl
         "recharger": maintainer.reload,
         "stats": maintainer.stats,
     }
-    for name, handler in handlers.items():
+    for name, handler in {**handlers, **following.COMMANDS}.items():
         application.add_handler(CommandHandler(name, handler))
     application.add_handler(CallbackQueryHandler(commands.topic_button, pattern=r"^(un)?sub:"))
+    application.add_handler(
+        CallbackQueryHandler(following.follow_button_pressed, pattern=following.CALLBACK_PATTERN)
+    )
     application.add_handler(
         ChatMemberHandler(commands.chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
     )

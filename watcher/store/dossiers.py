@@ -108,6 +108,13 @@ class DossierTable:
         ).fetchone()
         return str(row[0]) if row else None
 
+    def title_of(self, dossier: str) -> str:
+        """The title of the dossier's first stored text ('' when none is stored)."""
+        row = self.database.db.execute(
+            "SELECT title FROM items WHERE dossier = ? ORDER BY id LIMIT 1", [dossier]
+        ).fetchone()
+        return " ".join(str(row[0]).split()) if row else ""
+
     def _dossier(self, row: dict[str, Any]) -> Dossier:
         followers = tuple(
             Follower(r["target"], r["destination"], r["how"], bool(r["active"]))
