@@ -376,3 +376,88 @@ def test_watcher_dossiers_with_none_followed(workdir: Path) -> None:
     result = run("dossiers")
     assert result.code == 0, result.err
     assert "no dossier followed yet" in result.out
+
+
+def test_the_same_text_through_two_sources_is_one_alert(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    """The Sénat's textes feed and its Akoma Ntoso index both publish ppl25-170."""
+    from tests.test_source_parliament import AKN_VSA, depots
+
+    base = feed_server.url("")
+    rss = feed_server.serve(
+        "/rss/textes.rss",
+        textes(
+            "<item><title>Proposition de loi relative à la sécurité dans les transports : "
+            "reconnaissance faciale</title><pubDate>Mon, 01 Dec 2025 10:00:00 GMT</pubDate>"
+            "<link>http://www.senat.fr/leg/ppl25-170.html</link>"
+            "<guid>http://www.senat.fr/leg/ppl25-170.html</guid></item>"
+        ),
+    )
+    index = feed_server.serve("/akomantoso/depots.xml", depots("ppl25-170").replace("{base}", base))
+    feed_server.serve("/akomantoso/ppl25-170.akn.xml", AKN_VSA, content_type="application/xml")
+    write_config(
+        workdir,
+        [
+            {"id": "rss", "name": "Sénat RSS", "kind": "senat", "url": rss, "backfill": "true"},
+            {"id": "akn", "name": "Sénat AKN", "kind": "senat", "url": index, "backfill": "true"},
+        ],
+    )
+
+    for _ in range(2):
+        result = run("poll")
+        assert result.code == 0, result.err
+
+    db = sqlite3.connect(workdir / "watcher.db")
+    assert db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 1
+    (item_id, source) = db.execute("SELECT id, source_id FROM items").fetchone()
+    other = "akn" if source == "rss" else "rss"
+    # The second sighting is kept: its source, key, link and date.
+    assert db.execute("SELECT item_id, source_id, key, url FROM item_links").fetchall() == [
+        (item_id, other, "ppl25-170", "https://www.senat.fr/leg/ppl25-170.html")
+    ]
+
+
+@needs_real
+def test_an_assemblee_dossier_is_followed_through_its_open_data_document(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    """A real AN dossier document (DLR5L15N36460): a new act is a follow-up."""
+    real = json.loads((REAL / "assemblee" / "opendata_dossier-DLR5L15N36460.json").read_bytes())
+    acts = real["dossierParlementaire"]["actesLegislatifs"]["acteLegislatif"]
+    path = "/dyn/opendata/DLR5L15N36460.json"
+    earlier = {**real, "dossierParlementaire": {**real["dossierParlementaire"]}}
+    earlier["dossierParlementaire"]["actesLegislatifs"] = {"acteLegislatif": acts[:1]}
+    feed_server.serve(path, json.dumps(earlier), content_type="application/json")
+    feed_server.serve("/dyn/opendata/list-publication/ignored", "")
+    write_config(
+        workdir,
+        [
+            {
+                "id": "an",
+                "name": "Assemblée nationale",
+                "kind": "assemblee",
+                "url": feed_server.url("/dyn/opendata/list-publication"),
+            }
+        ],
+    )
+    Store(workdir / "watcher.db").dossiers.follow(
+        "an:DLR5L15N36460",
+        source_id="an",
+        target="console",
+        destination="console",
+        how="suivre",
+        now=datetime.now(UTC),
+    )
+    assert run("poll").code == 0  # the acts already taken are noted
+    assert feed_server.hits(path)
+    feed_server.serve(path, json.dumps(real), content_type="application/json")
+
+    result = run("poll")
+
+    assert result.code == 0, result.err
+    follow_ups = [line for line in result.out.splitlines() if "Suite du dossier" in line]
+    assert not any("1er dépôt d'une initiative" in line for line in follow_ups)
+    assert "🔁 Suite du dossier : dépôt d'une initiative en navette" in follow_ups
+    assert "🔁 Suite du dossier : décision de la CMP" in follow_ups
+    assert run("poll").out == ""  # nothing twice

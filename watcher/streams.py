@@ -31,6 +31,9 @@ Reader = Callable[[SourceConfig, Any, SourceState, PollContext], PollResult]
 # publication lists link ".../dyn/opendata/{UID}.xml|json").
 _AN_OPENDATA = "/dyn/opendata/"
 _AN_SITE = "https://www.assemblee-nationale.fr"
+# A document's page by its UID (as public code that reads the AN's open data builds it,
+# e.g. "https://www.assemblee-nationale.fr/dyn/docs/PRJLANR5L17B3210.raw").
+_AN_DOCUMENT = _AN_SITE + "/dyn/docs/{}.raw"
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ def parse_an_dossier(body: bytes, source_id: str, url: str) -> list[Item]:
         if when is None or not act.get("uid"):
             continue
         label = str((act.get("libelleActe") or {}).get("nomCanonique") or act.get("codeActe"))
+        label = label.strip().rstrip(".")
         text = act.get("texteAdopte") or act.get("texteAssocie") or ""
         steps.append(
             (
@@ -133,8 +137,12 @@ def parse_an_dossier(body: bytes, source_id: str, url: str) -> list[Item]:
                 Item(
                     source_id=source_id,
                     key=str(act["uid"]),
-                    title=f"{label} : {title}",
-                    url=url,
+                    # Dated: a label recurs (every sitting); two sittings of one day
+                    # are one step for a subscriber, and the title identity merges them.
+                    title=f"{label} ({when.strftime('%d/%m/%Y')}) : {title}",
+                    # A step's link is its text's: each step has its own, or none (a
+                    # shared dossier link would make every step "the same item").
+                    url=_AN_DOCUMENT.format(text) if isinstance(text, str) and text else None,
                     published=when,
                     summary=label,
                     kind=label[:1].lower() + label[1:],
