@@ -26,7 +26,8 @@ _DETAILS = re.compile(
     r"\s+(?:déposée?\b|le \d|du \d|de (?:M\.|Mme|MM\.)|fait au nom)|,|\s\(|\s-\s", re.IGNORECASE
 )
 _NUMBER = re.compile(r"\bn[°o]\s*(\d+)", re.IGNORECASE)
-_LAW = re.compile(r"\bloi (?:n|no|numero) ?(\d{4} ?- ?\d{1,4})\b")
+# On folded text, where "n° 2023-380" reads "n 2023 380".
+_LAW = re.compile(r"\bloi (?:n|no|numero) ?(\d{4})[ -]?(\d{1,4})\b")
 _SIGNET = re.compile(r"^[a-z]{1,5}\d{2}-\d+$")
 _AN_UID = re.compile(r"^DLR\d+L\d+N\d+$", re.IGNORECASE)
 _NOR = re.compile(r"^[A-Z]{4}\d{7}[A-Z]$")
@@ -64,13 +65,13 @@ def law_of(item: Item) -> str:
     ):
         return ""
     law = _LAW.search(text)
-    return law.group(1).replace(" ", "") if law else ""
+    return f"{law.group(1)}-{law.group(2)}" if law else ""
 
 
 def cited_laws(item: Item) -> set[str]:
     """Laws a text names by number ("loi n° 2023-380 du 19 mai 2023"), as ``loi:`` keys."""
     text = fold(" ".join(item.fields))
-    return {"loi:" + law.replace(" ", "") for law in _LAW.findall(text)}
+    return {f"loi:{year}-{number}" for year, number in _LAW.findall(text)}
 
 
 def follow_keys(item: Item) -> list[str]:
