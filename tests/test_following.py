@@ -461,3 +461,76 @@ def test_an_assemblee_dossier_is_followed_through_its_open_data_document(
     assert "🔁 Suite du dossier : dépôt d'une initiative en navette" in follow_ups
     assert "🔁 Suite du dossier : décision de la CMP" in follow_ups
     assert run("poll").out == ""  # nothing twice
+
+
+def jo_text(text_id: str, nature: str, nor: str, title: str, visas: str, article: str) -> bytes:
+    """A JORFSIMPLE text as DILA's archives hold it."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<TEXTE><ID>{text_id}</ID><ORIGINE>JORF</ORIGINE><NATURE>{nature}</NATURE><NOR>{nor}</NOR>
+<DATE_PUBLI>2026-06-30</DATE_PUBLI><TITRE>{title}</TITRE><TITREFULL>{title}</TITREFULL>
+<MINISTERE>Ministère de l'intérieur</MINISTERE><NOTICE><CONTENU/></NOTICE>
+<VISAS><CONTENU><p>{visas}</p></CONTENU></VISAS>
+<STRUCT><ARTICLE><ID>{text_id}1</ID><BLOC_TEXTUEL><CONTENU><p>{article}</p></CONTENU>
+</BLOC_TEXTUEL></ARTICLE></STRUCT></TEXTE>""".encode()
+
+
+def test_a_followed_law_gets_the_decrees_that_cite_it(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    """The law matches; its application decree says none of the words but cites the law."""
+    from tests.test_source_dila import NEW, NEWER, OLD, archive, listing
+
+    base = "/OPENDATA/JORFSIMPLE/"
+    feed_server.serve(base, listing(OLD), content_type="text/html")
+    write_config(
+        workdir,
+        [{"id": "jo", "name": "Journal officiel", "kind": "dila", "url": feed_server.url(base)}],
+    )
+    assert run("poll").code == 0  # where the JO stands
+    law = jo_text(
+        "JORFTEXT000047561974",
+        "LOI",
+        "SPOX2229503L",
+        "LOI n° 2023-380 du 19 mai 2023 relative aux jeux Olympiques et Paralympiques de 2024",
+        "L'Assemblée nationale et le Sénat ont adopté,",
+        "À titre expérimental, les images collectées au moyen de systèmes de vidéoprotection "
+        "peuvent faire l'objet de traitements algorithmiques.",
+    )
+    feed_server.serve(base, listing(OLD, NEW), content_type="text/html")
+    feed_server.serve(base + NEW, archive({"a/JORFTEXT000047561974.xml": law}))
+    first = run("poll")
+    assert first.code == 0, first.err
+    assert "LOI n° 2023-380" in first.out
+
+    decree = jo_text(
+        "JORFTEXT000047992482",
+        "DECRET",
+        "IOMD2318990D",
+        "Décret n° 2023-828 du 28 août 2023 relatif aux modalités de mise en œuvre de l'article "
+        "10 de la loi n° 2023-380 du 19 mai 2023",
+        "Vu la loi n° 2023-380 du 19 mai 2023 relative aux jeux Olympiques, notamment son article 10",
+        "Le présent décret précise les conditions de l'expérimentation.",
+    )
+    unrelated = jo_text(
+        "JORFTEXT000047992999",
+        "ARRETE",
+        "AGRX2300001A",
+        "Arrêté du 28 août 2023 relatif aux semences",
+        "Vu le code rural",
+        "Les semences sont contrôlées.",
+    )
+    feed_server.serve(base, listing(OLD, NEW, NEWER), content_type="text/html")
+    feed_server.serve(
+        base + NEWER,
+        archive({"b/JORFTEXT000047992482.xml": decree, "b/JORFTEXT000047992999.xml": unrelated}),
+    )
+    second = run("poll")
+
+    assert second.code == 0, second.err
+    assert "🔁 Suite du dossier : décret (n° 2023-828)" in second.out
+    assert "Décret n° 2023-828" in second.out
+    assert "semences" not in second.out
+    db = sqlite3.connect(workdir / "watcher.db")
+    assert db.execute("SELECT law, stage FROM dossiers").fetchall() == [
+        ("2023-380", "décret (n° 2023-828)")
+    ]

@@ -46,8 +46,9 @@ def step(title: str, summary: str = "", **fields: object) -> Item:
             "scrutin public sur l'ensemble du projet de loi (n° 149)",
         ),
         ("Décret n° 2023-828", "", "décret n° 2023-828"),
+        ("Décret n° 2023-828 du 28 août 2023", "", "décret n° 2023-828 du 28 août 2023"),
     ],
-    ids=["committee-text", "report", "an-adopted", "vote", "no-reading-prefix"],
+    ids=["committee-text", "report", "an-adopted", "vote", "no-reading-prefix", "jo-title"],
 )
 def test_a_step_is_named_by_its_stage_and_number(title: str, summary: str, stage: str) -> None:
     assert stage_label(step(title, summary)) == stage

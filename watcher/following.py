@@ -25,7 +25,7 @@ _READING = re.compile(r"^[^:]{0,80}(?:Sénat|Assemblée nationale|CMP|mixte pari
 _DETAILS = re.compile(
     r"\s+(?:déposée?\b|le \d|du \d|de (?:M\.|Mme|MM\.)|fait au nom)|,|\s\(|\s-\s", re.IGNORECASE
 )
-_NUMBER = re.compile(r"\bn[°o]\s*(\d+)", re.IGNORECASE)
+_NUMBER = re.compile(r"\bn[°o]\s*(\d+(?:-\d+)?)", re.IGNORECASE)
 # On folded text, where "n° 2023-380" reads "n 2023 380".
 _LAW = re.compile(r"\bloi (?:n|no|numero) ?(\d{4})[ -]?(\d{1,4})\b")
 _SIGNET = re.compile(r"^[a-z]{1,5}\d{2}-\d+$")
