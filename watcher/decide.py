@@ -207,7 +207,9 @@ def plan_items(
         alerts = _alerts(route, topics) if alert and topics else ()
         dossier, follow = followers(item) if followers is not None and alert else ("", ())
         if follow:
-            # A follower has the dossier's thread: this step goes there, as a reply.
+            # A follower has the dossier's thread: this step goes there, as a reply,
+            # with the topics it matched (if any) shown.
+            follow = [replace(f, topics=tuple(sorted(topics))) for f in follow]
             following = {f.destination for f in follow}
             alerts = tuple(a for a in alerts if a.destination not in following)
             if dossier != item.dossier:  # a decree applying a followed law joins its dossier
