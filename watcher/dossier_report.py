@@ -35,4 +35,6 @@ def report(dossiers: Sequence[Dossier], *, timezone: str, now: datetime) -> str:
         )
         if d.title:
             lines.append(f"  {d.title[:100]}")
+        if d.last_error:
+            lines.append(f"  stream error: {d.last_error[:200]}")
     return "\n".join(lines)
