@@ -95,7 +95,7 @@ class Poller:
             match=lambda item: self.matcher.match(item.fields, topics=source.topics),
             route=self.route,
             alert=alert,
-            followers=self.followers(result.items, now),
+            followers=self.followers(result.items, now) if alert else None,
         )
         return PollOutcome(
             source_id=source.id,
@@ -113,12 +113,16 @@ class Poller:
         self, items: Iterable[Item], now: datetime
     ) -> Callable[[Item], tuple[str, Sequence[Alert]]]:
         """Who follows the dossier each item may be a step of (one query per poll)."""
-        keys = {key for item in items for key in following.follow_keys(item)}
+        # Reading the laws a full text cites is a pass over it: once per item and poll.
+        keys_of = {item.key: following.follow_keys(item) for item in items}
+        keys = {key for item_keys in keys_of.values() for key in item_keys}
         channels = {str(channel.chat_id) for channel in self.config.channels}
         found = self.store.dossiers.followers_of(keys, now=now, channels=channels) if keys else {}
 
         def of(item: Item) -> tuple[str, Sequence[Alert]]:
-            for key in following.follow_keys(item):
+            if not found:
+                return "", ()
+            for key in keys_of.get(item.key) or following.follow_keys(item):
                 if key in found:
                     return found[key]
             return "", ()
@@ -149,7 +153,7 @@ class Poller:
                 match=lambda item: self.matcher.match(item.fields, topics=source.topics),
                 route=self.route,
                 alert=stream.initialized,
-                followers=self.followers(result.items, now),
+                followers=self.followers(result.items, now) if stream.initialized else None,
                 revise=False,
             )
             outcome = PollOutcome(
