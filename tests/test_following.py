@@ -552,3 +552,38 @@ def test_a_followed_law_gets_the_decrees_that_cite_it(
     assert db.execute("SELECT law, stage FROM dossiers").fetchall() == [
         ("2023-380", "décret (n° 2023-828)")
     ]
+
+
+def test_a_failing_dossier_stream_is_recorded_and_shown(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    feed_server.serve("/rss/textes.rss", textes())
+    feed_server.serve(DOSLEG, "oops", status=503)
+    write_config(
+        workdir,
+        [
+            {
+                "id": "senat-textes",
+                "name": "Sénat",
+                "kind": "senat",
+                "url": feed_server.url("/rss/textes.rss"),
+                "site": feed_server.url(""),
+            }
+        ],
+    )
+    Store(workdir / "watcher.db").dossiers.follow(
+        "senat:pjl22-220",
+        source_id="senat-textes",
+        target="console",
+        destination="console",
+        how="suivre",
+        now=datetime.now(UTC),
+    )
+
+    result = run("poll")
+
+    assert result.code == 0, result.err
+    assert "503" in result.err
+    listing = run("dossiers").out
+    assert "senat:pjl22-220" in listing and "followed" in listing
+    assert "stream error: HTTP 503" in listing

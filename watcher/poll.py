@@ -177,7 +177,7 @@ class Poller:
                 next_check=next_check_after_failure(
                     now,
                     interval=source.interval,
-                    consecutive_errors=1,
+                    consecutive_errors=stream.errors + 1,
                     max_backoff=self.config.settings.max_backoff,
                     retry_after=exc.retry_after if isinstance(exc, FetchError) else None,
                 ),

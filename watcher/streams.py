@@ -45,6 +45,7 @@ class Stream:
     read: Reader
     state: SourceState
     initialized: bool
+    errors: int = 0  # its reads that failed in a row (for the backoff)
 
     @property
     def id(self) -> str:
@@ -71,6 +72,7 @@ def streams_for(config: Config, dossiers: Sequence[Dossier], now: datetime) -> l
                     read,
                     dossier.state,
                     dossier.initialized,
+                    dossier.consecutive_errors,
                 )
             )
     return streams

@@ -46,6 +46,7 @@ class Dossier:
     initialized: bool
     last_error: str | None
     followers: tuple[Follower, ...] = ()
+    consecutive_errors: int = 0
 
     def followed(self, now: datetime) -> bool:
         return following.is_followed(self.status, self.ends_at, now)
@@ -140,6 +141,7 @@ class DossierTable:
             initialized=bool(row["initialized"]),
             last_error=row["last_error"],
             followers=followers,
+            consecutive_errors=int(row["consecutive_errors"]),
         )
 
     # -- who follows ---------------------------------------------------------------
