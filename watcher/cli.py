@@ -32,6 +32,10 @@ EXAMPLES = {
         "  watcher status --check      # exit 1 if the run loop stopped or every source fails"
     ),
     "dossiers": "example:\n  watcher dossiers --db /var/lib/watcher/watcher.db",
+    "probe": (
+        "example:\n  watcher probe 'https://edelib.auvergnerhonealpes.fr/webdelibplus/jsp/"
+        "seances.jsp?role=usager'"
+    ),
 }
 
 
@@ -82,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
         "dossiers",
         "Show the followed dossiers: their stage, last step, next date, the chats following each.",
     )
+    probe = command("probe", "Say what a URL is and print a feeds.yml entry to watch it.")
+    probe.add_argument("url", help="a feed, SCDL CSV, dataset, ArcGIS layer or council page")
     return parser
 
 
@@ -125,7 +131,7 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from watcher.matching.rules import Near
+    from watcher.matching.rules import Near, Ref
     from watcher.poll import missing_secrets
 
     config = _load(args)
@@ -133,9 +139,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(f"  {len(config.sources)} source(s): " + ", ".join(s.id for s in config.sources))
     for topic in config.topics.values():
         near = sum(isinstance(rule, Near) for rule in topic.keywords)
+        refs = sum(isinstance(rule, Ref) for rule in topic.keywords)
         print(
-            f"  topic {topic.id} ({topic.label}): {len(topic.keywords) - near} keyword(s), "
-            f"{near} proximity rule(s), {len(topic.exclude)} exclusion(s), "
+            f"  topic {topic.id} ({topic.label}): {len(topic.keywords) - near - refs} "
+            f"keyword(s), {near} proximity rule(s), {refs} legal reference(s), "
+            f"{len(topic.exclude)} exclusion(s), "
             f"{len(topic.weak)} weak term(s)"
         )
     print(f"  {len(config.channels)} channel(s), {len(config.maintainers)} maintainer(s)")
@@ -221,7 +229,12 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"{status.id:<24} {status.last_success or 'never':<26} "
             f"{status.items_seen:>6} {status.alerts_sent:>6}  {error}"
         )
-    print(f"outbox: {store.outbox.outbox_length()} pending alert(s)")
+    failures = store.outbox.failure_counts()
+    print(
+        f"outbox: {store.outbox.outbox_length()} pending alert(s); ended for good: "
+        f"{failures['chat_gone']} to chats that refuse the bot, {failures['refused']} refused"
+        + (f", {failures['failed']} failed (older versions)" if failures.get("failed") else "")
+    )
     if args.check:
         pollable = [s for s in statuses if s.id not in skipped]
         found = problems(pollable, store.meta.last_beat(), datetime.now(UTC))
@@ -244,6 +257,19 @@ def cmd_dossiers(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_probe(args: argparse.Namespace) -> int:
+    from watcher.config import Settings
+    from watcher.fetch import standalone_session
+    from watcher.probe import probe, render
+
+    defaults = Settings()
+    with standalone_session(
+        timeout=defaults.timeout, max_bytes=defaults.max_response_bytes
+    ) as session:
+        print(render(probe(session, args.url)))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "validate": cmd_validate,
     "poll": cmd_poll,
@@ -252,4 +278,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "backtest": cmd_backtest,
     "status": cmd_status,
     "dossiers": cmd_dossiers,
+    "probe": cmd_probe,
 }
