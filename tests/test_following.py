@@ -391,6 +391,10 @@ def test_buttons_suivre_dossiers_and_oublier(
 
 def test_watcher_dossiers_with_none_followed(workdir: Path) -> None:
     write_config(workdir, [{"id": "s", "name": "S", "url": "https://www.senat.fr/rss/textes.rss"}])
+    missing = run("dossiers")
+    assert missing.code == 1
+    assert "no database here" in missing.err
+    Store(workdir / "watcher.db")
     result = run("dossiers")
     assert result.code == 0, result.err
     assert "no dossier followed yet" in result.out

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from watcher import following
 from watcher.config import Config, SourceConfig
 from watcher.decide import (
-    Route,
     next_check_after_failure,
     next_check_after_success,
     plan_items,
@@ -27,6 +26,7 @@ from watcher.errors import FetchError, WatcherError
 from watcher.items import Item
 from watcher.matching.engine import Matcher
 from watcher.routing import Route as Alert
+from watcher.routing import SourceRoute
 from watcher.sources.base import PollContext
 from watcher.sources.catalog import KINDS
 from watcher.store import PollOutcome, Store
@@ -50,7 +50,7 @@ class Poller:
 
     config: Config
     store: Store
-    route: Route
+    route: SourceRoute
     environ: Mapping[str, str] = field(default_factory=dict)
     cache_dir: Path | None = None
 
@@ -93,7 +93,7 @@ class Poller:
             result.items,
             self.store.items.known(source.id, result.items),
             match=lambda item: self.matcher.match(item.fields, topics=source.topics),
-            route=self.route,
+            route=lambda topics: self.route(topics, source.territory),
             alert=alert,
             followers=self.followers(result.items, now) if alert else None,
         )
@@ -151,7 +151,7 @@ class Poller:
                 result.items,
                 self.store.items.known(source.id, result.items),
                 match=lambda item: self.matcher.match(item.fields, topics=source.topics),
-                route=self.route,
+                route=lambda topics: self.route(topics, source.territory),
                 alert=stream.initialized,
                 followers=self.followers(result.items, now) if stream.initialized else None,
                 revise=False,
