@@ -226,10 +226,19 @@ def test_real_senat_rss2_and_atom03_give_the_same_items(
     )
     assert run("poll").code == 0
     db = sqlite3.connect(workdir / "watcher.db")
+    # The same reports through both feeds are one text each: stored once, the other
+    # feed's sighting (its key and date) kept beside it.
+    assert db.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 26
     rows = {
-        source: db.execute(
-            "SELECT key, title, published FROM items WHERE source_id = ? ORDER BY key", [source]
-        ).fetchall()
+        source: sorted(
+            db.execute(
+                """SELECT key, title, published FROM items WHERE source_id = ?
+                   UNION SELECT item_links.key, items.title, item_links.published
+                   FROM item_links JOIN items ON items.id = item_links.item_id
+                   WHERE item_links.source_id = ?""",
+                [source, source],
+            ).fetchall()
+        )
         for source in ("rss", "atom")
     }
     assert len(rows["rss"]) == 26
@@ -283,8 +292,10 @@ def test_many_sources_polled_concurrently_are_all_stored(
     assert result.out.count("Projet de loi relatif aux jeux Olympiques") == 20
     assert "locked" not in result.err
     db = sqlite3.connect(workdir / "watcher.db")
+    # Each feed's own bill, and the one report all twenty publish: one text, seen 20 times.
     assert db.execute("SELECT COUNT(DISTINCT source_id), COUNT(*) FROM items").fetchone() == (
         20,
-        40,
+        21,
     )
+    assert db.execute("SELECT COUNT(*) FROM item_links").fetchone()[0] == 19
     assert db.execute("SELECT COUNT(*) FROM alerts WHERE status = 'sent'").fetchone()[0] == 20

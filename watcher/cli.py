@@ -34,6 +34,7 @@ EXAMPLES = {
         "examples:\n  watcher status --db /var/lib/watcher/watcher.db\n"
         "  watcher status --check      # exit 1 if the run loop stopped or every source fails"
     ),
+    "dossiers": "example:\n  watcher dossiers --db /var/lib/watcher/watcher.db",
     "search": (
         "examples:\n  watcher search cameras augmentees      # accents and case ignored\n"
         "  watcher search reconnaissance faciale --limit 50\n\n"
@@ -93,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--check",
         action="store_true",
         help="exit 1 when the run loop has stopped or every source is failing (health check)",
+    )
+    command(
+        "dossiers",
+        "Show the followed dossiers: their stage, last step, next date, the chats following each.",
     )
     search = command("search", "Search every stored item (accents and case ignored).")
     search.add_argument("words", nargs="+", help="words to find (each a word's beginning)")
@@ -333,6 +338,20 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dossiers(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from watcher.dossier_report import report
+    from watcher.store import Store
+
+    config = _load(args)
+    _existing_database(args)
+    store = Store(db_path(args))
+    now = datetime.now(UTC)
+    print(report(store.dossiers.all(), timezone=config.settings.timezone, now=now))
+    return 0
+
+
 def cmd_probe(args: argparse.Namespace) -> int:
     from watcher.config import Settings
     from watcher.fetch import standalone_session
@@ -353,6 +372,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": cmd_check,
     "backtest": cmd_backtest,
     "status": cmd_status,
+    "dossiers": cmd_dossiers,
     "search": cmd_search,
     "feed": cmd_feed,
     "export": cmd_export,

@@ -10,7 +10,7 @@ lemon24/reader's entry_dedupe does), so a feed's mistake never alerts twice.
 import difflib
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from watcher import routing
@@ -39,15 +39,24 @@ class Known:
     summary: str = ""
     link_key: str | None = None
     fingerprint: str | None = None
+    # Stored from another source: the same text seen there first (shared alias or link).
+    elsewhere: bool = False
+    # This source's sighting of it is recorded already (``item_links``).
+    linked: bool = False
+    dossier: str = ""
 
 
 @dataclass(frozen=True)
 class KnownItems:
-    """The stored items a poll's items may be, looked up by key, link and title."""
+    """The stored items a poll's items may be, looked up by key, link and title,
+    and, across sources, by alias and link."""
 
     by_key: Mapping[str, Known]
     by_link: Mapping[str, Known]
     by_fingerprint: Mapping[str, Sequence[Known]]
+    # Other sources' items by one of their aliases ("nor:…", "senat:ppl22-249") or link.
+    by_alias: Mapping[str, Known] = field(default_factory=dict)
+    elsewhere_by_link: Mapping[str, Known] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -59,8 +68,12 @@ class ItemChange:
     alerts: tuple[routing.Route, ...]  # (target, destination, topics it gets)
     known: Known | None = None  # the stored item this one updates or renames
     # "new"; "update": the document changed (alerted when it brings a topic the stored
-    # version lacked); "refresh": only its key or first revision is recorded.
+    # version lacked); "refresh": only its key or first revision is recorded;
+    # "sighting": a text stored from another source, seen here too (its link noted);
+    # "follow-up": a stored text shown to be a step of a followed dossier.
     reason: str = "new"
+    # A step of a followed dossier: alerted to the dossier's followers, keywords or not.
+    follow_ups: tuple[routing.Route, ...] = ()
 
     @property
     def link_key(self) -> str | None:
@@ -81,7 +94,8 @@ def fingerprint(item: Item) -> str:
 
 
 def identify(item: Item, known: KnownItems) -> Known | None:
-    """The stored item this one is, if any: same key, else same link, else same text."""
+    """The stored item this one is, if any: same key, else same link, else same text;
+    else the same text stored from another source (a shared alias, the same link)."""
     if (hit := known.by_key.get(item.key)) is not None:
         return hit
     link = link_key(item)
@@ -90,7 +104,21 @@ def identify(item: Item, known: KnownItems) -> Known | None:
     for candidate in known.by_fingerprint.get(fingerprint(item), ()):
         if _alike(candidate.summary, item.summary):
             return candidate
+    for alias in identities(item):
+        if (hit := known.by_alias.get(alias)) is not None:
+            return hit
+    if link is not None and (hit := known.elsewhere_by_link.get(link)) is not None:
+        return hit
     return None
+
+
+def identities(item: Item) -> list[str]:
+    """What names this very text in any source: its aliases, and a JO text's JORFTEXT id
+    (its ``jorf:`` dossier is the text itself, unlike a bill's dossier)."""
+    names = list(item.aliases)
+    if item.dossier.startswith("jorf:"):
+        names.append(item.dossier)
+    return names
 
 
 def _alike(a: str, b: str) -> bool:
@@ -108,13 +136,23 @@ def plan_items(
     match: Callable[[Item], Sequence[TopicMatch]],
     route: Route,
     alert: bool,
+    followers: Callable[[Item], tuple[str, Sequence[routing.Route]]] | None = None,
+    revise: bool = True,
 ) -> list[ItemChange]:
     """What to store and whom to alert for the items a poll found, in their order.
 
     A new item is matched and alerted. A stored item is written again only when
     its document changed (another revision) or its key changed (a feed renaming
     its guids); it is alerted again only when the change brings a topic that the
-    stored version did not match, and then marked as an update.
+    stored version did not match, and then marked as an update. A text stored
+    from another source is one text: its sighting here is noted, and alerted only
+    for topics the stored one lacked, to chats that did not have it.
+
+    ``followers(item)`` names the followed dossier a new item is a step of, and
+    who follows it: they get it as a follow-up, whatever its words; the other
+    chats only when it matches their topics. Without ``revise`` (a dossier's
+    stream, which shows the source's texts in other words), a stored text is
+    never rewritten from this sighting of it.
     """
     changes: list[ItemChange] = []
     seen: set[str] = set()
@@ -123,6 +161,33 @@ def plan_items(
             continue
         seen.add(item.key)
         stored = identify(item, known)
+        # A text stored under another dossier (the textes feed files a committee's text
+        # as its own) that a followed dossier's stream shows to be one of its steps.
+        joins = stored is not None and bool(item.dossier) and stored.dossier != item.dossier
+        dossier, follow = followers(item) if followers and alert and joins else ("", ())
+        if stored is not None and stored.elsewhere:
+            if stored.linked and stored.key == item.key and not follow:
+                continue
+            matches = tuple(match(item))
+            gained = sorted({m.topic for m in matches} - stored.topics)
+            alerts = _alerts(route, gained) if alert and gained else ()
+            kept = tuple(m for m in matches if m.topic in gained)
+            changes.append(
+                ItemChange(
+                    item, kept, alerts, known=stored, reason="sighting", follow_ups=tuple(follow)
+                )
+            )
+            continue
+        if stored is not None and follow:
+            matches = tuple(match(item))
+            changes.append(
+                ItemChange(
+                    item, matches, (), known=stored, reason="follow-up", follow_ups=tuple(follow)
+                )
+            )
+            continue
+        if stored is not None and not revise:
+            continue
         if stored is not None:
             # A stored row without a revision predates revisions: take this one as its
             # baseline quietly, or every stored item would look changed once.
@@ -140,7 +205,17 @@ def plan_items(
         matches = tuple(match(item))
         topics = [m.topic for m in matches]
         alerts = _alerts(route, topics) if alert and topics else ()
-        changes.append(ItemChange(item, matches, alerts))
+        dossier, follow = followers(item) if followers is not None and alert else ("", ())
+        if follow:
+            # A follower has the dossier's thread: this step goes there, as a reply,
+            # with the topics it matched (if any) shown.
+            follow = [replace(f, topics=tuple(sorted(topics))) for f in follow]
+            following = {f.destination for f in follow}
+            alerts = tuple(a for a in alerts if a.destination not in following)
+            if dossier != item.dossier:  # a decree applying a followed law joins its dossier
+                aliases = (*item.aliases, item.dossier) if item.dossier else item.aliases
+                item = replace(item, dossier=dossier, aliases=aliases)
+        changes.append(ItemChange(item, matches, alerts, follow_ups=tuple(follow)))
     return changes
 
 

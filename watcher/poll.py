@@ -8,12 +8,13 @@ others. Delivery is not done here: alerts wait in the outbox.
 """
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from watcher import following
 from watcher.config import Config, SourceConfig
 from watcher.decide import (
     next_check_after_failure,
@@ -22,11 +23,16 @@ from watcher.decide import (
     should_alert,
 )
 from watcher.errors import FetchError, WatcherError
+from watcher.items import Item
 from watcher.matching.engine import Matcher
+from watcher.routing import Route as Alert
 from watcher.routing import SourceRoute
 from watcher.sources.base import PollContext
 from watcher.sources.catalog import KINDS
 from watcher.store import PollOutcome, Store
+
+if TYPE_CHECKING:
+    from watcher.streams import Stream
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +95,7 @@ class Poller:
             match=lambda item: self.matcher.match(item.fields, topics=source.topics),
             route=lambda topics: self.route(topics, source.territory),
             alert=alert,
+            followers=self.followers(result.items, now) if alert else None,
         )
         return PollOutcome(
             source_id=source.id,
@@ -101,6 +108,87 @@ class Poller:
             unchanged=result.unchanged,
             backlog=not alert,
         )
+
+    def followers(
+        self, items: Iterable[Item], now: datetime
+    ) -> Callable[[Item], tuple[str, Sequence[Alert]]]:
+        """Who follows the dossier each item may be a step of (one query per poll)."""
+        # Reading the laws a full text cites is a pass over it: once per item and poll.
+        keys_of = {item.key: following.follow_keys(item) for item in items}
+        keys = {key for item_keys in keys_of.values() for key in item_keys}
+        channels = {str(channel.chat_id) for channel in self.config.channels}
+        found = self.store.dossiers.followers_of(keys, now=now, channels=channels) if keys else {}
+
+        def of(item: Item) -> tuple[str, Sequence[Alert]]:
+            if not found:
+                return "", ()
+            for key in keys_of.get(item.key) or following.follow_keys(item):
+                if key in found:
+                    return found[key]
+            return "", ()
+
+        return of
+
+    def poll_stream(self, stream: "Stream", fetcher: Any, now: datetime) -> PollOutcome:
+        """Read a followed dossier's stream: its new steps go to the dossier's followers.
+
+        Its first read only notes the steps already taken, like a source's first poll.
+        """
+        source = stream.source
+        try:
+            ctx = PollContext(
+                fetcher=fetcher,
+                now=now,
+                known=lambda keys: self.store.items.known_keys(source.id, keys),
+                known_revisions=lambda keys: self.store.items.known_revisions(source.id, keys),
+                environ=self.environ,
+                cache_dir=(self.cache_dir or Path(".")) / source.id,
+                backlog=not stream.initialized,
+                memory=self._memory.setdefault(stream.id, {}),
+            )
+            result = stream.read(source, source.options, stream.state, ctx)
+            changes = plan_items(
+                result.items,
+                self.store.items.known(source.id, result.items),
+                match=lambda item: self.matcher.match(item.fields, topics=source.topics),
+                route=lambda topics: self.route(topics, source.territory),
+                alert=stream.initialized,
+                followers=self.followers(result.items, now) if stream.initialized else None,
+                revise=False,
+            )
+            outcome = PollOutcome(
+                source_id=source.id,
+                at=now,
+                next_check=next_check_after_success(now, source.interval),
+                state=result.state,
+                changes=tuple(changes),
+                warnings=tuple(result.warnings),
+                fetched=len(result.items),
+                unchanged=result.unchanged,
+                backlog=not stream.initialized,
+                stream=stream.dossier,
+            )
+        except Exception as exc:
+            if not isinstance(exc, WatcherError):
+                logger.exception("dossier %s: unexpected error", stream.dossier)
+            outcome = PollOutcome(
+                source_id=source.id,
+                at=now,
+                next_check=next_check_after_failure(
+                    now,
+                    interval=source.interval,
+                    consecutive_errors=stream.errors + 1,
+                    max_backoff=self.config.settings.max_backoff,
+                    retry_after=exc.retry_after if isinstance(exc, FetchError) else None,
+                ),
+                error=str(exc) or type(exc).__name__,
+                stream=stream.dossier,
+            )
+        if getattr(fetcher, "cancelled", False):
+            return outcome
+        self.store.save_poll(outcome)
+        log_outcome(outcome)
+        return outcome
 
     def failure(self, source: SourceConfig, exc: BaseException, now: datetime) -> PollOutcome:
         """The outcome of a poll that failed: its error, and when to try again."""

@@ -38,6 +38,7 @@ from watcher.routing import Route as Alert
 from watcher.scheduling import DueTimes
 from watcher.store import PollOutcome, Store
 from watcher.store.subscribers import Subscribers
+from watcher.streams import Stream, streams_for
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -166,7 +167,20 @@ class Service:
     def pollable(self, config: Config) -> list[SourceConfig]:
         return [s for s in config.sources if s.id not in self.skipped]
 
-    async def poll_source(self, source: SourceConfig) -> PollOutcome:
+    async def streams(self) -> list[Stream]:
+        """The streams of the followed dossiers (their parent sources not skipped)."""
+        dossiers = await self.blocking(self.store.dossiers.followed, datetime.now(UTC))
+        return [
+            s
+            for s in streams_for(self.config, dossiers, datetime.now(UTC))
+            if s.source.id not in self.skipped
+        ]
+
+    async def poll_stream(self, stream: Stream) -> PollOutcome:
+        """Read one followed dossier's stream, like a source: same deadline, same executor."""
+        return await self.poll_source(stream.source, stream=stream)
+
+    async def poll_source(self, source: SourceConfig, stream: Stream | None = None) -> PollOutcome:
         """Poll one source within its deadline; a poll that overruns is recorded as failed."""
         loop = asyncio.get_running_loop()
         limit = self.config.settings.poll_timeout
@@ -179,13 +193,20 @@ class Service:
         poller = self.poller
         now = datetime.now(UTC)
         self._sessions.add(session)
-        future = loop.run_in_executor(self.poll_executor, poller.poll, source, session, now)
+        if stream is None:
+            future = loop.run_in_executor(self.poll_executor, poller.poll, source, session, now)
+        else:
+            future = loop.run_in_executor(
+                self.poll_executor, poller.poll_stream, stream, session, now
+            )
         try:
             return await asyncio.wait_for(asyncio.shield(future), limit)
         except TimeoutError:
             reason = f"poll timed out after {limit:g}s (settings.poll_timeout)"
             session.cancel(reason)
             outcome = poller.failure(source, FetchError(reason), now)
+            if stream is not None:
+                outcome = replace(outcome, stream=stream.dossier)
             await self.blocking(self.store.save_poll, outcome)
             logger.warning("source %s: %s", source.id, reason)
             return outcome
@@ -217,6 +238,8 @@ class Service:
                 return await self.poll_source(source)
 
         outcomes = await asyncio.gather(*(one(s) for s in due))
+        # Then the streams of the dossiers followed, those this cycle's alerts made included.
+        outcomes += await asyncio.gather(*(self.poll_stream(s) for s in await self.streams()))
         await self.blocking(self.store.meta.beat, datetime.now(UTC))
         logger.info("%s", summarize(outcomes))
         return list(outcomes)
@@ -234,7 +257,12 @@ class Service:
                 await self.blocking(self.store.meta.beat, datetime.now(UTC))
                 last_beat = loop.time()
             sources = {s.id: s for s in self.pollable(self.config)}  # a reload changes these
-            times.sync({i: s.interval for i, s in sources.items()}, loop.time(), known=known)
+            streams = {s.id: s for s in await self.streams()}  # and following dossiers these
+            intervals = {i: s.interval for i, s in sources.items()}
+            intervals.update({i: s.source.interval for i, s in streams.items()})
+            # A dossier followed since the last turn has its stream read at once.
+            first = {**known, **{i: loop.time() for i in streams}}
+            times.sync(intervals, loop.time(), known=first)
             for source_id, task in list(running.items()):
                 if task.done():
                     del running[source_id]
@@ -247,7 +275,11 @@ class Service:
                     self._wake_up(delivery=True)
             capacity = self.config.settings.concurrency - len(running)
             for source_id in times.take(loop.time(), running=running, capacity=capacity):
-                running[source_id] = asyncio.create_task(self.poll_source(sources[source_id]))
+                running[source_id] = asyncio.create_task(
+                    self.poll_source(sources[source_id])
+                    if source_id in sources
+                    else self.poll_stream(streams[source_id])
+                )
                 running[source_id].add_done_callback(lambda _task: self._wake_up())
             upcoming = times.next_wake(loop.time(), running=running)
             self._wake.clear()

@@ -26,6 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 from watcher.config import Config
 from watcher.delivery.base import Message, Target
+from watcher.delivery.buttons import follow_keyboard
 from watcher.delivery.outcome import (
     RETRY_MAX,
     RETRY_MIN,
@@ -51,6 +52,7 @@ from watcher.delivery.render import (
     render_html,
     render_text,
 )
+from watcher.following import stage_label
 from watcher.store import Store
 from watcher.store.outbox import PendingAlert
 from watcher.store.subscribers import Subscribers
@@ -204,6 +206,11 @@ class Deliverer:
                     self.outbox.reply_target, carried[0].item.dossier, destination
                 )
                 message = replace(message, reply_to=reply_to)
+            if len(carried) == 1 and carried[0].item.dossier:
+                followed = await self.run_blocking(
+                    self.store.dossiers.follows, carried[0].item.dossier, destination
+                )
+                message = replace(message, keyboard=follow_keyboard(carried[0].item, followed))
             if not await self._deliver(target, destination, message, carried, stats):
                 return  # this chat must wait: its next alerts keep their order
 
@@ -234,9 +241,7 @@ class Deliverer:
             topic_labels={t: r.label for t, r in config.topics.items()},
             timezone=config.settings.timezone,
             update=alert.reason == "update",
-            follow_up=(alert.item.kind or alert.item.event or "nouvelle étape")
-            if alert.reason == "follow-up"
-            else "",
+            follow_up=stage_label(alert.item) if alert.reason == "follow-up" else "",
             event_at=alert.item.event_at,
             event_label=alert.item.event or "Examen",
             # Sources get a territory with the councils' work; until then there is none.

@@ -118,7 +118,9 @@ def render_text(view: AlertView) -> str:
     event = event_line(view)
     lines = [event[1]] if event and event[0] else []
     mark = " 🔄 mis à jour" if view.update else ""
-    lines.append(f"[{', '.join(view.topics)}]{mark} {' · '.join(_head(view))}".rstrip())
+    # A dossier's step alerted without its words (a follow-up) has no topic to show.
+    topics = f"[{', '.join(view.topics)}]{mark} " if view.topics else mark.lstrip()
+    lines.append(f"{topics}{' · '.join(_head(view))}".strip())
     if view.follow_up:
         lines.append(f"🔁 Suite du dossier : {view.follow_up}")
     lines.append(item.title or "(sans titre)")
@@ -158,7 +160,8 @@ def _html(view: AlertView, title: str, excerpt: Excerpt | None) -> str:
     event = event_line(view)
     lines = [_escape(event[1])] if event and event[0] else []
     mark = " · 🔄 mis à jour" if view.update else ""
-    lines.append(f"🔎 <b>{_escape(', '.join(view.topics))}</b>{mark}")
+    if view.topics:
+        lines.append(f"🔎 <b>{_escape(', '.join(view.topics))}</b>{mark}")
     if view.follow_up:
         lines.append(f"🔁 Suite du dossier : <b>{_escape(view.follow_up)}</b>")
     lines.append(" · ".join(_escape(p) for p in _head(view)))

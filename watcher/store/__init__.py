@@ -13,6 +13,7 @@ from pathlib import Path
 from watcher.decide import ItemChange
 from watcher.sources.base import SourceState
 from watcher.store.db import Database
+from watcher.store.dossiers import DossierTable, note_change
 from watcher.store.items import ItemTable, save_change
 from watcher.store.meta import Meta
 from watcher.store.outbox import Outbox, PendingAlert
@@ -51,6 +52,7 @@ class PollOutcome:
     fetched: int = 0
     unchanged: bool = False
     backlog: bool = False  # a first poll that only noted where the source stands
+    stream: str = ""  # a followed dossier's own stream (its state is the dossier's)
 
     @property
     def new(self) -> int:
@@ -72,6 +74,7 @@ class Store:
         self.outbox = Outbox(self.database)
         self.meta = Meta(self.database)
         self.subscribers = Subscribers(self)
+        self.dossiers = DossierTable(self.database)
 
     def close(self) -> None:
         """Close the calling thread's connection."""
@@ -80,6 +83,14 @@ class Store:
     def save_poll(self, outcome: PollOutcome) -> None:
         """Write a poll's outcome: the source's state, its items, their alerts."""
         with self.database.transaction() as db:
+            if outcome.stream:
+                for change in outcome.changes:
+                    save_change(db, change, now=outcome.at)
+                    note_change(db, change, now=outcome.at)
+                self.dossiers.save_stream_state(
+                    db, outcome.stream, state=outcome.state, now=outcome.at, error=outcome.error
+                )
+                return
             if outcome.state is None:
                 save_failure(
                     db,
@@ -91,6 +102,7 @@ class Store:
                 return
             for change in outcome.changes:
                 save_change(db, change, now=outcome.at)
+                note_change(db, change, now=outcome.at)
             save_success(
                 db,
                 outcome.source_id,

@@ -186,12 +186,13 @@ class Outbox:
         return int(row[0]) if row and row[0] is not None else None
 
     def reply_target(self, dossier: str, destination: str) -> int | None:
-        """The id of the last message that told this destination about this dossier."""
+        """The id of the first message that told this destination about this dossier:
+        every later step answers it, so the dossier reads as one thread."""
         row = self.db.execute(
             """SELECT alerts.message_id FROM alerts JOIN items ON items.id = alerts.item_id
                WHERE items.dossier = ? AND alerts.destination = ? AND alerts.status = 'sent'
                  AND alerts.message_id IS NOT NULL
-               ORDER BY alerts.sent_at DESC LIMIT 1""",
+               ORDER BY alerts.sent_at, alerts.id LIMIT 1""",
             [dossier, destination],
         ).fetchone()
         return int(row[0]) if row else None

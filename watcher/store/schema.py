@@ -136,6 +136,45 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE subscribers ADD COLUMN territories TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE subscribers ADD COLUMN paused_at TEXT;
     """,
+    # 7: followed dossiers (their stream's state, last step, next date, end), who
+    # follows each, and the identities of a text across sources: its aliases, and
+    # the other sources' sightings of it (their key, link and date).
+    """
+    CREATE TABLE dossiers (
+        dossier TEXT PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        title TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'followed',
+        stage TEXT NOT NULL DEFAULT '',
+        last_step_at TEXT, next_date TEXT, next_event TEXT NOT NULL DEFAULT '',
+        law TEXT NOT NULL DEFAULT '',
+        ends_at TEXT,
+        etag TEXT, last_modified TEXT, content_hash TEXT, cursor TEXT NOT NULL DEFAULT '{}',
+        initialized INTEGER NOT NULL DEFAULT 0,
+        last_poll TEXT, last_error TEXT, consecutive_errors INTEGER NOT NULL DEFAULT 0,
+        created TEXT NOT NULL
+    );
+    CREATE INDEX dossiers_law ON dossiers (law);
+    CREATE TABLE dossier_followers (
+        dossier TEXT NOT NULL, target TEXT NOT NULL, destination TEXT NOT NULL,
+        how TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1, since TEXT NOT NULL,
+        PRIMARY KEY (dossier, destination)
+    );
+    CREATE TABLE item_aliases (
+        alias TEXT NOT NULL, item_id INTEGER NOT NULL REFERENCES items(id),
+        PRIMARY KEY (alias, item_id)
+    );
+    INSERT OR IGNORE INTO item_aliases (alias, item_id)
+        SELECT each.value, items.id FROM items, json_each(items.aliases) AS each;
+    CREATE TABLE item_links (
+        source_id TEXT NOT NULL, key TEXT NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        url TEXT, published TEXT, seen TEXT NOT NULL,
+        PRIMARY KEY (source_id, key)
+    );
+    CREATE INDEX item_links_item ON item_links (item_id);
+    CREATE INDEX items_link_any ON items (link_key);
+    """,
 )
 
 
