@@ -137,6 +137,14 @@ def test_migrated_group_gets_its_new_id_and_the_alert(
     store = Store(workdir / "watcher.db")
     Subscribers(store).start(-42, "group", now=datetime.now(UTC))
     Subscribers(store).subscribe(-42, "biometrie")
+    store.dossiers.follow(
+        "senat:pjl22-220",
+        source_id="src",
+        target="telegram",
+        destination="-42",
+        how="suivre",
+        now=datetime.now(UTC),
+    )
     telegram.migrated[-42] = -100042
     feed_server.serve("/feed", feed_items(1))
 
@@ -145,6 +153,8 @@ def test_migrated_group_gets_its_new_id_and_the_alert(
     assert len(telegram.messages_to(-100042)) == 1
     assert Subscribers(store).get(-100042) is not None
     assert Subscribers(store).get(-42) is None
+    assert store.dossiers.follows("senat:pjl22-220", "-100042")  # its dossiers go with it
+    assert not store.dossiers.follows("senat:pjl22-220", "-42")
 
 
 def test_html_refused_is_resent_as_plain_text(

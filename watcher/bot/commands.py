@@ -49,6 +49,8 @@ SUBSCRIBER_COMMANDS = [
     ("reprendre", "Reprendre les alertes"),
     ("digest", "Un résumé quotidien au lieu des alertes (ou l'inverse)"),
     ("reglages", "Réglages : mode, heure du résumé, son, aperçus, territoires"),
+    ("suivre", "Suivre un dossier : /suivre pjl22-220"),
+    ("dossiers", "Les dossiers que je suis"),
     ("stop", "Se désabonner et effacer mes données"),
     ("aide", "Aide"),
 ]

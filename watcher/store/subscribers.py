@@ -256,6 +256,12 @@ class Subscribers:
             if self.get(old) is not None and self.get(new) is None:
                 db.execute("UPDATE subscribers SET chat_id = ? WHERE chat_id = ?", [new, old])
                 db.execute("UPDATE subscriptions SET chat_id = ? WHERE chat_id = ?", [new, old])
+                # The dossiers it follows go with it (a follower row already there wins).
+                db.execute(
+                    "UPDATE OR IGNORE dossier_followers SET destination = ? WHERE destination = ?",
+                    [str(new), str(old)],
+                )
+                db.execute("DELETE FROM dossier_followers WHERE destination = ?", [str(old)])
             self.outbox.move_destination(str(old), str(new))
 
     def subscriptions(self) -> dict[int, Collection[str]]:
