@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.conftest import write_config
+from tests.conftest import python_env, run, write_config
 from tests.fake_telegram import FakeTelegram, running_fake_telegram
 from tests.faults.conftest import FAST, Watcher, rss, tags, telegram_env
 from tests.feed_server import FeedServer, Route
@@ -139,3 +139,54 @@ def test_random_sigkills_during_polls_and_deliveries_lose_nothing(
 def received(fake: FakeTelegram) -> set[tuple[str, tuple[int, int]]]:
     with fake.lock:
         return {(str(m.chat_id), tag) for m in fake.sent for tag in tags(m.text)}
+
+
+def test_sigkill_in_the_middle_of_a_poll_saves_nothing_half_and_the_restart_alerts_once(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    documents = [feed_server.url(f"/doc{n}") for n in range(3)]
+    for path in documents:
+        feed_server.routes[path.split(feed_server.url(""))[1]] = Route(
+            body=b"<html><main>Un arr\xc3\xaat\xc3\xa9 sur la vid\xc3\xa9oprotection.</main></html>",
+            content_type="text/html",
+            delay=1.0,  # each document takes a second: the kill lands between two of them
+        )
+    entries = "".join(
+        f"<item><title>Texte T1x{n} sur la reconnaissance faciale</title><link>{url}</link>"
+        f"<guid>{n}</guid></item>"
+        for n, url in enumerate(documents)
+    )
+    url = feed_server.serve(
+        "/feed",
+        f'<rss version="2.0"><channel><title>T</title><link>https://example.org</link>'
+        f"<description>d</description>{entries}</channel></rss>",
+    )
+    write_config(
+        workdir,
+        [
+            {
+                "id": "s",
+                "name": "S",
+                "url": url,
+                "interval": "1s",
+                "backfill": "true",
+                "fulltext": "true",
+            }
+        ],
+        extra=FAST,
+    )
+    watcher = Watcher(workdir, python_env(), name="killed")
+    try:
+        wait_until(lambda: feed_server.hits("/doc1"), "the poll halfway through its documents")
+    finally:
+        watcher.kill()
+    assert watcher.output() == ""
+    with sqlite3.connect(workdir / "watcher.db") as connection:
+        assert connection.execute("SELECT COUNT(*) FROM items").fetchone() == (0,)
+    connection.close()
+
+    restart = run("poll")
+
+    assert restart.code == 0, restart.err
+    assert sorted(tags(restart.out)) == [(1, 0), (1, 1), (1, 2)]
+    assert run("poll").out == ""  # and never again
