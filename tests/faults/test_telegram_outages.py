@@ -49,7 +49,7 @@ def test_an_outage_longer_than_the_old_retry_cap_loses_nothing(
     assert run("poll").code == 0  # the backlog is seen
     subscribe(workdir / "watcher.db", [CHAT])
     feed_server.serve("/feed", rss(1, [7]))
-    fake.outage, fake.outage_mode = 13, mode  # 13 failed sends in a row
+    fake.outage, fake.outage_mode = 15, mode  # 15 failed sends in a row
 
     result = run("poll")
 
@@ -63,7 +63,7 @@ def test_an_outage_longer_than_the_old_retry_cap_loses_nothing(
     ).fetchall()
     db.close()
     assert (status, message_id) == ("sent", message.message_id)
-    assert attempts == 14  # 13 failures (the old cap gave up after 12), then the send
+    assert attempts == 16  # 15 failures (the old cap gave up after 12), then the send
     assert "retrying at" in result.err  # each failure is logged, none is silent
 
 
