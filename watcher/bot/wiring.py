@@ -40,7 +40,7 @@ BotApplication: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 300.0
 # How long a starting bot listens for another process polling with its token.
-PROBE_SECONDS = 2.5
+PROBE_SECONDS = 3.0
 INVALID_TOKEN = "Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather"
 SECOND_PROCESS = (
     "another process is already polling Telegram with this bot token "
@@ -143,17 +143,22 @@ async def refuse_second_process(application: BotApplication) -> None:
     both poll, both see conflicts and neither can tell it came second. A starting
     bot therefore listens first: its long poll ends the running bot's, which asks
     again within about a second (python-telegram-bot retries after 1 s), and that
-    request ends ours with 409. Only then does this process take updates.
+    request ends ours with 409. After PROBE_SECONDS without one, this process
+    takes updates. A network error ends the probe early: the update loop retries.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + PROBE_SECONDS
-    while loop.time() < deadline:
-        try:
+    try:
+        # A webhook also makes getUpdates answer 409; polling would delete it anyway.
+        await application.bot.delete_webhook()
+        while loop.time() < deadline:
             updates = await application.bot.get_updates(timeout=1, limit=1)
-        except Conflict:
-            raise DeliveryError(SECOND_PROCESS) from None
-        if updates:  # answered at once: wait a little rather than spin
-            await asyncio.sleep(0.2)
+            if updates:  # answered at once: wait a little rather than spin
+                await asyncio.sleep(0.2)
+    except Conflict:
+        raise DeliveryError(SECOND_PROCESS) from None
+    except NetworkError as exc:
+        logger.warning("Telegram getUpdates failed at start-up, retrying: %s", exc.message)
 
 
 async def serve_bot(application: BotApplication, service: "Service") -> None:
