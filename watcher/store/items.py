@@ -78,27 +78,18 @@ class ItemTable:
         return [match_from_row(row) for row in rows]
 
     def recent_matches(
-        self, *, topics: Sequence[str], limit: int, search: str | None = None
+        self, *, topics: Sequence[str], limit: int
     ) -> list[tuple[Item, list[TopicMatch]]]:
-        """Latest matched items of some topics, newest first, optionally filtered by words."""
+        """Latest matched items of some topics, newest first (searching is ``store.search``)."""
         if not topics:
             return []
         marks = ",".join("?" * len(topics))
-        params: list[Any] = list(topics)
-        condition = ""
-        if search:
-            for word in search.split():
-                condition += (
-                    " AND (items.title LIKE ? OR items.summary LIKE ? OR items.body LIKE ?)"
-                )
-                params.extend([f"%{word}%"] * 3)
-        params.append(limit)
         rows = list(
             self.database.db.query(
                 f"""SELECT DISTINCT items.* FROM items JOIN matches ON matches.item_id = items.id
-                    WHERE matches.topic IN ({marks}) {condition}
+                    WHERE matches.topic IN ({marks})
                     ORDER BY items.id DESC LIMIT ?""",
-                params,
+                [*topics, limit],
             )
         )
         return [
