@@ -116,6 +116,12 @@ class FakeTelegram:
         self.outage = 0
         self.outage_mode = "502"
         self.refuse: dict[int | str, str] = {}  # chat -> a 400 description for every send
+        # The Bot API unreachable: while True, every call's connection is dropped unanswered.
+        self.down = False
+        # Telegram's own rule for two pollers: a getUpdates arriving while another is
+        # pending ends the pending one with 409 ("terminated by other getUpdates request").
+        self.exclusive_polling = False
+        self._polls_started = 0
         self.retry_after_until: dict[str, float] = {}
         self.breaches: list[str] = []
         self.rate_limited = 0
@@ -238,7 +244,14 @@ class FakeTelegram:
                     "error_code": 409,
                     "description": "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
                 }
-            return 200, {"ok": True, "result": self._get_updates(params)}
+            updates = self._get_updates(params)
+            if updates is None:
+                return 409, {
+                    "ok": False,
+                    "error_code": 409,
+                    "description": "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+                }
+            return 200, {"ok": True, "result": updates}
         if method == "sendMessage":
             return self._send_message(params)
         if method in ("getChatMember", "getChatAdministrators"):
@@ -287,12 +300,18 @@ class FakeTelegram:
             return 200, {"ok": True, "result": [member(u) for u in sorted(admins)]}
         return 200, {"ok": True, "result": member(int(params.get("user_id", 0)))}
 
-    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """The updates from ``offset`` on; None when a newer getUpdates ended this one."""
         offset = int(params.get("offset", 0) or 0)
         timeout = min(float(params.get("timeout", 0) or 0), 0.5)
         deadline = time.monotonic() + timeout
+        with self.lock:
+            self._polls_started += 1
+            mine = self._polls_started
         while True:
             with self.lock:
+                if self.exclusive_polling and self._polls_started != mine:
+                    return None
                 self.confirmed_offset = max(self.confirmed_offset, offset)
                 pending = [u for u in self.updates if u["update_id"] >= offset]
             if pending or time.monotonic() >= deadline:
@@ -302,6 +321,8 @@ class FakeTelegram:
     def take_outage(self, method: str) -> str | None:
         """The failure this call meets while an outage lasts (None: answer normally)."""
         with self.lock:
+            if self.down:
+                return "reset"
             if method != "sendMessage" or self.outage <= 0:
                 return None
             self.outage -= 1

@@ -29,6 +29,7 @@ class Route:
     ranges: bool = False  # answer "Range: bytes=N-" with 206
     delay: float = 0.0  # wait this long before answering (a slow server)
     trickle: float | None = None  # send the body one byte every this many seconds
+    announce: int | None = None  # the Content-Length to announce instead of the body's own
 
 
 @dataclass
@@ -42,7 +43,8 @@ class Seen:
 class FeedServer:
     """Routes by path; ``url(path)`` gives the address to put in feeds.yml."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.routes: dict[str, Route] = {}
         self.handlers: dict[str, Callable[[Seen], Route]] = {}
         self.requests: list[Seen] = []
@@ -106,7 +108,12 @@ class FeedServer:
                     headers["Content-Range"] = f"bytes {start}-{len(payload) - 1}/{len(payload)}"
                     payload, status = payload[start:], 206
                 self._send(
-                    status, payload, headers, cut_after=route.cut_after, trickle=route.trickle
+                    status,
+                    payload,
+                    headers,
+                    cut_after=route.cut_after,
+                    trickle=route.trickle,
+                    announce=route.announce,
                 )
 
             def _send(
@@ -116,12 +123,17 @@ class FeedServer:
                 headers: dict[str, str],
                 cut_after: int | None = None,
                 trickle: float | None = None,
+                announce: int | None = None,
             ) -> None:
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(len(body) if announce is None else announce))
                 self.end_headers()
+                if announce is not None:  # what was announced never comes
+                    self.close_connection = True
+                    self.wfile.write(body)
+                    return
                 if trickle is not None:
                     self.close_connection = True
                     for start in range(len(body)):
@@ -139,13 +151,13 @@ class FeedServer:
                     return
                 self.wfile.write(body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer((host, 0), Handler)
         self.httpd.daemon_threads = True
         # A client that stops reading (watcher's size cap) is expected, not an error.
         self.httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+        return f"http://{self.host}:{self.httpd.server_address[1]}{path}"
 
     def serve(self, path: str, body: bytes | str, **options: object) -> str:
         data = body.encode("utf-8") if isinstance(body, str) else body
@@ -162,8 +174,8 @@ class FeedServer:
 
 
 @contextmanager
-def running_feed_server() -> Iterator[FeedServer]:
-    server = FeedServer()
+def running_feed_server(host: str = "127.0.0.1") -> Iterator[FeedServer]:
+    server = FeedServer(host)
     thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
     thread.start()
     try:

@@ -59,29 +59,6 @@ def numbers_in(text: str) -> list[int]:
     return [int(part.split(" ")[0]) for part in text.split("Expérimentation n° ")[1:]]
 
 
-@pytest.mark.parametrize("mode", ["502", "reset"])
-def test_an_outage_longer_than_the_old_retry_cap_loses_nothing(
-    workdir: Path, feed_server: FeedServer, telegram: FakeTelegram, mode: str
-) -> None:
-    first_poll(workdir, feed_server, extra="settings:\n  delivery_backoff: 0.05s\n")
-    feed_server.serve("/feed", feed_items(1))
-    telegram.outage, telegram.outage_mode = 15, mode  # 15 failed sends in a row
-
-    result = run("poll")
-
-    assert result.code == 0, result.err
-    assert telegram.outage == 0
-    (message,) = telegram.messages_to(CHAT)
-    assert "Expérimentation n° 0 " in message.text
-    db = sqlite3.connect(workdir / "watcher.db")
-    ((status, attempts, message_id),) = db.execute(
-        "SELECT status, attempts, message_id FROM alerts"
-    ).fetchall()
-    assert (status, message_id) == ("sent", message.message_id)
-    assert attempts == 16  # 15 failures (the old cap gave up after 12), then the send
-    assert "retrying at" in result.err  # each failure is logged, none is silent
-
-
 def test_a_burst_of_25_alerts_arrives_as_grouped_messages(
     workdir: Path, feed_server: FeedServer, telegram: FakeTelegram
 ) -> None:

@@ -355,6 +355,9 @@ def _channels(
         path = f"channels[{index}]"
         data = reader.mapping(entry, path, ("chat_id", "topics"))
         chat_id = data.get("chat_id")
+        # Quoted ids are common, "-100555" copied as is from a message link or a bot.
+        if isinstance(chat_id, str) and re.fullmatch(r"-?\d+", chat_id.strip()):
+            chat_id = int(chat_id)
         if isinstance(chat_id, bool) or not (
             isinstance(chat_id, int) or (isinstance(chat_id, str) and chat_id.startswith("@"))
         ):

@@ -39,6 +39,8 @@ BotApplication: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 # Start-up retries when the Bot API cannot be reached: 5 s, doubling, at most 5 min.
 FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 300.0
+# How long a starting bot listens for another process polling with its token.
+PROBE_SECONDS = 3.0
 INVALID_TOKEN = "Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather"
 SECOND_PROCESS = (
     "another process is already polling Telegram with this bot token "
@@ -141,11 +143,28 @@ async def connect(application: BotApplication, service: "Service") -> bool:
 
 
 async def refuse_second_process(application: BotApplication) -> None:
-    """Stop here, before taking updates, when another process polls with this token."""
+    """Stop here, before taking updates, when another process polls with this token.
+
+    Telegram ends a pending getUpdates with 409 when another one arrives, so once
+    both poll, both see conflicts and neither can tell it came second. A starting
+    bot therefore listens first: its long poll ends the running bot's, which asks
+    again within about a second (python-telegram-bot retries after 1 s), and that
+    request ends ours with 409. After PROBE_SECONDS without one, this process
+    takes updates. A network error ends the probe early: the update loop retries.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PROBE_SECONDS
     try:
-        await application.bot.get_updates(timeout=0, limit=1)
+        # A webhook also makes getUpdates answer 409; polling would delete it anyway.
+        await application.bot.delete_webhook()
+        while loop.time() < deadline:
+            updates = await application.bot.get_updates(timeout=1, limit=1)
+            if updates:  # answered at once: wait a little rather than spin
+                await asyncio.sleep(0.2)
     except Conflict:
         raise DeliveryError(SECOND_PROCESS) from None
+    except NetworkError as exc:
+        logger.warning("Telegram getUpdates failed at start-up, retrying: %s", exc.message)
 
 
 async def serve_bot(application: BotApplication, service: "Service") -> None:
