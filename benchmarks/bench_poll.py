@@ -105,13 +105,13 @@ class Cycle:
     processes: int
 
 
-def watcher_poll(workdir: Path) -> Cycle:
+def watcher_poll(workdir: Path, command: str = "poll", **env: str) -> Cycle:
     """One `watcher poll` in a subprocess, with that process's own resource usage."""
     started = time.monotonic()
     process = subprocess.Popen(
-        [sys.executable, "-m", "watcher", "poll"],
+        [sys.executable, "-m", "watcher", command],
         cwd=workdir,
-        env=python_env(),
+        env=python_env(**env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
