@@ -25,7 +25,7 @@ from tests.fake_telegram import TOKEN, running_fake_telegram  # noqa: E402
 from tests.feed_server import running_feed_server  # noqa: E402
 from tests.test_telegram_delivery import feed_items  # noqa: E402
 from watcher.store import Store  # noqa: E402
-from watcher.subscribers import Subscribers  # noqa: E402
+from watcher.store.subscribers import Subscribers  # noqa: E402
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ every accepted message and every breach of a retry_after it asked for.
 
 import json
 import re
+import socket
 import threading
 import time
 from collections import defaultdict, deque
@@ -110,6 +111,11 @@ class FakeTelegram:
         self.migrated: dict[int, int] = {}
         self.reject_html: set[int] = set()
         self.force_429: dict[int | str, int] = {}  # chat -> how many sends to refuse first
+        # An outage: the next ``outage`` sendMessage calls answer 502, or ("reset") drop
+        # the connection without an answer, as a proxy or a dead link would.
+        self.outage = 0
+        self.outage_mode = "502"
+        self.refuse: dict[int | str, str] = {}  # chat -> a 400 description for every send
         self.retry_after_until: dict[str, float] = {}
         self.breaches: list[str] = []
         self.rate_limited = 0
@@ -244,9 +250,19 @@ class FakeTelegram:
                 return pending
             time.sleep(0.02)
 
+    def take_outage(self, method: str) -> str | None:
+        """The failure this call meets while an outage lasts (None: answer normally)."""
+        with self.lock:
+            if method != "sendMessage" or self.outage <= 0:
+                return None
+            self.outage -= 1
+            return self.outage_mode
+
     def _send_message(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         raw_chat = params.get("chat_id", "")
         chat: int | str = int(raw_chat) if str(raw_chat).lstrip("-").isdigit() else str(raw_chat)
+        if chat in self.refuse:
+            return 400, {"ok": False, "error_code": 400, "description": self.refuse[chat]}
         text = str(params.get("text", ""))
         parse_mode = params.get("parse_mode")
         now = time.monotonic()
@@ -392,8 +408,17 @@ def running_fake_telegram(**options: Any) -> Iterator[tuple[FakeTelegram, str]]:
             if match is None:
                 status, payload = 404, {"ok": False, "error_code": 404, "description": "Not Found"}
             else:
+                failure = fake.take_outage(match.group(2))
+                if failure == "reset":
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 params = _parse_body(self.headers.get("Content-Type", ""), body)
-                status, payload = fake.handle(match.group(1), match.group(2), params)
+                status, payload = (
+                    (502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
+                    if failure
+                    else fake.handle(match.group(1), match.group(2), params)
+                )
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

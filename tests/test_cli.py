@@ -36,6 +36,9 @@ def test_status_check_fails_when_the_loop_is_stale_or_every_source_fails(
 ) -> None:
     write_config(workdir, [{"id": "gone", "name": "Gone", "url": feed_server.url("/gone")}])
     run("poll")
+    assert run("status").out.splitlines()[-1] == (
+        "outbox: 0 pending alert(s); ended for good: 0 to chats that refuse the bot, 0 refused"
+    )
     unhealthy = run("status", "--check")
     assert unhealthy.code == 1
     assert unhealthy.err.strip() == "watcher: unhealthy: every source is failing (1 of 1)"

@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import SHARED, needs_eval, run
 from watcher.config import load_config
-from watcher.matching.engine import Matcher
+from watcher.matching.engine import Hit, Matcher
 from watcher.matching.normalize import fold
 from watcher.matching.rules import compile_topic
 
@@ -126,6 +126,66 @@ NEAR = {
 )
 def test_proximity(text: str, matches: bool) -> None:
     assert bool(matcher(NEAR).match([text])) is matches
+
+
+def test_proximity_finds_the_one_close_pair_among_many_far_apart() -> None:
+    m = matcher(NEAR)
+    far = ("caméra " + "mot " * 8 + "algorithmique " + "mot " * 8) * 300
+    assert not m.match([far])
+    (match,) = m.match([far + "la caméra algorithmique"])
+    assert match.words == ("caméra … algorithmique",)
+
+
+def test_proximity_sweep_answers_what_comparing_every_pair_answers() -> None:
+    """The one-pass sweeps agree with the obvious quadratic definition on random hits."""
+    import random
+
+    from watcher.matching.proximity import near_left_hits, near_pair
+
+    def gap(a: Hit, b: Hit) -> int:
+        return max(b.start - a.end, a.start - b.end, 0)
+
+    rng = random.Random(7)
+    same = {offset: offset for offset in range(70)}  # one word per character
+    for _ in range(3000):
+        left, right = (
+            [Hit(None, s, s + rng.randint(1, 5)) for s in rng.sample(range(60), rng.randint(0, 8))]
+            for _ in range(2)
+        )
+        window = rng.randint(1, 10)
+        expected_pair = None
+        for a in sorted(left, key=lambda hit: hit.start):
+            close = [b for b in right if not (a.start < b.end and b.start < a.end)]
+            if close := [b for b in close if gap(a, b) <= window]:
+                b = min(close, key=lambda hit: hit.start)
+                expected_pair = (a, b) if a.start <= b.start else (b, a)
+                break
+        assert near_pair(left, right, window, same) == expected_pair
+        assert near_left_hits(left, right, window, same) == [
+            a for a in left if any(gap(a, b) <= window for b in right)
+        ]
+
+
+def test_proximity_pairs_never_overlap() -> None:
+    m = matcher({"near": ["caméra"], "with": ["caméra augmentée"], "within": 3})
+    assert not m.match(["une caméra augmentée"])
+    assert m.match(["une caméra puis une caméra augmentée"])
+
+
+@pytest.mark.parametrize(
+    ("text", "excluded"),
+    [
+        pytest.param("cornée " + "x " * 4 + "biométrie", True, id="right-before-within"),
+        pytest.param("biométrie " + "x " * 4 + "cornée", True, id="right-after-within"),
+        pytest.param("cornée " + "x " * 6 + "biométrie", False, id="right-before-beyond"),
+        pytest.param(
+            "cornée " + "x " * 6 + "biométrie " + "x " * 6 + "cornée", False, id="between-two"
+        ),
+    ],
+)
+def test_exclusion_by_proximity_window(text: str, excluded: bool) -> None:
+    m = matcher("biométrie", exclude=[{"near": ["biométrie"], "with": ["cornée"], "within": 5}])
+    assert bool(m.match([text])) is not excluded
 
 
 def test_exclusion_cancels_only_hits_inside_it() -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 from tests.conftest import PYTHON, fixture_bytes, python_env, run, write_config
 from tests.feed_server import FeedServer, Route
 from tests.waiting import wait_until
-from watcher.schema import MIGRATIONS
 from watcher.store.db import Database
+from watcher.store.schema import MIGRATIONS
 
 FAST = "settings:\n  timeout: 2s\n  poll_timeout: 4s\n"
 
@@ -163,3 +163,45 @@ def test_sighup_reloads_feeds_yml_like_recharger(workdir: Path, feed_server: Fee
     text = (workdir / "log.txt").read_text()
     assert "reload refused, the running configuration stays: feeds.yml" in text
     assert "Traceback" not in text
+
+
+def test_recharger_during_a_poll_loses_nothing_and_logs_no_traceback(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    from tests.fake_telegram import TOKEN, parse_entities, running_fake_telegram
+    from tests.test_telegram_delivery import feed_items
+
+    maintainer = 777
+    url = feed_server.handle("/feed", lambda seen: Route(body=feed_items(1), delay=3.0))
+    write_config(
+        workdir,
+        [{"id": "src", "name": "Source", "url": url, "interval": "5s", "backfill": "true"}],
+        extra=f"maintainers: [{maintainer}]\nchannels:\n  - chat_id: '@veille'\n",
+    )
+    log = (workdir / "log.txt").open("w")
+    with running_fake_telegram() as (fake, api_url):
+        process = subprocess.Popen(
+            [PYTHON, "-m", "watcher", "run"],
+            cwd=workdir,
+            env=python_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=api_url),
+            stdout=log,
+            stderr=log,
+        )
+        try:
+            wait_until(lambda: feed_server.hits("/feed"), "the poll under way")
+            fake.wait_for(lambda: fake.calls_of("getUpdates"))
+            fake.push_message(maintainer, "/recharger")
+            fake.wait_for(lambda: fake.messages_to(maintainer))
+            reply = parse_entities(fake.messages_to(maintainer)[0].text)[0]
+            assert reply.startswith("✅")
+            fake.wait_for(lambda: fake.messages_to("@veille"))  # the poll's alert arrives
+            assert "Expérimentation n° 0" in fake.messages_to("@veille")[0].text
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=10) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+            log.close()
+    text = (workdir / "log.txt").read_text()
+    assert "Traceback" not in text
+    assert "configuration reloaded" in text

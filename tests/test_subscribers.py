@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from watcher.store import Store
-from watcher.subscribers import Subscribers
+from watcher.store.subscribers import Subscribers
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -48,7 +48,7 @@ def test_paused_chats_get_no_alerts_and_stop_forgets_everything() -> None:
 def test_an_older_database_is_migrated_at_start_up(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import sqlite3
 
-    from watcher.schema import MIGRATIONS
+    from watcher.store.schema import MIGRATIONS
 
     path = tmp_path / "old.db"
     old = sqlite3.connect(path)

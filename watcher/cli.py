@@ -31,6 +31,10 @@ EXAMPLES = {
         "examples:\n  watcher status --db /var/lib/watcher/watcher.db\n"
         "  watcher status --check      # exit 1 if the run loop stopped or every source fails"
     ),
+    "probe": (
+        "example:\n  watcher probe 'https://edelib.auvergnerhonealpes.fr/webdelibplus/jsp/"
+        "seances.jsp?role=usager'"
+    ),
 }
 
 
@@ -77,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 1 when the run loop has stopped or every source is failing (health check)",
     )
+    probe = command("probe", "Say what a URL is and print a feeds.yml entry to watch it.")
+    probe.add_argument("url", help="a feed, SCDL CSV, dataset, ArcGIS layer or council page")
     return parser
 
 
@@ -120,7 +126,7 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from watcher.matching.rules import Near
+    from watcher.matching.rules import Near, Ref
     from watcher.poll import missing_secrets
 
     config = _load(args)
@@ -128,9 +134,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(f"  {len(config.sources)} source(s): " + ", ".join(s.id for s in config.sources))
     for topic in config.topics.values():
         near = sum(isinstance(rule, Near) for rule in topic.keywords)
+        refs = sum(isinstance(rule, Ref) for rule in topic.keywords)
         print(
-            f"  topic {topic.id} ({topic.label}): {len(topic.keywords) - near} keyword(s), "
-            f"{near} proximity rule(s), {len(topic.exclude)} exclusion(s), "
+            f"  topic {topic.id} ({topic.label}): {len(topic.keywords) - near - refs} "
+            f"keyword(s), {near} proximity rule(s), {refs} legal reference(s), "
+            f"{len(topic.exclude)} exclusion(s), "
             f"{len(topic.weak)} weak term(s)"
         )
     print(f"  {len(config.channels)} channel(s), {len(config.maintainers)} maintainer(s)")
@@ -216,13 +224,31 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"{status.id:<24} {status.last_success or 'never':<26} "
             f"{status.items_seen:>6} {status.alerts_sent:>6}  {error}"
         )
-    print(f"outbox: {store.outbox.outbox_length()} pending alert(s)")
+    failures = store.outbox.failure_counts()
+    print(
+        f"outbox: {store.outbox.outbox_length()} pending alert(s); ended for good: "
+        f"{failures['chat_gone']} to chats that refuse the bot, {failures['refused']} refused"
+        + (f", {failures['failed']} failed (older versions)" if failures.get("failed") else "")
+    )
     if args.check:
         pollable = [s for s in statuses if s.id not in skipped]
         found = problems(pollable, store.meta.last_beat(), datetime.now(UTC))
         if found:
             raise WatcherError("unhealthy: " + "; ".join(found))
         print("healthy")
+    return 0
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from watcher.config import Settings
+    from watcher.fetch import standalone_session
+    from watcher.probe import probe, render
+
+    defaults = Settings()
+    with standalone_session(
+        timeout=defaults.timeout, max_bytes=defaults.max_response_bytes
+    ) as session:
+        print(render(probe(session, args.url)))
     return 0
 
 
@@ -233,4 +259,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": cmd_check,
     "backtest": cmd_backtest,
     "status": cmd_status,
+    "probe": cmd_probe,
 }

@@ -53,6 +53,8 @@ class Settings:
     per_host: int = 4  # requests in flight to one host, whatever the source
     poll_timeout: float = 300.0  # a poll's hard deadline, all its requests included
     allow_private_addresses: bool = False  # fetch linked documents on private addresses
+    delivery_backoff: float = 15 * 60.0  # sends failing for a transient reason: retried
+    # forever, at most this far apart
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,7 @@ def _settings(reader: _Reader, raw: object) -> Settings:
         "per_host",
         "poll_timeout",
         "allow_private_addresses",
+        "delivery_backoff",
     )
     data = reader.mapping(raw if raw is not None else {}, "settings", keys)
     defaults = Settings()
@@ -231,6 +234,9 @@ def _settings(reader: _Reader, raw: object) -> Settings:
         allow_private_addresses=reader.boolean(
             data.get("allow_private_addresses", defaults.allow_private_addresses),
             "settings.allow_private_addresses",
+        ),
+        delivery_backoff=reader.duration(
+            data.get("delivery_backoff", defaults.delivery_backoff), "settings.delivery_backoff"
         ),
     )
 

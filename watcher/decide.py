@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from watcher import routing
 from watcher.items import Item, normalise_link
 from watcher.matching.engine import TopicMatch
 from watcher.matching.normalize import fold
@@ -23,7 +24,8 @@ _MAX_DOUBLINGS = 10
 # one item republished (small edits, a new guid), not two publications.
 SAME_CONTENT_RATIO = 0.8
 
-Route = Callable[[Sequence[str]], Sequence[tuple[str, Sequence[str]]]]
+# Whom an item that matched these topics alerts (``routing.routes`` over the targets' audience).
+Route = Callable[[Sequence[str]], Sequence[routing.Route]]
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ class ItemChange:
 
     item: Item
     matches: tuple[TopicMatch, ...]
-    alerts: tuple[tuple[str, tuple[str, ...]], ...]  # (destination, topics it gets)
+    alerts: tuple[routing.Route, ...]  # (target, destination, topics it gets)
     known: Known | None = None  # the stored item this one updates or renames
     # "new"; "update": the document changed (alerted when it brings a topic the stored
     # version lacked); "refresh": only its key or first revision is recorded.
@@ -142,8 +144,8 @@ def plan_items(
     return changes
 
 
-def _alerts(route: Route, topics: Sequence[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    return tuple((dest, tuple(wanted)) for dest, wanted in route(topics))
+def _alerts(route: Route, topics: Sequence[str]) -> tuple[routing.Route, ...]:
+    return tuple(route(topics))
 
 
 def keys_to_look_up(items: Iterable[Item]) -> tuple[list[str], list[str], list[str]]:

@@ -8,7 +8,7 @@ others. Delivery is not done here: alerts wait in the outbox.
 """
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -155,10 +155,3 @@ def summarize(outcomes: Iterable[PollOutcome]) -> str:
         f"{len(outcomes)} source(s) polled, {sum(o.new for o in outcomes)} new item(s), "
         f"{sum(o.alerts for o in outcomes)} alert(s) queued, {len(failed)} failed"
     )
-
-
-def subscriptions_route(
-    channels: Sequence[Any], subscriptions: Callable[[], Mapping[int, Iterable[str]]]
-) -> Route:
-    """Placeholder to be replaced by the delivery stage's routing."""
-    raise NotImplementedError

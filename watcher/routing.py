@@ -1,40 +1,42 @@
-"""Who gets an alert: the console, or the Telegram chats whose topics matched. Pure."""
+"""Who gets an alert: each recipient of each target whose topics matched. Pure.
 
-from collections.abc import Collection, Mapping, Sequence
+Targets say who their recipients are (``delivery.targets.audience``); this
+module only intersects topics, so it knows no target by name.
+"""
 
-from watcher.config import ChannelConfig
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 
-CONSOLE = "console"
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone a target delivers to, and the topics it wants."""
+
+    target: str
+    destination: str  # the target's own address: "console", a chat id, an @channel...
+    topics: frozenset[str]
 
 
-def destinations(
-    matched_topics: Collection[str],
-    *,
-    telegram: bool,
-    channels: Sequence[ChannelConfig],
-    subscriptions: Mapping[int, Collection[str]],
-) -> list[tuple[str, list[str]]]:
-    """(destination, topics it gets) pairs for an item that matched ``matched_topics``.
+@dataclass(frozen=True)
+class Route:
+    """One alert to queue: which target, which destination, for which topics."""
 
-    Without Telegram every alert goes to the console. With it, a chat that both
-    is a channel and subscribed gets one alert listing all its topics.
+    target: str
+    destination: str
+    topics: tuple[str, ...]
+
+
+def routes(matched_topics: Collection[str], audience: Iterable[Recipient]) -> list[Route]:
+    """The alerts an item that matched ``matched_topics`` makes.
+
+    A destination listed twice (a channel that also subscribed) gets one alert
+    listing all its topics.
     """
     if not matched_topics:
         return []
-    if not telegram:
-        return [(CONSOLE, sorted(matched_topics))]
-    wanted: dict[str, set[str]] = {}
-    for channel in channels:
-        topics = set(channel.topics) & set(matched_topics)
+    wanted: dict[tuple[str, str], set[str]] = {}
+    for recipient in audience:
+        topics = recipient.topics & set(matched_topics)
         if topics:
-            wanted.setdefault(str(channel.chat_id), set()).update(topics)
-    for chat_id, chat_topics in subscriptions.items():
-        topics = set(chat_topics) & set(matched_topics)
-        if topics:
-            wanted.setdefault(str(chat_id), set()).update(topics)
-    return [(dest, sorted(topics)) for dest, topics in wanted.items()]
-
-
-def chat_id_of(destination: str) -> int | str:
-    """The Telegram chat id a destination names: a number, or an @channelname."""
-    return int(destination) if destination.lstrip("-").isdigit() else destination
+            wanted.setdefault((recipient.target, recipient.destination), set()).update(topics)
+    return [Route(target, dest, tuple(sorted(topics))) for (target, dest), topics in wanted.items()]

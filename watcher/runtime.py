@@ -20,7 +20,6 @@ import os
 import signal
 import threading
 import time
-import zlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import CancelledError, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -30,14 +29,17 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from watcher.config import Config, SourceConfig, load_config
-from watcher.decide import is_due
+from watcher.decide import Route, is_due
+from watcher.delivery.targets import audience
 from watcher.errors import ConfigError, FetchError, WatcherError
 from watcher.fetch import Fetcher, FetchSession
 from watcher.netguard import is_private_host
 from watcher.poll import Poller, missing_secrets, summarize
-from watcher.routing import destinations
+from watcher.routing import Recipient, routes
+from watcher.routing import Route as Alert
+from watcher.scheduling import DueTimes
 from watcher.store import PollOutcome, Store
-from watcher.subscribers import Subscribers
+from watcher.store.subscribers import Subscribers
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -48,8 +50,6 @@ STOP_GRACE_SECONDS = 8.0
 SUBSCRIPTIONS_TTL = 2.0
 # How often the run loop records that it is alive (`watcher status --check` reads it).
 HEARTBEAT_SECONDS = 30.0
-# Start-up polls are spread over each source's interval, or over this at most.
-MAX_SPREAD_SECONDS = 300.0
 
 
 class Subscriptions:
@@ -123,16 +123,6 @@ class ParsingPool:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
-def spread_offset(source_id: str, interval: float) -> float:
-    """How long after start-up a source is first polled: stable, and spread out.
-
-    Sources fired together make a burst of requests at start-up; a hash of the id
-    places each at its own point of its interval instead, within the first five
-    minutes at most so that a new source is soon read.
-    """
-    return (zlib.crc32(source_id.encode()) / 2**32) * min(interval, MAX_SPREAD_SECONDS)
-
-
 class Service:
     """Polls the sources, delivers the outbox and (with a token) runs the bot."""
 
@@ -166,7 +156,6 @@ class Service:
         self.poller = self._poller(config)
         self.skipped = self._skipped(config)
         self._sessions: set[FetchSession] = set()
-        self._pending_reload: asyncio.Future[Config] | None = None
         # Events bind to the running loop on first use, so they can be made here.
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -183,16 +172,18 @@ class Service:
             compute=self.parsing,
         )
 
-    def route_for(self, config: Config) -> Callable[[Sequence[str]], Any]:
-        telegram = self.telegram is not None
+    def route_for(self, config: Config) -> Route:
+        targets = ("console",) if self.telegram is None else ("telegram",)
+        recipients: list[Recipient] = []
+        read: Mapping[int, Collection[str]] | None = None
 
-        def route(topics: Sequence[str]) -> Any:
-            return destinations(
-                topics,
-                telegram=telegram,
-                channels=config.channels,
-                subscriptions=self.subscriptions() if telegram else {},
-            )
+        def route(topics: Sequence[str]) -> list[Alert]:
+            # The audience is rebuilt only when the subscriptions snapshot changes.
+            nonlocal recipients, read
+            subscriptions = self.subscriptions() if self.telegram is not None else {}
+            if subscriptions is not read:
+                recipients, read = audience(config, targets, subscriptions), subscriptions
+            return routes(topics, recipients)
 
         return route
 
@@ -270,58 +261,50 @@ class Service:
     async def schedule_forever(self) -> None:
         """``watcher run``: each source on its interval, spread out, within the concurrency."""
         loop = asyncio.get_running_loop()
-        due = await self._first_due(self.config)
+        times = DueTimes()
         running: dict[str, asyncio.Task[PollOutcome]] = {}
+        sources: dict[str, SourceConfig] = {}
+        known = await self._stored_backoffs(loop.time())
         last_beat = -HEARTBEAT_SECONDS
         while not self._stopping.is_set():
             if loop.time() - last_beat >= HEARTBEAT_SECONDS:  # for `watcher status --check`
                 await self.blocking(self.store.meta.beat, datetime.now(UTC))
                 last_beat = loop.time()
-            if self._pending_reload is not None and self._pending_reload.done():
-                self._pending_reload = None
-            now = loop.time()
-            sources = {s.id: s for s in self.pollable(self.config)}
-            for source_id in list(due):
-                if source_id not in sources:
-                    del due[source_id]
-            for source_id, source in sources.items():
-                due.setdefault(source_id, now + spread_offset(source_id, source.interval))
-            for source_id, at in sorted(due.items(), key=lambda pair: pair[1]):
-                if len(running) >= self.config.settings.concurrency:
-                    break
-                if at <= now and source_id not in running:
-                    running[source_id] = asyncio.create_task(self.poll_source(sources[source_id]))
-                    running[source_id].add_done_callback(lambda _task: self._wake_up())
+            sources = {s.id: s for s in self.pollable(self.config)}  # a reload changes these
+            times.sync({i: s.interval for i, s in sources.items()}, loop.time(), known=known)
             for source_id, task in list(running.items()):
                 if task.done():
                     del running[source_id]
-                    outcome = task.result() if not task.cancelled() else None
-                    if outcome is not None and source_id in due:
-                        wait = (outcome.next_check - datetime.now(UTC)).total_seconds()
-                        due[source_id] = loop.time() + max(wait, 0.0)
+                    if not task.cancelled() and task.exception() is None:
+                        wait = (task.result().next_check - datetime.now(UTC)).total_seconds()
+                        times.polled(source_id, loop.time(), wait)
                     self._wake_up(delivery=True)
-            upcoming = [at for sid, at in due.items() if sid not in running]
-            timeout = max(0.0, min(upcoming, default=now + 60) - loop.time())
+            capacity = self.config.settings.concurrency - len(running)
+            for source_id in times.take(loop.time(), running=running, capacity=capacity):
+                running[source_id] = asyncio.create_task(self.poll_source(sources[source_id]))
+                running[source_id].add_done_callback(lambda _task: self._wake_up())
+            upcoming = times.next_wake(loop.time(), running=running)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), min(timeout, HEARTBEAT_SECONDS))
+                await asyncio.wait_for(
+                    self._wake.wait(), min(upcoming or HEARTBEAT_SECONDS, HEARTBEAT_SECONDS)
+                )
         for task in running.values():
             task.cancel()
         if running:
             await asyncio.wait(running.values(), timeout=STOP_GRACE_SECONDS / 2)
 
-    async def _first_due(self, config: Config) -> dict[str, float]:
-        """Sources backing off keep their next check; the others start spread out."""
-        loop = asyncio.get_running_loop()
+    async def _stored_backoffs(self, now: float) -> dict[str, float]:
+        """Sources backing off keep their stored next check across a restart."""
         checks = await self.blocking(self.store.sources.next_checks)
-        now = datetime.now(UTC)
-        due = {}
-        for source in self.pollable(config):
+        wall = datetime.now(UTC)
+        known = {}
+        for source in self.pollable(self.config):
             record = await self.blocking(self.store.sources.record, source.id)
             at = checks.get(source.id)
-            if record.consecutive_errors and at is not None and at > now:
-                due[source.id] = loop.time() + (at - now).total_seconds()
-        return due
+            if record.consecutive_errors and at is not None and at > wall:
+                known[source.id] = now + (at - wall).total_seconds()
+        return known
 
     def _wake_up(self, *, delivery: bool = False) -> None:
         self._wake.set()

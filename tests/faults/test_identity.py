@@ -71,4 +71,5 @@ def test_an_edit_that_makes_an_item_match_alerts_once_as_an_update(
     feed_server.serve("/feed", rss(completed))
     update = run("poll")
     assert update.out.count("Ordre du jour de la séance") == 1
+    assert "🔄 mis à jour" in update.out
     assert run("poll").out == ""  # an unchanged re-read alerts nothing

@@ -1,1 +1,1 @@
-"""The Telegram side: settings, pacing, the outbox sender, commands and their wiring."""
+"""The Telegram bot: settings, commands and their wiring (delivery is in ``watcher.delivery``)."""

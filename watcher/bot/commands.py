@@ -16,11 +16,11 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import RetryAfter
 from telegram.ext import ContextTypes
 
-from watcher.bot.sender import retry_seconds
+from watcher.delivery.telegram import retry_seconds
 
 if TYPE_CHECKING:
     from watcher.runtime import Service as Runtime
-    from watcher.subscribers import Subscriber
+    from watcher.store.subscribers import Subscriber
 
 logger = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE

@@ -1,1 +1,5 @@
-"""Delivery: sending the alerts waiting in the outbox, to the console or to Telegram."""
+"""The delivery stage: the outbox's alerts rendered, paced and sent to each target.
+
+``render`` (pure) -> ``deliverer`` (the loop) -> a target (``console``, ``telegram``,
+registered in ``targets``) -> an ``outcome`` (pure) applied to the outbox.
+"""

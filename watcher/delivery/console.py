@@ -1,41 +1,38 @@
-"""Delivery to standard output: the default when no Telegram token is set."""
+"""The terminal as a delivery target: every alert in plain text, when no token is set."""
 
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import TextIO
 
-from watcher.alerts import AlertView, render_text
 from watcher.config import Config
-from watcher.routing import CONSOLE
-from watcher.store import PendingAlert, Store
+from watcher.delivery.base import Message
+from watcher.delivery.outcome import Outcome, Sent, Transient
+from watcher.routing import Recipient
+
+NAME = "console"
 
 
-def alert_view(config: Config, alert: PendingAlert) -> AlertView:
-    """Resolve an outbox alert into what a message shows."""
-    source = config.source(alert.item.source_id)
-    labels: Mapping[str, str] = {t: r.label for t, r in config.topics.items()}
-    return AlertView(
-        source_name=source.name if source else alert.item.source_id,
-        item=alert.item,
-        matches=alert.matches,
-        topic_labels=labels,
-        timezone=config.settings.timezone,
-    )
+def audience(config: Config, subscriptions: Mapping[int, Collection[str]]) -> list[Recipient]:
+    """The terminal wants every topic."""
+    return [Recipient(NAME, NAME, frozenset(config.topics))]
 
 
-def deliver_to_console(
-    config: Config,
-    store: Store,
-    out: TextIO,
-    *,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> int:
-    """Print every pending console alert, oldest first, marking each sent once printed."""
-    sent = 0
-    while batch := store.outbox.pending_alerts(now=clock(), destinations=CONSOLE):
-        for alert in batch:
-            out.write(render_text(alert_view(config, alert)) + "\n\n")
-            out.flush()
-            store.outbox.mark_sent(alert.id, now=clock())
-            sent += 1
-    return sent
+@dataclass
+class ConsoleTarget:
+    """Writes each message to ``out`` (standard output for ``watcher run``/``poll``)."""
+
+    out: TextIO
+    name: str = NAME
+    groups: bool = False  # a terminal scrolls: each alert in full
+    overall_rate: float = 0.0
+
+    def spacing(self, destination: str) -> float:
+        return 0.0
+
+    async def send(self, destination: str, message: Message) -> Outcome:
+        try:
+            self.out.write(message.plain + "\n\n")
+            self.out.flush()
+        except OSError as exc:  # a closed pipe: keep the alert for the next run
+            return Transient(f"console: {exc}")
+        return Sent()

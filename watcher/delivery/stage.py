@@ -1,19 +1,23 @@
-"""The delivery stage as the runtime sees it: drain the outbox to one target.
+"""The delivery stage as the runtime sees it: a ``Deliverer`` woken by polls and every second.
 
 The runtime wakes the stage when a poll queued alerts; the stage also looks
 every second (for alerts whose retry time came) and sends the daily digests.
+Its blocking calls run in the runtime's executor (``Service.blocking``).
 """
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from watcher.bot.settings import TelegramSettings
 from watcher.config import Config
-from watcher.delivery.console import deliver_to_console
+from watcher.delivery.base import Target
+from watcher.delivery.console import ConsoleTarget
+from watcher.delivery.deliverer import Deliverer, NotifyMaintainers
+from watcher.delivery.outcome import RETRY_MIN
 from watcher.errors import DeliveryError
 
 if TYPE_CHECKING:
@@ -23,11 +27,27 @@ logger = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
 
 
-class DeliveryStage:
-    """Sends what the outbox holds for one target, whenever woken or every second."""
+def deliverer(
+    service: "Service", targets: Sequence[Target], notify: NotifyMaintainers | None = None
+) -> Deliverer:
+    backoff = service.config.settings.delivery_backoff
+    return Deliverer(
+        service.store,
+        service.config,
+        targets,
+        run_blocking=service.blocking,
+        notify_maintainers=notify,
+        retry_min=min(RETRY_MIN, backoff),
+        retry_max=backoff,
+    )
 
-    def __init__(self, service: "Service") -> None:
+
+class DeliveryStage:
+    """Sends what the outbox holds for its targets, whenever woken or every second."""
+
+    def __init__(self, service: "Service", sender: Deliverer) -> None:
         self.service = service
+        self.sender = sender
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -35,9 +55,19 @@ class DeliveryStage:
 
     def reconfigure(self, config: Config) -> None:
         """A reload: later renderings use the new labels and names."""
+        self.sender.config = config
 
     async def flush(self, *, settle: float = 0.0) -> None:
-        raise NotImplementedError
+        stats = await self.sender.drain(settle=settle)
+        await self.sender.send_digests(datetime.now(UTC))
+        if stats.messages or stats.failed:
+            logger.info(
+                "delivery: %d alert(s) sent in %d message(s), %d to retry, %d failed for good",
+                stats.sent,
+                stats.messages,
+                stats.retried,
+                stats.failed,
+            )
 
     async def deliver_forever(self) -> None:
         while not self.service.stopping:
@@ -57,30 +87,34 @@ class DeliveryStage:
         return [self.deliver_forever]
 
     async def close(self) -> None:
-        """Release what the target holds (HTTP clients)."""
-
-
-class ConsoleStage(DeliveryStage):
-    async def flush(self, *, settle: float = 0.0) -> None:
-        service = self.service
-        await service.blocking(deliver_to_console, service.config, service.store, service.out)
+        """Release what the targets hold (HTTP clients)."""
 
 
 def console_stage(service: "Service") -> DeliveryStage:
-    return ConsoleStage(service)
+    """Alerts printed to the service's output."""
+    return DeliveryStage(service, deliverer(service, [ConsoleTarget(service.out)]))
 
 
 class TelegramStage(DeliveryStage):
+    """Alerts sent through the bot, which also answers its commands."""
+
     def __init__(self, service: "Service", settings: TelegramSettings) -> None:
-        from watcher.bot.sender import OutboxSender
         from watcher.bot.wiring import build_application
+        from watcher.delivery.telegram import TelegramTarget
 
-        super().__init__(service)
         self.application = build_application(service, settings)
-        self.sender = OutboxSender(self.application.bot, service.store, service.config)
+        bot = self.application.bot
 
-    def reconfigure(self, config: Config) -> None:
-        self.sender.config = config
+        async def notify_maintainers(text: str) -> None:
+            from telegram.error import TelegramError
+
+            for chat_id in service.config.maintainers:
+                try:
+                    await bot.send_message(chat_id, text)
+                except TelegramError as exc:  # the notice is in the log as well
+                    logger.warning("could not tell maintainer %s: %s", chat_id, exc)
+
+        super().__init__(service, deliverer(service, [TelegramTarget(bot)], notify_maintainers))
 
     async def reachable(self) -> bool:
         """For a one-shot ``watcher poll``: is the Bot API there, and is the token good?"""
@@ -99,14 +133,6 @@ class TelegramStage(DeliveryStage):
             )
             return False
         return True
-
-    async def flush(self, *, settle: float = 0.0) -> None:
-        stats = await self.sender.drain(settle=settle)
-        await self.sender.send_digests(datetime.now(UTC))
-        if stats.sent or stats.failed:
-            logger.info(
-                "telegram: %d sent, %d to retry, %d failed", stats.sent, stats.retried, stats.failed
-            )
 
     async def close(self) -> None:
         from watcher.bot.wiring import close_requests

@@ -16,6 +16,8 @@ bounded set of fixed strings that one linear scan finds.
   case-sensitively and never inside another word: "VSA" but not "vsa" or "VSAT".
 - ``{near: [a, b], with: [c, d], within: 15}``: a term of the first list within
   15 words of a term of the second.
+- ``{ref: "loi n° 2023-380, article 10"}``: any text citing that article of that
+  text, or, without an article, any citation of the text (see ``refs``).
 - Per topic, ``exclude`` terms cancel the keyword hits they contain
   ("biométrie oculaire"); an ``exclude`` proximity rule cancels the hits of its
   ``near`` terms that stand close to one of its ``with`` terms (biométrie near
@@ -27,9 +29,11 @@ import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from watcher.errors import RuleError
 from watcher.matching.normalize import fold
+from watcher.matching.refs import Spelling, parse_ref
 
 MAX_VARIANTS = 512
 MAX_WINDOW = 200
@@ -65,7 +69,16 @@ class Near:
     text: str
 
 
-Rule = Term | Near
+@dataclass(frozen=True)
+class Ref:
+    """A legal reference: the text it names and, when it names one, its article."""
+
+    mention: Term
+    article: Term | None
+    text: str
+
+
+Rule = Term | Near | Ref
 
 
 @dataclass(frozen=True)
@@ -75,7 +88,7 @@ class TopicRules:
     id: str
     label: str
     keywords: tuple[Rule, ...]
-    exclude: tuple[Rule, ...] = ()
+    exclude: tuple[Term | Near, ...] = ()
     weak: tuple[Term, ...] = ()
     weak_min: int = 2
 
@@ -91,21 +104,42 @@ def compile_topic(
 ) -> TopicRules:
     """Compile a topic's lists; raise RuleError naming the list, the index and the rule."""
     rules = tuple(compile_rule(rule, f"keywords[{i}]") for i, rule in enumerate(keywords))
+    excluded = tuple(compile_rule(t, f"exclude[{i}]") for i, t in enumerate(exclude))
+    for i, rule in enumerate(excluded):
+        if isinstance(rule, Ref):
+            raise RuleError(f"exclude[{i}]: a ref rule alerts; put it under keywords")
     return TopicRules(
         id=topic_id,
         label=label,
         keywords=rules,
-        exclude=tuple(compile_rule(t, f"exclude[{i}]") for i, t in enumerate(exclude)),
+        exclude=cast(tuple[Term | Near, ...], excluded),
         weak=tuple(compile_term(t, f"weak[{i}]") for i, t in enumerate(weak)),
         weak_min=weak_min,
     )
 
 
 def compile_rule(rule: object, where: str) -> Rule:
-    """A string is a term; a mapping with ``near``/``with``/``within`` is a proximity rule."""
+    """A string is a term; a mapping is a proximity rule or a legal reference."""
+    if isinstance(rule, Mapping) and "ref" in rule:
+        return _compile_ref(rule, where)
     if isinstance(rule, Mapping):
         return _compile_near(rule, where)
     return compile_term(rule, where)
+
+
+def _compile_ref(rule: Mapping[object, object], where: str) -> Ref:
+    if set(rule) != {"ref"}:
+        raise RuleError(
+            f'{where}: a reference rule is {{ref: "loi n° 2023-380, article 10"}} alone, '
+            f"got keys {', '.join(map(str, rule))}"
+        )
+    spec = parse_ref(rule["ref"], where)
+    text = f"ref: {' '.join(str(rule['ref']).split())}"
+
+    def term(spellings: tuple[Spelling, ...]) -> Term:
+        return Term(text, tuple(Variant(s.folded, s.cased_words) for s in spellings))
+
+    return Ref(term(spec.mention), term(spec.article) if spec.article else None, text)
 
 
 def _compile_near(rule: Mapping[object, object], where: str) -> Near:

@@ -6,7 +6,18 @@ and list it here.
 
 from typing import Any
 
-from watcher.sources import assemblee, dila, legifrance, listing, opendatasoft, rss, scdl, senat
+from watcher.sources import (
+    arcgis,
+    assemblee,
+    dila,
+    legifrance,
+    listing,
+    opendatasoft,
+    rss,
+    scdl,
+    senat,
+    webdelib,
+)
 from watcher.sources.base import SourceKind
 
 KINDS: dict[str, SourceKind[Any]] = {
@@ -20,5 +31,7 @@ KINDS: dict[str, SourceKind[Any]] = {
         scdl.KIND,
         opendatasoft.KIND,
         listing.KIND,
+        webdelib.KIND,
+        arcgis.KIND,
     )
 }

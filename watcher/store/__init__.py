@@ -11,12 +11,12 @@ from datetime import datetime
 from pathlib import Path
 
 from watcher.decide import ItemChange
-from watcher.outbox import Outbox, PendingAlert
-from watcher.schema import now_iso
 from watcher.sources.base import SourceState
 from watcher.store.db import Database
 from watcher.store.items import ItemTable, save_change
 from watcher.store.meta import Meta
+from watcher.store.outbox import Outbox, PendingAlert
+from watcher.store.schema import now_iso
 from watcher.store.sources import (
     SourceRecord,
     SourceStatus,
@@ -24,6 +24,7 @@ from watcher.store.sources import (
     save_failure,
     save_success,
 )
+from watcher.store.subscribers import Subscribers
 
 __all__ = [
     "Database",
@@ -70,6 +71,7 @@ class Store:
         self.items = ItemTable(self.database)
         self.outbox = Outbox(self.database)
         self.meta = Meta(self.database)
+        self.subscribers = Subscribers(self)
 
     def close(self) -> None:
         """Close the calling thread's connection."""

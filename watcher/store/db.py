@@ -1,6 +1,6 @@
 """The SQLite database: one file in WAL mode, a connection per thread, migrations.
 
-Schema changes are numbered migrations (``watcher.schema``) applied at start-up
+Schema changes are numbered migrations (``watcher.store.schema``) applied at start-up
 under SQLite's exclusive lock, so two processes starting on a new file at the
 same moment migrate it once: the second waits, then finds the work done.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlite_utils import Database as SqliteUtilsDatabase
 
 from watcher.errors import WatcherError
-from watcher.schema import MIGRATIONS
+from watcher.store.schema import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 30_000
 

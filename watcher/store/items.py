@@ -14,8 +14,8 @@ from watcher.decide import ItemChange, Known, KnownItems, keys_to_look_up
 from watcher.items import Item
 from watcher.matching.engine import TopicMatch
 from watcher.matching.excerpt import Excerpt
-from watcher.schema import item_from_row, match_from_row, now_iso
 from watcher.store.db import Database
+from watcher.store.schema import item_from_row, match_from_row, now_iso
 
 _CHUNK = 500  # SQLite's default limit on bound parameters is 999
 
@@ -166,15 +166,22 @@ def save_change(db: Any, change: ItemChange, *, now: datetime) -> int:
                 json.dumps(list(match.words), ensure_ascii=False),
             ],
         )
-    for destination, topics in change.alerts:
+    for route in change.alerts:
         # An update is a new alert for a chat that already had one about this item.
         db.execute(
-            """INSERT INTO alerts (item_id, destination, topics, created, reason)
-               VALUES (?,?,?,?,?)
+            """INSERT INTO alerts (item_id, target, destination, topics, created, reason)
+               VALUES (?,?,?,?,?,?)
                ON CONFLICT (item_id, destination) DO UPDATE SET
                  topics = excluded.topics, reason = excluded.reason, status = 'pending',
                  attempts = 0, next_attempt = NULL, last_error = NULL, created = excluded.created
                WHERE alerts.status != 'pending'""",
-            [item_id, destination, json.dumps(list(topics)), now_iso(now), change.reason],
+            [
+                item_id,
+                route.target,
+                route.destination,
+                json.dumps(list(route.topics)),
+                now_iso(now),
+                change.reason,
+            ],
         )
     return item_id

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from watcher.schema import now_iso
 from watcher.store.db import Database
+from watcher.store.schema import now_iso
 
 HEARTBEAT = "heartbeat"
 

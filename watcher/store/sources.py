@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from watcher.schema import now_iso
 from watcher.sources.base import SourceState
 from watcher.store.db import Database
+from watcher.store.schema import now_iso
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
-"""Pacing sends under Telegram's limits. Pure: times in, times out.
+"""Pacing sends under a target's limits. Pure: times in, times out.
 
-About 1 message/s per private chat, 20/min per group or channel, 30/s overall.
-The exact algorithms are not published, so watcher paces a little below them
-rather than probing them, and backs off a chat by exactly ``retry_after``.
+Telegram allows about 1 message/s per private chat, 20/min per group or
+channel, 30/s overall. The exact algorithms are not published, so watcher paces
+a little below them rather than probing them, and holds a chat exactly
+``retry_after`` when told to.
 """
 
 from dataclasses import dataclass, field
@@ -19,22 +20,22 @@ def is_group(chat_id: int | str) -> bool:
 
 @dataclass
 class Pacer:
-    """Reserves a send time per chat, respecting per-chat and overall spacing."""
+    """Reserves a send time per destination, respecting its spacing and the overall rate."""
 
-    overall_rate: float = OVERALL_RATE
+    overall_rate: float = OVERALL_RATE  # 0: no overall limit
     chat_free_at: dict[str, float] = field(default_factory=dict)
     overall_free_at: float = 0.0
 
-    def reserve(self, destination: str, chat_id: int | str, now: float) -> float:
-        """The earliest time a message to this chat may go; books that slot."""
+    def reserve(self, destination: str, spacing: float, now: float) -> float:
+        """The earliest time a message to this destination may go; books that slot."""
         at = max(now, self.chat_free_at.get(destination, 0.0), self.overall_free_at)
-        spacing = GROUP_SPACING if is_group(chat_id) else PRIVATE_SPACING
         self.chat_free_at[destination] = at + spacing
-        self.overall_free_at = at + 1.0 / self.overall_rate
+        if self.overall_rate > 0:
+            self.overall_free_at = at + 1.0 / self.overall_rate
         return at
 
     def hold(self, destination: str, until: float) -> None:
-        """Telegram said retry_after: nothing to this chat before ``until``."""
+        """The target said retry_after: nothing to this destination before ``until``."""
         self.chat_free_at[destination] = max(self.chat_free_at.get(destination, 0.0), until)
 
     def free_at(self, destination: str) -> float:

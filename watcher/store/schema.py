@@ -91,6 +91,19 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX alerts_item ON alerts (item_id);
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 5: delivery as a stage. Each alert names its target (rows written before were
+    # the console's or Telegram's); the id of the message that carried it, to reply
+    # to it later; which permanent failures the maintainers were told of.
+    """
+    ALTER TABLE alerts ADD COLUMN target TEXT NOT NULL DEFAULT 'telegram';
+    UPDATE alerts SET target = 'console' WHERE destination = 'console';
+    ALTER TABLE alerts ADD COLUMN message_id INTEGER;
+    CREATE INDEX alerts_due ON alerts (target, status, next_attempt);
+    CREATE TABLE delivery_notices (
+        kind TEXT NOT NULL, destination TEXT NOT NULL, at TEXT NOT NULL,
+        PRIMARY KEY (kind, destination)
+    );
+    """,
 )
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from watcher.schema import now_iso
+from watcher.store.schema import now_iso
 
 if TYPE_CHECKING:
     from watcher.store import Store
@@ -103,7 +103,7 @@ class Subscribers:
     def delete(self, chat_id: int) -> None:
         """/stop: forget the chat entirely, and what was waiting for it."""
         with self.database.transaction() as db:
-            self.outbox.drop_pending(str(chat_id), "unsubscribed")
+            self.outbox.drop_pending(str(chat_id), "unsubscribed", status="dropped")
             db.execute("DELETE FROM subscriptions WHERE chat_id = ?", [chat_id])
             db.execute("DELETE FROM subscribers WHERE chat_id = ?", [chat_id])
 

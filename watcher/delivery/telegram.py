@@ -1,0 +1,162 @@
+"""Telegram as a delivery target: one message to one chat, and what Telegram answered.
+
+python-telegram-bot's exceptions are translated here, and only here, into Outcomes:
+
+- 429 RetryAfter: hold that chat exactly ``retry_after`` seconds;
+- 403 Forbidden (blocked, kicked, deactivated), 400 "chat not found": the chat is gone;
+- ChatMigrated: the group became a supergroup with a new id;
+- 400 "can't parse entities": a rendering bug; resent at once as plain text and logged;
+  any other 400 after that is a refusal for good;
+- timeouts, 5xx, resets (NetworkError): transient, retried for as long as it takes.
+
+``BadRequest`` and ``TimedOut`` subclass ``NetworkError``, so they are caught first.
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    ReplyParameters,
+)
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from watcher.config import Config
+from watcher.delivery.base import Message
+from watcher.delivery.outcome import (
+    ChatGone,
+    ChatMoved,
+    Outcome,
+    Refused,
+    Sent,
+    Transient,
+)
+from watcher.delivery.outcome import RetryAfter as Wait
+from watcher.delivery.pacing import GROUP_SPACING, OVERALL_RATE, PRIVATE_SPACING, is_group
+from watcher.errors import DeliveryError
+from watcher.routing import Recipient
+
+logger = logging.getLogger(__name__)
+NAME = "telegram"
+TEXT_LIMIT = 4096
+
+
+def chat_id_of(destination: str) -> int | str:
+    """The Telegram chat id a destination names: a number, or an @channelname."""
+    return int(destination) if destination.lstrip("-").isdigit() else destination
+
+
+def audience(config: Config, subscriptions: Mapping[int, Collection[str]]) -> list[Recipient]:
+    """The channels of feeds.yml and the subscribed chats (active, not paused)."""
+    recipients = [
+        Recipient(NAME, str(channel.chat_id), frozenset(channel.topics))
+        for channel in config.channels
+    ]
+    recipients += [
+        Recipient(NAME, str(chat_id), frozenset(topics))
+        for chat_id, topics in subscriptions.items()
+    ]
+    return recipients
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """``retry_after`` in seconds, whichever type this PTB version gives."""
+    value = exc.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+@dataclass
+class TelegramTarget:
+    """Sends through a python-telegram-bot ``Bot`` (initialised by the runtime)."""
+
+    bot: Bot
+    name: str = NAME
+    groups: bool = True
+    overall_rate: float = OVERALL_RATE
+
+    def spacing(self, destination: str) -> float:
+        return GROUP_SPACING if is_group(chat_id_of(destination)) else PRIVATE_SPACING
+
+    async def send(self, destination: str, message: Message) -> Outcome:
+        chat_id = chat_id_of(destination)
+        try:
+            return await self._send(chat_id, message, html=True)
+        except BadRequest as exc:
+            if "parse entities" not in exc.message.lower():
+                return _refusal(exc)
+            logger.error("chat %s: HTML refused (%s); sent as plain text", destination, exc.message)
+        try:
+            return await self._send(chat_id, message, html=False)
+        except BadRequest as exc:
+            return _refusal(exc)
+
+    async def _send(self, chat_id: int | str, message: Message, *, html: bool) -> Outcome:
+        """One sendMessage; PTB's answers as Outcomes, BadRequest left to the caller."""
+        try:
+            sent = await self.bot.send_message(
+                chat_id,
+                message.html if html else message.plain[:TEXT_LIMIT],
+                parse_mode=ParseMode.HTML if html else None,
+                link_preview_options=LinkPreviewOptions(is_disabled=not message.preview),
+                disable_notification=message.silent,
+                reply_parameters=(
+                    ReplyParameters(message.reply_to, allow_sending_without_reply=True)
+                    if message.reply_to is not None
+                    else None
+                ),
+                reply_markup=_keyboard(message),
+            )
+        except RetryAfter as exc:
+            return Wait(retry_seconds(exc))
+        except ChatMigrated as exc:
+            return ChatMoved(str(exc.new_chat_id))
+        except Forbidden as exc:
+            return ChatGone(exc.message)
+        except InvalidToken as exc:
+            raise DeliveryError(
+                "Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather"
+            ) from exc
+        except BadRequest:
+            raise
+        except (TimedOut, NetworkError) as exc:  # a timed-out send may have arrived
+            return Transient(f"network: {exc.message}")
+        except TelegramError as exc:  # e.g. 409, or an answer PTB cannot classify
+            return Transient(f"telegram: {exc.message}")
+        return Sent(sent.message_id)
+
+
+def _refusal(exc: BadRequest) -> Outcome:
+    if "chat not found" in exc.message.lower():
+        return ChatGone(exc.message)
+    return Refused(exc.message)
+
+
+def _keyboard(message: Message) -> InlineKeyboardMarkup | None:
+    if not message.keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(b.text, url=b.url)
+                if b.url
+                else InlineKeyboardButton(b.text, callback_data=b.data)
+                for b in row
+            ]
+            for row in message.keyboard
+        ]
+    )

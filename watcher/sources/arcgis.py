@@ -1,0 +1,150 @@
+"""SCDL deliberations in an ArcGIS feature layer (``kind: arcgis``).
+
+Normandie publishes its deliberations as a hosted ArcGIS layer. ``url`` is the
+layer, ``.../FeatureServer/N``; watcher queries ``{url}/query`` the way public
+clients of the ArcGIS REST API do: ``where``, ``outFields=*``,
+``returnGeometry=false``, ``orderByFields`` for a stable order, ``f=json``, and
+pages of ``resultRecordCount`` from ``resultOffset``. A layer answers at most its
+``maxRecordCount`` (1,000 on hosted layers) per request and sets
+``exceededTransferLimit`` while more remain. Errors come as HTTP 200 with
+``{"error": {"code", "message", "details"}}``. Attributes carry the SCDL field
+names in any case; ``DELIB_DATE`` is epoch milliseconds (ArcGIS date fields).
+"""
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from watcher.errors import ParseError
+from watcher.fetch import FetchSession
+from watcher.items import Item
+from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
+from watcher.sources.options import field_map, option, text
+from watcher.sources.scdl import records_to_items, with_defaults
+from watcher.sources.xmlutil import PARIS
+
+PAGE = 1000  # the usual maxRecordCount of a hosted layer
+MAX_PAGES = 200  # 200,000 records: far more than any council's deliberations
+DEFAULT_ORDER = "OBJECTID ASC"
+
+
+@dataclass(frozen=True)
+class ArcgisOptions:
+    where: str = option("1=1", parse=text)  # ArcGIS SQL: "DELIB_DATE >= DATE '2024-01-01'"
+    order_by: str = option(DEFAULT_ORDER, parse=text)  # a stable order for paging
+    fields: Mapping[str, str] = option(parse=field_map, factory=dict)  # as for scdl
+
+
+def read_arcgis(
+    source: SourceConfig, options: ArcgisOptions, state: SourceState, ctx: PollContext
+) -> PollResult:
+    """Every record of the layer (identity keeps them from alerting twice)."""
+    fields = with_defaults(options.fields)
+    records = list(
+        layer_records(ctx.fetcher, source.url, where=options.where, order_by=options.order_by)
+    )
+    items = records_to_items(
+        [normalise_dates(r, fields["date"]) for r in records], source.id, fields
+    )
+    return PollResult(items, state)
+
+
+KIND = SourceKind("arcgis", ArcgisOptions, read_arcgis)
+
+
+def query_url(
+    layer_url: str,
+    *,
+    where: str = "1=1",
+    order_by: str = DEFAULT_ORDER,
+    offset: int = 0,
+    count: int = PAGE,
+) -> str:
+    query = {
+        "where": where,
+        "outFields": "*",
+        "returnGeometry": "false",
+        "orderByFields": order_by,
+        "resultOffset": offset,
+        "resultRecordCount": count,
+        "f": "json",
+    }
+    return f"{layer_url.rstrip('/')}/query?{urlencode(query)}"
+
+
+def layer_records(
+    fetcher: FetchSession, layer_url: str, *, where: str = "1=1", order_by: str = DEFAULT_ORDER
+) -> Iterator[dict[str, Any]]:
+    """The attributes of every feature matching ``where``, page after page."""
+    offset = 0
+    for _ in range(MAX_PAGES):
+        url = query_url(layer_url, where=where, order_by=order_by, offset=offset)
+        response = fetcher.get(url)
+        features, more = parse_page(response.body if response else b"", layer_url)
+        yield from features
+        # A server may cap a page below what was asked: advance by what came.
+        if not more or not features:
+            return
+        offset += len(features)
+    raise ParseError(f"{layer_url}: more than {MAX_PAGES} pages; narrow it with `where`")
+
+
+def parse_page(body: bytes, layer_url: str) -> tuple[list[dict[str, Any]], bool]:
+    """The attributes of a query answer's features, and whether more records remain."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise ParseError(
+            f"{layer_url}: the answer is not JSON (is it a FeatureServer layer?)"
+        ) from None
+    if not isinstance(data, dict):
+        raise ParseError(f"{layer_url}: expected a JSON object with features")
+    error = data.get("error")
+    if isinstance(error, Mapping):
+        details = "; ".join(str(d) for d in error.get("details") or [] if d)
+        message = str(error.get("message") or "unknown error") + (
+            f" ({details})" if details else ""
+        )
+        raise ParseError(
+            f"{layer_url}: ArcGIS error {error.get('code', '')}: {message}".replace(" :", ":")
+        )
+    features = data.get("features")
+    if not isinstance(features, list):
+        raise ParseError(f"{layer_url}: the answer has no features list")
+    attributes = [
+        dict(f["attributes"])
+        for f in features
+        if isinstance(f, Mapping) and isinstance(f.get("attributes"), Mapping)
+    ]
+    return attributes, bool(data.get("exceededTransferLimit"))
+
+
+def normalise_dates(record: Mapping[str, Any], date_field: str) -> dict[str, Any]:
+    """The record with its date field as ``YYYY-MM-DD`` in Paris time.
+
+    ArcGIS date fields are epoch milliseconds in UTC; a council's midnight often
+    arrives as 22:00 or 23:00 UTC the day before, which Paris time puts right.
+    """
+    result = dict(record)
+    for key, value in record.items():
+        if (
+            key.upper() == date_field.upper()
+            and isinstance(value, int | float)
+            and not isinstance(value, bool)
+        ):
+            moment = datetime.fromtimestamp(value / 1000, tz=UTC).astimezone(PARIS)
+            result[key] = moment.date().isoformat()
+    return result
+
+
+def first_records(
+    body: bytes, layer_url: str, source_id: str, fields: Mapping[str, str]
+) -> list[Item]:
+    """Items of one query answer (what ``watcher probe`` shows)."""
+    features, _ = parse_page(body, layer_url)
+    return records_to_items(
+        [normalise_dates(r, fields["date"]) for r in features], source_id, fields
+    )

@@ -1,0 +1,271 @@
+"""WebDélib+ portals (``kind: webdelib``): sittings, then each sitting's documents.
+
+WebDélib+ (Libriciel) serves many councils: Auvergne-Rhône-Alpes, Centre-Val de
+Loire, Guyane, Limoges... ``url`` is the portal's ``seances.jsp?role=usager``
+page. Its shape, as a working scraper of the Limoges instance reads it: the
+list links each sitting to ``seance_agenda.jsp?date=DD-MM-YYYY`` (other
+instances: ``date=YYYYMMDD&assembly=...``) and sometimes to its agenda,
+``openfile.jsp?...&name=Ordre du jour du DD/MM/YYYY``; the sitting page links
+one ``openfile.jsp?...&name=Acte n° ...`` PDF per act or report. The agenda is
+published days before the vote and acts are added to a sitting page over days,
+so sittings in the future and in the last ``recheck_days`` are read again at
+every poll; older ones are read once and remembered in the cursor. Only
+``openfile.jsp`` links become items: menus, footers and the portal's own
+navigation (also under ``/webdelibplus/``) never do.
+"""
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+from bs4 import BeautifulSoup, Tag
+
+from watcher.errors import FetchError, ParseError
+from watcher.items import Item, normalise_link
+from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
+from watcher.sources.fulltext import attach_fulltext
+from watcher.sources.options import option, whole_number
+from watcher.sources.xmlutil import PARIS
+from watcher.textdecode import decode_bytes
+
+_SETTLED = "settled"  # cursor key: sittings read once after they left the recheck window
+_NUMERIC = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+_MONTH_NAMES = (
+    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
+)
+_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES.split(" "), start=1)}
+_LONG = re.compile(r"\b(\d{1,2})(?:er)? (" + "|".join(_MONTHS) + r") (\d{4})\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Sitting:
+    """A sitting listed by the portal: its day, its page, what kind of sitting it is."""
+
+    day: date
+    url: str | None  # its seance_agenda.jsp page (None: only its agenda PDF is listed)
+    label: str  # "séance plénière", "commission permanente" or "séance"
+    documents: tuple["Document", ...] = ()  # documents linked from the list itself
+
+    @property
+    def key(self) -> str:
+        """A short stable name for the cursor."""
+        seed = normalise_link(self.url) if self.url else self.day.isoformat()
+        return hashlib.sha1(seed.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One ``openfile.jsp`` document: the agenda, an act, a report."""
+
+    title: str
+    url: str
+    context: str  # the text around the link (the act's subject on most portals)
+
+
+@dataclass(frozen=True)
+class WebdelibOptions:
+    # Sittings held less than this many days ago (and those to come) are read at every poll.
+    recheck_days: int = option(30, parse=whole_number(0, 366))
+
+
+def read_webdelib(
+    source: SourceConfig, options: WebdelibOptions, state: SourceState, ctx: PollContext
+) -> PollResult:
+    """The portal's sittings, then the pages of those due a (re-)read, then their PDFs."""
+    recheck = options.recheck_days
+    backlog = ctx.backlog
+    today = ctx.now.astimezone(PARIS).date()
+    listing = ctx.fetcher.get(source.url)
+    if listing is None:
+        raise ParseError(f"{source.url}: the server answered 304 to an unconditional request")
+    sittings = parse_sittings(decode_bytes(listing.body, listing.content_type), listing.url)
+    settled = set(state.cursor.get(_SETTLED, "").split())
+    items: list[Item] = []
+    warnings: list[str] = []
+    now_settled = set()
+    for sitting in sittings:
+        recent = sitting.day >= today - timedelta(days=recheck)
+        # The backlog's old sittings are only noted: their documents are past the vote.
+        if not recent and (sitting.key in settled or backlog):
+            now_settled.add(sitting.key)
+            continue
+        documents = list(sitting.documents)
+        read = True
+        if sitting.url:
+            try:
+                page = ctx.fetcher.get(sitting.url)
+            except (FetchError, ParseError) as exc:
+                # One sitting page that fails must not hide the others; it is tried again.
+                warnings.append(f"sitting of {sitting.day:%d/%m/%Y}: {exc}")
+                read = False
+            else:
+                if page is not None:
+                    html = decode_bytes(page.body, page.content_type)
+                    documents += parse_sitting(html, page.url)
+        if read and not recent:
+            now_settled.add(sitting.key)
+        items.extend(document_items(source.id, sitting, documents))
+    items = list({item.key: item for item in items}.values())
+    if not backlog:
+        items = attach_fulltext(items, ctx, warnings)
+    # Only sittings still listed are remembered, so the cursor does not grow forever.
+    cursor = {**state.cursor, _SETTLED: " ".join(sorted(now_settled))}
+    return PollResult(items, SourceState(cursor=cursor), warnings=warnings)
+
+
+KIND = SourceKind("webdelib", WebdelibOptions, read_webdelib)
+
+
+def parse_sittings(page: str, base_url: str) -> list[Sitting]:
+    """The sittings of a ``seances.jsp`` page, newest first, each once."""
+    soup = BeautifulSoup(page, "html.parser")
+    found: dict[tuple[date, str | None], Sitting] = {}
+    agendas: dict[date, list[Document]] = {}
+    for anchor in soup.find_all("a"):
+        href = anchor.get("href")
+        if not isinstance(href, str):
+            continue
+        url = urljoin(base_url, href)
+        if "seance_agenda.jsp" in url:
+            context = _row_text(anchor)
+            day = _sitting_day(url) or parse_day(context)
+            if day is not None:
+                found.setdefault(
+                    (day, normalise_link(url)), Sitting(day, url, _label(context, url))
+                )
+        elif "openfile.jsp" in url:
+            document = _document(anchor, url)
+            day = parse_day(document.title) or parse_day(document.context)
+            if day is not None:
+                agendas.setdefault(day, []).append(document)
+    sittings = list(found.values())
+    listed_days = {sitting.day for sitting in sittings}
+    for day, documents in agendas.items():
+        if day in listed_days:
+            # The agenda PDF goes with the first sitting of that day.
+            index = next(i for i, s in enumerate(sittings) if s.day == day)
+            first = sittings[index]
+            sittings[index] = Sitting(first.day, first.url, first.label, tuple(documents))
+        else:
+            sittings.append(Sitting(day, None, _label(documents[0].context), tuple(documents)))
+    return sorted(sittings, key=lambda s: s.day, reverse=True)
+
+
+def parse_sitting(page: str, base_url: str) -> list[Document]:
+    """The documents (``openfile.jsp`` links) of a sitting page, in page order."""
+    soup = BeautifulSoup(page, "html.parser")
+    documents = []
+    for anchor in soup.find_all("a"):
+        href = anchor.get("href")
+        if isinstance(href, str) and "openfile.jsp" in href:
+            documents.append(_document(anchor, urljoin(base_url, href)))
+    return documents
+
+
+def document_items(source_id: str, sitting: Sitting, documents: Iterable[Document]) -> list[Item]:
+    """One item per document, dated by its sitting and scheduled for it."""
+    published = datetime(sitting.day.year, sitting.day.month, sitting.day.day, tzinfo=PARIS)
+    items = []
+    for document in documents:
+        kind = "ordre du jour" if "ordre du jour" in document.title.lower() else _kind(document)
+        summary = document.context if document.context != document.title else ""
+        items.append(
+            Item(
+                source_id=source_id,
+                key=normalise_link(document.url),
+                title=document.title[:500],
+                url=document.url,
+                published=published,
+                summary=summary[:1000],
+                kind=kind,
+                event_at=published,
+                # Alerts say "⏰ Vote en séance plénière prévu le 19/07/2021, dans 6 jours".
+                event=f"Vote en {sitting.label}",
+                dossier=f"{source_id}:{sitting.day.isoformat()}",
+            )
+        )
+    return items
+
+
+def parse_day(text: str) -> date | None:
+    """The first date written in a text: 19/07/2021, 19-07-2021 or 19 juillet 2021."""
+    numeric = _NUMERIC.search(text)
+    if numeric:
+        day, month, year = (int(part) for part in numeric.groups())
+        return _date(year, month, day)
+    long = _LONG.search(text)
+    if long:
+        return _date(int(long.group(3)), _MONTHS[long.group(2).lower()], int(long.group(1)))
+    return None
+
+
+def _sitting_day(url: str) -> date | None:
+    """The ``date`` parameter of a sitting link: DD-MM-YYYY, YYYYMMDD or YYYY-MM-DD."""
+    values = parse_qs(urlsplit(url).query).get("date", [])
+    for value in values:
+        compact = _COMPACT.match(value) or _ISO.match(value)
+        if compact:
+            year, month, day = (int(part) for part in compact.groups())
+            return _date(year, month, day)
+        found = parse_day(value)
+        if found:
+            return found
+    return None
+
+
+def _date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _document(anchor: Tag, url: str) -> Document:
+    """A document's title: its link text, or the file name WebDélib+ puts in ``name=``."""
+    text = " ".join(anchor.get_text(" ").split())
+    name = " ".join(parse_qs(urlsplit(url).query).get("name", [""])[0].split())
+    title = text if len(text) > max(3, len(name)) else (name or text or url.rsplit("/", 1)[-1])
+    context = _row_text(anchor)
+    subject = _subject(context, title)
+    # "Acte n° 2026-03-27-3" says nothing: its subject is in the same table row.
+    if subject and "ordre du jour" not in title.lower() and len(title) < 60:
+        title = f"{title} : {subject}"
+    return Document(title=title, url=url, context=context)
+
+
+def _subject(context: str, title: str) -> str:
+    """The row's text besides the link and the numbers it repeats; "" when that is little."""
+    words = context.replace(title, " ").split()
+    known = set(title.split())
+    while words and words[0] in known:
+        words.pop(0)
+    return " ".join(words) if len(words) >= 2 else ""
+
+
+def _row_text(anchor: Tag) -> str:
+    """The text of the table row (or block) holding a link: where the act's subject is."""
+    holder = anchor.find_parent(("tr", "li", "p", "div")) or anchor.parent
+    return " ".join((holder or anchor).get_text(" ").split())
+
+
+def _label(context: str, url: str = "") -> str:
+    lowered = f"{context} {url}".lower().replace("+", " ")
+    if "pléni" in lowered or "pleni" in lowered:
+        return "séance plénière"
+    if "commission permanente" in lowered:
+        return "commission permanente"
+    return "séance"
+
+
+def _kind(document: Document) -> str:
+    lowered = f"{document.title} {document.context}".lower()
+    if "rapport" in lowered:
+        return "rapport"
+    if "procès-verbal" in lowered or "compte rendu" in lowered:
+        return "procès-verbal"
+    return "délibération"
