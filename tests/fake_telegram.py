@@ -125,6 +125,8 @@ class FakeTelegram:
         self.commands: list[dict[str, str]] = []
         self.conflict = False  # answer getUpdates with 409, as when another bot polls
         self.confirmed_offset = 0
+        # Groups' administrators (chat -> user ids), for getChatMember/getChatAdministrators.
+        self.admins: dict[int, set[int]] = {}
 
     # -- what tests use -------------------------------------------------------
 
@@ -162,19 +164,29 @@ class FakeTelegram:
             }
         )
 
-    def push_callback(self, chat_id: int, data: str, message_id: int) -> str:
+    def push_callback(
+        self,
+        chat_id: int,
+        data: str,
+        message_id: int,
+        *,
+        user_id: int | None = None,
+        chat_type: str = "private",
+    ) -> str:
         query_id = f"cb{self.next_update_id}"
+        chat = {"id": chat_id, "type": chat_type}
+        chat.update({"first_name": "Camille"} if chat_type == "private" else {"title": "Veille"})
         self._push(
             {
                 "callback_query": {
                     "id": query_id,
-                    "from": {"id": chat_id, "is_bot": False, "first_name": "Camille"},
+                    "from": {"id": user_id or chat_id, "is_bot": False, "first_name": "Camille"},
                     "chat_instance": "ci",
                     "data": data,
                     "message": {
                         "message_id": message_id,
                         "date": int(time.time()),
-                        "chat": {"id": chat_id, "type": "private", "first_name": "Camille"},
+                        "chat": chat,
                         "from": BOT_USER,
                         "text": "Sujets",
                     },
@@ -229,6 +241,8 @@ class FakeTelegram:
             return 200, {"ok": True, "result": self._get_updates(params)}
         if method == "sendMessage":
             return self._send_message(params)
+        if method in ("getChatMember", "getChatAdministrators"):
+            return self._chat_members(method, params)
         if method in ("editMessageText", "editMessageReplyMarkup"):
             return 200, {
                 "ok": True,
@@ -237,6 +251,41 @@ class FakeTelegram:
                 ),
             }
         return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
+
+    def _chat_members(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Who administers a group: ``admins`` says; everyone else is a plain member."""
+        chat = int(params.get("chat_id", 0))
+        admins = self.admins.get(chat, set())
+
+        def member(user_id: int) -> dict[str, Any]:
+            user = {"id": user_id, "is_bot": False, "first_name": "Camille"}
+            if user_id in admins:
+                return {
+                    "status": "administrator",
+                    "user": user,
+                    **dict.fromkeys(
+                        (
+                            "can_be_edited",
+                            "is_anonymous",
+                            "can_manage_chat",
+                            "can_delete_messages",
+                            "can_manage_video_chats",
+                            "can_restrict_members",
+                            "can_promote_members",
+                            "can_change_info",
+                            "can_invite_users",
+                            "can_post_stories",
+                            "can_edit_stories",
+                            "can_delete_stories",
+                        ),
+                        False,
+                    ),
+                }
+            return {"status": "member", "user": user}
+
+        if method == "getChatAdministrators":
+            return 200, {"ok": True, "result": [member(u) for u in sorted(admins)]}
+        return 200, {"ok": True, "result": member(int(params.get("user_id", 0)))}
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset", 0) or 0)

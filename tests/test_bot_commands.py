@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,10 +51,19 @@ class Bot:
 
 @pytest.fixture
 def bot(workdir: Path, feed_server: FeedServer) -> Iterator[Bot]:
+    with running_bot(workdir, feed_server) as running:
+        yield running
+
+
+@contextmanager
+def running_bot(
+    workdir: Path, feed_server: FeedServer, sources: list[dict[str, object]] | None = None
+) -> Iterator[Bot]:
+    """``watcher run`` with a token, on a feed served at /feed (or ``sources``), until the end."""
     url = feed_server.serve("/feed", feed_items(0))
     write_config(
         workdir,
-        [{"id": "src", "name": "Source test", "url": url, "interval": "1s"}],
+        sources or [{"id": "src", "name": "Source test", "url": url, "interval": "1s"}],
         extra=f"maintainers: [{MAINTAINER}]\nchannels:\n  - chat_id: '@veille'\n",
     )
     with running_fake_telegram() as (fake, api_url):
@@ -71,7 +81,7 @@ def bot(workdir: Path, feed_server: FeedServer) -> Iterator[Bot]:
         running = Bot(fake, process, log, env)
         try:
             fake.wait_for(lambda: fake.calls_of("getUpdates") and fake.calls_of("setMyCommands"))
-            fake.wait_for(lambda: feed_server.hits("/feed"))
+            fake.wait_for(lambda: sources or feed_server.hits("/feed"))
             yield running
         finally:
             if process.poll() is None:
@@ -126,6 +136,7 @@ def test_command_menu_is_registered_in_french(bot: Bot) -> None:
         "pause",
         "reprendre",
         "digest",
+        "reglages",
         "stop",
         "aide",
     } <= commands
@@ -135,7 +146,7 @@ def test_subscriber_commands(bot: Bot, feed_server: FeedServer) -> None:
     bot.say("/start")
     assert "Source test" in bot.say("/sources")
     assert "Mode : alertes immédiates" in bot.say("/abonnements")
-    assert bot.say("/recent") == "Aucune alerte pour l'instant."
+    assert bot.say("/recent").startswith("Aucune alerte pour l'instant.")
     assert bot.say("/recent beaucoup").startswith("Usage : /recent [n]")
     assert bot.say("/chercher").startswith("Usage : /chercher <mots>")
     assert "pause" in bot.say("/pause")
@@ -149,14 +160,15 @@ def test_subscriber_commands(bot: Bot, feed_server: FeedServer) -> None:
     assert "réactivées" in bot.say("/reprendre")
     assert "n° 3" in bot.say("/recent 2")
     assert "n° 3" in bot.say("/chercher faciale")
-    assert bot.say("/chercher ornithologie") == "Aucun résultat."
+    assert bot.say("/chercher ornithologie").startswith("Aucun résultat")
     assert "résumé quotidien" in bot.say("/digest")
     assert "Mode : résumé quotidien" in bot.say("/abonnements")
     assert "dès sa publication" in bot.say("/digest")
     assert "/sujets" in bot.say("/aide")
     assert bot.say("/inconnue") == "Commande inconnue. /aide pour la liste des commandes."
     assert "désabonné(e) et vos données sont effacées" in bot.say("/stop")
-    assert bot.say("/abonnements").startswith("Vous n'êtes abonné(e) à aucun sujet")
+    # No dead end: the next command starts the chat again, with every topic.
+    assert bot.say("/abonnements").startswith("👋 Bienvenue ! Vous êtes abonné(e) à")
 
 
 def test_maintainer_commands_are_refused_to_others(bot: Bot) -> None:
@@ -176,7 +188,8 @@ def test_maintainer_commands(bot: Bot, workdir: Path) -> None:
     good = config.read_text()
     config.write_text(good.replace("interval: 1s", "interval: 5 min"))
     broken = bot.say("/recharger", chat_id=MAINTAINER)
-    assert broken.startswith("❌ Configuration inchangée : feeds.yml: sources[0].interval:")
+    assert broken.startswith("❌ Configuration inchangée")
+    assert "feeds.yml: sources[0].interval:" in broken
     assert "caméra" in bot.say("/tester caméras augmentées", chat_id=MAINTAINER)  # still running
 
     config.write_text(

@@ -392,7 +392,8 @@ def test_backtest_rejects_a_bad_line_by_number(workdir: Path) -> None:
     )
     result = run("--config", str(REPO_CONFIG), "backtest", "--input", "in.jsonl")
     assert result.code == 1
-    assert result.err.strip().startswith("watcher: in.jsonl:2: not valid JSON")
+    assert result.err.strip().splitlines()[-1].startswith("watcher: in.jsonl:2: not JSON (")
+    assert "items: 1, matched: 0" in result.err  # the summary of what was read
 
 
 @needs_eval

@@ -40,20 +40,35 @@ class Scores:
         return self.true_positives / alerted if alerted else None
 
 
-def read_items(lines: Iterable[str], name: str) -> Iterator[dict[str, Any]]:
-    """Parse JSONL, raising a one-line error naming the line that is wrong."""
+def read_items(
+    lines: Iterable[str], name: str, errors: list[str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Parse JSONL; a bad line is an error naming it (``items.jsonl:12: not JSON (...)``).
+
+    With ``errors``, a bad line is noted there and skipped, so the run still
+    summarises the lines it could read; without, the first one is raised.
+    """
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise WatcherError(f"{name}:{number}: not valid JSON ({exc.msg})") from None
-        if not isinstance(item, dict):
-            raise WatcherError(f"{name}:{number}: each line must be a JSON object")
-        if "id" not in item or not isinstance(item.get("title", None), str):
-            raise WatcherError(f'{name}:{number}: needs an "id" and a "title" string')
-        yield item
+            yield _item(line, f"{name}:{number}")
+        except WatcherError as exc:
+            if errors is None:
+                raise
+            errors.append(str(exc))
+
+
+def _item(line: str, where: str) -> dict[str, Any]:
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise WatcherError(f"{where}: not JSON ({exc.msg})") from None
+    if not isinstance(item, dict):
+        raise WatcherError(f"{where}: each line must be a JSON object")
+    if "id" not in item or not isinstance(item.get("title", None), str):
+        raise WatcherError(f'{where}: needs an "id" and a "title" string')
+    return item
 
 
 def backtest(matcher: Matcher, items: Iterable[dict[str, Any]], out: TextIO) -> Scores:

@@ -6,11 +6,14 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO, cast
+from typing import TYPE_CHECKING, TextIO, cast
 
 from watcher import __version__
 from watcher.errors import WatcherError
 from watcher.logs import configure_logging
+
+if TYPE_CHECKING:
+    from watcher.store.db import Database
 
 logger = logging.getLogger("watcher")
 
@@ -30,6 +33,16 @@ EXAMPLES = {
     "status": (
         "examples:\n  watcher status --db /var/lib/watcher/watcher.db\n"
         "  watcher status --check      # exit 1 if the run loop stopped or every source fails"
+    ),
+    "search": (
+        "examples:\n  watcher search cameras augmentees      # accents and case ignored\n"
+        "  watcher search reconnaissance faciale --limit 50\n\n"
+        "Exit status: 0 when something is found, 1 when nothing is."
+    ),
+    "feed": "example:\n  watcher feed --topic biometrie --output alerts.xml --limit 50",
+    "export": (
+        "examples:\n  watcher export --format csv --output alerts.csv\n"
+        "  watcher export --format jsonl | jq .title"
     ),
     "probe": (
         "example:\n  watcher probe 'https://edelib.auvergnerhonealpes.fr/webdelibplus/jsp/"
@@ -81,9 +94,25 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 1 when the run loop has stopped or every source is failing (health check)",
     )
+    search = command("search", "Search every stored item (accents and case ignored).")
+    search.add_argument("words", nargs="+", help="words to find (each a word's beginning)")
+    search.add_argument("--limit", type=_positive, default=20, help="results (default 20)")
+    feed = command("feed", "Write an Atom 1.0 feed of a topic's latest alerts.")
+    feed.add_argument("--topic", required=True, help="topic id from feeds.yml")
+    feed.add_argument("--output", required=True, help="file to write (- for stdout)")
+    feed.add_argument("--limit", type=_positive, default=50, help="entries (default 50)")
+    export = command("export", "Export the stored alerts (matched items) as CSV or JSONL.")
+    export.add_argument("--format", choices=("csv", "jsonl"), required=True)
+    export.add_argument("--output", help="file to write (default: stdout)")
     probe = command("probe", "Say what a URL is and print a feeds.yml entry to watch it.")
     probe.add_argument("url", help="a feed, SCDL CSV, dataset, ArcGIS layer or council page")
     return parser
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a whole number >= 1")
+    return int(text)
 
 
 def _global_options(parser: argparse.ArgumentParser) -> None:
@@ -121,8 +150,11 @@ def db_path(args: argparse.Namespace) -> Path:
 
 def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from watcher.config import load_config
+    from watcher.logs import use_timezone
 
-    return load_config(config_path(args))
+    config = load_config(config_path(args))
+    use_timezone(config.settings.timezone)
+    return config
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -172,20 +204,23 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     matcher = Matcher(config.topics)
     source = sys.stdin if args.input == "-" else _open(args.input, "r")
     out = sys.stdout if not args.output else _open(args.output, "w")
+    errors: list[str] = []
     try:
-        scores = backtest(matcher, read_items(source, args.input), out)
+        scores = backtest(matcher, read_items(source, Path(args.input).name, errors), out)
     finally:
         if source is not sys.stdin:
             source.close()
         if out is not sys.stdout:
             out.close()
     print(report(scores), file=sys.stderr)
+    if errors:  # the summary above covers the lines that could be read
+        raise WatcherError(errors[0] + (f" (and {len(errors) - 1} more)" if errors[1:] else ""))
     return 0
 
 
-def _open(path: str, mode: str) -> TextIO:
+def _open(path: str, mode: str, newline: str | None = None) -> TextIO:
     try:
-        return cast(TextIO, open(path, mode, encoding="utf-8"))
+        return cast(TextIO, open(path, mode, encoding="utf-8", newline=newline))
     except OSError as exc:
         raise WatcherError(f"{path}: cannot open ({exc.strerror})") from None
 
@@ -239,6 +274,65 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _existing_database(args: argparse.Namespace) -> "Database":
+    """The database to read; a missing file is an error, not a new empty database."""
+    from watcher.store.db import Database
+
+    path = db_path(args)
+    if not path.is_file():
+        raise WatcherError(f"{path}: no database here; pass --db PATH or run `watcher poll` first")
+    return Database(path)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from watcher.feeds_out import render_search
+    from watcher.store.search import Search
+
+    config = _load(args)
+    words = " ".join(args.words)
+    page = Search(_existing_database(args)).search(words, limit=args.limit)
+    if not page.results:
+        print(f"no stored item contains: {words}", file=sys.stderr)
+        return 1
+    sys.stdout.write(render_search(config, page.results))
+    if page.more is not None:
+        print(f"(more than {args.limit}: --limit to see more)", file=sys.stderr)
+    return 0
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    from watcher.feeds_out import atom_feed, write_atomically
+    from watcher.store.search import Search
+
+    config = _load(args)
+    found = Search(_existing_database(args)).matched(topic=args.topic, limit=args.limit)
+    document = atom_feed(config, args.topic, found)
+    if args.output == "-":
+        sys.stdout.write(document.decode("utf-8"))
+    else:
+        try:
+            write_atomically(Path(args.output), document)
+        except OSError as exc:
+            raise WatcherError(f"{args.output}: cannot write ({exc.strerror})") from None
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from watcher.feeds_out import write_export
+    from watcher.store.search import Search
+
+    config = _load(args)
+    found = Search(_existing_database(args)).matched()
+    out = sys.stdout if not args.output else _open(args.output, "w", newline="")
+    try:
+        count = write_export(config, found, out, args.format)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    logger.info("%d alert(s) exported", count)
+    return 0
+
+
 def cmd_probe(args: argparse.Namespace) -> int:
     from watcher.config import Settings
     from watcher.fetch import standalone_session
@@ -259,5 +353,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": cmd_check,
     "backtest": cmd_backtest,
     "status": cmd_status,
+    "search": cmd_search,
+    "feed": cmd_feed,
+    "export": cmd_export,
     "probe": cmd_probe,
 }

@@ -55,6 +55,8 @@ class Settings:
     allow_private_addresses: bool = False  # fetch linked documents on private addresses
     delivery_backoff: float = 15 * 60.0  # sends failing for a transient reason: retried
     # forever, at most this far apart
+    atom_dir: str | None = None  # `watcher run` keeps <topic>.xml Atom feeds here
+    # (relative to feeds.yml's directory)
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,7 @@ def _settings(reader: _Reader, raw: object) -> Settings:
         "poll_timeout",
         "allow_private_addresses",
         "delivery_backoff",
+        "atom_dir",
     )
     data = reader.mapping(raw if raw is not None else {}, "settings", keys)
     defaults = Settings()
@@ -238,6 +241,9 @@ def _settings(reader: _Reader, raw: object) -> Settings:
         delivery_backoff=reader.duration(
             data.get("delivery_backoff", defaults.delivery_backoff), "settings.delivery_backoff"
         ),
+        atom_dir=reader.string(data["atom_dir"], "settings.atom_dir")
+        if "atom_dir" in data
+        else None,
     )
 
 

@@ -3,11 +3,17 @@
 Bot API URLs contain the token, and python-telegram-bot logs them at DEBUG; httpx
 logs every URL at INFO. Every record is passed through a filter that replaces
 the secrets taken from the environment.
+
+Times are shown to the second in the configured zone (``settings.timezone``),
+which is known only once feeds.yml is read: ``use_timezone`` switches the
+formatter then; until that, local time.
 """
 
 import logging
 import sys
 from collections.abc import Iterable, Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 SECRET_VARIABLES = ("TELEGRAM_BOT_TOKEN", "LEGIFRANCE_CLIENT_SECRET", "LEGIFRANCE_CLIENT_ID")
 
@@ -33,9 +39,27 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class ZonedFormatter(logging.Formatter):
+    """``2026-03-01 13:00:05+01:00 INFO ...``: to the second, in one zone."""
+
+    zone: ZoneInfo | None = None
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        moment = datetime.fromtimestamp(record.created, self.zone).astimezone(self.zone)
+        return moment.isoformat(sep=" ", timespec="seconds")
+
+
+FORMATTER = ZonedFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def use_timezone(name: str) -> None:
+    """Show log times in this zone from now on (``settings.timezone``)."""
+    FORMATTER.zone = ZoneInfo(name)
+
+
 def configure_logging(verbose: bool, environ: Mapping[str, str]) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(FORMATTER)
     handler.addFilter(RedactSecrets(environ.get(name, "") for name in SECRET_VARIABLES))
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True

@@ -16,7 +16,6 @@ from typing import Any, Protocol
 
 from watcher.config import Config, SourceConfig
 from watcher.decide import (
-    Route,
     next_check_after_failure,
     next_check_after_success,
     plan_items,
@@ -24,6 +23,7 @@ from watcher.decide import (
 )
 from watcher.errors import FetchError, WatcherError
 from watcher.matching.engine import Matcher
+from watcher.routing import SourceRoute
 from watcher.sources.base import Compute, PollContext, run_here
 from watcher.sources.catalog import KINDS
 from watcher.store import PollOutcome, Store
@@ -44,7 +44,7 @@ class Poller:
 
     config: Config
     store: Store
-    route: Route
+    route: SourceRoute
     environ: Mapping[str, str] = field(default_factory=dict)
     cache_dir: Path | None = None
     compute: Compute = run_here  # where readers parse payloads (the runtime's processes)
@@ -89,7 +89,7 @@ class Poller:
             result.items,
             self.store.items.known(source.id, result.items),
             match=lambda item: self.matcher.match(item.fields, topics=source.topics),
-            route=self.route,
+            route=lambda topics: self.route(topics, source.territory),
             alert=alert,
         )
         return PollOutcome(

@@ -4,8 +4,9 @@ Targets say who their recipients are (``delivery.targets.audience``); this
 module only intersects topics, so it knows no target by name.
 """
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,9 @@ class Recipient:
     target: str
     destination: str  # the target's own address: "console", a chat id, an @channel...
     topics: frozenset[str]
+    # Only alerts from sources of these territories (/reglages); empty: every one.
+    # Sources with no territory (national ones) reach everybody.
+    territories: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,15 @@ class Route:
     topics: tuple[str, ...]
 
 
-def routes(matched_topics: Collection[str], audience: Iterable[Recipient]) -> list[Route]:
+class SourceRoute(Protocol):
+    """Whom an item of a source of ``territory`` that matched ``topics`` alerts."""
+
+    def __call__(self, topics: Sequence[str], territory: str, /) -> Sequence[Route]: ...
+
+
+def routes(
+    matched_topics: Collection[str], audience: Iterable[Recipient], territory: str = ""
+) -> list[Route]:
     """The alerts an item that matched ``matched_topics`` makes.
 
     A destination listed twice (a channel that also subscribed) gets one alert
@@ -36,6 +48,8 @@ def routes(matched_topics: Collection[str], audience: Iterable[Recipient]) -> li
         return []
     wanted: dict[tuple[str, str], set[str]] = {}
     for recipient in audience:
+        if territory and recipient.territories and territory not in recipient.territories:
+            continue
         topics = recipient.topics & set(matched_topics)
         if topics:
             wanted.setdefault((recipient.target, recipient.destination), set()).update(topics)

@@ -68,7 +68,13 @@ async def _run(service: Service, telegram: TelegramSettings | None) -> int:
     if telegram is not None:
         await stage.flush()  # queued for the console before the token was set
         stage = TelegramStage(service, telegram)
-        logger.info("alerts go to Telegram; watching %d source(s)", len(service.config.sources))
+        chats = len(await service.blocking(service.subscribers.active_chat_ids))
+        logger.info(
+            "alerts go to Telegram: %d subscriber chat(s) + %d channel(s); watching %d source(s)",
+            chats,
+            len(service.config.channels),
+            len(service.config.sources),
+        )
     else:
         logger.info(
             "no TELEGRAM_BOT_TOKEN: alerts print here; watching %d source(s); Ctrl-C to stop",

@@ -23,19 +23,20 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import CancelledError, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from watcher.config import Config, SourceConfig, load_config
-from watcher.decide import Route, is_due
+from watcher.decide import is_due
 from watcher.delivery.targets import audience
 from watcher.errors import ConfigError, FetchError, WatcherError
 from watcher.fetch import Fetcher, FetchSession
 from watcher.netguard import is_private_host
 from watcher.poll import Poller, missing_secrets, summarize
-from watcher.routing import Recipient, routes
+from watcher.routing import Recipient, SourceRoute, routes
 from watcher.routing import Route as Alert
 from watcher.scheduling import DueTimes
 from watcher.store import PollOutcome, Store
@@ -64,12 +65,14 @@ class Subscriptions:
         self.ttl = ttl
         self._lock = threading.Lock()
         self._value: Mapping[int, Collection[str]] = {}
+        self.territories: Mapping[int, frozenset[str]] = {}  # read with the topics
         self._read_at = -float("inf")
 
     def __call__(self) -> Mapping[int, Collection[str]]:
         with self._lock:
             if time.monotonic() - self._read_at > self.ttl:
                 self._value = self.subscribers.subscriptions()
+                self.territories = self.subscribers.territories()
                 self._read_at = time.monotonic()
             return self._value
 
@@ -123,6 +126,20 @@ class ParsingPool:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
+def with_territories(
+    recipients: list[Recipient], territories: Mapping[int, frozenset[str]]
+) -> list[Recipient]:
+    """The chats' territory choices (/reglages) added to their recipients."""
+    if not territories:
+        return recipients
+    return [
+        replace(r, territories=territories.get(int(r.destination), frozenset()))
+        if r.destination.lstrip("-").isdigit()
+        else r
+        for r in recipients
+    ]
+
+
 class Service:
     """Polls the sources, delivers the outbox and (with a token) runs the bot."""
 
@@ -172,18 +189,19 @@ class Service:
             compute=self.parsing,
         )
 
-    def route_for(self, config: Config) -> Route:
+    def route_for(self, config: Config) -> SourceRoute:
         targets = ("console",) if self.telegram is None else ("telegram",)
         recipients: list[Recipient] = []
         read: Mapping[int, Collection[str]] | None = None
 
-        def route(topics: Sequence[str]) -> list[Alert]:
+        def route(topics: Sequence[str], territory: str = "") -> list[Alert]:
             # The audience is rebuilt only when the subscriptions snapshot changes.
             nonlocal recipients, read
             subscriptions = self.subscriptions() if self.telegram is not None else {}
             if subscriptions is not read:
                 recipients, read = audience(config, targets, subscriptions), subscriptions
-            return routes(topics, recipients)
+                recipients = with_territories(recipients, self.subscriptions.territories)
+            return routes(topics, recipients, territory)
 
         return route
 
@@ -276,8 +294,11 @@ class Service:
                 if task.done():
                     del running[source_id]
                     if not task.cancelled() and task.exception() is None:
-                        wait = (task.result().next_check - datetime.now(UTC)).total_seconds()
+                        outcome = task.result()
+                        wait = (outcome.next_check - datetime.now(UTC)).total_seconds()
                         times.polled(source_id, loop.time(), wait)
+                        if any(c.matches for c in outcome.changes):
+                            await self._write_feeds()
                     self._wake_up(delivery=True)
             capacity = self.config.settings.concurrency - len(running)
             for source_id in times.take(loop.time(), running=running, capacity=capacity):
@@ -310,6 +331,18 @@ class Service:
         self._wake.set()
         if delivery and self.delivery is not None:
             self.delivery.wake()
+
+    async def _write_feeds(self) -> None:
+        """Bring the Atom files of ``settings.atom_dir`` up to date (a failure is logged)."""
+        if self.config.settings.atom_dir is None:
+            return
+        from watcher.feeds_out import write_atom_dir
+
+        directory = self.config.path.parent / self.config.settings.atom_dir
+        try:
+            await self.blocking(write_atom_dir, self.config, self.store.database, directory)
+        except OSError as exc:
+            logger.error("could not write the Atom feeds in %s: %s", directory, exc)
 
     # -- reload ----------------------------------------------------------------
 

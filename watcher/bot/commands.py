@@ -1,22 +1,34 @@
 """The bot's commands: small handlers, French replies, never a stack trace.
 
 Subscribers: /start /sujets /sources /abonnements /recent /chercher /pause
-/reprendre /digest /stop /aide. The maintainers' commands are in ``maintainer``.
+/reprendre /digest /reglages /stop /aide. The maintainers' commands are in
+``maintainer``, the /reglages menu in ``chat_settings``.
+
+No dead ends: any command from a chat the bot does not know registers it with
+every topic and greets it, and every reply says what to do next. In a group,
+what changes the group's alerts is for its administrators only (Telegram is
+asked, and the answer kept for a minute); commands addressed to another bot
+(``/ban@other_bot``) are not ours and get no answer.
 """
 
 import asyncio
 import html
 import logging
-from collections.abc import Callable, Coroutine
+import time
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatMemberStatus
-from telegram.error import RetryAfter
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
+from watcher.delivery.render import format_date, words_found
 from watcher.delivery.telegram import retry_seconds
+from watcher.items import Item
+from watcher.matching.engine import TopicMatch
+from watcher.store.search import Search
 
 if TYPE_CHECKING:
     from watcher.runtime import Service as Runtime
@@ -36,6 +48,7 @@ SUBSCRIBER_COMMANDS = [
     ("pause", "Suspendre les alertes"),
     ("reprendre", "Reprendre les alertes"),
     ("digest", "Un résumé quotidien au lieu des alertes (ou l'inverse)"),
+    ("reglages", "Réglages : mode, heure du résumé, son, aperçus, territoires"),
     ("stop", "Se désabonner et effacer mes données"),
     ("aide", "Aide"),
 ]
@@ -48,6 +61,23 @@ HELP = (
     + "\n".join(f"/{name} — {description}" for name, description in SUBSCRIBER_COMMANDS)
 )
 MAX_RECENT = 20
+SEARCH_PAGE = 5
+ADMIN_CACHE_SECONDS = 60.0
+GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
+ADMINS_ONLY = "Seuls les administrateurs de ce groupe peuvent changer ses alertes."
+# What /sources calls each kind of source.
+KIND_NAMES = {
+    "rss": "flux RSS",
+    "senat": "Sénat",
+    "assemblee": "Assemblée nationale",
+    "dila": "Journal officiel",
+    "legifrance": "Légifrance",
+    "scdl": "délibérations (données ouvertes)",
+    "opendatasoft": "données ouvertes",
+    "html": "page web",
+    "webdelib": "séances du conseil (WebDélib+)",
+    "arcgis": "données ouvertes (ArcGIS)",
+}
 
 
 def runtime(context: Context) -> "Runtime":
@@ -67,6 +97,74 @@ async def reply(update: Update, text: str, **kwargs: object) -> None:
         await message.reply_text(text, **kwargs)  # type: ignore[arg-type]
 
 
+async def chat_of(update: Update, context: Context) -> "tuple[Runtime, Subscriber, str] | None":
+    """The chat's subscriber, registered with every topic if the bot did not know it.
+
+    The third value is the greeting to put before the answer ('' for a known chat).
+    """
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    rt = runtime(context)
+    subscriber = await asyncio.to_thread(rt.subscribers.get, chat.id)
+    if subscriber is not None:
+        return rt, subscriber, ""
+    subscriber = await _register(rt, chat.id, chat.type)
+    return rt, subscriber, greeting(rt, subscriber) + "\n\n"
+
+
+async def _register(rt: "Runtime", chat_id: int, chat_type: str) -> "Subscriber":
+    await asyncio.to_thread(rt.subscribers.start, chat_id, chat_type, now=datetime.now(UTC))
+    for topic in rt.config.topics:
+        await asyncio.to_thread(rt.subscribers.subscribe, chat_id, topic)
+    subscriber = await asyncio.to_thread(rt.subscribers.get, chat_id)
+    assert subscriber is not None
+    return subscriber
+
+
+def greeting(rt: "Runtime", subscriber: "Subscriber") -> str:
+    return (
+        "👋 Bienvenue ! Vous êtes abonné(e) à : "
+        + html.escape(topic_labels(rt, subscriber.topics))
+        + ". Les alertes arriveront ici. /sujets pour choisir vos sujets, /aide pour tout le reste."
+    )
+
+
+def topic_labels(rt: "Runtime", topic_ids: "frozenset[str] | Sequence[str]") -> str:
+    return ", ".join(rt.config.topics[t].label for t in sorted(topic_ids) if t in rt.config.topics)
+
+
+async def is_admin(update: Update, context: Context) -> bool:
+    """In a group, whether the sender administers it (asked of Telegram, kept a minute)."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or chat.type not in GROUPS:
+        return True
+    if user is None:
+        return False
+    cache: dict[tuple[int, int], tuple[float, bool]] = context.application.bot_data.setdefault(
+        "admins", {}
+    )
+    known = cache.get((chat.id, user.id))
+    if known is not None and time.monotonic() - known[0] < ADMIN_CACHE_SECONDS:
+        return known[1]
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except TelegramError as exc:  # unknown is not allowed; nothing is cached
+        logger.warning("could not ask Telegram who administers chat %s: %s", chat.id, exc)
+        return False
+    allowed = member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+    cache[(chat.id, user.id)] = (time.monotonic(), allowed)
+    return allowed
+
+
+async def admin_chat(update: Update, context: Context) -> "tuple[Runtime, Subscriber, str] | None":
+    """``chat_of`` for commands that change the chat's alerts: admins only in a group."""
+    if not await is_admin(update, context):
+        await reply(update, ADMINS_ONLY + " /recent et /chercher restent ouverts à tous.")
+        return None
+    return await chat_of(update, context)
+
+
 async def start(update: Update, context: Context) -> None:
     """Register the chat (or reactivate it) and subscribe it to every topic the first time."""
     chat = update.effective_chat
@@ -74,25 +172,28 @@ async def start(update: Update, context: Context) -> None:
         return
     rt = runtime(context)
     existing = await asyncio.to_thread(rt.subscribers.get, chat.id)
-    subscriber = await asyncio.to_thread(
-        rt.subscribers.start, chat.id, chat.type, now=datetime.now(UTC)
-    )
     if existing is None:
-        for topic in rt.config.topics:
-            await asyncio.to_thread(rt.subscribers.subscribe, chat.id, topic)
+        subscriber = await _register(rt, chat.id, chat.type)
+    else:
         subscriber = await asyncio.to_thread(
             rt.subscribers.start, chat.id, chat.type, now=datetime.now(UTC)
         )
-    labels = ", ".join(
-        rt.config.topics[t].label for t in sorted(subscriber.topics) if t in rt.config.topics
-    )
+    if not subscriber.topics:
+        await reply(
+            update,
+            "Bienvenue ! Vous n'êtes abonné(e) à aucun sujet pour l'instant : touchez un sujet "
+            "ci-dessous pour recevoir ses alertes.",
+            reply_markup=topics_keyboard(rt, subscriber.topics),
+        )
+        return
     await reply(
         update,
         "Bienvenue ! "
         + HELP
         + "\n\n"
-        + (f"Vous êtes abonné(e) à : {html.escape(labels)}." if labels else "Aucun abonnement.")
-        + "\nChoisissez vos sujets avec /sujets.",
+        + f"Vous êtes abonné(e) à : {html.escape(topic_labels(rt, subscriber.topics))}."
+        + "\nLes alertes arriveront ici. Choisissez vos sujets avec /sujets, "
+        "le mode de réception avec /reglages.",
     )
 
 
@@ -112,18 +213,13 @@ def topics_keyboard(rt: "Runtime", subscribed: frozenset[str]) -> InlineKeyboard
 
 async def topics(update: Update, context: Context) -> None:
     """List topics with buttons to subscribe and unsubscribe."""
-    chat = update.effective_chat
-    if chat is None:
+    found = await chat_of(update, context)
+    if found is None:
         return
-    rt = runtime(context)
-    subscriber = await asyncio.to_thread(rt.subscribers.get, chat.id)
-    if subscriber is None:
-        subscriber = await asyncio.to_thread(
-            rt.subscribers.start, chat.id, chat.type, now=datetime.now(UTC)
-        )
+    rt, subscriber, intro = found
     await reply(
         update,
-        "Sujets surveillés (touchez pour vous abonner ou vous désabonner) :",
+        intro + "Sujets surveillés (touchez pour vous abonner ou vous désabonner) :",
         reply_markup=topics_keyboard(rt, subscriber.topics),
     )
 
@@ -137,15 +233,20 @@ async def topic_button(update: Update, context: Context) -> None:
     rt = runtime(context)
     action, _, topic_id = query.data.partition(":")
     if topic_id not in rt.config.topics or action not in ("sub", "unsub"):
-        await query.answer("Ce sujet n'existe plus.")
+        await query.answer("Ce sujet n'existe plus : /sujets pour la liste à jour.")
         return
-    await asyncio.to_thread(rt.subscribers.start, chat.id, chat.type, now=datetime.now(UTC))
+    if not await is_admin(update, context):
+        await query.answer(ADMINS_ONLY, show_alert=True)
+        return
+    if await asyncio.to_thread(rt.subscribers.get, chat.id) is None:
+        await asyncio.to_thread(rt.subscribers.start, chat.id, chat.type, now=datetime.now(UTC))
     if action == "sub":
         await asyncio.to_thread(rt.subscribers.subscribe, chat.id, topic_id)
         await query.answer(f"Abonné(e) : {rt.config.topics[topic_id].label}")
     else:
         await asyncio.to_thread(rt.subscribers.unsubscribe, chat.id, topic_id)
         await query.answer(f"Désabonné(e) : {rt.config.topics[topic_id].label}")
+    rt.subscriptions.invalidate()
     subscriber = await asyncio.to_thread(rt.subscribers.get, chat.id)
     assert subscriber is not None
     await query.edit_message_reply_markup(reply_markup=topics_keyboard(rt, subscriber.topics))
@@ -153,135 +254,254 @@ async def topic_button(update: Update, context: Context) -> None:
 
 async def sources(update: Update, context: Context) -> None:
     """The sources watched."""
-    rt = runtime(context)
     from watcher.durations import format_duration
 
-    lines = [
-        f"• {html.escape(s.name)} <i>({s.kind}, toutes les {format_duration(s.interval)})</i>"
-        for s in rt.config.sources
-    ]
-    await reply(update, "<b>Sources surveillées</b>\n" + "\n".join(lines))
+    found = await chat_of(update, context)
+    if found is None:
+        return
+    rt, _, intro = found
+    lines = []
+    for s in rt.config.sources:
+        what = KIND_NAMES.get(s.kind, s.kind)
+        where = f", {html.escape(s.territory)}" if s.territory else ""
+        lines.append(
+            f"• {html.escape(s.name)} <i>({what}{where}, "
+            f"toutes les {format_duration(s.interval)})</i>"
+        )
+    await reply(
+        update,
+        intro
+        + "<b>Sources surveillées</b>\n"
+        + "\n".join(lines)
+        + "\n\n/recent pour les dernières alertes, /chercher pour fouiller ces sources.",
+    )
 
 
 async def subscriptions(update: Update, context: Context) -> None:
     """The chat's topics and delivery mode."""
-    chat = update.effective_chat
-    if chat is None:
+    found = await chat_of(update, context)
+    if found is None:
         return
-    rt = runtime(context)
-    subscriber = await asyncio.to_thread(rt.subscribers.get, chat.id)
-    if subscriber is None or not subscriber.topics:
-        await reply(update, "Vous n'êtes abonné(e) à aucun sujet. Utilisez /sujets.")
+    rt, subscriber, intro = found
+    if not subscriber.topics:
+        await reply(
+            update,
+            intro + "Vous n'êtes abonné(e) à aucun sujet : touchez un sujet pour le suivre.",
+            reply_markup=topics_keyboard(rt, subscriber.topics),
+        )
         return
     labels = [
         html.escape(rt.config.topics[t].label)
         for t in sorted(subscriber.topics)
         if t in rt.config.topics
     ]
-    mode = "résumé quotidien" if subscriber.digest else "alertes immédiates"
+    mode = {
+        "immediate": "alertes immédiates",
+        "grouped": "alertes groupées",
+        "digest": "résumé quotidien",
+    }[subscriber.mode]
     state = " (en pause : /reprendre)" if subscriber.paused else ""
+    where = (
+        "\nTerritoires : " + html.escape(", ".join(sorted(subscriber.territories)))
+        if subscriber.territories
+        else ""
+    )
     await reply(
         update,
-        "<b>Vos abonnements</b>\n"
+        intro
+        + "<b>Vos abonnements</b>\n"
         + "\n".join(f"• {label}" for label in labels)
-        + f"\nMode : {mode}{state}",
+        + f"\nMode : {mode}{state}{where}"
+        + "\n\n/sujets pour changer de sujets, /reglages pour le mode de réception.",
     )
+
+
+def result_lines(rt: "Runtime", found: Sequence[tuple[Item, Sequence[TopicMatch]]]) -> list[str]:
+    """Items as /recent and /chercher show them: linked title, date, source, topic, words."""
+    zone = rt.config.settings.timezone
+    lines = []
+    for item, matches in found:
+        title = html.escape(item.title[:200] or "(sans titre)")
+        link = f'<a href="{html.escape(item.url, quote=True)}">{title}</a>' if item.url else title
+        source = rt.config.source(item.source_id)
+        labels = [rt.config.topics[m.topic].label for m in matches if m.topic in rt.config.topics]
+        about = [
+            format_date(item.published, zone),
+            source.name if source else item.source_id,
+            source.territory if source else "",
+            ", ".join(labels),
+        ]
+        line = f"• {link}\n  " + html.escape(" · ".join(p for p in about if p))
+        words = words_found(matches)
+        if words:
+            line += "\n  Mots trouvés : " + ", ".join(f"<i>{html.escape(w)}</i>" for w in words)
+        lines.append(line)
+    return lines
 
 
 async def recent(update: Update, context: Context) -> None:
     """/recent [n]: the latest matched items of my topics."""
-    count = 5
+    count, note = 5, ""
     if context.args:
-        if not context.args[0].isdigit() or not 1 <= int(context.args[0]) <= MAX_RECENT:
-            await reply(update, f"Usage : /recent [n], avec n entre 1 et {MAX_RECENT}.")
+        if not context.args[0].isdigit() or int(context.args[0]) < 1:
+            await reply(
+                update,
+                f"Usage : /recent [n], par exemple /recent 10 (de 1 à {MAX_RECENT}).",
+            )
             return
         count = int(context.args[0])
-    await _list_matches(update, context, count, None)
+        if count > MAX_RECENT:
+            count, note = MAX_RECENT, f" ({MAX_RECENT} au plus)"
+    found = await chat_of(update, context)
+    if found is None:
+        return
+    rt, subscriber, intro = found
+    topic_ids = sorted(subscriber.topics) or list(rt.config.topics)
+    items = await asyncio.to_thread(rt.store.items.recent_matches, topics=topic_ids, limit=count)
+    if not items:
+        await reply(
+            update,
+            intro + "Aucune alerte pour l'instant. Elles arriveront ici dès qu'un texte "
+            "parlera de vos sujets ; /chercher fouille les textes déjà relevés.",
+        )
+        return
+    header = f"<b>Dernières alertes</b>{note}"
+    await reply(
+        update,
+        intro + header + "\n" + "\n".join(result_lines(rt, items)),
+    )
+
+
+SEARCH_HELP = (
+    "Usage : /chercher &lt;mots&gt;, par exemple /chercher reconnaissance faciale\n"
+    "Cherche dans tous les textes relevés (titre, résumé, texte), sans tenir compte des "
+    "accents ni des majuscules ; les plus récents d'abord, ou les plus pertinents avec "
+    "tri:pertinence."
+)
 
 
 async def search(update: Update, context: Context) -> None:
-    """/chercher <mots>: past matched items containing these words."""
-    if not context.args:
+    """/chercher <mots> [tri:pertinence]: every stored item containing these words."""
+    words = [w for w in context.args or [] if w.lower() != "tri:pertinence"]
+    by_relevance = len(words) != len(context.args or [])
+    if not words:
+        await reply(update, SEARCH_HELP)
+        return
+    found = await chat_of(update, context)
+    if found is None:
+        return
+    query = " ".join(words)
+    if context.chat_data is not None:  # for the "Plus" button
+        context.chat_data["search"] = (query, by_relevance)
+    await _search_page(update, context, query, by_relevance, 0, found[2])
+
+
+async def search_more(update: Update, context: Context) -> None:
+    """The "Plus" button under search results: the next page."""
+    query = update.callback_query
+    if query is None or not query.data:
+        return
+    await query.answer()
+    saved = context.chat_data.get("search") if context.chat_data is not None else None
+    offset = query.data.partition(":")[2]
+    if not saved or not offset.isdigit():
+        await reply(update, "Cette recherche a expiré : relancez /chercher.")
+        return
+    words, by_relevance = saved
+    await _search_page(update, context, words, by_relevance, int(offset), "")
+
+
+async def _search_page(
+    update: Update, context: Context, words: str, by_relevance: bool, offset: int, intro: str
+) -> None:
+    rt = runtime(context)
+    page = await asyncio.to_thread(
+        Search(rt.store.database).search,
+        words,
+        limit=SEARCH_PAGE,
+        offset=offset,
+        order="relevance" if by_relevance else "date",
+    )
+    if not page.results:
         await reply(
-            update, "Usage : /chercher &lt;mots&gt;, par exemple /chercher reconnaissance faciale"
+            update,
+            intro
+            + (
+                f"Aucun résultat pour « {html.escape(words)} » dans les textes relevés "
+                "(accents et majuscules ignorés). Essayez moins de mots, ou le début d'un "
+                "mot : /chercher camera"
+                if offset == 0
+                else "Pas d'autre résultat."
+            ),
         )
         return
-    await _list_matches(update, context, 10, " ".join(context.args))
-
-
-async def _list_matches(update: Update, context: Context, count: int, words: str | None) -> None:
-    chat = update.effective_chat
-    if chat is None:
-        return
-    rt = runtime(context)
-    subscriber = await asyncio.to_thread(rt.subscribers.get, chat.id)
-    topic_ids = (
-        sorted(subscriber.topics) if subscriber and subscriber.topics else list(rt.config.topics)
-    )
-    found = await asyncio.to_thread(
-        rt.store.items.recent_matches, topics=topic_ids, limit=count, search=words
-    )
-    if not found:
-        await reply(update, "Aucun résultat." if words else "Aucune alerte pour l'instant.")
-        return
-    lines = []
-    for item, matches in found:
-        date = item.published.strftime("%d/%m/%Y") if item.published else ""
-        title = html.escape(item.title[:200])
-        link = f'<a href="{html.escape(item.url, quote=True)}">{title}</a>' if item.url else title
-        keywords = ", ".join(dict.fromkeys(k for m in matches for k in m.keywords))
-        lines.append(f"• {link} {date}\n  <i>{html.escape(keywords)}</i>")
+    order = "les plus pertinents d'abord" if by_relevance else "les plus récents d'abord"
     header = (
-        f"<b>Résultats pour « {html.escape(words)} »</b>" if words else "<b>Dernières alertes</b>"
+        f"<b>Résultats pour « {html.escape(words)} »</b> dans tous les textes relevés ({order}, "
+        f"{offset + 1} à {offset + len(page.results)})"
     )
-    await reply(update, header + "\n" + "\n".join(lines))
+    lines = result_lines(rt, [(f.item, f.matches) for f in page.results])
+    markup = (
+        InlineKeyboardMarkup([[InlineKeyboardButton("Plus ▸", callback_data=f"plus:{page.more}")]])
+        if page.more is not None
+        else None
+    )
+    await reply(update, intro + header + "\n" + "\n".join(lines), reply_markup=markup)
 
 
-async def registered(update: Update, context: Context) -> "tuple[Runtime, Subscriber] | None":
-    """The chat's subscriber; None, after asking the chat to /start, when it has none."""
-    chat = update.effective_chat
-    if chat is None:
-        return None
-    rt = runtime(context)
-    subscriber = await asyncio.to_thread(rt.subscribers.get, chat.id)
-    if subscriber is None:
-        await reply(update, "Vous n'êtes pas encore inscrit(e) : envoyez /start.")
-        return None
-    return rt, subscriber
+async def pause(update: Update, context: Context) -> None:
+    """Hold the chat's alerts until /reprendre."""
+    found = await admin_chat(update, context)
+    if found is None:
+        return
+    rt, subscriber, intro = found
+    await asyncio.to_thread(rt.subscribers.pause, subscriber.chat_id, now=datetime.now(UTC))
+    rt.subscriptions.invalidate()
+    await reply(
+        update,
+        intro + "Alertes en pause. /reprendre pour les réactiver : je vous dirai alors "
+        "combien de textes sont parus entre-temps.",
+    )
 
 
-def _flag_command(flag: str, value: bool, message: str) -> Handler:
-    async def handler(update: Update, context: Context) -> None:
-        found = await registered(update, context)
-        if found is None:
-            return
-        rt, subscriber = found
-        await asyncio.to_thread(rt.subscribers.set_flag, subscriber.chat_id, flag, value)
-        await reply(update, message)
-
-    return handler
-
-
-pause = _flag_command("paused", True, "Alertes en pause. /reprendre pour les réactiver.")
-resume = _flag_command("paused", False, "Alertes réactivées.")
+async def resume(update: Update, context: Context) -> None:
+    """End a pause, and say what it kept back."""
+    found = await admin_chat(update, context)
+    if found is None:
+        return
+    rt, subscriber, intro = found
+    since = await asyncio.to_thread(rt.subscribers.resume, subscriber.chat_id)
+    rt.subscriptions.invalidate()
+    if since is None:
+        await reply(update, intro + "Vos alertes sont actives (elles n'étaient pas en pause).")
+        return
+    missed = await asyncio.to_thread(rt.subscribers.missed_since, subscriber.chat_id, since)
+    if missed:
+        plural = "s" if missed > 1 else ""
+        summary = f"{missed} alerte{plural} pendant la pause : /recent {min(missed, MAX_RECENT)}"
+    else:
+        summary = "Aucune alerte pendant la pause."
+    await reply(update, intro + f"Alertes réactivées. {summary}")
 
 
 async def digest(update: Update, context: Context) -> None:
     """Toggle between immediate alerts and one daily digest."""
-    found = await registered(update, context)
+    found = await admin_chat(update, context)
     if found is None:
         return
-    rt, subscriber = found
+    rt, subscriber, intro = found
+    to_digest = subscriber.mode != "digest"
     await asyncio.to_thread(
-        rt.subscribers.set_flag, subscriber.chat_id, "digest", not subscriber.digest
+        rt.subscribers.set_mode, subscriber.chat_id, "digest" if to_digest else "immediate"
     )
-    if subscriber.digest:
-        await reply(update, "Vous recevrez de nouveau chaque alerte dès sa publication.")
+    if not to_digest:
+        await reply(update, intro + "Vous recevrez de nouveau chaque alerte dès sa publication.")
     else:
+        at = subscriber.digest_time or rt.config.settings.digest_time
         await reply(
             update,
-            f"Vous recevrez un résumé quotidien à {rt.config.settings.digest_time}. "
-            "/digest pour revenir aux alertes immédiates.",
+            intro + f"Vous recevrez un résumé quotidien à {at}. "
+            "/digest pour revenir aux alertes immédiates, /reglages pour changer l'heure.",
         )
 
 
@@ -290,17 +510,36 @@ async def stop(update: Update, context: Context) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    await asyncio.to_thread(runtime(context).subscribers.delete, chat.id)
+    if not await is_admin(update, context):
+        await reply(update, ADMINS_ONLY)
+        return
+    rt = runtime(context)
+    await asyncio.to_thread(rt.subscribers.delete, chat.id)
+    rt.subscriptions.invalidate()
+    if context.chat_data is not None:
+        context.chat_data.clear()
     await reply(update, "Vous êtes désabonné(e) et vos données sont effacées. /start pour revenir.")
 
 
 async def help_command(update: Update, context: Context) -> None:
     """The list of commands."""
-    await reply(update, HELP)
+    found = await chat_of(update, context)
+    if found is None:
+        return
+    await reply(update, found[2] + HELP)
 
 
 async def unknown(update: Update, context: Context) -> None:
-    """Any other command."""
+    """Any other command: answered in private, or when addressed to this bot by name."""
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None or not message.text:
+        return
+    command = message.text.split()[0]
+    _, at, addressee = command.partition("@")
+    if at and addressee.lower() != (context.bot.username or "").lower():
+        return  # another bot's command (/ban@other_bot): not ours to answer
+    if not at and chat.type != ChatType.PRIVATE:
+        return  # a bare command in a group may be for another bot
     await reply(update, "Commande inconnue. /aide pour la liste des commandes.")
 
 

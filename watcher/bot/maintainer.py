@@ -1,17 +1,35 @@
 """The maintainers' commands (ids listed under ``maintainers`` in feeds.yml).
 
 /statut (sources' health, outbox), /tester <texte> (what would match, and why),
-/recharger (reload feeds.yml; a broken file keeps the running configuration),
+/recharger (reload feeds.yml; a broken file keeps the running configuration;
+a topic it adds is announced once to every subscriber, with its button),
 /stats. Anyone else gets a polite refusal.
 """
 
 import asyncio
 import html
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from watcher.bot.commands import Context, Handler, reply, runtime
+from watcher.delivery.telegram import retry_seconds
 from watcher.errors import ConfigError
+
+if TYPE_CHECKING:
+    from telegram import Bot
+
+    from watcher.runtime import Service
+
+logger = logging.getLogger(__name__)
+# Announcements go out at most this fast (Telegram allows about 30 messages/s overall).
+ANNOUNCE_SPACING = 0.05
+ALERT_STATES = {"pending": "en attente", "sent": "envoyées", "failed": "échouées"}
+ALERT_STATES |= {"gone": "abandonnées (chat parti)", "dropped": "retirées (désabonnement)"}
+ALERT_STATES |= {"refused": "refusées par Telegram"}
 
 
 def maintainer_only(handler: Handler) -> Handler:
@@ -71,15 +89,69 @@ async def test_text(update: Update, context: Context) -> None:
 async def reload(update: Update, context: Context) -> None:
     """Reload feeds.yml; a broken file keeps the running configuration."""
     rt = runtime(context)
+    before = rt.config
     try:
         config = await rt.reload()
     except ConfigError as exc:
-        await reply(update, f"❌ Configuration inchangée : {html.escape(str(exc))}")
+        await reply(
+            update,
+            "❌ Configuration inchangée : feeds.yml contient une erreur, la configuration "
+            f"en cours reste active.\n<code>{html.escape(str(exc))}</code>\n"
+            "Corrigez le fichier puis renvoyez /recharger.",
+        )
         return
+    added = [t for t in config.topics if t not in before.topics]
     await reply(
         update,
-        f"✅ Configuration rechargée : {len(config.sources)} sources, {len(config.topics)} sujets.",
+        f"✅ Configuration rechargée : {len(config.sources)} sources, {len(config.topics)} sujets."
+        + (
+            "\nNouveau(x) sujet(s) annoncé(s) aux abonnés : "
+            + html.escape(", ".join(config.topics[t].label for t in added))
+            if added
+            else ""
+        ),
     )
+    if added:
+        context.application.create_task(announce(context.bot, rt, added))
+
+
+async def announce(bot: "Bot", rt: "Service", topic_ids: Sequence[str]) -> int:
+    """Tell every active chat about new topics, once per topic ever, with a button each."""
+    fresh = [t for t in topic_ids if await asyncio.to_thread(rt.subscribers.first_announcement, t)]
+    if not fresh:
+        return 0
+    labels = {t: rt.config.topics[t].label for t in fresh if t in rt.config.topics}
+    text = (
+        "🆕 Nouveau sujet surveillé : "
+        + ", ".join(f"<b>{html.escape(label)}</b>" for label in labels.values())
+        + "\nTouchez le bouton pour recevoir ses alertes (ou /sujets plus tard)."
+    )
+    markup = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(f"➕ {label}", callback_data=f"sub:{t}")]
+            for t, label in labels.items()
+        ]
+    )
+    told = 0
+    for chat_id in await asyncio.to_thread(rt.subscribers.active_chat_ids):
+        subscriber = await asyncio.to_thread(rt.subscribers.get, chat_id)
+        if subscriber is None or set(labels) <= subscriber.topics:
+            continue
+        for _attempt in range(3):
+            try:
+                await bot.send_message(chat_id, text, reply_markup=markup)
+                told += 1
+                break
+            except RetryAfter as exc:
+                await asyncio.sleep(retry_seconds(exc))
+            except Forbidden:
+                break
+            except TelegramError as exc:
+                logger.warning("could not announce a new topic to %s: %s", chat_id, exc)
+                break
+        await asyncio.sleep(ANNOUNCE_SPACING)
+    logger.info("new topic(s) %s announced to %d chat(s)", ", ".join(labels), told)
+    return told
 
 
 @maintainer_only
@@ -92,8 +164,12 @@ async def stats(update: Update, context: Context) -> None:
     matches = await asyncio.to_thread(rt.store.count, "matches")
     await reply(
         update,
-        f"Abonnés : {counts['active']} actifs / {counts['total']} "
-        f"({counts['paused']} en pause, {counts['digest']} en résumé)\n"
-        f"Textes : {items}, dont {matches} correspondances\n"
-        "Alertes : " + ", ".join(f"{k} {v}" for k, v in sorted(alerts.items())),
+        f"Abonnés : {counts['active']} actifs sur {counts['total']} "
+        f"({counts['paused']} en pause, {counts['digest']} en résumé quotidien)\n"
+        f"Textes relevés : {items}, dont {matches} retenus pour un sujet\n"
+        "Alertes : "
+        + (
+            ", ".join(f"{v} {ALERT_STATES.get(k, k)}" for k, v in sorted(alerts.items()))
+            or "aucune"
+        ),
     )

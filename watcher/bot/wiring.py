@@ -27,7 +27,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from watcher.bot import commands, maintainer
+from watcher.bot import chat_settings, commands, maintainer
 from watcher.bot.settings import TelegramSettings
 from watcher.errors import DeliveryError
 
@@ -92,10 +92,13 @@ def build_application(service: "Service", settings: TelegramSettings) -> BotAppl
         "tester": maintainer.test_text,
         "recharger": maintainer.reload,
         "stats": maintainer.stats,
+        "reglages": chat_settings.settings,
     }
     for name, handler in handlers.items():
         application.add_handler(CommandHandler(name, handler))
     application.add_handler(CallbackQueryHandler(commands.topic_button, pattern=r"^(un)?sub:"))
+    application.add_handler(CallbackQueryHandler(commands.search_more, pattern=r"^plus:"))
+    application.add_handler(CallbackQueryHandler(chat_settings.settings_button, pattern=r"^set:"))
     application.add_handler(
         ChatMemberHandler(commands.chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
     )

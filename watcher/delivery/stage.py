@@ -36,6 +36,7 @@ def deliverer(
         service.config,
         targets,
         run_blocking=service.blocking,
+        preferences=service.subscribers.preferences,  # /reglages
         notify_maintainers=notify,
         retry_min=min(RETRY_MIN, backoff),
         retry_max=backoff,

@@ -54,8 +54,25 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[SqliteUtilsDatabase]:
-        with self._write, self.db.atomic():
-            yield self.db
+        db = self.db
+        if db.conn.in_transaction:  # nested: a savepoint
+            with db.atomic():
+                yield db
+            return
+        # IMMEDIATE: take the write lock at BEGIN. A deferred transaction that reads
+        # first (the FTS5 index reads its configuration when a statement on ``items``
+        # is prepared) cannot upgrade once another writer committed: "database is
+        # locked" at once, without waiting on the busy timeout.
+        with self._write:
+            db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                if db.conn.in_transaction:
+                    db.conn.execute("ROLLBACK")
+                raise
+            else:
+                db.conn.execute("COMMIT")
 
     def _migrate(self) -> None:
         conn = self.db.conn
@@ -72,9 +89,8 @@ class Database:
                 for version, script in enumerate(MIGRATIONS, start=1):
                     if version <= (current or 0):
                         continue
-                    for statement in script.split(";"):
-                        if statement.strip():
-                            conn.execute(statement)
+                    for statement in _statements(script):
+                        conn.execute(statement)
                     conn.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
                 conn.execute("COMMIT")
             except BaseException:
@@ -101,3 +117,15 @@ class Database:
     def schema_version(self) -> int:
         row = self.db.execute("SELECT MAX(version) FROM schema_version").fetchone()
         return int(row[0] or 0)
+
+
+def _statements(script: str) -> list[str]:
+    """A migration's statements; a trigger's body holds ``;`` and stays whole."""
+    statements, pending = [], ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                statements.append(pending)
+            pending = ""
+    return statements

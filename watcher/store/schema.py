@@ -104,6 +104,38 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (kind, destination)
     );
     """,
+    # 6: search over every stored item, folding case and accents as the matcher does
+    # (an external-content FTS5 index kept in step with ``items`` by triggers, filled
+    # from the items already stored); each chat's settings (/reglages) and when it
+    # paused, to sum up what it missed at /reprendre.
+    """
+    CREATE VIRTUAL TABLE items_fts USING fts5(
+        title, summary, body, content='items', content_rowid='id',
+        tokenize="unicode61 remove_diacritics 2"
+    );
+    CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN
+        INSERT INTO items_fts (rowid, title, summary, body)
+        VALUES (new.id, new.title, new.summary, new.body);
+    END;
+    CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN
+        INSERT INTO items_fts (items_fts, rowid, title, summary, body)
+        VALUES ('delete', old.id, old.title, old.summary, old.body);
+    END;
+    CREATE TRIGGER items_fts_update AFTER UPDATE OF title, summary, body ON items BEGIN
+        INSERT INTO items_fts (items_fts, rowid, title, summary, body)
+        VALUES ('delete', old.id, old.title, old.summary, old.body);
+        INSERT INTO items_fts (rowid, title, summary, body)
+        VALUES (new.id, new.title, new.summary, new.body);
+    END;
+    INSERT INTO items_fts (items_fts) VALUES ('rebuild');
+    ALTER TABLE subscribers ADD COLUMN mode TEXT NOT NULL DEFAULT 'immediate';
+    UPDATE subscribers SET mode = 'digest' WHERE digest = 1;
+    ALTER TABLE subscribers ADD COLUMN digest_time TEXT;
+    ALTER TABLE subscribers ADD COLUMN silent INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE subscribers ADD COLUMN previews INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE subscribers ADD COLUMN territories TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE subscribers ADD COLUMN paused_at TEXT;
+    """,
 )
 
 

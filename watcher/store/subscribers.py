@@ -1,10 +1,17 @@
-"""Telegram subscribers and what they subscribed to, kept in the store."""
+"""Telegram subscribers, what they subscribed to and their settings, kept in the store.
 
-from collections.abc import Collection
+``/stop`` erases every row that names the chat: not only these tables, but any
+table with a ``chat_id`` or ``destination`` column, so a table added later is
+covered without being listed here.
+"""
+
+import json
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, cast
 
+from watcher.delivery.preferences import ChatPreferences
 from watcher.store.schema import now_iso
 
 if TYPE_CHECKING:
@@ -20,6 +27,22 @@ class Subscriber:
     digest: bool
     topics: frozenset[str]
     last_digest: str | None = None
+    mode: Literal["immediate", "grouped", "digest"] = "immediate"
+    digest_time: str | None = None  # None: settings.digest_time
+    silent: bool = False
+    previews: bool = False
+    territories: frozenset[str] = frozenset()  # empty: every territory
+    paused_at: str | None = None
+
+    @property
+    def preferences(self) -> ChatPreferences:
+        return ChatPreferences(
+            mode=self.mode, digest_time=self.digest_time, silent=self.silent, previews=self.previews
+        )
+
+
+MODES = ("immediate", "grouped", "digest")
+Mode = Literal["immediate", "grouped", "digest"]
 
 
 class Subscribers:
@@ -50,6 +73,12 @@ class Subscribers:
             digest=bool(row["digest"]),
             topics=topics,
             last_digest=row["last_digest"],
+            mode=row["mode"] if row["mode"] in MODES else "immediate",
+            digest_time=row["digest_time"],
+            silent=bool(row["silent"]),
+            previews=bool(row["previews"]),
+            territories=frozenset(json.loads(row["territories"] or "[]")),
+            paused_at=row["paused_at"],
         )
 
     def start(self, chat_id: int, chat_type: str, *, now: datetime) -> Subscriber:
@@ -79,6 +108,9 @@ class Subscribers:
     def set_flag(self, chat_id: int, flag: str, value: bool) -> None:
         if flag not in ("paused", "digest", "active"):
             raise ValueError(flag)
+        if flag == "digest":  # the older toggle (/digest): the mode follows it
+            self.set_mode(chat_id, "digest" if value else "immediate")
+            return
         self.database.db.execute(
             f"UPDATE subscribers SET {flag} = ? WHERE chat_id = ?", [int(value), chat_id]
         )
@@ -101,11 +133,122 @@ class Subscribers:
         return True
 
     def delete(self, chat_id: int) -> None:
-        """/stop: forget the chat entirely, and what was waiting for it."""
+        """/stop: forget the chat entirely: every row of every table that names it."""
         with self.database.transaction() as db:
-            self.outbox.drop_pending(str(chat_id), "unsubscribed", status="dropped")
-            db.execute("DELETE FROM subscriptions WHERE chat_id = ?", [chat_id])
-            db.execute("DELETE FROM subscribers WHERE chat_id = ?", [chat_id])
+            for table, column in self._chat_columns():
+                value: int | str = chat_id if column == "chat_id" else str(chat_id)
+                db.execute(f'DELETE FROM "{table}" WHERE "{column}" = ?', [value])
+
+    def _chat_columns(self) -> list[tuple[str, str]]:
+        tables = [
+            name
+            for (name,) in self.database.db.execute(
+                "SELECT name FROM sqlite_master "
+                "WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%'"
+            )
+        ]
+        found = []
+        for table in tables:
+            columns = {row[1] for row in self.database.db.execute(f'PRAGMA table_info("{table}")')}
+            found += [(table, c) for c in ("chat_id", "destination") if c in columns]
+        # Children first: subscriptions name subscribers.
+        return sorted(found, key=lambda tc: tc[0] == "subscribers")
+
+    def set_mode(self, chat_id: int, mode: Mode) -> None:
+        if mode not in MODES:
+            raise ValueError(mode)
+        self.database.db.execute(
+            "UPDATE subscribers SET mode = ?, digest = ? WHERE chat_id = ?",
+            [mode, int(mode == "digest"), chat_id],
+        )
+
+    def set_digest_time(self, chat_id: int, at: str | None) -> None:
+        """A new hour starts afresh: an hour already past today sends what waits now."""
+        self.database.db.execute(
+            "UPDATE subscribers SET digest_time = ?, last_digest = NULL WHERE chat_id = ?",
+            [at, chat_id],
+        )
+
+    def set_option(self, chat_id: int, option: str, value: bool) -> None:
+        if option not in ("silent", "previews"):
+            raise ValueError(option)
+        self.database.db.execute(
+            f"UPDATE subscribers SET {option} = ? WHERE chat_id = ?", [int(value), chat_id]
+        )
+
+    def set_territories(self, chat_id: int, territories: Collection[str]) -> None:
+        self.database.db.execute(
+            "UPDATE subscribers SET territories = ? WHERE chat_id = ?",
+            [json.dumps(sorted(territories), ensure_ascii=False), chat_id],
+        )
+
+    def pause(self, chat_id: int, *, now: datetime) -> None:
+        self.database.db.execute(
+            "UPDATE subscribers SET paused = 1, paused_at = COALESCE(paused_at, ?) "
+            "WHERE chat_id = ?",
+            [now_iso(now), chat_id],
+        )
+
+    def resume(self, chat_id: int) -> str | None:
+        """Un-pause; when the pause began (None if the chat was not paused)."""
+        with self.database.transaction() as db:
+            row = db.execute(
+                "SELECT paused, paused_at FROM subscribers WHERE chat_id = ?", [chat_id]
+            ).fetchone()
+            db.execute(
+                "UPDATE subscribers SET paused = 0, paused_at = NULL WHERE chat_id = ?", [chat_id]
+            )
+        if row is None or not row[0]:
+            return None
+        return cast(str | None, row[1]) or now_iso()
+
+    def preferences(self) -> Mapping[str, ChatPreferences]:
+        """Each chat's delivery choices that differ from the defaults (the deliverer's plug)."""
+        rows = self.database.db.execute(
+            """SELECT chat_id, mode, digest_time, silent, previews FROM subscribers
+               WHERE mode != 'immediate' OR digest = 1 OR silent = 1 OR previews = 1"""
+        )
+        return {
+            str(chat_id): ChatPreferences(
+                mode=cast(Mode, mode if mode in MODES else "immediate"),
+                digest_time=at,
+                silent=bool(silent),
+                previews=bool(previews),
+            )
+            for chat_id, mode, at, silent, previews in rows
+        }
+
+    def territories(self) -> dict[int, frozenset[str]]:
+        """Chats that chose territories, and which."""
+        rows = self.database.db.execute(
+            "SELECT chat_id, territories FROM subscribers WHERE territories != '[]'"
+        )
+        return {chat_id: frozenset(json.loads(value)) for chat_id, value in rows}
+
+    def missed_since(self, chat_id: int, since: str) -> int:
+        """Items of the chat's topics matched since ``since`` (what a pause kept back)."""
+        row = self.database.db.execute(
+            """SELECT COUNT(DISTINCT items.id) FROM items
+               JOIN matches ON matches.item_id = items.id
+               JOIN subscriptions s ON s.topic = matches.topic AND s.chat_id = ?
+               WHERE items.first_seen >= ?""",
+            [chat_id, since],
+        ).fetchone()
+        return int(row[0])
+
+    def first_announcement(self, topic: str) -> bool:
+        """True the first time a topic is announced (then never again, restarts included)."""
+        cursor = self.database.db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+            [f"announced_topic:{topic}", now_iso()],
+        )
+        return cursor.rowcount == 1
+
+    def active_chat_ids(self) -> list[int]:
+        rows = self.database.db.execute(
+            "SELECT chat_id FROM subscribers WHERE active = 1 ORDER BY chat_id"
+        )
+        return [chat_id for (chat_id,) in rows]
 
     def migrate(self, old: int, new: int) -> None:
         """A group became a supergroup with a new id."""
