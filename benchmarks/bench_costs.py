@@ -122,8 +122,8 @@ def build_items(db: Path, sources: int, items: int, sent_every: int) -> float:
             ((n, json.dumps(["reconnaissance faciale"])) for n in range(0, items, sent_every)),
         )
         conn.executemany(
-            """INSERT INTO alerts (item_id, destination, topics, status, created, sent_at)
-               VALUES (?, 'console', '["biometrie"]', 'sent', ?, ?)""",
+            """INSERT INTO alerts (item_id, destination, target, topics, status, created,
+               sent_at) VALUES (?, 'console', 'console', '["biometrie"]', 'sent', ?, ?)""",
             ((n, now, now) for n in range(0, items, sent_every)),
         )
     conn.close()
