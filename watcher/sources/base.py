@@ -11,10 +11,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from watcher.fetch import FetchSession
 from watcher.items import Item
+
+if TYPE_CHECKING:  # not at run time: parsing processes import readers without httpx
+    from watcher.fetch import FetchSession
 
 OptionsT = TypeVar("OptionsT")
 T = TypeVar("T")
@@ -70,7 +72,7 @@ def _no_revisions(keys: Iterable[str]) -> dict[str, str]:
 class PollContext:
     """What a reader may use besides its configuration and state, already decided."""
 
-    fetcher: FetchSession
+    fetcher: "FetchSession"
     now: datetime
     known: Callable[[Iterable[str]], set[str]]  # which of these item keys are stored already
     # The stored revision of each of these keys that is stored ("" when stored without one).
