@@ -299,3 +299,33 @@ def test_many_sources_polled_concurrently_are_all_stored(
     )
     assert db.execute("SELECT COUNT(*) FROM item_links").fetchone()[0] == 19
     assert db.execute("SELECT COUNT(*) FROM alerts WHERE status = 'sent'").fetchone()[0] == 20
+
+
+def test_text_inside_script_and_style_elements_is_not_read(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    # feedparser no longer sanitizes (watcher strips markup itself): what its
+    # sanitizer dropped, the contents of scripts and styles, must stay dropped.
+    hidden = (
+        "<item><title>Séance du conseil</title><guid>g1</guid>"
+        "<description>&lt;p&gt;Ordre du jour&lt;script&gt;var t = 'reconnaissance faciale';"
+        "&lt;/script&gt;&lt;STYLE type='text/css'&gt;.biométrique {}&lt;/STYLE&gt;&lt;/p&gt;"
+        "</description></item>"
+    )
+    shown = (
+        "<item><title>Délibération</title><guid>g2</guid>"
+        "<description>&lt;p&gt;Caméras à &lt;b&gt;reconnaissance faciale&lt;/b&gt;&lt;/p&gt;"
+        "</description></item>"
+    )
+    body = f'<rss version="2.0"><channel><title>C</title>{hidden}{shown}</channel></rss>'
+    url = feed_server.serve("/rss", body.encode())
+    write_config(workdir, [{"id": "c", "name": "C", "url": url, "backfill": "true"}])
+
+    result = run("poll")
+
+    assert result.code == 0, result.err
+    assert "Délibération" in result.out
+    assert "Séance du conseil" not in result.out
+    db = sqlite3.connect(workdir / "watcher.db")
+    summaries = [row[0] for row in db.execute("SELECT summary FROM items ORDER BY key")]
+    assert summaries == ["Ordre du jour", "Caméras à reconnaissance faciale"]

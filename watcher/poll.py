@@ -27,7 +27,7 @@ from watcher.items import Item
 from watcher.matching.engine import Matcher
 from watcher.routing import Route as Alert
 from watcher.routing import SourceRoute
-from watcher.sources.base import PollContext
+from watcher.sources.base import Compute, PollContext, run_here
 from watcher.sources.catalog import KINDS
 from watcher.store import PollOutcome, Store
 
@@ -53,6 +53,7 @@ class Poller:
     route: SourceRoute
     environ: Mapping[str, str] = field(default_factory=dict)
     cache_dir: Path | None = None
+    compute: Compute = run_here  # where readers parse payloads (the runtime's processes)
 
     def __post_init__(self) -> None:
         self.matcher = Matcher(self.config.topics)
@@ -86,6 +87,7 @@ class Poller:
             cache_dir=self.cache_dir / source.id,
             backlog=not record.initialized and not source.backfill,
             memory=self._memory.setdefault(source.id, {}),
+            compute=self.compute,
         )
         result = KINDS[source.kind].read(source, source.options, record.state, ctx)
         alert = should_alert(initialized=record.initialized, backfill=source.backfill)

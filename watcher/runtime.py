@@ -15,11 +15,14 @@ finishes with the configuration it started with.
 import asyncio
 import contextlib
 import logging
+import multiprocessing
+import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -29,7 +32,7 @@ from typing import Any, TextIO, TypeVar
 from watcher.config import Config, SourceConfig, load_config
 from watcher.decide import is_due
 from watcher.delivery.targets import audience
-from watcher.errors import ConfigError, FetchError
+from watcher.errors import ConfigError, FetchError, WatcherError
 from watcher.fetch import Fetcher, FetchSession
 from watcher.netguard import is_private_host
 from watcher.poll import Poller, missing_secrets, summarize
@@ -79,6 +82,51 @@ class Subscriptions:
             self._read_at = -float("inf")
 
 
+class ParsingPool:
+    """Worker processes that parse payloads, so that parsing spreads over the cores.
+
+    A reader thread hands its payload here (``PollContext.compute``) and waits:
+    with one interpreter lock, 32 polls parsing feeds in threads use one core.
+    Workers start on first use as fresh interpreters (``spawn``: a fork of this
+    threaded process could inherit a lock held by another thread, and Python
+    3.11's fork server preloads modules ignoring this process's ``sys.path``).
+    Should a worker die, the pool is replaced and the payload parsed in the thread.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._context = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self._closed = False
+
+    def __call__(self, function: Callable[..., T], /, *args: Any) -> T:
+        with self._lock:
+            if self._closed:
+                raise WatcherError("watcher is stopping: payload left unparsed")
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context)
+            pool = self._pool
+        try:
+            return pool.submit(function, *args).result()
+        except CancelledError:
+            raise WatcherError("watcher is stopping: payload left unparsed") from None
+        except BrokenProcessPool:
+            logger.warning("a parsing process died; starting others, parsing this payload here")
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            return function(*args)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
 def with_territories(
     recipients: list[Recipient], territories: Mapping[int, frozenset[str]]
 ) -> list[Recipient]:
@@ -117,6 +165,7 @@ class Service:
         settings = config.settings
         self.poll_executor = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="poll")
         self.db_executor = ThreadPoolExecutor(4, thread_name_prefix="db")
+        self.parsing = ParsingPool(max(1, min(settings.concurrency, os.cpu_count() or 1)))
         self.fetcher = Fetcher(
             timeout=settings.timeout,
             max_bytes=settings.max_response_bytes,
@@ -133,7 +182,13 @@ class Service:
     # -- the pieces ----------------------------------------------------------
 
     def _poller(self, config: Config) -> Poller:
-        return Poller(config, self.store, route=self.route_for(config), environ=self.environ)
+        return Poller(
+            config,
+            self.store,
+            route=self.route_for(config),
+            environ=self.environ,
+            compute=self.parsing,
+        )
 
     def route_for(self, config: Config) -> SourceRoute:
         targets = ("console",) if self.telegram is None else ("telegram",)
@@ -397,6 +452,7 @@ class Service:
     async def close(self) -> None:
         await self.fetcher.aclose()
         self.poll_executor.shutdown(wait=False, cancel_futures=True)
+        self.parsing.close()
         self.db_executor.shutdown(wait=False, cancel_futures=True)
 
     @property

@@ -11,12 +11,31 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from watcher.fetch import FetchSession
 from watcher.items import Item
 
+if TYPE_CHECKING:  # not at run time: parsing processes import readers without httpx
+    from watcher.fetch import FetchSession
+
 OptionsT = TypeVar("OptionsT")
+T = TypeVar("T")
+
+
+class Compute(Protocol):
+    """Runs CPU-bound pure work (parsing a payload) and returns its result.
+
+    The function must be defined at module level and its arguments and result
+    picklable: the runtime runs it in a worker process, so that parsing spreads
+    over the machine's cores instead of queueing behind one interpreter lock.
+    """
+
+    def __call__(self, function: Callable[..., T], /, *args: Any) -> T: ...
+
+
+def run_here(function: Callable[..., T], /, *args: Any) -> T:
+    """``Compute`` in the calling thread (tests, and any caller without a runtime)."""
+    return function(*args)
 
 
 @dataclass(frozen=True)
@@ -53,7 +72,7 @@ def _no_revisions(keys: Iterable[str]) -> dict[str, str]:
 class PollContext:
     """What a reader may use besides its configuration and state, already decided."""
 
-    fetcher: FetchSession
+    fetcher: "FetchSession"
     now: datetime
     known: Callable[[Iterable[str]], set[str]]  # which of these item keys are stored already
     # The stored revision of each of these keys that is stored ("" when stored without one).
@@ -64,6 +83,7 @@ class PollContext:
     # items, for identity) and downloads no documents; nothing of it is alerted.
     backlog: bool = False
     memory: dict[str, Any] = field(default_factory=dict)  # per source, kept between polls
+    compute: Compute = run_here  # where to parse a payload (see ``Compute``)
 
     def changed(self, revisions: Mapping[str, str]) -> set[str]:
         """Keys (with their current revision) that are new, or stored with another revision.

@@ -6,18 +6,21 @@ validators the server gave (ETag, Last-Modified), treat 304 and an empty 200 as
 """
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from watcher.fetch import Response
 from watcher.items import Item
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceState
 from watcher.sources.fulltext import attach_fulltext
+
+if TYPE_CHECKING:
+    from watcher.fetch import Response
 
 
 def poll_document(
     source: SourceConfig,
     state: SourceState,
     ctx: PollContext,
-    parse: Callable[[Response], list[Item]],
+    parse: Callable[["Response"], list[Item]],
     *,
     fulltext: bool | None = None,
 ) -> PollResult:

@@ -12,11 +12,11 @@ from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
 from watcher.errors import FetchError, ParseError
-from watcher.fetch import FetchSession
 from watcher.items import Item
 from watcher.textdecode import decode_bytes
 
 if TYPE_CHECKING:
+    from watcher.fetch import FetchSession
     from watcher.sources.base import PollContext
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def attach_fulltext(items: list[Item], ctx: "PollContext", warnings: list[str]) 
     return result
 
 
-def document_text(fetcher: FetchSession, url: str) -> str:
+def document_text(fetcher: "FetchSession", url: str) -> str:
     """The readable text of the document at ``url``."""
     response = fetcher.get(url, max_bytes=MAX_DOCUMENT_BYTES)
     if response is None:
