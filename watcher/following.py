@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from watcher.items import Item
 from watcher.matching.normalize import fold
+from watcher.sources.prepwork import DOSSIER_ALIAS
 
 # A law's application decrees mostly come within months of its publication; the
 # 2024 Olympics law's VSA decree came 3 months after it. Six months, then it ends.
@@ -78,6 +79,8 @@ def follow_keys(item: Item) -> list[str]:
     """The keys under which an item may belong to a followed dossier: its dossier,
     the law it is, the laws it cites (a decree applying a followed law)."""
     keys = [item.dossier] if item.dossier else []
+    # A law's preparatory works name the Sénat dossier it ends (sources/prepwork.py).
+    keys += [a.removeprefix(DOSSIER_ALIAS) for a in item.aliases if a.startswith(DOSSIER_ALIAS)]
     keys += sorted({a for a in item.aliases if a.startswith("loi:")} | cited_laws(item))
     return keys
 

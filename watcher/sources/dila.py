@@ -24,6 +24,7 @@ from watcher.items import Item
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.legifrance import NATURES, PUBLIC_LINK, jo_aliases
 from watcher.sources.options import archive_prefix, option, size, whole_number
+from watcher.sources.prepwork import senate_dossiers
 from watcher.sources.xmlutil import child_text, find, local, paris_date, parse_xml, text_of
 from watcher.textdecode import decode_bytes
 
@@ -205,7 +206,8 @@ def _jorf_item(root: ET.Element, source_id: str, parts: list[str], issue: str) -
         body=" ".join(p for p in parts if p),
         kind=NATURES.get(nature.upper(), nature.lower()),
         dossier=f"jorf:{text_id}",
-        aliases=jo_aliases(title, child_text(root, "NOR"), child_text(root, "ID_ELI")),
+        aliases=jo_aliases(title, child_text(root, "NOR"), child_text(root, "ID_ELI"))
+        + senate_dossiers(child_text(root, "TP")),
     )
 
 

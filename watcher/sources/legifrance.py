@@ -23,6 +23,7 @@ from watcher.items import Item
 from watcher.matching.normalize import strip_markup
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.options import boolean, option, text, whole_number
+from watcher.sources.prepwork import senate_dossiers
 
 logger = logging.getLogger(__name__)
 PRODUCTION_API = "https://api.piste.gouv.fr/dila/legifrance/lf-engine-app"
@@ -241,7 +242,8 @@ def _item(
         dossier=f"jorf:{link['id']}",
         aliases=jo_aliases(
             title, str((text or {}).get("nor") or ""), str((text or {}).get("eli") or "")
-        ),
+        )
+        + senate_dossiers(str((text or {}).get("prepWork") or "")),
     )
 
 
