@@ -410,7 +410,7 @@ def test_a_jo_text_carries_its_dossier_and_other_names(piste: FakePiste, workdir
 
 
 @needs_real
-def test_a_real_law_is_known_by_its_number_nor_and_eli(
+def test_a_real_law_is_known_by_its_number_nor_eli_and_senate_dossier(
     piste: FakePiste, feed_server: FeedServer, workdir: Path
 ) -> None:
     from tests.test_source_revisions import read
@@ -431,4 +431,5 @@ def test_a_real_law_is_known_by_its_number_nor_and_eli(
         "nor:ECOX2023815L",
         "eli:/eli/loi/2020/12/14/ECOX2023815L/jo/texte",
         "loi:2020-1576",
+        "dossier:senat:pjl20-101",  # its preparatory works name the Sénat's bill
     )
