@@ -2,6 +2,7 @@
 /reglages, announcements, groups, and /stop forgetting the chat everywhere."""
 
 import json
+import signal
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -209,6 +210,22 @@ def test_a_topic_added_by_reload_is_announced_once(bot: Bot, workdir: Path) -> N
     assert sum("Nouveau sujet surveillé" in t for t in texts(bot, USER)) == 1
 
 
+def test_a_topic_added_by_sighup_is_announced_like_recharger(bot: Bot, workdir: Path) -> None:
+    bot.say("/start")
+    config = workdir / "feeds.yml"
+    config.write_text(
+        config.read_text().replace(
+            "sources:",
+            "  drones:\n    label: Drones\n    keywords:\n      - drone\nsources:",
+            1,
+        )
+    )
+    bot.process.send_signal(signal.SIGHUP)
+    bot.fake.wait_for(lambda: any("Nouveau sujet surveillé" in t for t in texts(bot, USER)))
+    _, buttons = keyboard_of(bot, USER)
+    assert buttons == [[{"text": "➕ Drones", "callback_data": "sub:drones"}]]
+
+
 def test_reload_errors_are_explained_in_french(bot: Bot, workdir: Path) -> None:
     config = workdir / "feeds.yml"
     config.write_text(config.read_text().replace("interval: 1s", "interval: 5 min"))
@@ -229,67 +246,6 @@ def test_pause_sums_up_what_it_kept_back(bot: Bot, feed_server: FeedServer) -> N
     assert not any("n° 3" in t for t in texts(bot, USER))
     assert bot.say("/reprendre") == "Alertes réactivées. 3 alertes pendant la pause : /recent 3"
     assert "n° 32" in bot.say("/recent 3")
-
-
-def test_group_changes_are_for_its_administrators(bot: Bot) -> None:
-    bot.fake.admins[GROUP] = {ADMIN}
-    group = {"user_id": MEMBER, "chat_type": "supergroup"}
-    refused = bot.say("/pause", chat_id=GROUP, **group)
-    assert refused.startswith("Seuls les administrateurs de ce groupe")
-    assert bot.say("/stop", chat_id=GROUP, **group).startswith("Seuls les administrateurs")
-    assert "Réglages" not in bot.say("/reglages", chat_id=GROUP, **group)
-    assert "Sources surveillées" in bot.say("/sources", chat_id=GROUP, **group)  # open to all
-    message_id = bot.fake.messages_to(GROUP)[-1].message_id
-    answer = press(bot, GROUP, "unsub:biometrie", message_id, **group)
-    assert answer.startswith("Seuls les administrateurs")
-
-    admin = {"user_id": ADMIN, "chat_type": "supergroup"}
-    assert bot.say("/pause", chat_id=GROUP, **admin).startswith("Alertes en pause")
-    assert bot.fake.calls_of("getChatMember")
-
-
-def test_commands_for_other_bots_are_ignored(bot: Bot) -> None:
-    bot.say("/start")
-    group = {"user_id": ADMIN, "chat_type": "supergroup"}
-    bot.fake.push_message(GROUP, "/ban@other_bot Camille", **group)  # type: ignore[arg-type]
-    bot.fake.push_message(GROUP, "/inconnue", **group)  # type: ignore[arg-type]
-    assert "/sujets" in bot.say("/aide@watcher_test_bot", chat_id=GROUP, **group)
-    assert not any("inconnue" in t for t in texts(bot, GROUP))
-    assert "/sujets" in bot.say("/aide@watcher_test_bot")
-    assert bot.say("/ban@watcher_test_bot") == (
-        "Commande inconnue. /aide pour la liste des commandes."
-    )
-
-
-def test_stop_erases_every_row_that_names_the_chat(
-    bot: Bot, feed_server: FeedServer, workdir: Path
-) -> None:
-    chat = 987654321  # a number no test text contains
-    bot.say("/start", chat_id=chat)
-    bot.say("/reglages", chat_id=chat)
-    message_id, _ = keyboard_of(bot, chat)
-    press(bot, chat, "set:previews", message_id)
-    feed_server.serve("/feed", feed_items(1, start=40))
-    bot.fake.wait_for(lambda: any("n° 40" in t for t in texts(bot, chat)))
-    db = sqlite3.connect(workdir / "watcher.db")
-    assert rows_naming(db, chat)  # the check below can see it
-
-    assert "effacées" in bot.say("/stop", chat_id=chat)
-    assert rows_naming(db, chat) == []
-
-
-def rows_naming(db: sqlite3.Connection, chat: int) -> list[str]:
-    """Every table.column holding the chat id, as a number or as text."""
-    found = []
-    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    for table in tables:
-        for column in [r[1] for r in db.execute(f'PRAGMA table_info("{table}")')]:
-            hits = db.execute(
-                f'SELECT COUNT(*) FROM "{table}" WHERE CAST("{column}" AS TEXT) = ?', [str(chat)]
-            ).fetchone()[0]
-            if hits:
-                found.append(f"{table}.{column}")
-    return found
 
 
 def test_territories_keep_only_alerts_from_the_chosen_councils(

@@ -27,7 +27,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from watcher.config import Config, SourceConfig, load_config
 from watcher.decide import is_due
@@ -42,6 +42,9 @@ from watcher.scheduling import DueTimes
 from watcher.store import PollOutcome, Store
 from watcher.store.subscribers import Subscribers
 from watcher.streams import Stream, streams_for
+
+if TYPE_CHECKING:
+    from watcher.delivery.stage import DeliveryStage
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -177,7 +180,7 @@ class Service:
         # Events bind to the running loop on first use, so they can be made here.
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self.delivery: Any = None  # set by the caller: the delivery stage
+        self.delivery: DeliveryStage | None = None  # set by the caller
 
     # -- the pieces ----------------------------------------------------------
 
@@ -394,10 +397,16 @@ class Service:
         return config
 
     async def _reload_on_signal(self) -> None:
+        """SIGHUP: reload like /recharger, new topics announced the same way."""
+        before = self.config
         try:
-            await self.reload()
+            config = await self.reload()
         except ConfigError as exc:
             logger.error("reload refused, the running configuration stays: %s", exc)
+            return
+        added = [t for t in config.topics if t not in before.topics]
+        if added and self.delivery is not None:
+            await self.delivery.topics_added(added)
 
     # -- lifecycle ---------------------------------------------------------------
 

@@ -87,6 +87,9 @@ class DeliveryStage:
     def tasks(self, service: "Service") -> list[Callable[[], Awaitable[None]]]:
         return [self.deliver_forever]
 
+    async def topics_added(self, topic_ids: Sequence[str]) -> None:
+        """A reload added topics: the console has nobody to tell."""
+
     async def close(self) -> None:
         """Release what the targets hold (HTTP clients)."""
 
@@ -116,6 +119,12 @@ class TelegramStage(DeliveryStage):
                     logger.warning("could not tell maintainer %s: %s", chat_id, exc)
 
         super().__init__(service, deliverer(service, [TelegramTarget(bot)], notify_maintainers))
+
+    async def topics_added(self, topic_ids: Sequence[str]) -> None:
+        """A reload added topics: tell the subscribers once, with their buttons."""
+        from watcher.bot.maintainer import announce
+
+        await announce(self.application.bot, self.service, topic_ids)
 
     async def reachable(self) -> bool:
         """For a one-shot ``watcher poll``: is the Bot API there, and is the token good?"""
