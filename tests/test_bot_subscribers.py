@@ -18,7 +18,6 @@ from tests.test_bot_commands import MAINTAINER, USER, Bot, running_bot
 from tests.test_telegram_delivery import feed_items
 
 GROUP = -100777
-MEMBER, ADMIN = 55, 56
 
 
 @pytest.fixture
