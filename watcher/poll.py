@@ -27,7 +27,7 @@ from watcher.items import Item
 from watcher.matching.engine import Matcher
 from watcher.routing import Route as Alert
 from watcher.routing import SourceRoute
-from watcher.sources.base import Compute, PollContext, run_here
+from watcher.sources.base import Compute, PollContext, PollResult, run_here
 from watcher.sources.catalog import KINDS
 from watcher.store import PollOutcome, Store
 
@@ -91,6 +91,19 @@ class Poller:
         )
         result = KINDS[source.kind].read(source, source.options, record.state, ctx)
         alert = should_alert(initialized=record.initialized, backfill=source.backfill)
+        return self._outcome(source, result, now, alert=alert)
+
+    def _outcome(
+        self,
+        source: SourceConfig,
+        result: PollResult,
+        now: datetime,
+        *,
+        alert: bool,
+        revise: bool = True,
+        stream: str = "",
+    ) -> PollOutcome:
+        """What a read found, decided: what to store, whom to alert, when to look again."""
         changes = plan_items(
             result.items,
             self.store.items.known(source.id, result.items),
@@ -98,6 +111,7 @@ class Poller:
             route=lambda topics: self.route(topics, source.territory),
             alert=alert,
             followers=self.followers(result.items, now) if alert else None,
+            revise=revise,
         )
         return PollOutcome(
             source_id=source.id,
@@ -109,6 +123,7 @@ class Poller:
             fetched=len(result.items),
             unchanged=result.unchanged,
             backlog=not alert,
+            stream=stream,
         )
 
     def followers(
@@ -149,26 +164,8 @@ class Poller:
                 memory=self._memory.setdefault(stream.id, {}),
             )
             result = stream.read(source, source.options, stream.state, ctx)
-            changes = plan_items(
-                result.items,
-                self.store.items.known(source.id, result.items),
-                match=lambda item: self.matcher.match(item.fields, topics=source.topics),
-                route=lambda topics: self.route(topics, source.territory),
-                alert=stream.initialized,
-                followers=self.followers(result.items, now) if stream.initialized else None,
-                revise=False,
-            )
-            outcome = PollOutcome(
-                source_id=source.id,
-                at=now,
-                next_check=next_check_after_success(now, source.interval),
-                state=result.state,
-                changes=tuple(changes),
-                warnings=tuple(result.warnings),
-                fetched=len(result.items),
-                unchanged=result.unchanged,
-                backlog=not stream.initialized,
-                stream=stream.dossier,
+            outcome = self._outcome(
+                source, result, now, alert=stream.initialized, revise=False, stream=stream.dossier
             )
         except Exception as exc:
             if not isinstance(exc, WatcherError):
