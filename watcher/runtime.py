@@ -277,15 +277,16 @@ class Service:
     async def poll_cycle(self) -> list[PollOutcome]:
         """``watcher poll``: every source once (those backing off excepted), then return."""
         now = datetime.now(UTC)
+        backoffs = await self.blocking(self.store.sources.backoffs)
         due = []
         for source in self.pollable(self.config):
-            record = await self.blocking(self.store.sources.record, source.id)
-            if record.consecutive_errors and not is_due(record.next_check, now):
-                assert record.next_check is not None
+            next_check = backoffs.get(source.id)
+            if not is_due(next_check, now):
+                assert next_check is not None
                 logger.info(
                     "source %s: not due before %s (backing off after errors)",
                     source.id,
-                    record.next_check.isoformat(timespec="seconds"),
+                    next_check.isoformat(timespec="seconds"),
                 )
                 continue
             due.append(source)
@@ -352,15 +353,14 @@ class Service:
 
     async def _stored_backoffs(self, now: float) -> dict[str, float]:
         """Sources backing off keep their stored next check across a restart."""
-        checks = await self.blocking(self.store.sources.next_checks)
+        backoffs = await self.blocking(self.store.sources.backoffs)
         wall = datetime.now(UTC)
-        known = {}
-        for source in self.pollable(self.config):
-            record = await self.blocking(self.store.sources.record, source.id)
-            at = checks.get(source.id)
-            if record.consecutive_errors and at is not None and at > wall:
-                known[source.id] = now + (at - wall).total_seconds()
-        return known
+        pollable = {source.id for source in self.pollable(self.config)}
+        return {
+            source_id: now + (at - wall).total_seconds()
+            for source_id, at in backoffs.items()
+            if source_id in pollable and at > wall
+        }
 
     def _wake_up(self, *, delivery: bool = False) -> None:
         self._wake.set()

@@ -57,10 +57,11 @@ class SourceTable:
             state, bool(row["initialized"]), int(row["consecutive_errors"]), next_check
         )
 
-    def next_checks(self) -> dict[str, datetime]:
-        """When each known source is next due (the run loop starts from these)."""
+    def backoffs(self) -> dict[str, datetime]:
+        """When each source backing off after errors is next due (kept across a restart)."""
         rows = self.database.db.execute(
-            "SELECT id, next_check FROM sources WHERE next_check IS NOT NULL"
+            "SELECT id, next_check FROM sources "
+            "WHERE consecutive_errors > 0 AND next_check IS NOT NULL"
         )
         return {source_id: datetime.fromisoformat(at) for source_id, at in rows}
 
