@@ -137,8 +137,15 @@ class FakeTelegram:
     # -- what tests use -------------------------------------------------------
 
     def push_message(
-        self, chat_id: int, text: str, *, user_id: int | None = None, chat_type: str = "private"
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        user_id: int | None = None,
+        chat_type: str = "private",
+        extra: dict[str, Any] | None = None,
     ) -> None:
+        """A message from a user; ``extra`` adds Message fields (a ``forward_origin``...)."""
         user = {"id": user_id or chat_id, "is_bot": False, "first_name": "Camille"}
         message: dict[str, Any] = {
             "message_id": self._message_id(),
@@ -150,6 +157,7 @@ class FakeTelegram:
             },
             "from": user,
             "text": text,
+            **(extra or {}),
         }
         if text.startswith("/"):
             command = text.split()[0]

@@ -189,7 +189,7 @@ def test_maintainer_commands(bot: Bot, workdir: Path) -> None:
     config.write_text(good.replace("interval: 1s", "interval: 5 min"))
     broken = bot.say("/recharger", chat_id=MAINTAINER)
     assert broken.startswith("❌ Configuration inchangée")
-    assert "feeds.yml: sources[0].interval:" in broken
+    assert "feeds.yml: sources[src].interval:" in broken
     assert "caméra" in bot.say("/tester caméras augmentées", chat_id=MAINTAINER)  # still running
 
     config.write_text(

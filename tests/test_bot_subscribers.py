@@ -77,7 +77,7 @@ def test_topics_before_start_registers_the_chat_and_alerts_arrive(
 def test_stop_then_topics_then_start_is_not_a_dead_end(bot: Bot, feed_server: FeedServer) -> None:
     bot.say("/start")
     assert "effacées" in bot.say("/stop")
-    assert "Bienvenue" in bot.say("/sujets")
+    assert "/start pour vous réabonner" in bot.say("/sujets")  # says how, does not subscribe
     assert "Vous êtes abonné(e) à : Surveillance biométrique" in bot.say("/start")
     feed_server.serve("/feed", feed_items(1, start=4))
     bot.fake.wait_for(lambda: any("n° 4" in t for t in texts(bot, USER)))
@@ -133,9 +133,9 @@ def test_search_pages_with_a_more_button(bot: Bot, feed_server: FeedServer) -> N
     first = texts(bot, USER)[-1]
     assert "1 à 5)" in first and first.count("• ") == 5
     message_id, buttons = keyboard_of(bot, USER)
-    assert buttons == [[{"text": "Plus ▸", "callback_data": "plus:5"}]]
+    assert buttons == [[{"text": "Plus ▸", "callback_data": "plus:1:5"}]]
     before = len(texts(bot, USER))
-    press(bot, USER, "plus:5", message_id)
+    press(bot, USER, "plus:1:5", message_id)
     bot.fake.wait_for(lambda: len(texts(bot, USER)) > before)
     second = texts(bot, USER)[-1]
     assert "6 à 7)" in second and second.count("• ") == 2
@@ -230,7 +230,7 @@ def test_reload_errors_are_explained_in_french(bot: Bot, workdir: Path) -> None:
     config.write_text(config.read_text().replace("interval: 1s", "interval: 5 min"))
     broken = bot.say("/recharger", chat_id=MAINTAINER)
     assert broken.startswith("❌ Configuration inchangée : feeds.yml contient une erreur")
-    assert "feeds.yml: sources[0].interval:" in broken
+    assert "feeds.yml: sources[src].interval:" in broken
     assert broken.endswith("Corrigez le fichier puis renvoyez /recharger.")
     stats = bot.say("/stats", chat_id=MAINTAINER)
     assert "Abonnés : 0 actifs sur 0" in stats and "Alertes : " in stats

@@ -34,23 +34,23 @@ BAD_CONFIGS = [
     ),
     pytest.param(
         GOOD_TOPICS + GOOD_SOURCE.replace("    kind: rss\n", "    kind: rss\n    intervall: 5m\n"),
-        "feeds.yml: sources[0].intervall: unknown key",
+        "feeds.yml: sources[senat].intervall: unknown key",
         id="unknown-source-key",
     ),
     pytest.param(
         GOOD_TOPICS
         + GOOD_SOURCE.replace("    kind: rss\n", "    kind: rss\n    interval: 5 min\n"),
-        "feeds.yml: sources[0].interval: '5 min' is not a duration like 30s, 15m, 2h, 1d",
+        "feeds.yml: sources[senat].interval: '5 min' is not a duration like 30s, 15m, 2h, 1d",
         id="bad-duration",
     ),
     pytest.param(
         GOOD_TOPICS + GOOD_SOURCE + GOOD_SOURCE.replace("sources:\n", ""),
-        "feeds.yml: sources[1].id: duplicate id 'senat'; ids must be unique",
+        "feeds.yml: sources[#2].id: duplicate id 'senat' (source #1 has it too); ids must be unique",
         id="duplicate-id",
     ),
     pytest.param(
         GOOD_TOPICS + GOOD_SOURCE.replace("https://www.senat.fr", "ftp://www.senat.fr"),
-        "feeds.yml: sources[0].url: 'ftp://www.senat.fr/rss/textes.rss' must be an http(s) URL",
+        "feeds.yml: sources[senat].url: 'ftp://www.senat.fr/rss/textes.rss' must be an http(s) URL",
         id="non-http-url",
     ),
     pytest.param(
@@ -60,7 +60,7 @@ BAD_CONFIGS = [
     ),
     pytest.param(
         GOOD_TOPICS + GOOD_SOURCE.replace("    kind: rss\n", "    kind: rss\n    topics: [vsa]\n"),
-        "feeds.yml: sources[0].topics[0]: unknown topic 'vsa'",
+        "feeds.yml: sources[senat].topics[0]: unknown topic 'vsa'",
         id="missing-topic",
     ),
     pytest.param(
@@ -80,18 +80,18 @@ BAD_CONFIGS = [
     ),
     pytest.param(
         GOOD_TOPICS + GOOD_SOURCE.replace("kind: rss", "kind: atom"),
-        "feeds.yml: sources[0].kind: 'atom' is not one of",
+        "feeds.yml: sources[senat].kind: 'atom' is not one of",
         id="unknown-kind",
     ),
     pytest.param(
         GOOD_TOPICS
         + GOOD_SOURCE.replace("    kind: rss\n", "    kind: rss\n    backfill: yes please\n"),
-        "feeds.yml: sources[0].backfill: 'yes please' must be true or false",
+        "feeds.yml: sources[senat].backfill: 'yes please' must be true or false",
         id="backfill-not-boolean",
     ),
     pytest.param(
         GOOD_TOPICS + "sources:\n  - id: Sénat Textes\n    url: https://x.fr/\n",
-        "feeds.yml: sources[0].id: 'Sénat Textes' must be a lower-case slug",
+        "feeds.yml: sources[#1].id: 'Sénat Textes' must be a lower-case slug",
         id="id-not-slug",
     ),
     pytest.param(
@@ -129,33 +129,76 @@ BAD_CONFIGS = [
     ),
     pytest.param(
         GOOD_TOPICS + GOOD_SOURCE.replace("kind: rss", "kind: senat\n    max_texts: 0"),
-        "feeds.yml: sources[0].max_texts: 0 must be a whole number from 1 to 500",
+        "feeds.yml: sources[senat].max_texts: 0 must be a whole number from 1 to 500",
         id="option-out-of-range",
     ),
     pytest.param(
         GOOD_TOPICS + GOOD_SOURCE.replace("kind: rss", "kind: senat\n    max_documents: 10"),
-        "feeds.yml: sources[0].max_documents: unknown key; expected one of id, name, kind, url,",
+        "feeds.yml: sources[senat].max_documents: unknown key; expected one of id, name, kind, url,",
         id="option-of-another-kind",
     ),
     pytest.param(
         GOOD_TOPICS + GOOD_SOURCE.replace("kind: rss", "kind: opendatasoft\n    mode: csv"),
-        "feeds.yml: sources[0].mode: 'csv' must be one of records, export",
+        "feeds.yml: sources[senat].mode: 'csv' must be one of records, export",
         id="option-not-a-choice",
     ),
     pytest.param(
         GOOD_TOPICS + GOOD_SOURCE.replace("kind: rss", "kind: dila\n    max_archive_size: lots"),
-        "feeds.yml: sources[0].max_archive_size: 'lots' is not a size like 500KB, 20MB, 1GB",
+        "feeds.yml: sources[senat].max_archive_size: 'lots' is not a size like 500KB, 20MB, 1GB",
         id="option-not-a-size",
     ),
     pytest.param(
         GOOD_TOPICS + GOOD_SOURCE.replace("kind: rss", "kind: scdl\n    fields: {titre: objet}"),
-        "feeds.yml: sources[0].fields: unknown field 'titre'; use id, title, date, url, body",
+        "feeds.yml: sources[senat].fields: unknown field 'titre'; use id, title, date, url, body",
         id="option-unknown-field-name",
     ),
     pytest.param(
         GOOD_TOPICS + GOOD_SOURCE.replace("kind: rss", "kind: rss\n    territory: ' '"),
-        "feeds.yml: sources[0].territory: must be a non-empty string naming the place",
+        "feeds.yml: sources[senat].territory: must be a non-empty string naming the place",
         id="territory-empty",
+    ),
+    pytest.param(
+        GOOD_TOPICS
+        + GOOD_SOURCE
+        + "maintainers: [1]\nchannels:\n  - chat_id: 5\nmaintainers: []\n",
+        "feeds.yml: line 15: key 'maintainers' is already set on line 12; keep one of them",
+        id="duplicate-top-level-key",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE.replace("    kind: rss\n", "    kind: rss\n    name: Bis\n"),
+        "feeds.yml: line 11: key 'name' is already set on line 9; keep one of them",
+        id="duplicate-key-in-a-source",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE + "settings:\n  digest_time: 8:00\n",
+        "feeds.yml: settings.digest_time: 8:00 without quotes is read as the number 480; "
+        'write it in quotes, like digest_time: "08:00"',
+        id="unquoted-clock-time",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE + "channels:\n  - chat_id: @veille\n",
+        "feeds.yml: line 13 ('- chat_id: @veille'): found character that cannot start any "
+        'token (invalid YAML); put the value in quotes, like chat_id: "@channelname"',
+        id="unquoted-at-channel",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE + 'channels: []\n  - chat_id: "@veille"\n',
+        "feeds.yml: line 13 ('- chat_id: \"@veille\"'): did not find expected key (invalid "
+        "YAML); the line above ('channels: []') already gives an empty value: remove the []",
+        id="uncommented-under-empty-list",
+    ),
+    pytest.param(
+        GOOD_TOPICS
+        + GOOD_SOURCE
+        + "  - id: cnil\n    url: https://cnil.fr/f\n    interval: 5 min\n",
+        "feeds.yml: sources[cnil].interval: '5 min' is not a duration",
+        id="source-named-by-its-id",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE.replace("    kind: rss\n", '    kind: rss\n    territory: "…"\n'),
+        "feeds.yml: sources[senat].territory: '…' is a placeholder; write the place the source "
+        "covers",
+        id="placeholder-territory",
     ),
     pytest.param(
         GOOD_TOPICS.replace("[reconnaissance faciale]", "['---']") + GOOD_SOURCE,
@@ -197,6 +240,20 @@ def test_config_path_from_option_then_environment(
     result = run("validate")
     assert result.code == 0
     assert "elsewhere.yml: OK" in result.out
+
+
+def test_the_shipped_channel_and_maintainer_examples_validate_once_uncommented(
+    tmp_path: Path,
+) -> None:
+    text = REPO_CONFIG.read_text(encoding="utf-8")
+    assert "\nchannels:" not in text and "\nmaintainers:" not in text  # comments, not keys
+    for line in ("# channels:", '#   - chat_id: "@veille_biometrie"', "#     topics: [biometrie]"):
+        text = text.replace(line, line[2:])
+    text = text.replace("# maintainers: [123456789]", "maintainers: [123456789]")
+    (tmp_path / "feeds.yml").write_text(text, encoding="utf-8")
+    config = load_config(tmp_path / "feeds.yml")
+    assert [c.chat_id for c in config.channels] == ["@veille_biometrie"]
+    assert config.maintainers == {123456789}
 
 
 def test_validate_summarises_the_shipped_feeds_yml(workdir: Path) -> None:

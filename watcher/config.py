@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
+from watcher.config_yaml import load_yaml
 from watcher.durations import parse_duration, parse_size
 from watcher.errors import ConfigError, RuleError
 from watcher.matching.rules import TopicRules, compile_topic
@@ -155,28 +154,13 @@ def load_config(path: str | Path) -> Config:
     return parse_config(text, path, reader)
 
 
-def _load_yaml(text: str) -> Any:
-    """libyaml's loader when PyYAML has it (ten times faster on 1,000 sources); on an
-    error the pure-Python one reads the file again, for its clearer messages."""
-    fast = getattr(yaml, "CSafeLoader", None)
-    if fast is not None:
-        try:
-            return yaml.load(text, Loader=fast)
-        except yaml.YAMLError:
-            pass
-    return yaml.safe_load(text)
-
-
 def parse_config(text: str, path: Path, reader: _Reader | None = None) -> Config:
     """Validate the YAML text of a feeds.yml (``path`` is used for messages only)."""
     reader = reader or _Reader(path.name)
     try:
-        document = _load_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise reader.fail("", f"{where}{problem} (invalid YAML)") from None
+        document = load_yaml(text)
+    except ValueError as exc:
+        raise reader.fail("", str(exc)) from None
     top = reader.mapping(
         document if document is not None else {},
         "",
@@ -207,7 +191,15 @@ def _settings(reader: _Reader, raw: object) -> Settings:
     )
     data = reader.mapping(raw if raw is not None else {}, "settings", keys)
     defaults = Settings()
-    digest_time = str(data.get("digest_time", defaults.digest_time))
+    digest_time = data.get("digest_time", defaults.digest_time)
+    if isinstance(digest_time, int) and not isinstance(digest_time, bool):
+        hours, minutes = divmod(digest_time, 60)  # YAML 1.1 reads 8:00 as 480 (base 60)
+        raise reader.fail(
+            "settings.digest_time",
+            f"{hours}:{minutes:02d} without quotes is read as the number {digest_time}; "
+            f'write it in quotes, like digest_time: "{hours:02d}:{minutes:02d}"',
+        )
+    digest_time = str(digest_time)
     if not _CLOCK.match(digest_time):
         raise reader.fail("settings.digest_time", f"{digest_time!r} must be a time like 08:00")
     timezone = reader.string(data.get("timezone", defaults.timezone), "settings.timezone")
@@ -297,10 +289,10 @@ def _sources(
 ) -> tuple[SourceConfig, ...]:
     if not isinstance(raw, list) or not raw:
         raise reader.fail("sources", "must be a non-empty list of {id, name, kind, url}")
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     sources = []
     for index, entry in enumerate(raw):
-        path = f"sources[{index}]"
+        path = _source_path(entry, index)
         if not isinstance(entry, Mapping):
             raise reader.fail(path, "must be a mapping with id, name, kind, url")
         kind_name = entry.get("kind", "rss")
@@ -314,8 +306,12 @@ def _sources(
         if not _SLUG.match(source_id):
             raise reader.fail(f"{path}.id", f"{source_id!r} must be a lower-case slug")
         if source_id in seen:
-            raise reader.fail(f"{path}.id", f"duplicate id {source_id!r}; ids must be unique")
-        seen.add(source_id)
+            raise reader.fail(
+                f"sources[#{index + 1}].id",
+                f"duplicate id {source_id!r} (source #{seen[source_id] + 1} has it too); "
+                "ids must be unique",
+            )
+        seen[source_id] = index
         if "url" not in data and kind.default_url is None:
             raise reader.fail(f"{path}.url", "is missing; give the address to watch")
         url = reader.url(data.get("url", kind.default_url), f"{path}.url")
@@ -346,13 +342,35 @@ def _sources(
     return tuple(sources)
 
 
+def _source_path(entry: object, index: int) -> str:
+    """How errors name a source: by its id (``sources[senat]``), else by its
+    position counted from 1 (``sources[#3]``), as a maintainer counts."""
+    source_id = entry.get("id") if isinstance(entry, Mapping) else None
+    if isinstance(source_id, str) and _SLUG.match(source_id.strip()):
+        return f"sources[{source_id.strip()}]"
+    return f"sources[#{index + 1}]"
+
+
+# What `watcher probe` writes for a territory to fill in, and other such fillers.
+_PLACEHOLDER = re.compile(
+    r"^(\W*|todo|tbd|xxx+|à compléter|a completer|<[^>]*>|\.\.\..*|….*)$", re.I
+)
+
+
 def _territory(reader: _Reader, data: Mapping[str, Any], path: str) -> str:
     if "territory" not in data:
         return ""
     try:
-        return territory(data["territory"])
+        place = territory(data["territory"])
     except ValueError as exc:
         raise reader.fail(path, str(exc)) from None
+    if _PLACEHOLDER.match(place):
+        raise reader.fail(
+            path,
+            f"{place!r} is a placeholder; write the place the source covers, like "
+            "Rennes Métropole, or remove the line",
+        )
+    return place
 
 
 def _channels(

@@ -5,7 +5,9 @@ Subscribers: /start /sujets /sources /abonnements /recent /chercher /pause
 ``maintainer``, the /reglages menu in ``chat_settings``.
 
 No dead ends: any command from a chat the bot does not know registers it with
-every topic and greets it, and every reply says what to do next. In a group,
+every topic and greets it, and every reply says what to do next. A chat that said
+/stop is the exception: only /start brings it back (in a group, an
+administrator's), so no other command subscribes it again behind its back. In a group,
 what changes the group's alerts is for its administrators only (Telegram is
 asked, and the answer kept for a minute); commands addressed to another bot
 (``/ban@other_bot``) are not ours and get no answer.
@@ -51,6 +53,7 @@ SUBSCRIBER_COMMANDS = [
     ("reglages", "Réglages : mode, heure du résumé, son, aperçus, territoires"),
     ("suivre", "Suivre un dossier : /suivre pjl22-220"),
     ("dossiers", "Les dossiers que je suis"),
+    ("id", "L'identifiant de ce chat (pour feeds.yml)"),
     ("stop", "Se désabonner et effacer mes données"),
     ("aide", "Aide"),
 ]
@@ -67,6 +70,10 @@ SEARCH_PAGE = 5
 ADMIN_CACHE_SECONDS = 60.0
 GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
 ADMINS_ONLY = "Seuls les administrateurs de ce groupe peuvent changer ses alertes."
+STOPPED = (
+    "Ce chat s'est désabonné (/stop) : aucune alerte n'y est envoyée. /start pour vous "
+    "réabonner (dans un groupe : un administrateur)."
+)
 # What /sources calls each kind of source.
 KIND_NAMES = {
     "rss": "flux RSS",
@@ -111,6 +118,9 @@ async def chat_of(update: Update, context: Context) -> "tuple[Runtime, Subscribe
     subscriber = await asyncio.to_thread(rt.subscribers.get, chat.id)
     if subscriber is not None:
         return rt, subscriber, ""
+    if await asyncio.to_thread(rt.subscribers.stopped, chat.id):
+        await reply(update, STOPPED)
+        return None
     subscriber = await _register(rt, chat.id, chat.type)
     return rt, subscriber, greeting(rt, subscriber) + "\n\n"
 
@@ -119,6 +129,7 @@ async def _register(rt: "Runtime", chat_id: int, chat_type: str) -> "Subscriber"
     await asyncio.to_thread(rt.subscribers.start, chat_id, chat_type, now=datetime.now(UTC))
     for topic in rt.config.topics:
         await asyncio.to_thread(rt.subscribers.subscribe, chat_id, topic)
+    rt.subscriptions.invalidate()
     subscriber = await asyncio.to_thread(rt.subscribers.get, chat_id)
     assert subscriber is not None
     return subscriber
@@ -174,12 +185,17 @@ async def start(update: Update, context: Context) -> None:
         return
     rt = runtime(context)
     existing = await asyncio.to_thread(rt.subscribers.get, chat.id)
+    stopped = existing is None and await asyncio.to_thread(rt.subscribers.stopped, chat.id)
+    if stopped and not await is_admin(update, context):  # a group's admins said /stop
+        await reply(update, ADMINS_ONLY)
+        return
     if existing is None:
         subscriber = await _register(rt, chat.id, chat.type)
     else:
         subscriber = await asyncio.to_thread(
             rt.subscribers.start, chat.id, chat.type, now=datetime.now(UTC)
         )
+        rt.subscriptions.invalidate()
     if not subscriber.topics:
         await reply(
             update,
@@ -195,7 +211,19 @@ async def start(update: Update, context: Context) -> None:
         + "\n\n"
         + f"Vous êtes abonné(e) à : {html.escape(topic_labels(rt, subscriber.topics))}."
         + "\nLes alertes arriveront ici. Choisissez vos sujets avec /sujets, "
-        "le mode de réception avec /reglages.",
+        "le mode de réception avec /reglages." + maintainer_hint(rt, update),
+    )
+
+
+def maintainer_hint(rt: "Runtime", update: Update) -> str:
+    """For /start in private while feeds.yml names no maintainer: how to become one."""
+    chat = update.effective_chat
+    if rt.config.maintainers or chat is None or chat.type != ChatType.PRIVATE:
+        return ""
+    return (
+        f"\n\nVous installez ce bot ? Votre identifiant Telegram est {chat.id} : ajoutez "
+        f"<code>maintainers: [{chat.id}]</code> à feeds.yml pour les commandes de "
+        "maintenance. /id donne l'identifiant d'un groupe (envoyé dans ce groupe)."
     )
 
 
@@ -241,6 +269,9 @@ async def topic_button(update: Update, context: Context) -> None:
         await query.answer(ADMINS_ONLY, show_alert=True)
         return
     if await asyncio.to_thread(rt.subscribers.get, chat.id) is None:
+        if await asyncio.to_thread(rt.subscribers.stopped, chat.id):
+            await query.answer(STOPPED, show_alert=True)
+            return
         await asyncio.to_thread(rt.subscribers.start, chat.id, chat.type, now=datetime.now(UTC))
     if action == "sub":
         await asyncio.to_thread(rt.subscribers.subscribe, chat.id, topic_id)
@@ -377,9 +408,12 @@ async def recent(update: Update, context: Context) -> None:
 SEARCH_HELP = (
     "Usage : /chercher &lt;mots&gt;, par exemple /chercher reconnaissance faciale\n"
     "Cherche dans tous les textes relevés (titre, résumé, texte), sans tenir compte des "
-    "accents ni des majuscules ; les plus récents d'abord, ou les plus pertinents avec "
-    "tri:pertinence."
+    "accents ni des majuscules, au singulier comme au pluriel ; un mot finissant par * "
+    "est un début de mot (/chercher biométri*). Les plus récents d'abord, ou les plus "
+    "pertinents avec tri:pertinence."
 )
+# Searches a chat can still page through with their "Plus" buttons.
+KEPT_SEARCHES = 20
 
 
 async def search(update: Update, context: Context) -> None:
@@ -393,9 +427,14 @@ async def search(update: Update, context: Context) -> None:
     if found is None:
         return
     query = " ".join(words)
-    if context.chat_data is not None:  # for the "Plus" button
-        context.chat_data["search"] = (query, by_relevance)
-    await _search_page(update, context, query, by_relevance, 0, found[2])
+    number = 0
+    if context.chat_data is not None:  # each "Plus" button names its own search
+        kept: dict[int, tuple[str, bool]] = context.chat_data.setdefault("searches", {})
+        number = max(kept, default=0) + 1
+        kept[number] = (query, by_relevance)
+        for old in sorted(kept)[:-KEPT_SEARCHES]:
+            del kept[old]
+    await _search_page(update, context, (number, query, by_relevance), 0, found[2])
 
 
 async def search_more(update: Update, context: Context) -> None:
@@ -404,18 +443,24 @@ async def search_more(update: Update, context: Context) -> None:
     if query is None or not query.data:
         return
     await query.answer()
-    saved = context.chat_data.get("search") if context.chat_data is not None else None
-    offset = query.data.partition(":")[2]
+    _, number, offset = [*query.data.split(":", 2), "", ""][:3]
+    kept = context.chat_data.get("searches", {}) if context.chat_data is not None else {}
+    saved = kept.get(int(number)) if number.isdigit() else None
     if not saved or not offset.isdigit():
         await reply(update, "Cette recherche a expiré : relancez /chercher.")
         return
     words, by_relevance = saved
-    await _search_page(update, context, words, by_relevance, int(offset), "")
+    await _search_page(update, context, (int(number), words, by_relevance), int(offset), "")
 
 
 async def _search_page(
-    update: Update, context: Context, words: str, by_relevance: bool, offset: int, intro: str
+    update: Update,
+    context: Context,
+    search: tuple[int, str, bool],
+    offset: int,
+    intro: str,
 ) -> None:
+    number, words, by_relevance = search
     rt = runtime(context)
     page = await asyncio.to_thread(
         Search(rt.store.database).search,
@@ -431,7 +476,7 @@ async def _search_page(
             + (
                 f"Aucun résultat pour « {html.escape(words)} » dans les textes relevés "
                 "(accents et majuscules ignorés). Essayez moins de mots, ou le début d'un "
-                "mot : /chercher camera"
+                "mot suivi de * : /chercher biométri*"
                 if offset == 0
                 else "Pas d'autre résultat."
             ),
@@ -444,7 +489,9 @@ async def _search_page(
     )
     lines = result_lines(rt, [(f.item, f.matches) for f in page.results])
     markup = (
-        InlineKeyboardMarkup([[InlineKeyboardButton("Plus ▸", callback_data=f"plus:{page.more}")]])
+        InlineKeyboardMarkup(
+            [[InlineKeyboardButton("Plus ▸", callback_data=f"plus:{number}:{page.more}")]]
+        )
         if page.more is not None
         else None
     )
@@ -524,7 +571,11 @@ async def stop(update: Update, context: Context) -> None:
 
 
 async def help_command(update: Update, context: Context) -> None:
-    """The list of commands."""
+    """The list of commands (a chat that said /stop is not subscribed again by it)."""
+    chat = update.effective_chat
+    if chat is not None and await asyncio.to_thread(runtime(context).subscribers.stopped, chat.id):
+        await reply(update, HELP + "\n\n" + STOPPED)
+        return
     found = await chat_of(update, context)
     if found is None:
         return

@@ -27,7 +27,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from watcher.bot import chat_settings, commands, following, maintainer
+from watcher.bot import chat_id, chat_settings, commands, following, maintainer
 from watcher.bot.settings import TelegramSettings
 from watcher.errors import DeliveryError
 
@@ -95,6 +95,7 @@ def build_application(service: "Service", settings: TelegramSettings) -> BotAppl
         "recharger": maintainer.reload,
         "stats": maintainer.stats,
         "reglages": chat_settings.settings,
+        "id": chat_id.chat_id,
     }
     for name, handler in {**handlers, **following.COMMANDS}.items():
         application.add_handler(CommandHandler(name, handler))
@@ -108,6 +109,9 @@ def build_application(service: "Service", settings: TelegramSettings) -> BotAppl
         ChatMemberHandler(commands.chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
     )
     application.add_handler(MessageHandler(filters.COMMAND, commands.unknown))
+    application.add_handler(
+        MessageHandler(~filters.COMMAND & filters.ChatType.PRIVATE, chat_id.free_text)
+    )
     application.add_error_handler(commands.on_error)
     return application
 

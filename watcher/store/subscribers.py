@@ -2,7 +2,8 @@
 
 ``/stop`` erases every row that names the chat: not only these tables, but any
 table with a ``chat_id`` or ``destination`` column, so a table added later is
-covered without being listed here.
+covered without being listed here. What it keeps is one ``meta`` line saying the
+chat stopped, so that a later command does not subscribe it again: only /start does.
 """
 
 import json
@@ -42,6 +43,12 @@ class Subscriber:
 
 
 MODES = ("immediate", "grouped", "digest")
+
+
+def _stopped_key(chat_id: int) -> str:
+    return f"stopped_chat:{chat_id}"
+
+
 Mode = Literal["immediate", "grouped", "digest"]
 
 
@@ -82,8 +89,9 @@ class Subscribers:
         )
 
     def start(self, chat_id: int, chat_type: str, *, now: datetime) -> Subscriber:
-        """Register a chat, or reactivate one that had blocked the bot."""
+        """Register a chat, or reactivate one that had blocked the bot or said /stop."""
         with self.database.transaction() as db:
+            db.execute("DELETE FROM meta WHERE key = ?", [_stopped_key(chat_id)])
             db.execute(
                 """INSERT INTO subscribers (chat_id, chat_type, created, started_at)
                    VALUES (?,?,?,?)
@@ -133,11 +141,23 @@ class Subscribers:
         return True
 
     def delete(self, chat_id: int) -> None:
-        """/stop: forget the chat entirely: every row of every table that names it."""
+        """/stop: forget the chat entirely: every row of every table that names it,
+        keeping only the fact that it stopped (until its next /start)."""
         with self.database.transaction() as db:
             for table, column in self._chat_columns():
                 value: int | str = chat_id if column == "chat_id" else str(chat_id)
                 db.execute(f'DELETE FROM "{table}" WHERE "{column}" = ?', [value])
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [_stopped_key(chat_id), now_iso()],
+            )
+
+    def stopped(self, chat_id: int) -> bool:
+        """Whether the chat said /stop and has not said /start since."""
+        row = self.database.db.execute(
+            "SELECT 1 FROM meta WHERE key = ?", [_stopped_key(chat_id)]
+        ).fetchone()
+        return row is not None
 
     def _chat_columns(self) -> list[tuple[str, str]]:
         tables = [
