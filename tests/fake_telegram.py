@@ -186,9 +186,13 @@ class FakeTelegram:
         *,
         user_id: int | None = None,
         chat_type: str = "private",
+        username: str | None = None,
     ) -> str:
+        """A press on a button; ``username``: the chat's public @name (a channel's)."""
         query_id = f"cb{self.next_update_id}"
-        chat = {"id": chat_id, "type": chat_type}
+        chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
+        if username:
+            chat["username"] = username
         chat.update({"first_name": "Camille"} if chat_type == "private" else {"title": "Veille"})
         self._push(
             {

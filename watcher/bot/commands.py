@@ -147,10 +147,11 @@ def topic_labels(rt: "Runtime", topic_ids: "frozenset[str] | Sequence[str]") -> 
     return ", ".join(rt.config.topics[t].label for t in sorted(topic_ids) if t in rt.config.topics)
 
 
-async def is_admin(update: Update, context: Context) -> bool:
-    """In a group, whether the sender administers it (asked of Telegram, kept a minute)."""
+async def is_admin(update: Update, context: Context, *, channels: bool = False) -> bool:
+    """In a group (and with ``channels``, a channel), whether the sender administers it
+    (asked of Telegram, kept a minute)."""
     chat, user = update.effective_chat, update.effective_user
-    if chat is None or chat.type not in GROUPS:
+    if chat is None or not (chat.type in GROUPS or (channels and chat.type == ChatType.CHANNEL)):
         return True
     if user is None:
         return False

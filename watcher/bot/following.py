@@ -2,24 +2,38 @@
 
 A chat that had an alert about a text follows its dossier already; the button
 under each alert stops that ("Ne plus suivre") or starts it again ("Suivre ce
-dossier"). ``/suivre`` follows any dossier by hand, ``/dossiers`` lists the chat's
-with their last step and next date, and a maintainer's ``/oublier`` stops a
+dossier"). ``/suivre`` follows a dossier watcher knows, or a Sénat or Assemblée
+dossier whose page answers; ``/dossiers`` lists the chat's with their last step,
+their next date and a button to stop each; a maintainer's ``/oublier`` stops a
 dossier for everyone.
+
+Buttons hold where many people see them: in a group only its administrators
+follow or stop, in a channel only the channel's administrators (anyone else is
+told it is reserved to them). A chat is one follower whatever name it is known
+by: a channel listed in feeds.yml as ``@veille`` is followed as ``@veille``, the
+name its alerts go to, not a second time under its numeric id.
 """
 
 import asyncio
 import html
+import logging
 from datetime import UTC, datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest
 
-from watcher.bot.commands import Context, Handler, reply, runtime
+from watcher.bot.commands import STOPPED, Context, Handler, is_admin, reply, runtime
 from watcher.bot.maintainer import maintainer_only
-from watcher.delivery.buttons import FOLLOW, UNFOLLOW, follow_button
+from watcher.delivery.buttons import CALLBACK_LIMIT, FOLLOW, UNFOLLOW, follow_button
 from watcher.delivery.render import format_date
+from watcher.errors import FetchError
 from watcher.following import parse_dossier
+from watcher.netguard import is_private_host
+from watcher.sources import senat
 from watcher.store.dossiers import Dossier
 
+logger = logging.getLogger(__name__)
 SUIVRE_USAGE = (
     "Usage : /suivre suivi d'un identifiant de dossier ou d'un lien, par exemple\n"
     "/suivre pjl22-220 (signet du Sénat)\n"
@@ -31,23 +45,78 @@ OUBLIER_USAGE = "Usage : /oublier suivi du dossier, par exemple /oublier senat:p
 # /suivre and /dossiers for every chat, /oublier for the maintainers (guarded).
 COMMANDS: dict[str, Handler] = {}
 CALLBACK_PATTERN = rf"^({FOLLOW}|{UNFOLLOW})"
+STOP_BUTTON = "dstop:"  # under /dossiers: stop following, then redraw the list
+STOP_PATTERN = rf"^{STOP_BUTTON}"
+ADMINS_ONLY = "Réservé aux administrateurs de ce chat."
+# /suivre asks the dossier's page of its house whether it exists, within this time.
+CHECK_SECONDS = 15.0
+NOT_FOUND = (
+    "Je ne trouve pas le dossier {name} : le site {house} ne le connaît pas. Vérifiez le "
+    "lien ou le numéro (par exemple /suivre pjl22-220, ou l'adresse de la page du dossier)."
+)
+UNREACHABLE = (
+    "Je n'ai pas pu vérifier le dossier {name} auprès du site {house} ({why}). "
+    "Réessayez dans quelques minutes."
+)
 
 
 async def _resolve(context: Context, text: str) -> tuple[str | None, str]:
-    """The dossier a /suivre or /oublier argument names, or why there is none."""
+    """The dossier a /suivre or /oublier argument names, or why there is none.
+
+    A dossier watcher stored, or whose texts name it, is taken at once; a Sénat or
+    Assemblée dossier it never saw is taken when its house's site has it.
+    """
     name = parse_dossier(text)
     if name is None:
         return None, ""
     rt = runtime(context)
-    if name.startswith(("senat:", "an:")):
-        return name, ""
     dossier = await asyncio.to_thread(rt.store.dossiers.resolve, name)
-    if dossier is None:
-        return None, (
-            f"Je ne connais encore aucun texte {html.escape(name)}. Réessayez quand il aura été "
-            "publié, ou donnez le signet du Sénat ou l'identifiant de l'Assemblée (DLR…)."
+    if dossier is not None:
+        return dossier, ""
+    if name.startswith(("senat:", "an:")):
+        problem = await _check_on_site(context, name)
+        return (None, problem) if problem else (name, "")
+    return None, (
+        f"Je ne connais encore aucun texte {html.escape(name)}. Réessayez quand il aura été "
+        "publié, ou donnez le signet du Sénat ou l'identifiant de l'Assemblée (DLR…)."
+    )
+
+
+def _stream_url(context: Context, dossier: str) -> str | None:
+    """Where the dossier's own stream is read: the house's site, as the sources give it."""
+    house, _, key = dossier.partition(":")
+    source = runtime(context).config.source(_source_for(context, dossier))
+    if house == "senat":
+        site = getattr(source.options, "site", senat.SENAT) if source else senat.SENAT
+        return senat.dossier_feed_url(site, key)
+    if house == "an":
+        base = "https://www.assemblee-nationale.fr"
+        if source is not None and "/dyn/opendata/" in source.url:
+            base = source.url.split("/dyn/opendata/", 1)[0]
+        return f"{base.rstrip('/')}/dyn/opendata/{key}.json"
+    return None
+
+
+async def _check_on_site(context: Context, dossier: str) -> str:
+    """'' when the house's site has the dossier, else what to tell the user."""
+    url = _stream_url(context, dossier)
+    if url is None:
+        return SUIVRE_USAGE
+    rt = runtime(context)
+    name = html.escape(dossier.split(":", 1)[1])
+    house = "du Sénat" if dossier.startswith("senat:") else "de l'Assemblée nationale"
+    allow_private = rt.config.settings.allow_private_addresses or await is_private_host(url)
+    loop = asyncio.get_running_loop()
+    try:
+        await rt.fetcher.fetch(
+            "GET", url, deadline=loop.time() + CHECK_SECONDS, allow_private=allow_private
         )
-    return dossier, ""
+    except FetchError as exc:
+        if exc.status in (404, 410):
+            return NOT_FOUND.format(name=name, house=house)
+        logger.warning("/suivre could not check %s at %s: %s", dossier, url, exc)
+        return UNREACHABLE.format(name=name, house=house, why=html.escape(str(exc)[:120]))
+    return ""
 
 
 def _source_for(context: Context, dossier: str) -> str:
@@ -57,61 +126,146 @@ def _source_for(context: Context, dossier: str) -> str:
     return next((s.id for s in sources if s.kind == kind), "")
 
 
-async def suivre(update: Update, context: Context) -> None:
-    """/suivre <signet, UID, NOR ou lien> : suivre un dossier à la main."""
-    chat = update.effective_chat
-    if chat is None:
-        return
-    dossier, problem = await _resolve(context, " ".join(context.args or []))
-    if dossier is None:
-        await reply(update, problem or SUIVRE_USAGE)
-        return
+def _names(chat: Chat) -> list[str]:
+    """The names a chat's alerts may be routed to: its id, and its @username."""
+    return [str(chat.id)] + ([f"@{chat.username}"] if chat.username else [])
+
+
+def _destination(context: Context, chat: Chat, dossier: str) -> str:
+    """The one name under which this chat follows a dossier (a blocking read)."""
     rt = runtime(context)
-    now = datetime.now(UTC)
+    names = _names(chat)
+    for name in names:  # already following under one of its names: that one
+        if rt.store.dossiers.follows(dossier, name):
+            return name
+    listed = {str(c.chat_id).lower(): str(c.chat_id) for c in rt.config.channels}
+    for name in names:  # a channel of feeds.yml: the name its alerts go to
+        if name.lower() in listed:
+            return listed[name.lower()]
+    return names[0]
+
+
+async def _may_follow(update: Update, context: Context, chat: Chat) -> str:
+    """'' when this chat may follow from here, else why not (in French)."""
+    if not await is_admin(update, context, channels=True):
+        return ADMINS_ONLY
+    if chat.type == ChatType.CHANNEL:
+        return ""
+    rt = runtime(context)
+    if await asyncio.to_thread(rt.subscribers.get, chat.id) is None:
+        if await asyncio.to_thread(rt.subscribers.stopped, chat.id):
+            return STOPPED
+        # Steps are routed to registered chats: a chat that never said /start is now.
+        await asyncio.to_thread(rt.subscribers.start, chat.id, chat.type, now=datetime.now(UTC))
+        rt.subscriptions.invalidate()
+    return ""
+
+
+async def _follow(context: Context, chat: Chat, dossier: str) -> None:
+    rt = runtime(context)
     existing = await asyncio.to_thread(rt.store.dossiers.get, dossier)
-    title = await asyncio.to_thread(rt.store.dossiers.title_of, dossier)
-    await asyncio.to_thread(rt.subscribers.start, chat.id, chat.type, now=now)
+    destination = await asyncio.to_thread(_destination, context, chat, dossier)
     await asyncio.to_thread(
         rt.store.dossiers.follow,
         dossier,
         source_id=existing.source_id if existing else _source_for(context, dossier),
         target="telegram",
-        destination=str(chat.id),
-        how="suivre",
-        now=now,
-        title=title,
+        destination=destination,
+        how="channel" if chat.type == ChatType.CHANNEL else "suivre",
+        now=datetime.now(UTC),
+        title=existing.title
+        if existing and existing.title
+        else await asyncio.to_thread(rt.store.dossiers.title_of, dossier),
     )
+
+
+async def _unfollow(context: Context, chat: Chat, dossier: str) -> None:
+    rt = runtime(context)
+    for name in _names(chat) + [
+        str(c.chat_id)
+        for c in rt.config.channels
+        if str(c.chat_id).lower() in {n.lower() for n in _names(chat)}
+    ]:
+        await asyncio.to_thread(rt.store.dossiers.unfollow, dossier, name)
+
+
+async def _follows(context: Context, chat: Chat, dossier: str) -> bool:
+    rt = runtime(context)
+    destination = await asyncio.to_thread(_destination, context, chat, dossier)
+    return await asyncio.to_thread(rt.store.dossiers.follows, dossier, destination)
+
+
+async def suivre(update: Update, context: Context) -> None:
+    """/suivre <signet, UID, NOR ou lien> : suivre un dossier à la main."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    if not context.args:
+        await reply(update, SUIVRE_USAGE)
+        return
+    refused = await _may_follow(update, context, chat)
+    if refused:
+        await reply(update, refused)
+        return
+    dossier, problem = await _resolve(context, " ".join(context.args or []))
+    if dossier is None:
+        await reply(update, problem or SUIVRE_USAGE)
+        return
+    await _follow(context, chat, dossier)
+    record = await asyncio.to_thread(runtime(context).store.dossiers.get, dossier)
+    title = record.title if record else ""
     named = f"<b>{html.escape(title)}</b> ({dossier})" if title else f"<b>{dossier}</b>"
     await reply(
         update,
         f"✅ Vous suivez le dossier {named}.\nChacune de ses nouvelles étapes vous sera "
-        "envoyée, même sans mot-clé. /dossiers pour voir ceux que vous suivez ; le bouton "
-        "« Ne plus suivre » sous une alerte pour arrêter.",
+        "envoyée, même sans mot-clé. /dossiers pour voir ceux que vous suivez et arrêter.",
     )
+
+
+def _listing(followed: list[Dossier], timezone: str) -> tuple[str, InlineKeyboardMarkup | None]:
+    """/dossiers' text and its buttons, one "Ne plus suivre" per dossier."""
+    if not followed:
+        return (
+            "Vous ne suivez aucun dossier. Appuyez sur « Suivre ce dossier » sous une alerte, "
+            "ou envoyez par exemple /suivre pjl22-220.",
+            None,
+        )
+    now = datetime.now(UTC)
+    blocks = [f"{n}. " + describe(d, timezone, now=now)[2:] for n, d in enumerate(followed, 1)]
+    rows = [
+        [InlineKeyboardButton(f"🔕 Ne plus suivre le n° {n}", callback_data=data)]
+        for n, d in enumerate(followed, 1)
+        if len((data := f"{STOP_BUTTON}{d.dossier}").encode()) <= CALLBACK_LIMIT
+    ]
+    text = (
+        "<b>Dossiers suivis</b>\n\n"
+        + "\n\n".join(blocks)
+        + "\n\nPour arrêter d'en suivre un : son bouton ci-dessous."
+    )
+    return text, InlineKeyboardMarkup(rows) if rows else None
+
+
+async def _followed_by(context: Context, chat: Chat) -> list[Dossier]:
+    rt = runtime(context)
+    found: dict[str, Dossier] = {}
+    for name in _names(chat) + [str(c.chat_id) for c in rt.config.channels]:
+        if name.lower() not in {n.lower() for n in _names(chat)}:
+            continue
+        for dossier in await asyncio.to_thread(rt.store.dossiers.of_destination, name):
+            found.setdefault(dossier.dossier, dossier)
+    return list(found.values())
 
 
 async def dossiers(update: Update, context: Context) -> None:
-    """/dossiers : les dossiers suivis, leur dernière étape et leur prochaine date."""
+    """/dossiers : les dossiers suivis, leur dernière étape, leur prochaine date, et un
+    bouton pour arrêter chacun."""
     chat = update.effective_chat
     if chat is None:
         return
-    rt = runtime(context)
-    followed = await asyncio.to_thread(rt.store.dossiers.of_destination, str(chat.id))
-    if not followed:
-        await reply(
-            update,
-            "Vous ne suivez aucun dossier. Appuyez sur « Suivre ce dossier » sous une alerte, "
-            "ou envoyez par exemple /suivre pjl22-220.",
-        )
-        return
-    timezone = rt.config.settings.timezone
-    blocks = [describe(d, timezone, now=datetime.now(UTC)) for d in followed]
-    await reply(
-        update,
-        "<b>Dossiers suivis</b>\n\n"
-        + "\n\n".join(blocks)
-        + "\n\nPour arrêter : le bouton « Ne plus suivre » sous une de leurs alertes.",
+    text, markup = _listing(
+        await _followed_by(context, chat), runtime(context).config.settings.timezone
     )
+    await reply(update, text, reply_markup=markup)
 
 
 def describe(dossier: Dossier, timezone: str, *, now: datetime) -> str:
@@ -140,35 +294,48 @@ async def follow_button_pressed(update: Update, context: Context) -> None:
         return
     rt = runtime(context)
     action, _, dossier = query.data.partition(":")
-    now = datetime.now(UTC)
+    refused = await _may_follow(update, context, chat)
+    if refused:
+        await query.answer(refused, show_alert=True)
+        return
     if action + ":" == FOLLOW:
         existing = await asyncio.to_thread(rt.store.dossiers.get, dossier)
         if existing is not None and existing.status == "stopped":
             await query.answer("Ce dossier n'est plus suivi par watcher.")
             return
-        await asyncio.to_thread(rt.subscribers.start, chat.id, chat.type, now=now)
-        await asyncio.to_thread(
-            rt.store.dossiers.follow,
-            dossier,
-            source_id=existing.source_id if existing else _source_for(context, dossier),
-            target="telegram",
-            destination=str(chat.id),
-            how="suivre",
-            now=now,
-            title=await asyncio.to_thread(rt.store.dossiers.title_of, dossier),
-        )
+        await _follow(context, chat, dossier)
         await query.answer("Dossier suivi : ses prochaines étapes vous seront envoyées.")
     else:
-        await asyncio.to_thread(rt.store.dossiers.unfollow, dossier, str(chat.id))
+        await _unfollow(context, chat, dossier)
         await query.answer("Vous ne suivez plus ce dossier.")
-    followed = await asyncio.to_thread(rt.store.dossiers.follows, dossier, str(chat.id))
-    button = follow_button(dossier, followed)
+    button = follow_button(dossier, await _follows(context, chat, dossier))
     if button is not None:
         await query.edit_message_reply_markup(
             reply_markup=InlineKeyboardMarkup(
                 [[InlineKeyboardButton(button.text, callback_data=button.data)]]
             )
         )
+
+
+async def stop_button_pressed(update: Update, context: Context) -> None:
+    """A press on a /dossiers button: stop following that dossier, redraw the list."""
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or chat is None or not query.data:
+        return
+    if not await is_admin(update, context, channels=True):
+        await query.answer(ADMINS_ONLY, show_alert=True)
+        return
+    await _unfollow(context, chat, query.data.removeprefix(STOP_BUTTON))
+    await query.answer("Vous ne suivez plus ce dossier.")
+    text, markup = _listing(
+        await _followed_by(context, chat), runtime(context).config.settings.timezone
+    )
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as exc:  # "message is not modified": nothing to redraw
+        if "not modified" not in exc.message.lower():
+            raise
 
 
 @maintainer_only

@@ -106,6 +106,9 @@ def build_application(service: "Service", settings: TelegramSettings) -> BotAppl
         CallbackQueryHandler(following.follow_button_pressed, pattern=following.CALLBACK_PATTERN)
     )
     application.add_handler(
+        CallbackQueryHandler(following.stop_button_pressed, pattern=following.STOP_PATTERN)
+    )
+    application.add_handler(
         ChatMemberHandler(commands.chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
     )
     application.add_handler(MessageHandler(filters.COMMAND, commands.unknown))
