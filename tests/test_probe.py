@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.conftest import FIXTURES, TOPIC, run
+from tests.conftest import FIXTURES, REAL, TOPIC, needs_real, run
 from tests.feed_server import FeedServer, Route, Seen
 
 
@@ -227,3 +227,53 @@ def test_unknown_json(feed_server: FeedServer) -> None:
     assert result.err == (
         f"watcher: {url}: a JSON document that is not a known dataset or layer API\n"
     )
+
+
+@needs_real
+def test_an_opendatasoft_export_that_answers_is_watched_as_an_export(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    # The portal serves the export but its records API answers 404 (nothing served
+    # there): the export itself is probed. Body: the real Rennes Métropole export.
+    export = "/api/explore/v2.1/catalog/datasets/deliberations-rennes/exports/json"
+    body = (
+        REAL / "regions" / "ods_export_json_scdl_deliberations_rennes-metropole_extract.json"
+    ).read_bytes()
+    url = feed_server.serve(export, body, content_type="application/json; charset=utf-8")
+
+    result = run("probe", url)
+
+    assert result.code == 0, result.err
+    assert result.out.startswith(f"{url}: an Opendatasoft export of SCDL deliberations (")
+    assert "404" not in result.out + result.err
+    entry = _entry(result.out)
+    assert "    kind: opendatasoft\n" in entry and "    mode: export\n" in entry
+    assert '    name: "RENNES METROPOLE"\n' in entry
+    _validates(workdir, entry)
+
+
+# Built for this test, no recorded page: a council's page whose header and footer link
+# to the site's own PDFs (a guide, legal notices), as many CMS themes do.
+MENUS_PAGE = b"""<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">
+<title>Deliberations - Ville Exemple</title></head><body>
+<header><nav><a href="/guide-du-site.pdf">Guide du site</a></nav></header>
+<main><ul>
+<li><a href="/actes/conseil-du-3-mars-2026.pdf">Conseil municipal du 3 mars 2026</a></li>
+<li><a href="/actes/conseil-du-2-fevrier-2026.pdf">Conseil municipal du 2 fevrier 2026</a></li>
+</ul></main>
+<footer><a href="/mentions-legales.pdf">Mentions legales</a></footer></body></html>"""
+
+
+def test_an_html_page_does_not_propose_its_menus_documents(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    url = feed_server.serve("/deliberations", MENUS_PAGE, content_type="text/html")
+
+    result = run("probe", url)
+
+    assert result.code == 0, result.err
+    assert result.out.startswith(f"{url}: an HTML page with 2 document links (*.pdf)\n")
+    assert "Guide du site" not in result.out and "Mentions" not in result.out
+    entry = _entry(result.out)
+    assert '    link_selector: "a:not(nav a, header a, footer a, aside a)"\n' in entry
+    _validates(workdir, entry)

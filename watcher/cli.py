@@ -250,6 +250,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from watcher.store import Store
 
     config = _load(args)
+    _existing_database(args)  # a typo in --db is an error, not a new empty database
     store = Store(db_path(args))
     skipped = missing_secrets(config, os.environ)
     print(f"{'source':<24} {'last success':<26} {'items':>6} {'alerts':>6}  last error")
@@ -284,8 +285,13 @@ def _existing_database(args: argparse.Namespace) -> "Database":
     from watcher.store.db import Database
 
     path = db_path(args)
+    if path.is_dir():
+        raise WatcherError(f"{path}: is a folder; pass --db with the database file's path")
     if not path.is_file():
-        raise WatcherError(f"{path}: no database here; pass --db PATH or run `watcher poll` first")
+        where = "" if path.parent.is_dir() else f" (the folder {path.parent} does not exist)"
+        raise WatcherError(
+            f"{path}: no database here{where}; pass --db PATH or run `watcher poll` first"
+        )
     return Database(path)
 
 

@@ -9,6 +9,7 @@ is the readers' own, so what probe shows is what polling will find. An address
 that cannot be watched raises ``ProbeError`` with one line saying why.
 """
 
+import fnmatch
 import json
 import re
 from collections import Counter
@@ -34,6 +35,7 @@ _ARCGIS_LAYER = re.compile(r"^(.*/(?:FeatureServer|MapServer)/\d+)(?:/query)?/?$
 _ODS_API = re.compile(r"/api/explore/v2\.[01]/catalog/datasets/([^/?#]+)")
 _ODS_PAGE = re.compile(r"/explore/dataset/([^/?#]+)")
 _DOCUMENT = re.compile(r"\.(pdf|odt|docx?)$", re.IGNORECASE)
+_NAVIGATION = ("nav", "header", "footer", "aside")
 
 
 class ProbeError(WatcherError):
@@ -86,8 +88,9 @@ def feeds_entry(found: Probe) -> list[str]:
         f"    name: {_quote(found.name)}",
         f"    kind: {found.kind}",
         f"    url: {_quote(found.url)}",
-        '    territory: "…"   # the place it covers: Auvergne-Rhône-Alpes, Rennes Métropole…',
     ]
+    # Commented: a placeholder left as is would be refused by validation.
+    lines.append("    # territory: Rennes Métropole   # the place it covers (a region, a city…)")
     lines += [f"    {key}: {value}" for key, value in found.options.items()]
     lines += [f"    # {hint}" for hint in found.hints]
     return lines
@@ -119,11 +122,18 @@ def _opendatasoft(fetcher: FetchSession, url: str, dataset: str) -> Probe:
     records = f"{parts.scheme}://{parts.netloc}/api/explore/v2.1/catalog/datasets/{dataset}/records"
     query = {"limit": SHOWN, "order_by": "delib_date desc"}
     try:
-        response = _get(fetcher, f"{records}?{urlencode(query)}")
-    except FetchError as exc:
-        if exc.status != 400:  # 400: no delib_date field to sort on; say which fields it has
+        try:
+            response = _get(fetcher, f"{records}?{urlencode(query)}")
+        except FetchError as exc:
+            if exc.status != 400:  # 400: no delib_date field to sort on; say which fields
+                raise
+            response = _get(fetcher, f"{records}?limit={SHOWN}")
+    except FetchError:
+        if "/exports/" not in parts.path:
             raise
-        response = _get(fetcher, f"{records}?limit={SHOWN}")
+        # The export answered where the records API does not (a portal that serves
+        # exports only, or a proxy that passes them): watch the export as given.
+        return _ods_export(fetcher, url, dataset)
     data = _json(response)
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
         raise ParseError("not an Opendatasoft v2.1 records answer (no results list)")
@@ -143,6 +153,31 @@ def _opendatasoft(fetcher: FetchSession, url: str, dataset: str) -> Probe:
         name=_collectivity(items) or dataset,
         rows=_rows(items),
         hints=["mode: export   # read the whole dataset at once (small datasets)"],
+    )
+
+
+def _ods_export(fetcher: FetchSession, url: str, dataset: str) -> Probe:
+    """An Opendatasoft ``exports/json`` answer: a bare list of records (shape of the real
+    Rennes Métropole export in ../shared/fixtures/real/regions/)."""
+    data = _json(_get(fetcher, url))
+    if not isinstance(data, list):
+        raise ParseError("not an Opendatasoft export (a JSON list of records)")
+    records = [r for r in data if isinstance(r, dict)]
+    found = sorted({str(k) for r in records for k in r})
+    if records and "delib_objet" not in {f.lower() for f in found}:
+        raise ProbeError(
+            f"{url}: an Opendatasoft export without SCDL fields (found: {', '.join(found[:10])}): "
+            "map them with `fields: {title: ..., id: ..., date: ...}`"
+        )
+    items = records_to_items(records, "probe", DEFAULT_FIELDS)
+    return Probe(
+        url=url,
+        kind="opendatasoft",
+        what=f"an Opendatasoft export of SCDL deliberations ({len(records)} records, "
+        "read whole at each poll)",
+        name=_collectivity(items) or dataset,
+        rows=_rows(sorted(items, key=_newest_first)),
+        options={"mode": "export"},
     )
 
 
@@ -218,7 +253,13 @@ def _html(response: Response, url: str) -> Probe:
             rows=rows,
             hints=["recheck_days: 30   # sittings read again until this long after they are held"],
         )
-    links = [urljoin(response.url, str(a.get("href"))) for a in soup.find_all("a", href=True)]
+    # A page's menus, header and footer link to documents about the site (legal
+    # notices, a guide): those are not the documents it publishes.
+    links = [
+        urljoin(response.url, str(a.get("href")))
+        for a in soup.find_all("a", href=True)
+        if not a.find_parent(_NAVIGATION)
+    ]
     extensions = Counter(
         found.group(1).lower() for link in links if (found := _DOCUMENT.search(urlsplit(link).path))
     )
@@ -228,14 +269,26 @@ def _html(response: Response, url: str) -> Probe:
             "(kind: html) that picks the links to watch"
         )
     pattern = f"*.{extensions.most_common(1)[0][0]}"
-    items = listing_items(page, response.url, "probe", ListingOptions(link_pattern=pattern))
+    in_menus = any(
+        fnmatch.fnmatch(urljoin(response.url, str(a.get("href"))), pattern)
+        for a in soup.find_all("a", href=True)
+        if a.find_parent(_NAVIGATION)
+    )
+    selector = ", ".join(f"{n} a" for n in _NAVIGATION)
+    chosen = ListingOptions(
+        link_selector=f"a:not({selector})" if in_menus else "", link_pattern=pattern
+    )
+    items = listing_items(page, response.url, "probe", chosen)
+    options = {"link_pattern": _quote(pattern), "follow": "true"}
+    if chosen.link_selector:  # documents in the menus too: leave them out
+        options = {"link_selector": _quote(chosen.link_selector), **options}
     return Probe(
         url=url,
         kind="html",
         what=f"an HTML page with {len(items)} document links ({pattern})",
         name=name,
         rows=_rows(items),
-        options={"link_pattern": _quote(pattern), "follow": "true"},
+        options=options,
         hints=['link_selector: "main a"   # narrow the links to a part of the page'],
     )
 
