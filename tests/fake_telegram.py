@@ -194,6 +194,10 @@ class FakeTelegram:
         if username:
             chat["username"] = username
         chat.update({"first_name": "Camille"} if chat_type == "private" else {"title": "Veille"})
+        # As Telegram does, the pressed message comes with its buttons (when the bot sent it).
+        with self.lock:
+            sent = next((m for m in self.sent if m.message_id == message_id), None)
+        markup = json.loads(sent.reply_markup) if sent is not None and sent.reply_markup else None
         self._push(
             {
                 "callback_query": {
@@ -207,6 +211,7 @@ class FakeTelegram:
                         "chat": chat,
                         "from": BOT_USER,
                         "text": "Sujets",
+                        **({"reply_markup": markup} if markup else {}),
                     },
                 }
             }

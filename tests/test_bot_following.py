@@ -5,8 +5,10 @@ only a dossier that exists."""
 
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from tests.feed_server import FeedServer
 from tests.test_following import (
@@ -132,3 +134,49 @@ def test_dossiers_stops_each_and_suivre_takes_only_what_exists(
     assert "jeux Olympiques" not in redrawn["text"] and "ppl23-100" in redrawn["text"]
     assert (str(CAROL), 0) in followers(workdir)
     assert "1. senat:ppl23-100" in say(watcher, CAROL, "/dossiers")
+
+
+MONTHS = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
+
+
+@pytest.fixture
+def carol_digest(senat_site: FeedServer, workdir: Path) -> Subscribers:
+    """Carol subscribes, in daily digest mode, before watcher starts."""
+    subscribers = Subscribers(Store(workdir / "watcher.db"))
+    subscribers.subscribe(CAROL, "biometrie")
+    subscribers.set_mode(CAROL, "digest")
+    return subscribers
+
+
+def test_a_digest_keeps_the_sitting_date_the_words_and_a_follow_button(
+    carol_digest: Subscribers, senat_site: FeedServer, workdir: Path, watcher: Watcher
+) -> None:
+    fake = watcher.fake
+    sitting = datetime.now(UTC) + timedelta(days=10)
+    day = f"{sitting.day} {MONTHS.split()[sitting.month - 1]} {sitting.year}"
+    dated = BILL.replace(
+        "traitements algorithmiques.</description>",
+        f"traitements algorithmiques. Examen en séance publique le {day}.</description>",
+    )
+    senat_site.serve("/rss/textes.rss", textes(dated))
+    fake.wait_for(lambda: fake.messages_to(4001))  # alerted: Carol's waits for her digest
+    carol_digest.set_digest_time(CAROL, "00:00")  # an hour past: today's digest goes now
+    fake.wait_for(lambda: any("sélection du jour" in t for t in watcher.texts(CAROL)))
+
+    digest = next(t for t in watcher.texts(CAROL) if "sélection du jour" in t)
+    line = next(line for line in digest.splitlines() if line.startswith("• 1. "))
+    assert line.startswith(
+        f"• 1. ⏰ Examen en séance publique prévu le {sitting:%d/%m/%Y}, dans 10 jours — "
+    )
+    assert "Projet de loi relatif aux jeux Olympiques" in line
+    assert "Mots trouvés : " in digest and "vidéoprotection" in digest.split("Mots trouvés : ")[1]
+    message = next(m for m in fake.messages_to(CAROL) if "sélection" in m.text)
+    assert '<a href="' in message.text and 'pjl22-220.html">Projet de loi' in message.text
+    buttons = json.loads(message.reply_markup)["inline_keyboard"]
+    assert buttons == [[{"text": "🔕 Ne plus suivre n° 1", "callback_data": f"unfollow:{DOSSIER}"}]]
+
+    fake.push_callback(CAROL, f"unfollow:{DOSSIER}", message.message_id)
+    fake.wait_for(lambda: fake.calls_of("editMessageReplyMarkup"))
+    edited = json.loads(fake.calls_of("editMessageReplyMarkup")[-1]["reply_markup"])
+    assert edited["inline_keyboard"][0][0]["callback_data"] == f"follow:{DOSSIER}"
+    assert (str(CAROL), 0) in followers(workdir)

@@ -1,5 +1,6 @@
 """How alerts read: one alert, a grouped burst, a digest (pure rendering, fixed clock)."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -186,3 +187,22 @@ def test_a_short_digest_is_one_unnumbered_message() -> None:
 
     assert plain(message).startswith("🗞 Votre sélection du jour — 3 alertes\n")
     assert positions == [0, 1, 2]
+
+
+def test_a_digest_keeps_the_vote_date_first_the_words_and_a_number() -> None:
+    voted = replace(
+        view("Proposition de loi relative à la sûreté dans les transports", number=1),
+        event_at=datetime(2026, 12, 17, 15, 0, tzinfo=UTC),
+        event_label="Vote",
+        now=datetime(2026, 12, 7, 9, 0, tzinfo=UTC),
+    )
+    ((message, positions),) = render_digest([view(number=0), voted])
+
+    lines = plain(message).splitlines()
+    second = next(i for i, line in enumerate(lines) if line.startswith("• 2. "))
+    assert lines[second].startswith(
+        "• 2. ⏰ Vote prévu le 17/12/2026, dans 10 jours — Proposition de loi relative"
+    )
+    assert lines[second + 1].startswith("    Mots trouvés : ")
+    assert '<a href="' in message
+    assert positions == [0, 1]

@@ -19,7 +19,7 @@ import html
 import logging
 from datetime import UTC, datetime
 
-from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 
@@ -308,13 +308,31 @@ async def follow_button_pressed(update: Update, context: Context) -> None:
     else:
         await _unfollow(context, chat, dossier)
         await query.answer("Vous ne suivez plus ce dossier.")
-    button = follow_button(dossier, await _follows(context, chat, dossier))
-    if button is not None:
-        await query.edit_message_reply_markup(
-            reply_markup=InlineKeyboardMarkup(
-                [[InlineKeyboardButton(button.text, callback_data=button.data)]]
-            )
-        )
+    followed = await _follows(context, chat, dossier)
+    button = follow_button(dossier, followed)
+    if button is None:
+        return
+    pressed = query.message.reply_markup if isinstance(query.message, Message) else None
+    rows: list[list[InlineKeyboardButton]] = [
+        [InlineKeyboardButton(button.text, callback_data=button.data)]
+    ]
+    if pressed is not None and sum(len(r) for r in pressed.inline_keyboard) > 1:
+        # A digest's buttons, one per text: only the pressed one changes ("… n° 3").
+        rows = [
+            [_toggled(b, query.data, button.data, followed) for b in row]
+            for row in pressed.inline_keyboard
+        ]
+    await query.edit_message_reply_markup(reply_markup=InlineKeyboardMarkup(rows))
+
+
+def _toggled(
+    button: InlineKeyboardButton, pressed: str, data: str, followed: bool
+) -> InlineKeyboardButton:
+    if button.callback_data != pressed:
+        return button
+    number = str(button.text).rpartition(" n° ")[2]
+    label = "🔕 Ne plus suivre" if followed else "🔔 Suivre"
+    return InlineKeyboardButton(f"{label} n° {number}", callback_data=data)
 
 
 async def stop_button_pressed(update: Update, context: Context) -> None:

@@ -26,7 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 from watcher.config import Config
 from watcher.delivery.base import Message, Target
-from watcher.delivery.buttons import follow_keyboard
+from watcher.delivery.buttons import digest_keyboard, follow_keyboard
 from watcher.delivery.outcome import (
     RETRY_MAX,
     RETRY_MIN,
@@ -47,6 +47,7 @@ from watcher.delivery.preferences import ChatPreferences, Preferences, digest_du
 from watcher.delivery.render import (
     AlertView,
     Part,
+    digest_order,
     render_burst,
     render_digest,
     render_html,
@@ -384,13 +385,21 @@ class Deliverer:
     async def _send_digest(
         self, target: Target, destination: str, alerts: list[PendingAlert], prefs: ChatPreferences
     ) -> bool:
-        parts: list[Part] = render_digest([self.view(alert) for alert in alerts])
+        views = [self.view(alert) for alert in alerts]
+        parts: list[Part] = render_digest(views)
+        numbers = {p: n for n, p in enumerate(digest_order(views), start=1)}
         stats = DeliveryStats()
         for n, (html, positions) in enumerate(parts):
             # Each part is recorded as soon as it is taken: a later part that must
             # wait does not make the earlier ones be sent again.
             message = self._message(html, _plain(html), prefs, quiet=n > 0)
             carried = [alerts[p] for p in positions]
+            keyboard = await self.run_blocking(
+                digest_keyboard,
+                [(a.item.dossier, numbers[p]) for a, p in zip(carried, positions, strict=True)],
+                lambda dossier: self.store.dossiers.follows(dossier, destination),
+            )
+            message = replace(message, keyboard=keyboard)
             if not await self._deliver(target, destination, message, carried, stats):
                 return False
         return True

@@ -244,16 +244,36 @@ def render_burst(views: Sequence[AlertView], *, limit: int = TELEGRAM_LIMIT) -> 
     return _pack(blocks, lambda part: title + part, limit=limit)
 
 
+def render_digest_line(view: AlertView, number: int) -> str:
+    """One text of a digest: its number, the vote or sitting date first when it has one,
+    the linked title, source and date, then the words that matched."""
+    event = event_line(view)
+    when = f"{_escape(event[1])} — " if event else ""
+    line = render_line(view).removeprefix("• ")
+    words = ", ".join(f"<i>{_escape(w)}</i>" for w in view.keywords)
+    return f"• {number}. {when}{line}" + (f"\n    Mots trouvés : {words}" if words else "")
+
+
+def digest_order(views: Sequence[AlertView]) -> list[int]:
+    """The positions of ``views`` in the order a digest shows them (by topic)."""
+    by_topic: dict[str, list[int]] = {}
+    for position, view in enumerate(views):
+        by_topic.setdefault(view.topics[0] if view.topics else "", []).append(position)
+    return [p for positions in by_topic.values() for p in positions]
+
+
 def render_digest(views: Sequence[AlertView], *, limit: int = TELEGRAM_LIMIT) -> list[Part]:
-    """A day of alerts as compact messages: one line each, grouped by topic, numbered parts."""
+    """A day of alerts as compact messages, grouped by topic, numbered parts; each text
+    numbered (its follow button says "n° N"), with its vote date first and its words."""
     count = len(views)
     by_topic: dict[str, list[int]] = {}
     for position, view in enumerate(views):
         by_topic.setdefault(view.topics[0] if view.topics else "", []).append(position)
+    number = {p: n for n, p in enumerate(digest_order(views), start=1)}
     blocks: list[tuple[str, int]] = []
     for topic, positions in by_topic.items():
         for n, position in enumerate(positions):
-            line = render_line(views[position])
+            line = render_digest_line(views[position], number[position])
             heading = f"<b>{_escape(topic)}</b>\n" if n == 0 and topic else ""
             blocks.append((heading + line, position))
     title = f"🗞 <b>Votre sélection du jour</b> — {count} alerte{'s' if count > 1 else ''}"
