@@ -13,6 +13,8 @@ from watcher.errors import WatcherError
 from watcher.logs import configure_logging
 
 if TYPE_CHECKING:
+    from watcher.config import Config
+    from watcher.matching.engine import Matcher
     from watcher.store.db import Database
 
 logger = logging.getLogger("watcher")
@@ -84,7 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     command("run", "Poll each source on its interval (and run the Telegram bot) until stopped.")
     check = command("check", "Show which topics and keywords a text matches, with the excerpt.")
     check.add_argument("text", help="the text to test, or - to read standard input")
+    words_help = "also match the subscribers' own words (/mots) stored in the database"
+    check.add_argument("--words", action="store_true", help=words_help)
     backtest = command("backtest", "Run the matcher over past items from a JSONL file.")
+    backtest.add_argument("--words", action="store_true", help=words_help)
     backtest.add_argument("--input", required=True, help="JSONL file of items (- for stdin)")
     backtest.add_argument("--output", help="where to write results (default: stdout)")
     status = command(
@@ -184,12 +189,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_check(args: argparse.Namespace) -> int:
+def _matcher(args: argparse.Namespace, config: "Config") -> "Matcher":
+    """The topics' matcher; with ``--words``, the subscribers' own words too."""
     from watcher.matching.engine import Matcher
 
+    if not getattr(args, "words", False):
+        return Matcher(config.topics)
+    from watcher.personal import PersonalMatcher, WithWords
+    from watcher.store.words import ChatWords
+
+    rules = ChatWords(_existing_database(args)).every()
+    return WithWords(config.topics, PersonalMatcher(rules))
+
+
+def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args)
     text = sys.stdin.read() if args.text == "-" else args.text
-    matches = Matcher(config.topics).match([text])
+    matches = _matcher(args, config).match([text])
     if not matches:
         print("no match")
         return 1
@@ -203,10 +219,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     from watcher.backtest import backtest, read_items, report
-    from watcher.matching.engine import Matcher
 
     config = _load(args)
-    matcher = Matcher(config.topics)
+    matcher = _matcher(args, config)
     source = sys.stdin if args.input == "-" else _open(args.input, "r")
     out = sys.stdout if not args.output else _open(args.output, "w")
     errors: list[str] = []

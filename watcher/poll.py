@@ -25,6 +25,7 @@ from watcher.decide import (
 from watcher.errors import FetchError, WatcherError
 from watcher.items import Item
 from watcher.matching.engine import Matcher
+from watcher.personal_rules import PersonalRules
 from watcher.routing import Route as Alert
 from watcher.routing import SourceRoute
 from watcher.sources.base import Compute, PollContext, PollResult, run_here
@@ -57,6 +58,7 @@ class Poller:
 
     def __post_init__(self) -> None:
         self.matcher = Matcher(self.config.topics)
+        self.personal = PersonalRules(self.store.words)
         self._memory: dict[str, dict[str, Any]] = {}
         if self.cache_dir is None:
             self.cache_dir = Path(self.store.path).resolve().parent / "watcher-cache"
@@ -104,10 +106,14 @@ class Poller:
         stream: str = "",
     ) -> PollOutcome:
         """What a read found, decided: what to store, whom to alert, when to look again."""
+        personal = self.personal.current()  # subscribers' own words, read once a poll
         changes = plan_items(
             result.items,
             self.store.items.known(source.id, result.items),
-            match=lambda item: self.matcher.match(item.fields, topics=source.topics),
+            match=lambda item: [
+                *self.matcher.match(item.fields, topics=source.topics),
+                *personal.match(item.fields),
+            ],
             route=lambda topics: self.route(topics, source.territory),
             alert=alert,
             followers=self.followers(result.items, now) if alert else None,

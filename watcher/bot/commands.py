@@ -43,6 +43,7 @@ Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 SUBSCRIBER_COMMANDS = [
     ("start", "Démarrer et s'abonner"),
     ("sujets", "Choisir ses sujets"),
+    ("mots", 'Mes propres mots : /mots ajouter "reconnaissance vocale"'),
     ("sources", "Sources surveillées"),
     ("abonnements", "Mes abonnements"),
     ("recent", "Dernières alertes : /recent 5"),

@@ -27,7 +27,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from watcher.bot import chat_id, chat_settings, commands, following, maintainer
+from watcher.bot import chat_id, chat_settings, commands, following, maintainer, words
 from watcher.bot.settings import TelegramSettings
 from watcher.errors import DeliveryError
 
@@ -96,6 +96,7 @@ def build_application(service: "Service", settings: TelegramSettings) -> BotAppl
         "stats": maintainer.stats,
         "reglages": chat_settings.settings,
         "id": chat_id.chat_id,
+        "mots": words.words,
     }
     for name, handler in {**handlers, **following.COMMANDS}.items():
         application.add_handler(CommandHandler(name, handler))
@@ -108,6 +109,7 @@ def build_application(service: "Service", settings: TelegramSettings) -> BotAppl
     application.add_handler(
         CallbackQueryHandler(following.stop_button_pressed, pattern=following.STOP_PATTERN)
     )
+    application.add_handler(CallbackQueryHandler(words.remove_button, pattern=words.REMOVE_PATTERN))
     application.add_handler(
         ChatMemberHandler(commands.chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
     )

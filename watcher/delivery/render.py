@@ -20,6 +20,7 @@ from watcher.items import Item
 from watcher.matching.engine import FIELD_SEPARATOR, TopicMatch
 from watcher.matching.excerpt import Excerpt
 from watcher.matching.normalize import strip_markup
+from watcher.personal import is_personal, personal_label
 
 TELEGRAM_LIMIT = 4096
 FULL_IN_BURST = 3  # a grouped burst shows its first alerts in full, the rest one line each
@@ -64,7 +65,10 @@ class AlertView:
 
     @property
     def topics(self) -> list[str]:
-        return [self.topic_labels.get(m.topic, m.topic) for m in self.matches]
+        return [
+            personal_label(m) if is_personal(m.topic) else self.topic_labels.get(m.topic, m.topic)
+            for m in self.matches
+        ]
 
 
 def format_date(moment: datetime | None, timezone: str = "Europe/Paris") -> str:

@@ -26,6 +26,7 @@ from watcher.store.sources import (
     save_success,
 )
 from watcher.store.subscribers import Subscribers
+from watcher.store.words import ChatWords
 
 __all__ = [
     "Database",
@@ -75,6 +76,7 @@ class Store:
         self.meta = Meta(self.database)
         self.subscribers = Subscribers(self)
         self.dossiers = DossierTable(self.database)
+        self.words = ChatWords(self.database)
 
     def close(self) -> None:
         """Close the calling thread's connection."""

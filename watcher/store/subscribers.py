@@ -285,7 +285,8 @@ class Subscribers:
             self.outbox.move_destination(str(old), str(new))
 
     def subscriptions(self) -> dict[int, Collection[str]]:
-        """Topics of every chat that wants alerts now (active, not paused)."""
+        """Topics of every chat that wants alerts now (active, not paused), its own
+        words' topic (``mots:<chat id>``) included."""
         rows = self.database.db.execute(
             """SELECT s.chat_id, s.topic FROM subscriptions s
                JOIN subscribers u ON u.chat_id = s.chat_id
@@ -294,6 +295,14 @@ class Subscribers:
         result: dict[int, set[str]] = {}
         for chat_id, topic in rows:
             result.setdefault(chat_id, set()).add(topic)
+        # A chat's own words (/mots) are a topic only it subscribes to.
+        rows = self.database.db.execute(
+            """SELECT DISTINCT w.chat_id FROM chat_words w
+               JOIN subscribers u ON u.chat_id = w.chat_id
+               WHERE u.active = 1 AND u.paused = 0"""
+        )
+        for (chat_id,) in rows:
+            result.setdefault(chat_id, set()).add(f"mots:{chat_id}")
         return dict(result)
 
     def digest_chat_ids(self) -> list[int]:
