@@ -276,7 +276,9 @@ def test_territories_keep_only_alerts_from_the_chosen_councils(
         menu = bot.say("/reglages")
         assert "Territoires : tous" in menu
         message_id, buttons = keyboard_of(bot, USER)
-        assert [[b["text"] for b in row] for row in buttons[-2:]] == [
+        rows = [[b["text"] for b in row] for row in buttons]
+        at = rows.index(["✅ Tous les territoires"])
+        assert rows[at : at + 2] == [
             ["✅ Tous les territoires"],
             ["Bretagne", "Occitanie"],
         ]

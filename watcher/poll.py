@@ -23,6 +23,7 @@ from watcher.decide import (
     should_alert,
 )
 from watcher.errors import FetchError, WatcherError
+from watcher.filters import apply_filters
 from watcher.items import Item
 from watcher.matching.engine import Matcher
 from watcher.personal_rules import PersonalRules
@@ -119,6 +120,8 @@ class Poller:
             followers=self.followers(result.items, now) if alert else None,
             revise=revise,
         )
+        if any(change.alerts for change in changes):  # each chat's /reglages filters
+            changes = apply_filters(changes, source, self.store.filters.every())
         return PollOutcome(
             source_id=source.id,
             at=now,

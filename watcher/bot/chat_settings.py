@@ -1,21 +1,31 @@
 """/reglages: each chat's delivery settings, changed with inline buttons.
 
 Mode (each alert at once, grouped, or one daily digest at a chosen hour), silent
-notifications, link previews, and territories (only alerts from the chosen
-regions or councils; national sources always alert). The deliverer reads the
-first four through ``Subscribers.preferences``; routing applies territories.
+notifications, link previews, territories (only alerts from the chosen regions or
+councils; national sources always alert), kinds of text (loi, décret, arrêté…) and
+families of source (Parlement, Journal officiel, CNIL, collectivités, préfectures).
+The deliverer reads the first four through ``Subscribers.preferences``; routing
+applies territories, and each poll the kind and family filters (``watcher.filters``).
 """
 
 import asyncio
 import html
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from watcher.bot.commands import ADMINS_ONLY, Context, admin_chat, is_admin, reply, runtime
 from watcher.config import Config
+from watcher.filters import FAMILY_LABELS, KIND_LABELS, ChatFilter
+from watcher.filters import describe as describe_filter
 from watcher.store.subscribers import MODES, Subscriber
 
+if TYPE_CHECKING:
+    from watcher.runtime import Service as Runtime
+
+NO_FILTER = ChatFilter()
 DIGEST_HOURS = ("07:00", "08:00", "12:00", "18:00", "21:00")
 MODE_NAMES = {
     "immediate": "⚡ Immédiat",
@@ -34,7 +44,7 @@ def territories_of(config: Config) -> list[str]:
     return sorted({s.territory for s in config.sources if s.territory})
 
 
-def describe(config: Config, subscriber: Subscriber) -> str:
+def describe(config: Config, subscriber: Subscriber, chosen: ChatFilter = NO_FILTER) -> str:
     at = subscriber.digest_time or config.settings.digest_time
     mode = MODE_TEXT[subscriber.mode] + (f" à {at}" if subscriber.mode == "digest" else "")
     where = ", ".join(sorted(subscriber.territories)) if subscriber.territories else "tous"
@@ -43,12 +53,32 @@ def describe(config: Config, subscriber: Subscriber) -> str:
         f"Mode : {html.escape(mode)}\n"
         f"Notifications : {'silencieuses' if subscriber.silent else 'avec son'}\n"
         f"Aperçus des liens : {'oui' if subscriber.previews else 'non'}\n"
-        f"Territoires : {html.escape(where)}\n\n"
+        f"Territoires : {html.escape(where)}\n"
+        f"Types de textes : {describe_filter(chosen.kinds, KIND_LABELS, 'tous')}\n"
+        f"Sources : {describe_filter(chosen.families, FAMILY_LABELS, 'toutes')}\n\n"
         "Touchez un bouton pour changer un réglage."
     )
 
 
-def keyboard(config: Config, subscriber: Subscriber) -> InlineKeyboardMarkup:
+def _choices(
+    what: str, labels: dict[str, str], chosen: frozenset[str], every: str
+) -> list[list[InlineKeyboardButton]]:
+    """A filter's buttons: "every", then one per choice (three a row), ticked."""
+    buttons = [
+        InlineKeyboardButton(
+            f"✅ {label}" if key in chosen else label, callback_data=f"set:{what}:{key}"
+        )
+        for key, label in labels.items()
+    ]
+    first = InlineKeyboardButton(
+        f"✅ {every}" if not chosen else every, callback_data=f"set:{what}:all"
+    )
+    return [[first]] + [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+
+
+def keyboard(
+    config: Config, subscriber: Subscriber, chosen: ChatFilter = NO_FILTER
+) -> InlineKeyboardMarkup:
     def mark(on: bool, text: str) -> str:
         return f"✅ {text}" if on else text
 
@@ -97,6 +127,8 @@ def keyboard(config: Config, subscriber: Subscriber) -> InlineKeyboardMarkup:
             for n, name in enumerate(territories)
         ]
         rows += [buttons[i : i + 2] for i in range(0, len(buttons), 2)]  # two a row
+    rows += _choices("kind", KIND_LABELS, chosen.kinds, "Tous les textes")
+    rows += _choices("family", FAMILY_LABELS, chosen.families, "Toutes les sources")
     return InlineKeyboardMarkup(rows)
 
 
@@ -106,10 +138,11 @@ async def settings(update: Update, context: Context) -> None:
     if found is None:
         return
     rt, subscriber, intro = found
+    chosen = await asyncio.to_thread(rt.store.filters.get, subscriber.chat_id)
     await reply(
         update,
-        intro + describe(rt.config, subscriber),
-        reply_markup=keyboard(rt.config, subscriber),
+        intro + describe(rt.config, subscriber, chosen),
+        reply_markup=keyboard(rt.config, subscriber, chosen),
     )
 
 
@@ -140,6 +173,10 @@ async def settings_button(update: Update, context: Context) -> None:
     elif what == "where" and value.isdigit() and int(value) < len(territories):
         chosen = set(subscriber.territories) ^ {territories[int(value)]}
         await asyncio.to_thread(chats.set_territories, chat_id, chosen)
+    elif what in ("kind", "family") and (
+        value == "all" or value in {**KIND_LABELS, **FAMILY_LABELS}
+    ):
+        await asyncio.to_thread(_toggle_filter, rt, chat_id, what, value)
     else:
         await query.answer("Ce réglage n'existe plus : /reglages pour le menu à jour.")
         return
@@ -147,10 +184,21 @@ async def settings_button(update: Update, context: Context) -> None:
     await query.answer("Réglage enregistré.")
     changed = await asyncio.to_thread(chats.get, chat_id)
     assert changed is not None
+    filtered = await asyncio.to_thread(rt.store.filters.get, chat_id)
     try:
         await query.edit_message_text(
-            describe(rt.config, changed), reply_markup=keyboard(rt.config, changed)
+            describe(rt.config, changed, filtered),
+            reply_markup=keyboard(rt.config, changed, filtered),
         )
     except BadRequest as exc:  # "message is not modified": nothing to redraw
         if "not modified" not in exc.message.lower():
             raise
+
+
+def _toggle_filter(rt: "Runtime", chat_id: int, what: str, value: str) -> None:
+    """Tick or untick one kind or family ("all": none ticked, everything passes)."""
+    current = rt.store.filters.get(chat_id)
+    field = "kinds" if what == "kind" else "families"
+    chosen: frozenset[str] = getattr(current, field)
+    chosen = frozenset() if value == "all" else chosen ^ {value}
+    rt.store.filters.set(chat_id, replace(current, **{field: chosen}))

@@ -14,6 +14,7 @@ from watcher.decide import ItemChange
 from watcher.sources.base import SourceState
 from watcher.store.db import Database
 from watcher.store.dossiers import DossierTable, note_change
+from watcher.store.filters import ChatFilters
 from watcher.store.items import ItemTable, save_change
 from watcher.store.meta import Meta
 from watcher.store.outbox import Outbox, PendingAlert
@@ -77,6 +78,7 @@ class Store:
         self.subscribers = Subscribers(self)
         self.dossiers = DossierTable(self.database)
         self.words = ChatWords(self.database)
+        self.filters = ChatFilters(self.database)
 
     def close(self) -> None:
         """Close the calling thread's connection."""
