@@ -17,6 +17,8 @@ from collections import defaultdict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import default
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -133,6 +135,10 @@ class FakeTelegram:
         self.confirmed_offset = 0
         # Groups' administrators (chat -> user ids), for getChatMember/getChatAdministrators.
         self.admins: dict[int, set[int]] = {}
+        # Files: what sendDocument uploaded (chat, file name, bytes, caption), and what
+        # users' documents hold (file_id -> bytes), served by getFile and /file/bot...
+        self.documents: list[tuple[str, str, bytes, str]] = []
+        self.files: dict[str, bytes] = {}
 
     # -- what tests use -------------------------------------------------------
 
@@ -271,6 +277,19 @@ class FakeTelegram:
             return 200, {"ok": True, "result": updates}
         if method == "sendMessage":
             return self._send_message(params)
+        if method == "sendDocument":
+            return self._send_document(params)
+        if method == "getFile":
+            file_id = params.get("file_id", "")
+            if file_id not in self.files:
+                return 400, {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: invalid file_id",
+                }
+            result = {"file_id": file_id, "file_unique_id": f"u{file_id}"}
+            result |= {"file_size": len(self.files[file_id]), "file_path": f"documents/{file_id}"}
+            return 200, {"ok": True, "result": result}
         if method in ("getChatMember", "getChatAdministrators"):
             return self._chat_members(method, params)
         if method in ("editMessageText", "editMessageReplyMarkup"):
@@ -281,6 +300,39 @@ class FakeTelegram:
                 ),
             }
         return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
+
+    def _send_document(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """A file sent by the bot (multipart upload): kept, and counted as a message."""
+        upload = params.get("document")
+        name, data = upload if isinstance(upload, tuple) else ("document", b"")
+        chat: int | str = params.get("chat_id", "")
+        chat = int(chat) if re.fullmatch(r"-?\d+", str(chat)) else chat
+        caption = str(params.get("caption", ""))
+        with self.lock:
+            self.documents.append((str(chat), name, data, caption))
+            message = self._message_json(chat, caption, params)
+            self.sent.append(
+                Sent(
+                    chat,
+                    caption,
+                    params.get("parse_mode"),
+                    None,
+                    time.monotonic(),
+                    message["message_id"],
+                )
+            )
+        return 200, {"ok": True, "result": message}
+
+    def add_file(self, file_id: str, data: bytes) -> dict[str, Any]:
+        """A document a user sends: its Document object for ``push_message(extra=...)``."""
+        self.files[file_id] = data
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": "watcher-reglages.json",
+            "mime_type": "application/json",
+            "file_size": len(data),
+        }
 
     def _chat_members(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Who administers a group: ``admins`` says; everyone else is a plain member."""
@@ -466,6 +518,17 @@ class FakeTelegram:
 def _parse_body(content_type: str, body: bytes) -> dict[str, Any]:
     if not body:
         return {}
+    if content_type.startswith("multipart/form-data"):  # an upload: files as (name, bytes)
+        parsed = BytesParser(policy=default).parsebytes(
+            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+        )
+        fields: dict[str, Any] = {}
+        for part in parsed.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            content = part.get_payload(decode=True) or b""
+            filename = part.get_filename()
+            fields[str(name)] = (filename, content) if filename else content.decode()
+        return fields
     if content_type.startswith("application/json"):
         data = json.loads(body)
         return {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
@@ -491,6 +554,14 @@ def running_fake_telegram(**options: Any) -> Iterator[tuple[FakeTelegram, str]]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
+            download = re.match(r"^/file/bot([^/]+)/documents/(.+)$", self.path)
+            if download is not None:  # a file's content, as getFile's file_path names it
+                content = fake.files.get(download.group(2))
+                self.send_response(200 if content is not None else 404)
+                self.send_header("Content-Length", str(len(content or b"")))
+                self.end_headers()
+                self.wfile.write(content or b"")
+                return
             match = re.match(r"^/bot([^/]+)/(\w+)$", self.path)
             if match is None:
                 status, payload = 404, {"ok": False, "error_code": 404, "description": "Not Found"}

@@ -54,6 +54,7 @@ SUBSCRIBER_COMMANDS = [
     ("reglages", "Réglages : mode, heure du résumé, son, aperçus, territoires"),
     ("suivre", "Suivre un dossier : /suivre pjl22-220"),
     ("dossiers", "Les dossiers que je suis"),
+    ("export", "Mes réglages dans un fichier (à renvoyer avec /import)"),
     ("id", "L'identifiant de ce chat (pour feeds.yml)"),
     ("stop", "Se désabonner et effacer mes données"),
     ("aide", "Aide"),

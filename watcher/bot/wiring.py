@@ -27,7 +27,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from watcher.bot import chat_id, chat_settings, commands, following, maintainer, words
+from watcher.bot import chat_id, chat_settings, commands, export, following, maintainer, words
 from watcher.bot.settings import TelegramSettings
 from watcher.errors import DeliveryError
 
@@ -97,6 +97,8 @@ def build_application(service: "Service", settings: TelegramSettings) -> BotAppl
         "reglages": chat_settings.settings,
         "id": chat_id.chat_id,
         "mots": words.words,
+        "export": export.export,
+        "import": export.import_command,
     }
     for name, handler in {**handlers, **following.COMMANDS}.items():
         application.add_handler(CommandHandler(name, handler))
@@ -114,6 +116,11 @@ def build_application(service: "Service", settings: TelegramSettings) -> BotAppl
         ChatMemberHandler(commands.chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
     )
     application.add_handler(MessageHandler(filters.COMMAND, commands.unknown))
+    application.add_handler(
+        MessageHandler(
+            filters.Document.ALL & filters.CaptionRegex(r"^/import"), export.import_document
+        )
+    )
     application.add_handler(
         MessageHandler(~filters.COMMAND & filters.ChatType.PRIVATE, chat_id.free_text)
     )
