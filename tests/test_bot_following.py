@@ -115,12 +115,15 @@ def test_dossiers_stops_each_and_suivre_takes_only_what_exists(
     assert say(watcher, CAROL, "/dossiers").startswith("Vous ne suivez aucun dossier")
     other = "/dossier-legislatif/rss/doslegppl23-100.xml"
     senat_site.serve(other, dosleg(BILL_STEP), content_type="application/atom+xml")
-    assert "Vous suivez le dossier" in say(watcher, CAROL, "/suivre ppl23-100")
+    followed = say(watcher, CAROL, "/suivre ppl23-100")  # titled as its feed is
+    assert "Vous suivez le dossier Jeux Olympiques et Paralympiques 2024 (senat:ppl23-100)" in (
+        followed
+    )
     assert "Vous suivez le dossier" in say(watcher, CAROL, "/suivre pjl22-220")
 
     listing = say(watcher, CAROL, "/dossiers")
     assert "1. Projet de loi relatif aux jeux Olympiques" in listing
-    assert "2. senat:ppl23-100" in listing
+    assert "2. Jeux Olympiques et Paralympiques 2024 (senat:ppl23-100)" in listing
 
     message = fake.messages_to(CAROL)[-1]
     buttons = json.loads(message.reply_markup)["inline_keyboard"]
@@ -133,7 +136,7 @@ def test_dossiers_stops_each_and_suivre_takes_only_what_exists(
     redrawn = fake.calls_of("editMessageText")[-1]
     assert "jeux Olympiques" not in redrawn["text"] and "ppl23-100" in redrawn["text"]
     assert (str(CAROL), 0) in followers(workdir)
-    assert "1. senat:ppl23-100" in say(watcher, CAROL, "/dossiers")
+    assert "1. Jeux Olympiques et Paralympiques 2024" in say(watcher, CAROL, "/dossiers")
 
 
 MONTHS = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"

@@ -16,7 +16,9 @@ name its alerts go to, not a second time under its numeric id.
 
 import asyncio
 import html
+import json
 import logging
+import re
 from datetime import UTC, datetime
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -32,6 +34,7 @@ from watcher.following import parse_dossier
 from watcher.netguard import is_private_host
 from watcher.sources import senat
 from watcher.store.dossiers import Dossier
+from watcher.textdecode import decode_bytes
 
 logger = logging.getLogger(__name__)
 SUIVRE_USAGE = (
@@ -60,25 +63,28 @@ UNREACHABLE = (
 )
 
 
-async def _resolve(context: Context, text: str) -> tuple[str | None, str]:
-    """The dossier a /suivre or /oublier argument names, or why there is none.
+async def _resolve(context: Context, text: str) -> tuple[str | None, str, str]:
+    """The dossier a /suivre or /oublier argument names (and its title when its site gave
+    one), or why there is none.
 
     A dossier watcher stored, or whose texts name it, is taken at once; a Sénat or
     Assemblée dossier it never saw is taken when its house's site has it.
     """
     name = parse_dossier(text)
     if name is None:
-        return None, ""
+        return None, "", ""
     rt = runtime(context)
     dossier = await asyncio.to_thread(rt.store.dossiers.resolve, name)
     if dossier is not None:
-        return dossier, ""
+        return dossier, "", ""
     if name.startswith(("senat:", "an:")):
-        problem = await _check_on_site(context, name)
-        return (None, problem) if problem else (name, "")
-    return None, (
+        problem, title = await _check_on_site(context, name)
+        return (None, problem, "") if problem else (name, "", title)
+    return (
+        None,
         f"Je ne connais encore aucun texte {html.escape(name)}. Réessayez quand il aura été "
-        "publié, ou donnez le signet du Sénat ou l'identifiant de l'Assemblée (DLR…)."
+        "publié, ou donnez le signet du Sénat ou l'identifiant de l'Assemblée (DLR…).",
+        "",
     )
 
 
@@ -97,26 +103,43 @@ def _stream_url(context: Context, dossier: str) -> str | None:
     return None
 
 
-async def _check_on_site(context: Context, dossier: str) -> str:
-    """'' when the house's site has the dossier, else what to tell the user."""
+async def _check_on_site(context: Context, dossier: str) -> tuple[str, str]:
+    """('', title) when the house's site has the dossier, else (what to tell the user, '')."""
     url = _stream_url(context, dossier)
     if url is None:
-        return SUIVRE_USAGE
+        return SUIVRE_USAGE, ""
     rt = runtime(context)
     name = html.escape(dossier.split(":", 1)[1])
     house = "du Sénat" if dossier.startswith("senat:") else "de l'Assemblée nationale"
     allow_private = rt.config.settings.allow_private_addresses or await is_private_host(url)
     loop = asyncio.get_running_loop()
     try:
-        await rt.fetcher.fetch(
+        response = await rt.fetcher.fetch(
             "GET", url, deadline=loop.time() + CHECK_SECONDS, allow_private=allow_private
         )
     except FetchError as exc:
         if exc.status in (404, 410):
-            return NOT_FOUND.format(name=name, house=house)
+            return NOT_FOUND.format(name=name, house=house), ""
         logger.warning("/suivre could not check %s at %s: %s", dossier, url, exc)
-        return UNREACHABLE.format(name=name, house=house, why=html.escape(str(exc)[:120]))
-    return ""
+        return UNREACHABLE.format(name=name, house=house, why=html.escape(str(exc)[:120])), ""
+    return "", _title(response.body if response is not None else b"")
+
+
+def _title(body: bytes) -> str:
+    """The dossier's title in its feed (Sénat: "Sénat - Jeux Olympiques…") or document
+    (Assemblée: ``titreDossier.titre``); '' when none is found."""
+    if body.lstrip().startswith(b"{"):
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return ""
+        found = document.get("titreDossier") if isinstance(document, dict) else None
+        return str(found.get("titre") or "") if isinstance(found, dict) else ""
+    title = re.search(rb"<title[^>]*>([^<]{1,300})</title>", body)
+    if title is None:
+        return ""
+    text = decode_bytes(title.group(1), "").strip()
+    return html.unescape(text.removeprefix("Sénat - ").strip())
 
 
 def _source_for(context: Context, dossier: str) -> str:
@@ -161,7 +184,7 @@ async def _may_follow(update: Update, context: Context, chat: Chat) -> str:
     return ""
 
 
-async def _follow(context: Context, chat: Chat, dossier: str) -> None:
+async def _follow(context: Context, chat: Chat, dossier: str, title: str = "") -> None:
     rt = runtime(context)
     existing = await asyncio.to_thread(rt.store.dossiers.get, dossier)
     destination = await asyncio.to_thread(_destination, context, chat, dossier)
@@ -175,7 +198,7 @@ async def _follow(context: Context, chat: Chat, dossier: str) -> None:
         now=datetime.now(UTC),
         title=existing.title
         if existing and existing.title
-        else await asyncio.to_thread(rt.store.dossiers.title_of, dossier),
+        else await asyncio.to_thread(rt.store.dossiers.title_of, dossier) or title,
     )
 
 
@@ -207,11 +230,11 @@ async def suivre(update: Update, context: Context) -> None:
     if refused:
         await reply(update, refused)
         return
-    dossier, problem = await _resolve(context, " ".join(context.args or []))
+    dossier, problem, title = await _resolve(context, " ".join(context.args or []))
     if dossier is None:
         await reply(update, problem or SUIVRE_USAGE)
         return
-    await _follow(context, chat, dossier)
+    await _follow(context, chat, dossier, title)
     record = await asyncio.to_thread(runtime(context).store.dossiers.get, dossier)
     title = record.title if record else ""
     named = f"<b>{html.escape(title)}</b> ({dossier})" if title else f"<b>{dossier}</b>"
@@ -359,7 +382,7 @@ async def stop_button_pressed(update: Update, context: Context) -> None:
 @maintainer_only
 async def oublier(update: Update, context: Context) -> None:
     """/oublier <dossier> : ne plus suivre un dossier, pour personne."""
-    dossier, problem = await _resolve(context, " ".join(context.args or []))
+    dossier, problem, _ = await _resolve(context, " ".join(context.args or []))
     if dossier is None:
         await reply(update, problem or OUBLIER_USAGE)
         return
