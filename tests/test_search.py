@@ -87,3 +87,25 @@ def test_items_stored_before_the_index_existed_are_found(tmp_path: Path) -> None
     old.commit()
     old.close()
     assert titles(Store(path), "videosurveillance") == ["Vidéosurveillance"]
+
+
+def test_newest_first_means_by_publication_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Stored in this order (a backlog arrives after a newer text), published otherwise.
+    store = Store(":memory:")
+    for n, day in enumerate(("2026-03-01", "2024-05-02", "2026-04-09", "2025-01-15")):
+        store.database.db.execute(
+            "INSERT INTO items (source_id, key, title, summary, published, first_seen) "
+            "VALUES (?,?,?,?,?,?)",
+            ["src", f"k{n}", f"Décret du {day}", "", f"{day}T10:00:00+00:00", "2026-05-01"],
+        )
+    expected = ["2026-04-09", "2026-03-01", "2025-01-15", "2024-05-02"]
+    assert titles(store, "decret") == [f"Décret du {d}" for d in expected]
+    # Beyond the window sorted by date, the others follow in the order they were stored.
+    monkeypatch.setattr("watcher.store.search.RELEVANCE_WINDOW", 2)
+    pages = [titles(store, "decret", limit=1, offset=n) for n in range(4)]
+    assert pages == [
+        ["Décret du 2026-04-09"],
+        ["Décret du 2025-01-15"],
+        ["Décret du 2024-05-02"],
+        ["Décret du 2026-03-01"],
+    ]
