@@ -3,6 +3,7 @@ listed, matched French-aware against every item (phrase, or every word), alerted
 "vos mots : …", removed by number or button; limits; in groups only admins."""
 
 import json
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,7 +67,7 @@ def test_own_words_alert_instead_of_the_topics(bot: Bot, feed_server: FeedServer
     assert "pas encore de mots" in bot.say("/mots")
 
 
-def test_limits_and_bad_rules_are_explained(bot: Bot) -> None:
+def test_limits_and_bad_rules_are_explained(bot: Bot, workdir: Path) -> None:
     bot.say("/start")
     assert "trop court" in bot.say("/mots ajouter le")
     assert "5 au plus" in bot.say("/mots ajouter un deux trois quatre cinq six")
@@ -75,6 +76,9 @@ def test_limits_and_bad_rules_are_explained(bot: Bot) -> None:
         assert "Ajouté" in bot.say(f"/mots ajouter sujet{n}")
     assert "le maximum" in bot.say("/mots ajouter onzième")
     assert "numéro d'une règle, de 1 à 10" in bot.say("/mots retirer 12")
+    assert "effacées" in bot.say("/stop")  # the words go with every other row of the chat
+    db = sqlite3.connect(workdir / "watcher.db")
+    assert db.execute("SELECT COUNT(*) FROM chat_words").fetchone() == (0,)
 
 
 def test_in_a_group_only_admins_change_the_words(bot: Bot, feed_server: FeedServer) -> None:

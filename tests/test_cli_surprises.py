@@ -24,6 +24,12 @@ def test_a_mistyped_db_is_an_error_not_a_new_database(workdir: Path) -> None:
         "watcher: /nonexistent/folder/watcher.db: no database here (the folder "
         "/nonexistent/folder does not exist); pass --db PATH or run `watcher poll` first\n"
     )
+    for command in ("poll", "run"):  # these create the database, but not its folder
+        result = run(command, "--db", "/nonexistent/folder/watcher.db")
+        assert result.err == (
+            "watcher: /nonexistent/folder/watcher.db: the folder /nonexistent/folder does "
+            "not exist; create it or pass another --db\n"
+        )
     folder = run("status", "--db", str(workdir))
     assert (
         folder.err == f"watcher: {workdir}: is a folder; pass --db with the database file's path\n"

@@ -248,13 +248,15 @@ def _open(path: str, mode: str, newline: str | None = None) -> TextIO:
 def cmd_poll(args: argparse.Namespace) -> int:
     from watcher.runner import poll_once
 
-    return poll_once(_load(args), db_path(args), os.environ, sys.stdout)
+    return poll_once(_load(args), _new_or_existing_db(args), os.environ, sys.stdout)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from watcher.runner import run_forever
 
-    return run_forever(config_path(args), _load(args), db_path(args), os.environ, sys.stdout)
+    return run_forever(
+        config_path(args), _load(args), _new_or_existing_db(args), os.environ, sys.stdout
+    )
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -293,6 +295,19 @@ def cmd_status(args: argparse.Namespace) -> int:
             raise WatcherError("unhealthy: " + "; ".join(found))
         print("healthy")
     return 0
+
+
+def _new_or_existing_db(args: argparse.Namespace) -> Path:
+    """Where poll and run keep their database (created there when missing): one line when
+    that place cannot hold one."""
+    path = db_path(args)
+    if path.is_dir():
+        raise WatcherError(f"{path}: is a folder; pass --db with the database file's path")
+    if not path.parent.is_dir():
+        raise WatcherError(
+            f"{path}: the folder {path.parent} does not exist; create it or pass another --db"
+        )
+    return path
 
 
 def _existing_database(args: argparse.Namespace) -> "Database":

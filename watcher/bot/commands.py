@@ -219,9 +219,17 @@ async def start(update: Update, context: Context) -> None:
 
 
 def maintainer_hint(rt: "Runtime", update: Update) -> str:
-    """For /start in private while feeds.yml names no maintainer: how to become one."""
+    """For /start in private: how to find the ids feeds.yml wants (for a maintainer), or
+    how to become one (while feeds.yml names none)."""
     chat = update.effective_chat
-    if rt.config.maintainers or chat is None or chat.type != ChatType.PRIVATE:
+    if chat is None or chat.type != ChatType.PRIVATE:
+        return ""
+    if chat.id in rt.config.maintainers:
+        return (
+            "\n\nMainteneur : /id envoyé dans un groupe donne son identifiant pour "
+            "<code>channels:</code> ; transférez-moi un message d'un canal pour le sien."
+        )
+    if rt.config.maintainers:
         return ""
     return (
         f"\n\nVous installez ce bot ? Votre identifiant Telegram est {chat.id} : ajoutez "
