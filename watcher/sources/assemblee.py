@@ -29,7 +29,15 @@ logger = logging.getLogger(__name__)
 MAX_BODY_CHARS = 200_000
 MAX_CARRIED = 14  # days of lists whose unread documents are carried to the next poll
 TITLE_KEYS = ("titrePrincipal", "titre", "titreDossier", "libelle", "objet")
-DATE_KEYS = ("dateDepot", "dateActe", "timestampDebut", "dateSeance", "datePublication", "date")
+DATE_KEYS = ("dateDepot", "dateActe", "timeStampDebut", "dateSeance", "datePublication", "date")
+# A sitting's start: ``timeStampDebut`` (capital S) and ``identifiants/DateSeance``
+# (``YYYY-MM-DD+01:00``), read in any case. Public readers of the AN's reunion
+# documents read them so: a Python parser of Agenda_XV.json
+# (``r["timeStampDebut"]``, ``r["ODJ"]["pointsODJ"]["pointODJ"]``), and TypeScript
+# types of data.assemblee-nationale.fr's Agenda.json (``timeStampDebut``,
+# ``identifiants.DateSeance``, ``pointODJ.dossiersLegislatifsRefs.dossierRef``);
+# both found through the code index, which did not name their repositories.
+SITTING_KEYS = ("timeStampDebut", "DateSeance")
 DOCUMENT_KINDS = {
     "dossierParlementaire": "dossier législatif",
     "document": "document parlementaire",
@@ -102,7 +110,9 @@ def poll_assemblee(
                 listed[uid] = _Listed(uid, url, stamp, day)
     revisions = {uid: entry.stamp for uid, entry in listed.items()}
     changed = ctx.changed(revisions)
-    todo = [entry for uid, entry in listed.items() if uid in changed]
+    # Busy days list thousands of amendments: sittings, dossiers and texts are read
+    # first, so a sitting agenda published late never waits behind them.
+    todo = sorted((e for uid, e in listed.items() if uid in changed), key=_reading_order)
     # Noted, not read: the backlog, and documents stored before revisions existed.
     unrevised = ctx.unrevised(revisions)
     noted = [entry for uid, entry in listed.items() if uid in unrevised]
@@ -133,7 +143,7 @@ def poll_assemblee(
             warnings.append(f"{entry.url}: {exc}")
             continue
         try:
-            items.append(
+            items.extend(
                 parse_document(
                     response.body if response else b"",
                     source.id,
@@ -150,6 +160,23 @@ def poll_assemblee(
         cursor["pending"] = ",".join(sorted({e.day.isoformat() for e in left})[-MAX_CARRIED:])
     new_state = SourceState(state.etag, state.last_modified, state.content_hash, cursor)
     return PollResult(items, new_state, warnings=warnings)
+
+
+def _reading_order(entry: _Listed) -> int:
+    """Sittings (``RUAN…``) first, then dossiers and texts, amendments (``AMAN…``) last.
+
+    UID prefixes as the open data names them (``AMANR5L15PO744107B0806P0D1N26`` in
+    betagouv/zam's tests; ``RUANR5L15S2018IDC428849`` and ``PRJLANR5L15B0764`` in the
+    recorded dossier ../shared/fixtures/real/assemblee/opendata_dossier-DLR5L15N36460.json).
+    """
+    uid = entry.uid.upper()
+    if uid.startswith("RU"):
+        return 0
+    if uid.startswith("AM"):
+        return 3
+    if uid.startswith(("DL", "PION", "PRJL", "PNRE", "RAPP", "AVIS", "TA")):
+        return 1
+    return 2
 
 
 def _days(text: str) -> list[date]:
@@ -193,8 +220,9 @@ def parse_document(
     listed_at: datetime | None,
     *,
     revision: str = "",
-) -> Item:
-    """An AN open-data document, in its XML form (what the lists give) or JSON, as an item.
+) -> list[Item]:
+    """An AN open-data document, in its XML form (what the lists give) or JSON, as items:
+    the document, and for a sitting one item per agenda point naming a dossier.
 
     The JSON form is the XML converted element for element, so the XML is read
     into the same shape and both go through one path.
@@ -219,26 +247,37 @@ def parse_document(
     published = _stamp(dated) or listed_at
     schedule = event = ""
     event_at = None
+    points: list[Item] = []
+    body_strings = strings
     if root_name == "reunion" and isinstance(document, Mapping):
-        # A sitting's agenda: its items say what will be debated, and when.
-        agenda = [text for text in _strings(document.get("ODJ")) if text]
-        title = f"Ordre du jour : {agenda[0]}" if agenda else title
-        event_at = _stamp(_first(document, ("timestampDebut",)))
+        # A sitting's agenda: its items say what will be debated, and when: the
+        # sitting's own time, never the list's publication time.
+        event_at = _sitting_time(document)
         event = _sitting_kind(uid)
-        if published:
-            schedule = f"réunion du {published.astimezone(PARIS).strftime('%d/%m/%Y à %H:%M')}"
+        published = event_at or listed_at
+        points = _agenda_points(document, source_id, uid, url, event_at, event, revision)
+        taken = {point.title for point in points}
+        agenda = [t for t in _strings(document.get("ODJ")) if " ".join(t.split()) not in taken]
+        body_strings = [t for t in strings if " ".join(t.split()) not in taken]
+        title = f"Ordre du jour : {agenda[0]}" if agenda else title
+        if event_at:
+            timed = bool(_first(document, SITTING_KEYS[:1]))  # DateSeance is a day only
+            shape = "%d/%m/%Y à %H:%M" if timed else "%d/%m/%Y"
+            schedule = f"réunion du {event_at.astimezone(PARIS).strftime(shape)}"
     elif root_name == "scrutin" and isinstance(document, Mapping):
         event_at = _stamp(_first(document, ("dateScrutin",)))
         event = "Vote" if event_at else ""
     dossier = uid if root_name == "dossierParlementaire" else _first(document, ("dossierRef",))
-    return Item(
+    if root_name == "reunion":
+        dossier = ""  # a sitting's dossiers are its points' (below)
+    item = Item(
         source_id=source_id,
         key=uid,
         title=" ".join((title or uid).split())[:1000],
         url=url,
         published=published,
         summary=kind,
-        body=" ".join(" ".join(strings).split())[:MAX_BODY_CHARS],
+        body=" ".join(" ".join(body_strings).split())[:MAX_BODY_CHARS],
         kind=kind.lower() if kind else "",
         schedule=schedule,
         revision=revision,
@@ -247,6 +286,72 @@ def parse_document(
         dossier=f"an:{dossier}" if dossier else "",
         aliases=(f"an:{uid}",),
     )
+    return [item, *points]
+
+
+def _sitting_time(reunion: Mapping[str, Any]) -> datetime | None:
+    """When a sitting starts: ``timeStampDebut``, else the day of ``DateSeance``."""
+    start = _stamp(_first(reunion, SITTING_KEYS[:1]))
+    if start is not None:
+        return start
+    day = _first(reunion, SITTING_KEYS[1:])[:10]
+    try:
+        return datetime.combine(date.fromisoformat(day), datetime.min.time(), PARIS)
+    except ValueError:
+        return None
+
+
+def _agenda_points(
+    reunion: Mapping[str, Any],
+    source_id: str,
+    uid: str,
+    url: str,
+    at: datetime | None,
+    event: str,
+    revision: str,
+) -> list[Item]:
+    """One item per agenda point naming a dossier: the text it debates gets the sitting date."""
+    agenda = reunion.get("ODJ")
+    holder = agenda.get("pointsODJ") if isinstance(agenda, Mapping) else None
+    found = holder.get("pointODJ") if isinstance(holder, Mapping) else None
+    listed = found if isinstance(found, list) else [found] if isinstance(found, Mapping) else []
+    items = []
+    for number, point in enumerate(listed, start=1):
+        if not isinstance(point, Mapping):
+            continue
+        refs = point.get("dossiersLegislatifsRefs")
+        dossiers = refs.get("dossierRef") if isinstance(refs, Mapping) else None
+        names = dossiers if isinstance(dossiers, list) else [dossiers]
+        subject = " ".join(str(point.get("objet") or "").split())
+        for dossier in (str(name).strip() for name in names if isinstance(name, str)):
+            if not dossier or not subject:
+                continue
+            point_uid = str(point.get("uid") or f"{uid}PT{number}")
+            items.append(
+                Item(
+                    source_id=source_id,
+                    key=f"{point_uid}:{dossier}",
+                    title=subject[:1000],
+                    url=url,
+                    published=at,
+                    summary=event,
+                    kind="ordre du jour",
+                    revision=revision,
+                    event_at=at,
+                    event=_point_event(event),
+                    dossier=f"an:{dossier}",
+                )
+            )
+    return items
+
+
+def _point_event(sitting: str) -> str:
+    # Alerts say "⏰ Examen en séance publique prévu le 15/12/2026, dans 8 jours".
+    if sitting == "Séance publique":
+        return "Examen en séance publique"
+    if sitting == "Réunion de commission":
+        return "Examen en commission"
+    return "Examen"
 
 
 def _sitting_kind(uid: str) -> str:
@@ -302,11 +407,13 @@ def _strings(value: Any) -> Iterator[str]:
 def _first(value: Any, keys: tuple[str, ...]) -> str:
     """The first text found under any of these keys, searching breadth-first."""
     queue = [value]
+    wanted = [key.lower() for key in keys]
     while queue:
         current = queue.pop(0)
         if isinstance(current, Mapping):
-            for key in keys:
-                found = current.get(key)
+            lowered = {str(name).lower(): child for name, child in current.items()}
+            for key in wanted:
+                found = lowered.get(key)
                 if isinstance(found, str) and found.strip():
                     return found
                 if isinstance(found, Mapping):
