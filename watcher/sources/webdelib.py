@@ -149,7 +149,7 @@ def showfile_url(html: str, open_url: str) -> str | None:
         found = bare.group(0)
     if not found.startswith(("/", ".", "http://", "https://")):
         found = f"../jsp/{found}"  # as a browser at …/jsp/openfile.jsp resolves it
-    target = urljoin(open_url, found.strip())
+    target: str = urljoin(open_url, found.strip())
     if urlsplit(target).netloc.lower() != urlsplit(open_url).netloc.lower():
         raise ParseError(
             f"{open_url}: its page leads to another host ({urlsplit(target).netloc}); not followed"
