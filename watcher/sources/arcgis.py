@@ -22,6 +22,7 @@ from watcher.errors import ParseError
 from watcher.fetch import FetchSession
 from watcher.items import Item
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
+from watcher.sources.fulltext import attach_fulltext
 from watcher.sources.options import field_map, option, text
 from watcher.sources.scdl import records_to_items, with_defaults
 from watcher.sources.xmlutil import PARIS
@@ -49,7 +50,10 @@ def read_arcgis(
     items = records_to_items(
         [normalise_dates(r, fields["date"]) for r in records], source.id, fields
     )
-    return PollResult(items, state)
+    warnings: list[str] = []
+    if source.fulltext and not ctx.backlog:  # the records' document links (fields.url)
+        items = attach_fulltext(items, ctx, warnings)
+    return PollResult(items, state, warnings=warnings)
 
 
 KIND = SourceKind("arcgis", ArcgisOptions, read_arcgis)

@@ -201,6 +201,7 @@ KIND = SourceKind(
     AssembleeOptions,
     poll_assemblee,
     default_url="https://www.assemblee-nationale.fr/dyn/opendata/list-publication",
+    no_fulltext="reads each document whole already; remove fulltext",
 )
 
 

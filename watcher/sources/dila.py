@@ -92,6 +92,7 @@ KIND = SourceKind(
     DilaOptions,
     poll_dila,
     default_url="https://echanges.dila.gouv.fr/OPENDATA/JORFSIMPLE/",
+    no_fulltext="reads each text's full text from the archives already; remove fulltext",
 )
 
 

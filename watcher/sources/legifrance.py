@@ -163,6 +163,7 @@ KIND = SourceKind(
     poll_legifrance,
     default_url=PRODUCTION_API,
     required_env=("LEGIFRANCE_CLIENT_ID", "LEGIFRANCE_CLIENT_SECRET"),
+    no_fulltext="reads each text's full text already (consult/jorf); remove fulltext",
 )
 
 

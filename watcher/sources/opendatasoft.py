@@ -14,10 +14,12 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from watcher.errors import ParseError
+from watcher.errors import FetchError, ParseError
 from watcher.items import Item
+from watcher.sources import ods_schema
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
+from watcher.sources.fulltext import attach_fulltext
 from watcher.sources.options import duration, field_map, one_of, option, text
 from watcher.sources.scdl import records_to_items, with_defaults
 
@@ -39,7 +41,7 @@ class OpendatasoftOptions:
 def poll_opendatasoft(
     source: SourceConfig, options: OpendatasoftOptions, state: SourceState, ctx: PollContext
 ) -> PollResult:
-    fields = with_defaults(options.fields)
+    fields = dataset_fields(source, options, ctx)
     if options.mode == "export":
         return poll_document(
             source,
@@ -76,7 +78,46 @@ def poll_opendatasoft(
     cursor = dict(state.cursor)
     if newest:
         cursor["since"] = newest
-    return PollResult(items, SourceState(state.etag, state.last_modified, None, cursor))
+    warnings: list[str] = []
+    if source.fulltext and not ctx.backlog:  # the records' document links (fields.url)
+        items = attach_fulltext(items, ctx, warnings)
+    new_state = SourceState(state.etag, state.last_modified, None, cursor)
+    return PollResult(items, new_state, warnings=warnings)
+
+
+def dataset_fields(
+    source: SourceConfig, options: OpendatasoftOptions, ctx: PollContext
+) -> dict[str, str]:
+    """Watcher's fields as the dataset names them, checked once against its schema.
+
+    Checked at the source's first poll in this process (at start-up), then kept.
+    A portal that gives no description (an answer that is no schema, a 401/403/404)
+    is read with the fields as configured.
+    """
+    configured = with_defaults(options.fields)
+    memo = (tuple(sorted(options.fields.items())), source.url)
+    kept = ctx.memory.get("fields")
+    if isinstance(kept, tuple) and kept[0] == memo:
+        return dict(kept[1])
+    url = ods_schema.dataset_url(source.url)
+    resolved = configured
+    if url is not None:
+        try:
+            response = ctx.fetcher.get(url)
+            schema = ods_schema.parse_schema(response.body if response else b"", url)
+        except FetchError as exc:
+            if exc.status not in (401, 403, 404):
+                raise
+            schema = []
+        except ParseError:
+            schema = []
+        if schema:
+            try:
+                resolved = ods_schema.resolve(schema, options.fields, configured)
+            except ParseError as exc:
+                raise ParseError(f"{source.url}: {exc}") from None
+    ctx.memory["fields"] = (memo, resolved)
+    return resolved
 
 
 KIND = SourceKind("opendatasoft", OpendatasoftOptions, poll_opendatasoft)
