@@ -88,6 +88,11 @@ def read_webdelib(
     if listing is None:
         raise ParseError(f"{source.url}: the server answered 304 to an unconditional request")
     sittings = parse_sittings(decode_bytes(listing.body, listing.content_type), listing.url)
+    if not sittings:  # a portal that moved still answers 200: only the empty list tells
+        raise ParseError(
+            f"{source.url}: no sitting on the page (no seance_agenda.jsp nor dated "
+            "openfile.jsp link): has the portal moved? `watcher probe` it"
+        )
     settled = set(state.cursor.get(_SETTLED, "").split())
     items: list[Item] = []
     warnings: list[str] = []
