@@ -162,3 +162,19 @@ def test_act_titles_lose_the_row_noise(row: str, title: str) -> None:
 
     [document] = parse_sitting(f"<table>{row}</table>", f"https://x.example{JSP}/seance_agenda.jsp")
     assert document.title == title
+
+
+def test_a_portal_page_with_no_sitting_fails_the_poll(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    # A portal that moved answers 200 with its home page: no sitting on it.
+    url = feed_server.serve(
+        f"{JSP}/seances.jsp",
+        "<html><body><a href='accueil.jsp'>Accueil</a></body></html>",
+        content_type="text/html",
+    )
+    _config(workdir, url)
+
+    result = run("poll")
+
+    assert "no sitting on the page" in result.err and "1 failed" in result.err
