@@ -17,6 +17,7 @@ from bs4 import BeautifulSoup
 
 from watcher.errors import ParseError
 from watcher.items import Item, normalise_link
+from watcher.matching.normalize import fold
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
 from watcher.sources.frenchdates import day_text, find_dates
@@ -132,8 +133,9 @@ def listing_items(page: str, base_url: str, source_id: str, options: ListingOpti
 
 
 def _kind(text: str) -> str:
-    lowered = text.lower()
-    return next((kind for words, kind in _KINDS if words in lowered), "")
+    """The kind a link's words name, accents and case folded ("ARRÊTÉ", "Arrete")."""
+    folded = f" {fold(text)} "
+    return next((kind for words, kind in _KINDS if f" {fold(words)}" in folded), "")
 
 
 def _date_in(text: str) -> datetime | None:
