@@ -107,7 +107,7 @@ def _parse(
 ) -> list[Item]:
     if re.search(rb"<texts[\s>]", response.body[:2048]):
         return _akn_index(response.body, source, options, ctx)
-    if re.search(rb"<html", response.body[:4096], re.IGNORECASE):
+    if response.body[:1024].lstrip().lower().startswith((b"<!doctype html", b"<html")):
         page = decode_bytes(response.body, response.content_type)
         if not senat_agenda.is_agenda(page):
             raise ParseError(f"{source.url}: an HTML page, not a feed nor the sittings agenda")
