@@ -23,7 +23,18 @@ AN_LISTS = "/dyn/opendata/list-publication"
 SITTING = (datetime.now(PARIS) + timedelta(days=8)).replace(hour=15, minute=0, second=0)
 
 
-def reunion(uid: str, start: str, objet: str, dossier: str = "DLR5L17N51234") -> str:
+def point(uid: str, number: int, objet: str, dossier: str) -> str:
+    return f"""<pointODJ xsi:type="podjSeanceConfPres_type">
+        <uid>{uid}PT{number}</uid>
+        <objet>{objet}</objet>
+        <typePointODJ>Discussion</typePointODJ>
+        <dossiersLegislatifsRefs><dossierRef>{dossier}</dossierRef></dossiersLegislatifsRefs>
+      </pointODJ>"""
+
+
+def reunion(
+    uid: str, start: str, objet: str, dossier: str = "DLR5L17N51234", more: str = ""
+) -> str:
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <reunion xmlns="http://schemas.assemblee-nationale.fr/referentiel"
          xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
@@ -38,7 +49,7 @@ def reunion(uid: str, start: str, objet: str, dossier: str = "DLR5L17N51234") ->
         <objet>{objet}</objet>
         <typePointODJ>Discussion</typePointODJ>
         <dossiersLegislatifsRefs><dossierRef>{dossier}</dossierRef></dossiersLegislatifsRefs>
-      </pointODJ>
+      </pointODJ>{more}
     </pointsODJ>
   </ODJ>
   <identifiants><DateSeance>{SITTING:%Y-%m-%d}+01:00</DateSeance></identifiants>
@@ -142,3 +153,34 @@ def test_on_a_busy_day_the_agenda_is_read_before_the_amendments(
     assert OBJET in result.out
     assert len(feed_server.hits("/dyn/opendata/RUANR5L17S2026IDS30003.xml")) == 1
     assert "document limit (3) reached: 6 document(s) left for the next poll" in result.err
+
+
+def test_a_point_added_to_a_republished_sitting_is_its_own_item(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    uid = "RUANR5L17S2026IDS30004"
+    path = f"/dyn/opendata/{uid}.xml"
+    start = f"<timeStampDebut>{SITTING:%Y-%m-%dT%H:%M:%S}.000+01:00</timeStampDebut>"
+    first = reunion(uid, start, "Discussion du projet de loi de finances")
+    _config(workdir, publish(feed_server, {path: ("2026-12-07T08:00:00.000+01:00", first)}))
+    assert run("poll").code == 0  # the backlog: the sitting and its first point
+
+    # The sitting's agenda is completed and republished under the same UID.
+    second = reunion(
+        uid,
+        start,
+        "Discussion du projet de loi de finances",
+        more=point(uid, 43, OBJET, "DLR5L17N59999"),
+    )
+    publish(feed_server, {path: ("2026-12-07T18:00:00.000+01:00", second)})
+    result = run("poll")
+
+    assert result.code == 0, result.err
+    assert OBJET in result.out
+    db = sqlite3.connect(workdir / "watcher.db")
+    rows = dict(db.execute("SELECT key, dossier FROM items").fetchall())
+    assert rows == {
+        uid: "",
+        f"{uid}PT42:DLR5L17N51234": "an:DLR5L17N51234",
+        f"{uid}PT43:DLR5L17N59999": "an:DLR5L17N59999",
+    }

@@ -20,6 +20,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
 from watcher.errors import ParseError
 from watcher.items import Item
@@ -164,12 +165,15 @@ def _agenda_points(
             if not dossier or not subject:
                 continue
             point_uid = str(point.get("uid") or f"{uid}PT{number}")
+            key = f"{point_uid}:{dossier}"
+            # The sitting's document, marked with the point: a link of its own, so that
+            # a point is never taken for its sitting, or for another point, by its link.
             items.append(
                 Item(
                     source_id=source_id,
-                    key=f"{point_uid}:{dossier}",
+                    key=key,
                     title=subject[:1000],
-                    url=url,
+                    url=f"{url}?point={quote(key)}",
                     published=at,
                     summary=event,
                     kind="ordre du jour",
