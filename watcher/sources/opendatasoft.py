@@ -1,7 +1,8 @@
 """Deliberations published on Opendatasoft portals (``kind: opendatasoft``).
 
-Île-de-France, Bretagne, Pays de la Loire, Rennes… publish SCDL deliberations
-through the Explore API v2.1. ``mode: records`` (default) reads
+Bretagne, Pays de la Loire, Rennes… publish SCDL deliberations through the
+Explore API v2.1; Île-de-France publishes acts under its own field names, mapped
+by ``fields:`` and checked against the dataset's schema (``ods_schema``). ``mode: records`` (default) reads
 ``…/datasets/{id}/records`` newest first with an incremental ``where`` on the
 date field; ``mode: export`` reads ``…/datasets/{id}/exports/json``, a bare
 list. The API refuses ``offset + limit`` past 10,000 and answers 429 on quota.

@@ -11,7 +11,9 @@ published days before the vote and acts are added to a sitting page over days,
 so sittings in the future and in the last ``recheck_days`` are read again at
 every poll; older ones are read once and remembered in the cursor. Only
 ``openfile.jsp`` links become items: menus, footers and the portal's own
-navigation (also under ``/webdelibplus/``) never do.
+navigation (also under ``/webdelibplus/``) never do. ``openfile.jsp`` is not the
+file: its page's script moves on to ``showFile.jsp``, which serves the PDF
+(``document_text`` follows it, on the portal's host only).
 """
 
 import hashlib
