@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
-from tests.conftest import run, write_config
+from tests.conftest import FIXTURES, run, write_config
 from tests.feed_server import FeedServer, Route, Seen
 from tests.pdfs import text_pdf
 from watcher.sources.xmlutil import PARIS
@@ -180,3 +180,36 @@ def test_validate_refuses_fulltext_where_it_cannot_work(workdir: Path) -> None:
         "watcher: feeds.yml: sources[0].fulltext: "
         "kind assemblee reads each document whole already; remove fulltext"
     )
+
+
+def test_an_arcgis_mapping_is_checked_against_the_layers_fields(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    # The layer's description lists its fields, as the query answer does
+    # (tests/fixtures/arcgis_query_page.json, shaped like a hosted layer's answer).
+    layer = "/arcgis/rest/services/d%C3%A9lib%C3%A9rations_2021_2028/FeatureServer/0"
+    described = json.loads((FIXTURES / "arcgis_query_page.json").read_text(encoding="utf-8"))
+    feed_server.serve(layer, json.dumps({"fields": described["fields"]}))
+    feed_server.serve(f"{layer}/query", json.dumps(described), content_type="application/json")
+    source = {
+        "id": "normandie",
+        "name": "Normandie",
+        "kind": "arcgis",
+        "url": feed_server.url(layer),
+    }
+    write_config(workdir, [{**source, "fields": "{title: OBJET}"}])
+
+    result = run("poll")
+
+    assert (
+        "fields.title: 'OBJET' is not a field of this dataset; its fields: OBJECTID" in result.err
+    )
+    assert feed_server.hits(f"{layer}/query") == []
+
+    # With the standard names, the layer is read (a new source: the failed one backs off).
+    write_config(workdir, [{**source, "id": "normandie-2", "backfill": "true"}])
+    assert run("poll").code == 0
+    db = sqlite3.connect(workdir / "watcher.db")
+    assert db.execute("SELECT title FROM items").fetchall() == [
+        ("Aide aux lycées pour la rénovation énergétique",)
+    ]

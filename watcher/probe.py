@@ -21,7 +21,7 @@ from bs4 import BeautifulSoup
 from watcher.errors import FetchError, ParseError, WatcherError
 from watcher.fetch import FetchSession, Response
 from watcher.items import Item
-from watcher.sources import arcgis, ods_schema, senat_agenda
+from watcher.sources import arcgis, dataset_schema, senat_agenda
 from watcher.sources.listing import ListingOptions, listing_items
 from watcher.sources.rss import parse_feed
 from watcher.sources.scdl import DEFAULT_FIELDS, parse_scdl, records_to_items
@@ -152,11 +152,11 @@ def _opendatasoft(fetcher: FetchSession, url: str, dataset: str) -> Probe:
 
 def _mapped_fields(fetcher: FetchSession, records: str, found: list[str]) -> dict[str, str]:
     """Watcher's fields in a non-SCDL dataset, from its schema; ProbeError when unclear."""
-    described = ods_schema.dataset_url(records)
+    described = dataset_schema.dataset_url(records)
     try:
         response = _get(fetcher, described or records)
-        schema = ods_schema.parse_schema(response.body, described or records)
-        return ods_schema.resolve(schema, {}, DEFAULT_FIELDS)
+        schema = dataset_schema.parse_schema(response.body, described or records)
+        return dataset_schema.resolve(schema, {}, DEFAULT_FIELDS)
     except (FetchError, ParseError):
         raise ProbeError(
             f"{records}: an Opendatasoft dataset without SCDL fields (found: "

@@ -2,10 +2,11 @@
 
 Bretagne, Pays de la Loire, Rennes… publish SCDL deliberations through the
 Explore API v2.1; Île-de-France publishes acts under its own field names, mapped
-by ``fields:`` and checked against the dataset's schema (``ods_schema``). ``mode: records`` (default) reads
-``…/datasets/{id}/records`` newest first with an incremental ``where`` on the
-date field; ``mode: export`` reads ``…/datasets/{id}/exports/json``, a bare
-list. The API refuses ``offset + limit`` past 10,000 and answers 429 on quota.
+by ``fields:`` and checked against the dataset's schema (``dataset_schema``).
+``mode: records`` (default) reads ``…/datasets/{id}/records`` newest first with
+an incremental ``where`` on the date field; ``mode: export`` reads
+``…/datasets/{id}/exports/json``, a bare list. The API refuses ``offset + limit``
+past 10,000 and answers 429 on quota.
 """
 
 import json
@@ -15,9 +16,9 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from watcher.errors import FetchError, ParseError
+from watcher.errors import ParseError
 from watcher.items import Item
-from watcher.sources import ods_schema
+from watcher.sources import dataset_schema
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
 from watcher.sources.fulltext import attach_fulltext
@@ -89,36 +90,10 @@ def poll_opendatasoft(
 def dataset_fields(
     source: SourceConfig, options: OpendatasoftOptions, ctx: PollContext
 ) -> dict[str, str]:
-    """Watcher's fields as the dataset names them, checked once against its schema.
-
-    Checked at the source's first poll in this process (at start-up), then kept.
-    A portal that gives no description (an answer that is no schema, a 401/403/404)
-    is read with the fields as configured.
-    """
-    configured = with_defaults(options.fields)
-    memo = (tuple(sorted(options.fields.items())), source.url)
-    kept = ctx.memory.get("fields")
-    if isinstance(kept, tuple) and kept[0] == memo:
-        return dict(kept[1])
-    url = ods_schema.dataset_url(source.url)
-    resolved = configured
-    if url is not None:
-        try:
-            response = ctx.fetcher.get(url)
-            schema = ods_schema.parse_schema(response.body if response else b"", url)
-        except FetchError as exc:
-            if exc.status not in (401, 403, 404):
-                raise
-            schema = []
-        except ParseError:
-            schema = []
-        if schema:
-            try:
-                resolved = ods_schema.resolve(schema, options.fields, configured)
-            except ParseError as exc:
-                raise ParseError(f"{source.url}: {exc}") from None
-    ctx.memory["fields"] = (memo, resolved)
-    return resolved
+    """Watcher's fields as the dataset names them, checked against its schema at start-up."""
+    schema_url = dataset_schema.dataset_url(source.url)
+    defaults = with_defaults({})
+    return dataset_schema.checked_fields(ctx, source.url, schema_url, options.fields, defaults)
 
 
 KIND = SourceKind("opendatasoft", OpendatasoftOptions, poll_opendatasoft)

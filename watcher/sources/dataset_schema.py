@@ -1,4 +1,4 @@
-"""An Opendatasoft dataset's schema, and which of its fields are watcher's.
+"""A dataset's schema (Opendatasoft dataset, ArcGIS layer), and which of its fields are watcher's.
 
 Not every dataset is SCDL: Île-de-France's acts dataset publishes a decision
 date, a title, a type, HTML text and a PDF link under its own names, and has no
@@ -11,15 +11,22 @@ schema ``dataset-v2.1``). Before its first query a source checks its mapping
 against that schema: a mapped field the dataset lacks is an error naming the
 fields it has; a standard (SCDL) field it lacks is looked for among its fields
 by name and type (a date field for ``date``, a file or URL field for ``url``).
-Pure: the caller fetches.
+An ArcGIS layer describes its fields at ``{layer}?f=json`` (``fields: [{name,
+type: esriFieldTypeDate…}]``, as in tests/fixtures/arcgis_query_page.json) and
+is checked the same way. ``checked_fields`` fetches a schema once per process
+and source; the rest is pure.
 """
 
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from watcher.errors import ParseError
+from watcher.errors import FetchError, ParseError
+
+if TYPE_CHECKING:
+    from watcher.sources.base import PollContext
 
 # What a dataset's own names for watcher's fields usually contain, best first.
 _LIKELY = {
@@ -44,8 +51,53 @@ def dataset_url(records_url: str) -> str | None:
     return match.group(1) if match else None
 
 
+def checked_fields(
+    ctx: "PollContext",
+    source_url: str,
+    schema_url: str | None,
+    mapped: Mapping[str, str],
+    defaults: Mapping[str, str],
+) -> dict[str, str]:
+    """Watcher's fields as the dataset names them, checked once against its schema.
+
+    Checked at the source's first poll in this process (at start-up), then kept
+    in the source's memory. A service that gives no schema (no description
+    address, an answer that is no schema, a 400/401/403/404) is read with the
+    fields as configured; a mapping the schema refutes is a ParseError.
+    """
+    memo = (tuple(sorted(mapped.items())), source_url)
+    kept = ctx.memory.get("fields")
+    if isinstance(kept, tuple) and kept[0] == memo:
+        return dict(kept[1])
+    resolved = dict(defaults) | dict(mapped)
+    schema: list[Field] = []
+    if schema_url is not None:
+        try:
+            response = ctx.fetcher.get(schema_url)
+            schema = parse_schema(response.body if response else b"", schema_url)
+        except FetchError as exc:
+            if exc.status not in (400, 401, 403, 404):
+                raise
+        except ParseError:
+            schema = []
+    if schema:
+        try:
+            resolved = resolve(schema, mapped, dict(defaults) | dict(mapped))
+        except ParseError as exc:
+            raise ParseError(f"{source_url}: {exc}") from None
+    ctx.memory["fields"] = (memo, resolved)
+    return resolved
+
+
+_ESRI_TYPES: dict[str, str] = {
+    "esriFieldTypeDate": "date",
+    "esriFieldTypeDateOnly": "date",
+    "esriFieldTypeString": "text",
+}
+
+
 def parse_schema(body: bytes, url: str) -> list[Field]:
-    """The fields a dataset description lists; ParseError when it is not one."""
+    """The fields a dataset or layer description lists; ParseError when it is not one."""
     try:
         data = json.loads(body)
     except ValueError:
@@ -54,7 +106,7 @@ def parse_schema(body: bytes, url: str) -> list[Field]:
     if not isinstance(fields, list):
         raise ParseError(f"{url}: the dataset description lists no fields")
     return [
-        Field(str(f["name"]), str(f.get("type") or ""))
+        Field(str(f["name"]), _ESRI_TYPES.get(str(f.get("type")), str(f.get("type") or "")))
         for f in fields
         if isinstance(f, Mapping) and f.get("name")
     ]
