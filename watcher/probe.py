@@ -36,7 +36,7 @@ _ARCGIS_LAYER = re.compile(r"^(.*/(?:FeatureServer|MapServer)/\d+)(?:/query)?/?$
 _ODS_API = re.compile(r"/api/explore/v2\.[01]/catalog/datasets/([^/?#]+)")
 _ODS_PAGE = re.compile(r"/explore/dataset/([^/?#]+)")
 _DOCUMENT = re.compile(r"\.(pdf|odt|docx?)$", re.IGNORECASE)
-_NAVIGATION = ("nav", "header", "footer", "aside")
+_CONTENT_LINKS = "a:not(nav a, header a, footer a, aside a)"
 
 
 class ProbeError(WatcherError):
@@ -132,8 +132,7 @@ def _opendatasoft(fetcher: FetchSession, url: str, dataset: str) -> Probe:
     except FetchError:
         if "/exports/" not in parts.path:
             raise
-        # The export answered where the records API does not (a portal that serves
-        # exports only, or a proxy that passes them): watch the export as given.
+        # A portal (or proxy) that serves the export but not the records API: watch it.
         return _ods_export(fetcher, url, dataset)
     data = _json(response)
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
@@ -161,8 +160,7 @@ def _opendatasoft(fetcher: FetchSession, url: str, dataset: str) -> Probe:
 
 
 def _ods_export(fetcher: FetchSession, url: str, dataset: str) -> Probe:
-    """An Opendatasoft ``exports/json`` answer: a bare list of records (shape of the real
-    Rennes Métropole export in ../shared/fixtures/real/regions/)."""
+    """``exports/json``: a bare list of records (as ../shared/fixtures/real/regions/ has)."""
     data = _json(_get(fetcher, url))
     if not isinstance(data, list):
         raise ParseError("not an Opendatasoft export (a JSON list of records)")
@@ -309,11 +307,7 @@ def _html(response: Response, url: str) -> Probe:
         )
     # A page's menus, header and footer link to documents about the site (legal
     # notices, a guide): those are not the documents it publishes.
-    links = [
-        urljoin(response.url, str(a.get("href")))
-        for a in soup.find_all("a", href=True)
-        if not a.find_parent(_NAVIGATION)
-    ]
+    links = [urljoin(response.url, str(a.get("href"))) for a in soup.select(_CONTENT_LINKS)]
     extensions = Counter(
         found.group(1).lower() for link in links if (found := _DOCUMENT.search(urlsplit(link).path))
     )
@@ -323,19 +317,12 @@ def _html(response: Response, url: str) -> Probe:
             "(kind: html) that picks the links to watch"
         )
     pattern = f"*.{extensions.most_common(1)[0][0]}"
-    in_menus = any(
-        fnmatch.fnmatch(urljoin(response.url, str(a.get("href"))), pattern)
-        for a in soup.find_all("a", href=True)
-        if a.find_parent(_NAVIGATION)
-    )
-    selector = ", ".join(f"{n} a" for n in _NAVIGATION)
-    chosen = ListingOptions(
-        link_selector=f"a:not({selector})" if in_menus else "", link_pattern=pattern
-    )
-    items = listing_items(page, response.url, "probe", chosen)
-    options = {"link_pattern": _quote(pattern), "follow": "true"}
-    if chosen.link_selector:  # documents in the menus too: leave them out
-        options = {"link_selector": _quote(chosen.link_selector), **options}
+    every = [urljoin(response.url, str(a.get("href"))) for a in soup.find_all("a", href=True)]
+    in_menus = len(fnmatch.filter(every, pattern)) > len(fnmatch.filter(links, pattern))
+    selector = _CONTENT_LINKS if in_menus else ""
+    items = listing_items(page, response.url, "probe", ListingOptions(selector, pattern))
+    options = {"link_selector": _quote(selector)} if selector else {}
+    options |= {"link_pattern": _quote(pattern), "follow": "true"}
     return Probe(
         url=url,
         kind="html",
