@@ -27,7 +27,16 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from watcher.bot import chat_id, chat_settings, commands, export, following, maintainer, words
+from watcher.bot import (
+    chat_id,
+    chat_settings,
+    commands,
+    export,
+    following,
+    maintainer,
+    search,
+    words,
+)
 from watcher.bot.settings import TelegramSettings
 from watcher.errors import DeliveryError
 
@@ -83,7 +92,7 @@ def build_application(service: "Service", settings: TelegramSettings) -> BotAppl
         "sources": commands.sources,
         "abonnements": commands.subscriptions,
         "recent": commands.recent,
-        "chercher": commands.search,
+        "chercher": search.search,
         "pause": commands.pause,
         "reprendre": commands.resume,
         "digest": commands.digest,
@@ -103,7 +112,7 @@ def build_application(service: "Service", settings: TelegramSettings) -> BotAppl
     for name, handler in {**handlers, **following.COMMANDS}.items():
         application.add_handler(CommandHandler(name, handler))
     application.add_handler(CallbackQueryHandler(commands.topic_button, pattern=r"^(un)?sub:"))
-    application.add_handler(CallbackQueryHandler(commands.search_more, pattern=r"^plus:"))
+    application.add_handler(CallbackQueryHandler(search.search_more, pattern=r"^plus:"))
     application.add_handler(CallbackQueryHandler(chat_settings.settings_button, pattern=r"^set:"))
     application.add_handler(
         CallbackQueryHandler(following.follow_button_pressed, pattern=following.CALLBACK_PATTERN)

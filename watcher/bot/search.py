@@ -1,0 +1,106 @@
+"""/chercher: every stored text containing some words, five at a time.
+
+Newest published first, or most relevant with ``tri:pertinence``; each "Plus ▸"
+button names its own search (kept per chat, the last ``KEPT_SEARCHES``), so the
+button under an older list pages through that list, not the latest one.
+"""
+
+import asyncio
+import html
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from watcher.bot.commands import SEARCH_PAGE, Context, chat_of, reply, result_lines, runtime
+from watcher.store.search import Search
+
+SEARCH_HELP = (
+    "Usage : /chercher &lt;mots&gt;, par exemple /chercher reconnaissance faciale\n"
+    "Cherche dans tous les textes relevés (titre, résumé, texte), sans tenir compte des "
+    "accents ni des majuscules, au singulier comme au pluriel ; un mot finissant par * "
+    "est un début de mot (/chercher biométri*). Les plus récents d'abord, ou les plus "
+    "pertinents avec tri:pertinence."
+)
+# Searches a chat can still page through with their "Plus" buttons.
+KEPT_SEARCHES = 20
+
+
+async def search(update: Update, context: Context) -> None:
+    """/chercher <mots> [tri:pertinence]: every stored item containing these words."""
+    words = [w for w in context.args or [] if w.lower() != "tri:pertinence"]
+    by_relevance = len(words) != len(context.args or [])
+    if not words:
+        await reply(update, SEARCH_HELP)
+        return
+    found = await chat_of(update, context)
+    if found is None:
+        return
+    query = " ".join(words)
+    number = 0
+    if context.chat_data is not None:  # each "Plus" button names its own search
+        kept: dict[int, tuple[str, bool]] = context.chat_data.setdefault("searches", {})
+        number = max(kept, default=0) + 1
+        kept[number] = (query, by_relevance)
+        for old in sorted(kept)[:-KEPT_SEARCHES]:
+            del kept[old]
+    await _search_page(update, context, (number, query, by_relevance), 0, found[2])
+
+
+async def search_more(update: Update, context: Context) -> None:
+    """The "Plus" button under search results: the next page."""
+    query = update.callback_query
+    if query is None or not query.data:
+        return
+    await query.answer()
+    _, number, offset = [*query.data.split(":", 2), "", ""][:3]
+    kept = context.chat_data.get("searches", {}) if context.chat_data is not None else {}
+    saved = kept.get(int(number)) if number.isdigit() else None
+    if not saved or not offset.isdigit():
+        await reply(update, "Cette recherche a expiré : relancez /chercher.")
+        return
+    words, by_relevance = saved
+    await _search_page(update, context, (int(number), words, by_relevance), int(offset), "")
+
+
+async def _search_page(
+    update: Update,
+    context: Context,
+    search: tuple[int, str, bool],
+    offset: int,
+    intro: str,
+) -> None:
+    number, words, by_relevance = search
+    rt = runtime(context)
+    page = await asyncio.to_thread(
+        Search(rt.store.database).search,
+        words,
+        limit=SEARCH_PAGE,
+        offset=offset,
+        order="relevance" if by_relevance else "date",
+    )
+    if not page.results:
+        await reply(
+            update,
+            intro
+            + (
+                f"Aucun résultat pour « {html.escape(words)} » dans les textes relevés "
+                "(accents et majuscules ignorés). Essayez moins de mots, ou le début d'un "
+                "mot suivi de * : /chercher biométri*"
+                if offset == 0
+                else "Pas d'autre résultat."
+            ),
+        )
+        return
+    order = "les plus pertinents d'abord" if by_relevance else "les plus récents d'abord"
+    header = (
+        f"<b>Résultats pour « {html.escape(words)} »</b> dans tous les textes relevés ({order}, "
+        f"{offset + 1} à {offset + len(page.results)})"
+    )
+    lines = result_lines(rt, [(f.item, f.matches) for f in page.results])
+    markup = (
+        InlineKeyboardMarkup(
+            [[InlineKeyboardButton("Plus ▸", callback_data=f"plus:{number}:{page.more}")]]
+        )
+        if page.more is not None
+        else None
+    )
+    await reply(update, intro + header + "\n" + "\n".join(lines), reply_markup=markup)
