@@ -16,9 +16,7 @@ name its alerts go to, not a second time under its numeric id.
 
 import asyncio
 import html
-import json
 import logging
-import re
 from datetime import UTC, datetime
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -26,15 +24,12 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 from watcher.bot.commands import STOPPED, Context, Handler, is_admin, reply, runtime
+from watcher.bot.dossier_site import check_on_site, source_for
 from watcher.bot.maintainer import maintainer_only
 from watcher.delivery.buttons import CALLBACK_LIMIT, FOLLOW, UNFOLLOW, follow_button
 from watcher.delivery.render import format_date
-from watcher.errors import FetchError
 from watcher.following import parse_dossier
-from watcher.netguard import is_private_host
-from watcher.sources import senat
 from watcher.store.dossiers import Dossier
-from watcher.textdecode import decode_bytes
 
 logger = logging.getLogger(__name__)
 SUIVRE_USAGE = (
@@ -51,16 +46,6 @@ CALLBACK_PATTERN = rf"^({FOLLOW}|{UNFOLLOW})"
 STOP_BUTTON = "dstop:"  # under /dossiers: stop following, then redraw the list
 STOP_PATTERN = rf"^{STOP_BUTTON}"
 ADMINS_ONLY = "Réservé aux administrateurs de ce chat."
-# /suivre asks the dossier's page of its house whether it exists, within this time.
-CHECK_SECONDS = 15.0
-NOT_FOUND = (
-    "Je ne trouve pas le dossier {name} : le site {house} ne le connaît pas. Vérifiez le "
-    "lien ou le numéro (par exemple /suivre pjl22-220, ou l'adresse de la page du dossier)."
-)
-UNREACHABLE = (
-    "Je n'ai pas pu vérifier le dossier {name} auprès du site {house} ({why}). "
-    "Réessayez dans quelques minutes."
-)
 
 
 async def _resolve(context: Context, text: str) -> tuple[str | None, str, str]:
@@ -78,7 +63,7 @@ async def _resolve(context: Context, text: str) -> tuple[str | None, str, str]:
     if dossier is not None:
         return dossier, "", ""
     if name.startswith(("senat:", "an:")):
-        problem, title = await _check_on_site(context, name)
+        problem, title = await check_on_site(context, name)
         return (None, problem, "") if problem else (name, "", title)
     return (
         None,
@@ -88,70 +73,17 @@ async def _resolve(context: Context, text: str) -> tuple[str | None, str, str]:
     )
 
 
-def _stream_url(context: Context, dossier: str) -> str | None:
-    """Where the dossier's own stream is read: the house's site, as the sources give it."""
-    house, _, key = dossier.partition(":")
-    source = runtime(context).config.source(_source_for(context, dossier))
-    if house == "senat":
-        site = getattr(source.options, "site", senat.SENAT) if source else senat.SENAT
-        return senat.dossier_feed_url(site, key)
-    if house == "an":
-        base = "https://www.assemblee-nationale.fr"
-        if source is not None and "/dyn/opendata/" in source.url:
-            base = source.url.split("/dyn/opendata/", 1)[0]
-        return f"{base.rstrip('/')}/dyn/opendata/{key}.json"
-    return None
-
-
-async def _check_on_site(context: Context, dossier: str) -> tuple[str, str]:
-    """('', title) when the house's site has the dossier, else (what to tell the user, '')."""
-    url = _stream_url(context, dossier)
-    if url is None:
-        return SUIVRE_USAGE, ""
-    rt = runtime(context)
-    name = html.escape(dossier.split(":", 1)[1])
-    house = "du Sénat" if dossier.startswith("senat:") else "de l'Assemblée nationale"
-    allow_private = rt.config.settings.allow_private_addresses or await is_private_host(url)
-    loop = asyncio.get_running_loop()
-    try:
-        response = await rt.fetcher.fetch(
-            "GET", url, deadline=loop.time() + CHECK_SECONDS, allow_private=allow_private
-        )
-    except FetchError as exc:
-        if exc.status in (404, 410):
-            return NOT_FOUND.format(name=name, house=house), ""
-        logger.warning("/suivre could not check %s at %s: %s", dossier, url, exc)
-        return UNREACHABLE.format(name=name, house=house, why=html.escape(str(exc)[:120])), ""
-    return "", _title(response.body if response is not None else b"")
-
-
-def _title(body: bytes) -> str:
-    """The dossier's title in its feed (Sénat: "Sénat - Jeux Olympiques…") or document
-    (Assemblée: ``titreDossier.titre``); '' when none is found."""
-    if body.lstrip().startswith(b"{"):
-        try:
-            document = json.loads(body)
-        except ValueError:
-            return ""
-        found = document.get("titreDossier") if isinstance(document, dict) else None
-        return str(found.get("titre") or "") if isinstance(found, dict) else ""
-    title = re.search(rb"<title[^>]*>([^<]{1,300})</title>", body)
-    if title is None:
-        return ""
-    text = decode_bytes(title.group(1), "").strip()
-    return html.unescape(text.removeprefix("Sénat - ").strip())
-
-
-def _source_for(context: Context, dossier: str) -> str:
-    """The configured source whose site the dossier's stream is read from."""
-    kind = {"senat": "senat", "an": "assemblee"}.get(dossier.split(":", 1)[0], "")
-    sources = runtime(context).config.sources
-    return next((s.id for s in sources if s.kind == kind), "")
-
-
 def _names(chat: Chat) -> list[str]:
     """The names a chat's alerts may be routed to: its id, and its @username."""
     return [str(chat.id)] + ([f"@{chat.username}"] if chat.username else [])
+
+
+def _spellings(context: Context, chat: Chat) -> list[str]:
+    """Every name the chat may follow under: its names, as feeds.yml spells them too."""
+    names = _names(chat)
+    lowered = {n.lower() for n in names}
+    listed = [str(c.chat_id) for c in runtime(context).config.channels]
+    return list(dict.fromkeys(names + [c for c in listed if c.lower() in lowered]))
 
 
 def _destination(context: Context, chat: Chat, dossier: str) -> str:
@@ -191,7 +123,7 @@ async def _follow(context: Context, chat: Chat, dossier: str, title: str = "") -
     await asyncio.to_thread(
         rt.store.dossiers.follow,
         dossier,
-        source_id=existing.source_id if existing else _source_for(context, dossier),
+        source_id=existing.source_id if existing else source_for(context, dossier),
         target="telegram",
         destination=destination,
         how="channel" if chat.type == ChatType.CHANNEL else "suivre",
@@ -204,11 +136,7 @@ async def _follow(context: Context, chat: Chat, dossier: str, title: str = "") -
 
 async def _unfollow(context: Context, chat: Chat, dossier: str) -> None:
     rt = runtime(context)
-    for name in _names(chat) + [
-        str(c.chat_id)
-        for c in rt.config.channels
-        if str(c.chat_id).lower() in {n.lower() for n in _names(chat)}
-    ]:
+    for name in _spellings(context, chat):
         await asyncio.to_thread(rt.store.dossiers.unfollow, dossier, name)
 
 
@@ -271,9 +199,7 @@ def _listing(followed: list[Dossier], timezone: str) -> tuple[str, InlineKeyboar
 async def _followed_by(context: Context, chat: Chat) -> list[Dossier]:
     rt = runtime(context)
     found: dict[str, Dossier] = {}
-    for name in _names(chat) + [str(c.chat_id) for c in rt.config.channels]:
-        if name.lower() not in {n.lower() for n in _names(chat)}:
-            continue
+    for name in _spellings(context, chat):
         for dossier in await asyncio.to_thread(rt.store.dossiers.of_destination, name):
             found.setdefault(dossier.dossier, dossier)
     return list(found.values())
