@@ -167,8 +167,9 @@ def test_subscriber_commands(bot: Bot, feed_server: FeedServer) -> None:
     assert "/sujets" in bot.say("/aide")
     assert bot.say("/inconnue") == "Commande inconnue. /aide pour la liste des commandes."
     assert "désabonné(e) et vos données sont effacées" in bot.say("/stop")
-    # No dead end: the next command starts the chat again, with every topic.
-    assert bot.say("/abonnements").startswith("👋 Bienvenue ! Vous êtes abonné(e) à")
+    # No command but /start subscribes a chat that said /stop; each says how.
+    assert bot.say("/abonnements").startswith("Ce chat s'est désabonné (/stop)")
+    assert "Vous êtes abonné(e) à : Surveillance biométrique" in bot.say("/start")
 
 
 def test_maintainer_commands_are_refused_to_others(bot: Bot) -> None:
