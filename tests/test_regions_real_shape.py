@@ -177,7 +177,7 @@ def test_validate_refuses_fulltext_where_it_cannot_work(workdir: Path) -> None:
 
     assert result.code == 1
     assert result.err.strip() == (
-        "watcher: feeds.yml: sources[0].fulltext: "
+        "watcher: feeds.yml: sources[an].fulltext: "
         "kind assemblee reads each document whole already; remove fulltext"
     )
 

@@ -111,7 +111,7 @@ def test_html_source_needs_a_selector_or_a_pattern(workdir: Path) -> None:
     result = run("validate")
     assert (
         result.err.strip()
-        == "watcher: feeds.yml: sources[0]: kind html needs link_selector or link_pattern to choose its links"
+        == "watcher: feeds.yml: sources[aura]: kind html needs link_selector or link_pattern to choose its links"
     )
 
 
@@ -131,7 +131,7 @@ def test_bad_css_selector_is_a_config_error(workdir: Path) -> None:
     result = run("validate")
     assert result.code == 1
     assert result.err.startswith(
-        "watcher: feeds.yml: sources[0].link_selector: 'a[href' is not a CSS selector"
+        "watcher: feeds.yml: sources[aura].link_selector: 'a[href' is not a CSS selector"
     )
 
 

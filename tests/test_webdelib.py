@@ -213,7 +213,7 @@ def test_recheck_days_is_validated(workdir: Path) -> None:
     result = run("validate")
     assert result.code == 1
     assert result.err.strip() == (
-        "watcher: feeds.yml: sources[0].recheck_days: -1 must be a whole number from 0 to 366"
+        "watcher: feeds.yml: sources[aura].recheck_days: -1 must be a whole number from 0 to 366"
     )
 
 

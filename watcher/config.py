@@ -2,7 +2,7 @@
 
 ``load_config(path)`` is the only way in: it either returns a complete, valid
 ``Config`` or raises one ``ConfigError`` whose message names the file, the key
-path and what to fix, e.g. ``feeds.yml: sources[2].interval: "5 min" is not a
+path and what to fix, e.g. ``feeds.yml: sources[senat-textes].interval: "5 min" is not a
 duration like 30s, 15m, 2h, 1d``.
 """
 

@@ -2,10 +2,12 @@
 
 ``/stop`` erases every row that names the chat: not only these tables, but any
 table with a ``chat_id`` or ``destination`` column, so a table added later is
-covered without being listed here. What it keeps is one ``meta`` line saying the
-chat stopped, so that a later command does not subscribe it again: only /start does.
+covered without being listed here. What it keeps is one ``meta`` line saying that a
+chat with this id's digest stopped, so that a later command does not subscribe it
+again: only /start does.
 """
 
+import hashlib
 import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -46,7 +48,8 @@ MODES = ("immediate", "grouped", "digest")
 
 
 def _stopped_key(chat_id: int) -> str:
-    return f"stopped_chat:{chat_id}"
+    """The mark a /stop leaves: a digest of the chat id, so no row names the chat."""
+    return "stopped_chat:" + hashlib.sha256(str(chat_id).encode()).hexdigest()[:24]
 
 
 Mode = Literal["immediate", "grouped", "digest"]
