@@ -32,7 +32,8 @@ EXAMPLES = {
     ),
     "status": (
         "examples:\n  watcher status --db /var/lib/watcher/watcher.db\n"
-        "  watcher status --check      # exit 1 if the run loop stopped or every source fails"
+        "  watcher status --check      # exit 1 if the run loop stopped, every source fails,\n"
+        "                              # or a source drifts (0 links, no text, stalled...)"
     ),
     "dossiers": "example:\n  watcher dossiers --db /var/lib/watcher/watcher.db",
     "search": (
@@ -93,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument(
         "--check",
         action="store_true",
-        help="exit 1 when the run loop has stopped or every source is failing (health check)",
+        help="exit 1 when the run loop has stopped, every source is failing or a source drifts",
     )
     command(
         "dossiers",
@@ -270,9 +271,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"{failures['chat_gone']} to chats that refuse the bot, {failures['refused']} refused"
         + (f", {failures['failed']} failed (older versions)" if failures.get("failed") else "")
     )
+    now = datetime.now(UTC)
+    drifts = store.polls.drifts([s.id for s in statuses if s.id not in skipped], now)
+    for drift in drifts:
+        print(f"drift: {drift.line()}")
     if args.check:
         pollable = [s for s in statuses if s.id not in skipped]
-        found = problems(pollable, store.meta.last_beat(), datetime.now(UTC))
+        found = problems(pollable, store.meta.last_beat(), now, drifts)
         if found:
             raise WatcherError("unhealthy: " + "; ".join(found))
         print("healthy")

@@ -1,6 +1,6 @@
 """The maintainers' commands (ids listed under ``maintainers`` in feeds.yml).
 
-/statut (sources' health, outbox), /tester <texte> (what would match, and why),
+/statut (sources' health and drift, outbox), /tester <texte> (what would match, and why),
 /recharger (reload feeds.yml; a broken file keeps the running configuration;
 a topic it adds is announced once to every subscriber, with its button),
 /stats. Anyone else gets a polite refusal.
@@ -10,6 +10,7 @@ import asyncio
 import html
 import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -17,6 +18,7 @@ from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from watcher.bot.commands import Context, Handler, reply, runtime
 from watcher.delivery.telegram import retry_seconds
+from watcher.drift import PROBLEMS_FR
 from watcher.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -50,13 +52,28 @@ def maintainer_only(handler: Handler) -> Handler:
 async def status(update: Update, context: Context) -> None:
     """Each source's health and the outbox length."""
     rt = runtime(context)
-    rows = await asyncio.to_thread(rt.store.sources.statuses, [s.id for s in rt.config.sources])
+    ids = [s.id for s in rt.config.sources]
+    rows = await asyncio.to_thread(rt.store.sources.statuses, ids)
+    drifts = {
+        d.source_id: d
+        for d in await asyncio.to_thread(rt.store.polls.drifts, ids, datetime.now(UTC))
+    }
     lines = []
     for row in rows:
-        health = "✅" if row.consecutive_errors == 0 and row.last_success else "⚠️"
+        drift = drifts.get(row.id)
+        ok = row.consecutive_errors == 0 and row.last_success and drift is None
+        health = "✅" if ok else "⚠️"
         line = f"{health} <b>{row.id}</b> : {row.items_seen} textes, {row.alerts_sent} alertes"
         if row.last_error and row.consecutive_errors:
             line += f"\n   erreur ({row.consecutive_errors}x) : {html.escape(row.last_error[:200])}"
+        if drift is not None:
+            line += f"\n   dérive : {html.escape(PROBLEMS_FR[drift.problem])}"
+            line += f"\n   aujourd'hui : {html.escape(drift.today.summary_fr())}"
+            if drift.last_good is not None:
+                line += (
+                    f"\n   dernier relevé correct ({drift.last_good.at:%d/%m %H:%M}) : "
+                    f"{html.escape(drift.last_good.summary_fr())}"
+                )
         lines.append(line)
     outbox = await asyncio.to_thread(rt.store.outbox.outbox_length)
     await reply(

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 MAX_DOCUMENT_BYTES = 15 * 1024 * 1024
 MAX_BODY_CHARS = 400_000
+# How the warning of a document that gave no text starts (``watcher.figures`` counts them).
+NO_TEXT = "full text of "
 
 
 def attach_fulltext(items: list[Item], ctx: "PollContext", warnings: list[str]) -> list[Item]:
@@ -36,7 +38,7 @@ def attach_fulltext(items: list[Item], ctx: "PollContext", warnings: list[str]) 
             try:
                 body = document_text(ctx.fetcher, item.url)
             except (FetchError, ParseError) as exc:
-                warnings.append(f"full text of {item.url}: {exc}")
+                warnings.append(f"{NO_TEXT}{item.url}: {exc}")
             else:
                 item = dataclasses.replace(item, body=body[:MAX_BODY_CHARS])
         result.append(item)
