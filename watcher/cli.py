@@ -46,6 +46,11 @@ EXAMPLES = {
         "examples:\n  watcher export --format csv --output alerts.csv\n"
         "  watcher export --format jsonl | jq .title"
     ),
+    "sources": (
+        "examples:\n  watcher sources check      # every source fetched once, nothing stored\n"
+        "  watcher sources check --source senat-textes\n\n"
+        "Exit status: 0 when every source checked is usable, 1 otherwise."
+    ),
     "probe": (
         "example:\n  watcher probe 'https://edelib.auvergnerhonealpes.fr/webdelibplus/jsp/"
         "seances.jsp?role=usager'"
@@ -110,6 +115,28 @@ def build_parser() -> argparse.ArgumentParser:
     export = command("export", "Export the stored alerts (matched items) as CSV or JSONL.")
     export.add_argument("--format", choices=("csv", "jsonl"), required=True)
     export.add_argument("--output", help="file to write (default: stdout)")
+    sources = command("sources", "Check the configured sources on the real services.")
+    actions = sources.add_subparsers(dest="action", metavar="ACTION", required=True)
+    check_sources = actions.add_parser(
+        "check",
+        help="fetch every source once and say, in a table, whether each is usable",
+        description=(
+            "Fetch every configured source once with its own reader (nothing is stored), "
+            "then print a table: HTTP answer, final address, shape recognised, items read, "
+            "documents with and without text, newest date, dates and sittings, a verdict, "
+            "and what to change when something is off."
+        ),
+        epilog=EXAMPLES["sources"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[after],
+    )
+    check_sources.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="check only this source (repeat for several)",
+    )
     probe = command("probe", "Say what a URL is and print a feeds.yml entry to watch it.")
     probe.add_argument("url", help="a feed, SCDL CSV, dataset, ArcGIS layer or council page")
     return parser
@@ -370,6 +397,16 @@ def cmd_probe(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sources(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from watcher.selfcheck import check_sources, render
+
+    checks = check_sources(_load(args), os.environ, datetime.now(UTC), only=args.source)
+    print(render(checks))
+    return 0 if all(check.usable for check in checks) else 1
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "validate": cmd_validate,
     "poll": cmd_poll,
@@ -381,5 +418,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "search": cmd_search,
     "feed": cmd_feed,
     "export": cmd_export,
+    "sources": cmd_sources,
     "probe": cmd_probe,
 }

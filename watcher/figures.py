@@ -16,11 +16,12 @@ from watcher.errors import FetchError, ParseError
 from watcher.sources.base import PollResult
 from watcher.sources.fulltext import NO_TEXT
 
-# Kinds whose every changed poll reads the whole listing (a feed, a page, a CSV, a
-# portal's sittings): 0 items there means a broken address or shape, never "nothing
-# new". Cursor-based kinds (DILA, Légifrance, Assemblée lists, datasets read by
-# date) legitimately read 0 items when nothing was published.
-WHOLE_LISTING_KINDS = frozenset({"rss", "senat", "html", "scdl", "webdelib"})
+# Kinds whose every changed poll reads the whole listing (a feed, a page, a CSV):
+# 0 items there means a broken address or shape, never "nothing new". Cursor-based
+# kinds (DILA, Légifrance, Assemblée lists, datasets read by date) legitimately read
+# 0 items when nothing was published, and WebDélib+ reads only the sittings of the
+# last ``recheck_days`` (none during a summer break).
+WHOLE_LISTING_KINDS = frozenset({"rss", "senat", "html", "scdl"})
 # An item dated further ahead than this is an announced sitting, not a publication.
 _AHEAD = timedelta(days=1)
 

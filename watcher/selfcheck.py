@@ -1,0 +1,338 @@
+"""``watcher sources check``: every configured source fetched once, on the real services.
+
+What a maintainer runs after deploying (and /verifier in Telegram): each source
+read by its own reader, as its first poll reads it (the listing, no document
+downloaded, nothing stored), then a sample of its documents fetched for their
+text when it reads full texts. A table says per source whether it answered
+(HTTP status, and the address it ended at after redirects), whether its answer
+has the shape its kind reads, what it read (items, dated, sittings, newest,
+documents with and without text) and a verdict; when something is off, what to
+change, with what ``watcher probe`` proposes for the address.
+"""
+
+import asyncio
+import dataclasses
+import tempfile
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from watcher.config import Config, SourceConfig
+from watcher.errors import FetchError, ParseError, WatcherError
+from watcher.fetch import Response, StandaloneSession
+from watcher.figures import PollFigures, failure_figures, figures_of
+from watcher.items import Item, normalise_link
+from watcher.netguard import is_private_host
+from watcher.probe import ProbeError, feeds_entry, probe
+from watcher.sources.base import PollContext, PollResult, SourceState
+from watcher.sources.catalog import KINDS
+from watcher.sources.fulltext import NO_TEXT, document_text
+
+T = TypeVar("T")
+SAMPLE = 3  # documents fetched per source to see whether they give text
+USABLE = frozenset({"ok", "moved"})
+
+
+class RecordingSession(StandaloneSession):
+    """A fetch session that remembers its first exchange: status, and where it ended."""
+
+    first: "Exchange | None" = None
+
+    def _wait(self, url: str, request: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        try:
+            result = super()._wait(url, request)
+        except FetchError as exc:
+            self._note(Exchange(url, exc.status, None, str(exc)))
+            raise
+        if isinstance(result, Response):
+            self._note(Exchange(url, result.status, result.url, ""))
+        return result
+
+    def _note(self, exchange: "Exchange") -> None:
+        if self.first is None:
+            self.first = exchange
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """The first request of a check: what was asked, what answered."""
+
+    url: str
+    status: int | None  # None: no HTTP answer (network, timeout, refused address)
+    final_url: str | None  # after redirects
+    error: str
+
+    @property
+    def moved(self) -> bool:
+        return self.final_url is not None and normalise_link(self.final_url) != normalise_link(
+            self.url
+        )
+
+
+@dataclass(frozen=True)
+class SourceCheck:
+    """One source, checked."""
+
+    source: SourceConfig
+    verdict: str  # ok, moved, unreachable, unrecognised, empty, no text, skipped, failed
+    exchange: Exchange | None = None
+    figures: PollFigures | None = None
+    sampled: bool = False  # documents were fetched for their text
+    advice: list[str] = field(default_factory=list)
+
+    @property
+    def usable(self) -> bool:
+        return self.verdict in USABLE
+
+
+def check_sources(
+    config: Config,
+    environ: Mapping[str, str],
+    now: datetime,
+    *,
+    only: Sequence[str] = (),
+) -> list[SourceCheck]:
+    """Check each source (or those named), one after the other."""
+    known = {source.id for source in config.sources}
+    unknown = [source_id for source_id in only if source_id not in known]
+    if unknown:
+        raise WatcherError(
+            f"no source {', '.join(unknown)} in {config.path}; sources: {', '.join(sorted(known))}"
+        )
+    return [
+        check_source(config, source, environ, now)
+        for source in config.sources
+        if not only or source.id in only
+    ]
+
+
+def check_source(
+    config: Config, source: SourceConfig, environ: Mapping[str, str], now: datetime
+) -> SourceCheck:
+    """Fetch one source once with its reader and say whether it is usable."""
+    missing = [name for name in KINDS[source.kind].required_env if not environ.get(name)]
+    if missing:
+        return SourceCheck(source, "skipped", advice=[f"set {' and '.join(missing)}"])
+    settings = config.settings
+    private = settings.allow_private_addresses or asyncio.run(is_private_host(source.url))
+    session = RecordingSession(
+        timeout=settings.timeout, max_bytes=settings.max_response_bytes, allow_private=private
+    )
+    try:
+        with tempfile.TemporaryDirectory(prefix="watcher-check-") as cache:
+            return _check(source, session, environ, now, Path(cache))
+    finally:
+        session.close()
+
+
+def _check(
+    source: SourceConfig,
+    session: RecordingSession,
+    environ: Mapping[str, str],
+    now: datetime,
+    cache: Path,
+) -> SourceCheck:
+    ctx = PollContext(
+        fetcher=session,
+        now=now,
+        known=lambda keys: set(),
+        environ=environ,
+        cache_dir=cache,
+        backlog=True,  # the listing only: documents are sampled below
+    )
+    try:
+        result = KINDS[source.kind].read(source, source.options, SourceState(), ctx)
+    except (FetchError, ParseError) as exc:
+        figures = failure_figures(exc, now)
+        verdict = "unreachable" if isinstance(exc, FetchError) else "unrecognised"
+        advice = (
+            _unreachable(exc) if isinstance(exc, FetchError) else _probe_advice(session, source.id)
+        )
+        return SourceCheck(source, verdict, session.first, figures, advice=[str(exc), *advice])
+    except Exception as exc:  # a reader's bug: reported on its line, the others go on
+        figures = failure_figures(exc, now)
+        return SourceCheck(source, "failed", session.first, figures, advice=[repr(exc)])
+    exchange = session.first
+    sampled = _reads_documents(source)
+    if sampled:
+        result = _sample_documents(result, session)
+    read = figures_of(result, source.kind, now)
+    if read is None:  # with no validators sent, only an empty body reads as "unchanged"
+        advice = ["the server answered an empty body", *_probe_advice(session, source.id)]
+        return SourceCheck(source, "empty", exchange, None, sampled, advice)
+    figures = read
+    if figures.whole and figures.items == 0:
+        advice = ["the listing gave 0 links/items: its address or its page changed"]
+        return SourceCheck(
+            source, "empty", exchange, figures, sampled, advice + _probe_advice(session, source.id)
+        )
+    if sampled and figures.without_text and not figures.with_text:
+        advice = [
+            "its documents give no text (scanned PDFs, or a page that moves on to the file): "
+            "only titles are matched",
+            *[w.removeprefix(NO_TEXT) for w in result.warnings if w.startswith(NO_TEXT)][:SAMPLE],
+        ]
+        return SourceCheck(source, "no text", exchange, figures, sampled, advice)
+    if exchange is not None and exchange.moved:
+        advice = [
+            f"it redirects: set url: {exchange.final_url}"
+            if exchange.url == source.url
+            else f"{exchange.url} redirects to {exchange.final_url}: check the address"
+        ]
+        return SourceCheck(source, "moved", exchange, figures, sampled, advice)
+    return SourceCheck(source, "ok", exchange, figures, sampled)
+
+
+def _reads_documents(source: SourceConfig) -> bool:
+    """Does polling this source fetch each item's document?"""
+    return (
+        source.fulltext
+        or bool(getattr(source.options, "follow", False))
+        or (source.kind == "webdelib")
+    )
+
+
+def _sample_documents(result: PollResult, session: RecordingSession) -> PollResult:
+    """The newest few items' documents fetched, as polling would, for their text."""
+    dated = sorted(
+        (item for item in result.items if item.url and not item.body),
+        key=lambda item: item.published.timestamp() if item.published else 0.0,
+        reverse=True,
+    )
+    chosen = {item.key for item in dated[:SAMPLE]}
+    items: list[Item] = []
+    warnings = list(result.warnings)
+    for item in result.items:
+        if item.key in chosen and item.url:
+            try:
+                text = document_text(session, item.url)
+            except (FetchError, ParseError) as exc:
+                warnings.append(f"{NO_TEXT}{item.url}: {exc}")
+            else:
+                item = dataclasses.replace(item, body=text[:1000])
+        items.append(item)
+    return PollResult(items, result.state, result.unchanged, warnings)
+
+
+def _unreachable(exc: FetchError) -> list[str]:
+    if exc.status in (404, 410):
+        return ["the address is gone: find where it moved, then `watcher probe NEW_URL`"]
+    if exc.status in (401, 403):
+        return ["the server refuses watcher: check the address and any credentials"]
+    if exc.status == 429 or (exc.status or 0) >= 500:
+        return ["the server is busy or failing: check again later"]
+    return ["no answer: check the address, the network and the DNS name"]
+
+
+def _probe_advice(session: RecordingSession, source_id: str) -> list[str]:
+    """What ``watcher probe`` says of the address the source ended at."""
+    first = session.first
+    if first is None:
+        return []
+    address = first.final_url or first.url
+    try:
+        found = probe(session, address)
+    except ProbeError as exc:
+        return [f"watcher probe: {exc}"]
+    except WatcherError as exc:
+        return [f"watcher probe could not read {address}: {exc}"]
+    entry = feeds_entry(found)
+    entry[0] = f"  - id: {source_id}"  # the source keeps its id, and its alerts their history
+    return [f"watcher probe: {address} is {found.what}; entry:", *entry]
+
+
+# -- the table ----------------------------------------------------------------
+
+VERDICTS_FR = {
+    "ok": "ok",
+    "moved": "déplacée",
+    "unreachable": "injoignable",
+    "unrecognised": "format non reconnu",
+    "empty": "vide",
+    "no text": "sans texte",
+    "skipped": "ignorée",
+    "failed": "erreur",
+}
+_HEADERS = ("source", "kind", "answer", "shape", "items", "dated", "sittings", "newest", "text")
+_HEADERS_FR = (
+    "source",
+    "type",
+    "réponse",
+    "format",
+    "éléments",
+    "datés",
+    "séances",
+    "récent",
+    "texte",
+)
+
+
+def table(checks: Sequence[SourceCheck], *, french: bool = False) -> list[str]:
+    """One line per source, aligned, with its verdict last."""
+    headers = [*(_HEADERS_FR if french else _HEADERS), "verdict"]
+    rows = [headers] + [_row(check, french) for check in checks]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(headers) - 1)]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+        + "  "
+        + row[-1]
+        for row in rows
+    ]
+
+
+def details(checks: Sequence[SourceCheck]) -> list[str]:
+    """Below the table: for each source that is not simply ok, where it went and what to do."""
+    lines: list[str] = []
+    for check in checks:
+        if check.verdict == "ok":
+            continue
+        lines.append(f"{check.source.id}: {check.verdict}")
+        exchange = check.exchange
+        if exchange is not None and exchange.final_url and exchange.moved:
+            lines.append(f"  asked {exchange.url}")
+            lines.append(f"  ended {exchange.final_url}")
+        lines += [f"  {line}" for line in check.advice]
+    return lines
+
+
+def render(checks: Sequence[SourceCheck]) -> str:
+    """What ``watcher sources check`` prints."""
+    usable = sum(check.usable for check in checks)
+    lines = [*table(checks)]
+    more = details(checks)
+    if more:
+        lines += ["", *more]
+    lines += ["", f"{usable} of {len(checks)} source(s) usable"]
+    return "\n".join(lines)
+
+
+def _row(check: SourceCheck, french: bool) -> list[str]:
+    figures, exchange = check.figures, check.exchange
+    answer = "-"
+    if exchange is not None:
+        answer = str(exchange.status) if exchange.status else "none"
+        if exchange.moved:
+            answer += " moved" if not french else " déplacée"
+    shape = "-"
+    if figures is not None and figures.outcome != "unreachable":
+        recognised = figures.outcome != "unrecognised"
+        shape = ("oui" if recognised else "non") if french else ("yes" if recognised else "no")
+    ok = figures is not None and figures.ok
+    text = (
+        f"{figures.with_text}/{figures.without_text}" if ok and check.sampled and figures else "-"
+    )
+    newest = f"{figures.newest:%Y-%m-%d}" if ok and figures and figures.newest else "-"
+    return [
+        check.source.id,
+        check.source.kind,
+        answer,
+        shape,
+        str(figures.items) if ok and figures else "-",
+        str(figures.dated) if ok and figures else "-",
+        str(figures.sittings) if ok and figures else "-",
+        newest,
+        text,
+        VERDICTS_FR.get(check.verdict, check.verdict) if french else check.verdict,
+    ]
