@@ -7,8 +7,8 @@ import pytest
 
 from tests.conftest import FIXTURES, run, write_config
 from tests.feed_server import FeedServer, Route
-from tests.test_drift import listing
 from tests.pdfs import text_pdf
+from tests.test_drift import listing
 from tests.test_webdelib import FUTURE, RECENT, Act, Portal
 
 ODS = "/api/explore/v2.1/catalog/datasets/deliberations-rennes-metropole-2021-copie/records"
