@@ -6,8 +6,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import FIXTURES, run, write_config
+from tests.fake_telegram import parse_entities
 from tests.feed_server import FeedServer, Route
 from tests.pdfs import text_pdf
+from tests.test_bot_commands import DRIFT, MAINTAINER, running_bot
 from tests.test_drift import listing
 from tests.test_webdelib import FUTURE, RECENT, Act, Portal
 
@@ -167,3 +169,27 @@ def test_a_source_whose_secrets_are_missing_is_skipped_and_not_usable(
     assert result.code == 1
     assert table_rows(result.out)["jo"][-1] == "skipped"
     assert "set LEGIFRANCE_CLIENT_ID and LEGIFRANCE_CLIENT_SECRET" in result.out
+
+
+def test_maintainers_see_drift_in_statut_and_check_sources_with_verifier(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    with running_bot(workdir, feed_server) as bot:  # its feed has no item: a drifting source
+        fake = bot.fake
+        fake.wait_for(lambda: any(m.text.startswith(DRIFT) for m in fake.messages_to(MAINTAINER)))
+        [notice] = [m for m in fake.messages_to(MAINTAINER) if m.text.startswith(DRIFT)]
+        assert "sa liste ne donne plus aucun lien ni élément" in notice.text
+
+        status = bot.say("/statut", chat_id=MAINTAINER)
+        assert "⚠️ src" in status and "dérive : sa liste ne donne plus aucun lien" in status
+
+        assert bot.say("/verifier", chat_id=MAINTAINER).startswith("🔎 Vérification")
+        fake.wait_for(lambda: len(bot.replies(MAINTAINER)) > 2)
+        checked = parse_entities(bot.replies(MAINTAINER)[2].text)[0]
+        assert checked.startswith("Vérification des sources : 0 utilisable(s) sur 1")
+        [row] = [line for line in checked.splitlines() if line.startswith("src ")]
+        assert row.split()[1:5] == ["rss", "200", "oui", "0"] and row.endswith("vide")
+        assert "the listing gave 0 links/items" in checked
+
+        refused = bot.say("/verifier")
+        assert refused == "Désolé, cette commande est réservée aux mainteneurs de watcher."

@@ -1,6 +1,7 @@
 """The maintainers' commands (ids listed under ``maintainers`` in feeds.yml).
 
-/statut (sources' health and drift, outbox), /tester <texte> (what would match, and why),
+/statut (sources' health and drift, outbox), /verifier [source] (every source
+fetched once, as ``watcher sources check``), /tester <texte> (what would match, and why),
 /recharger (reload feeds.yml; a broken file keeps the running configuration;
 a topic it adds is announced once to every subscriber, with its button),
 /stats. Anyone else gets a polite refusal.
@@ -19,7 +20,8 @@ from telegram.error import Forbidden, RetryAfter, TelegramError
 from watcher.bot.commands import Context, Handler, reply, runtime
 from watcher.delivery.telegram import retry_seconds
 from watcher.drift import PROBLEMS_FR
-from watcher.errors import ConfigError
+from watcher.errors import ConfigError, WatcherError
+from watcher.selfcheck import check_sources, details, table
 
 if TYPE_CHECKING:
     from telegram import Bot
@@ -79,6 +81,36 @@ async def status(update: Update, context: Context) -> None:
     await reply(
         update, "<b>État des sources</b>\n" + "\n".join(lines) + f"\nFile d'envoi : {outbox}"
     )
+
+
+# Telegram refuses messages over 4,096 characters.
+MAX_MESSAGE = 4000
+
+
+@maintainer_only
+async def verify(update: Update, context: Context) -> None:
+    """/verifier [source…]: every source fetched once, with a verdict each."""
+    rt = runtime(context)
+    await reply(update, "🔎 Vérification des sources en cours (une requête par source)…")
+    try:
+        checks = await asyncio.to_thread(
+            check_sources, rt.config, rt.environ, datetime.now(UTC), only=context.args or ()
+        )
+    except WatcherError as exc:
+        await reply(update, f"❌ {html.escape(str(exc))}")
+        return
+    usable = sum(check.usable for check in checks)
+    text = (
+        f"<b>Vérification des sources</b> : {usable} utilisable(s) sur {len(checks)}\n"
+        f"<pre>{html.escape(chr(10).join(table(checks, french=True)))}</pre>"
+    )
+    notes = "\n".join(details(checks))
+    room = MAX_MESSAGE - len(text) - 20
+    while len(html.escape(notes)) > room:  # cut the plain text: never inside an entity
+        notes = notes[: max(0, room - 1 - (len(html.escape(notes)) - len(notes)))] + "…"
+    if notes.strip("…"):
+        text += f"\n<pre>{html.escape(notes)}</pre>"
+    await reply(update, text)
 
 
 @maintainer_only
