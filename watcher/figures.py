@@ -48,7 +48,7 @@ class PollFigures:
     def summary(self) -> str:
         """One line: "26 items, 3 with text, 1 without, newest 2026-12-01"."""
         if not self.ok:
-            return f"{self.outcome}: {self.error}" if self.error else self.outcome
+            return self.outcome  # its error is on the source's own line
         parts = [f"{self.items} item(s)"]
         if self.with_text or self.without_text:
             parts.append(f"{self.with_text} with text, {self.without_text} document(s) without")
