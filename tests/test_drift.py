@@ -1,6 +1,7 @@
 """A source that drifts is told, not hidden: polls in sequence through the CLI."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -10,6 +11,8 @@ import pytest
 from tests.conftest import run, write_config
 from tests.fake_telegram import TOKEN, FakeTelegram, running_fake_telegram
 from tests.feed_server import FeedServer
+from watcher.drift import detect
+from watcher.figures import PollFigures
 
 MAINTAINER = 4242
 
@@ -161,3 +164,65 @@ def test_maintainers_are_told_once_with_both_polls_figures(
     assert told.text.startswith("⚠️ Source actes : ")
     assert "Dernier relevé correct" in told.text and "2 élément(s)" in told.text
     assert "watcher sources check --source actes" in told.text
+
+
+NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+
+
+def ok(hours_ago: float, items: int = 5, **figures: object) -> PollFigures:
+    return PollFigures(
+        at=NOW - timedelta(hours=hours_ago), outcome="ok", items=items, whole=True, **figures
+    )
+
+
+def newest(days_ago: float) -> datetime:
+    return NOW - timedelta(days=days_ago)
+
+
+@pytest.mark.parametrize(
+    ("history", "problem"),
+    [
+        ([ok(2), ok(1)], None),
+        ([ok(2), ok(1, items=0)], "empty"),
+        ([ok(1, items=0)], "empty"),
+        ([ok(2), replace(ok(1, items=0), whole=False)], None),  # a cursor kind: nothing new
+        ([ok(2, with_text=2), ok(1, without_text=2)], "no_text"),
+        ([ok(2, with_text=2), ok(1, without_text=1)], None),  # one scan is no drift
+        ([ok(3, without_text=1), ok(1, without_text=1)], "no_text"),
+        ([ok(2, with_text=1), ok(1, with_text=1, without_text=3)], None),
+        ([ok(2), PollFigures(NOW, "unrecognised", error="HTML")], "unrecognised"),
+        ([ok(2), PollFigures(NOW, "unreachable", error="HTTP 503")], None),  # an error, shown
+        ([ok(3, newest=newest(5)), ok(2, newest=newest(4)), ok(1, newest=newest(3))], "stalled"),
+        ([ok(3, newest=newest(9)), ok(2, newest=newest(5)), ok(1, newest=newest(3))], None),
+        ([ok(2, newest=newest(5)), ok(1, newest=newest(4))], None),  # too little history
+        (
+            [ok(3, newest=newest(1.2)), ok(2, newest=newest(1.1)), ok(1, newest=newest(1.0))],
+            None,  # a day of silence is never "stalled"
+        ),
+    ],
+    ids=[
+        "healthy",
+        "suddenly-empty",
+        "empty-from-first-poll",
+        "cursor-kind-empty",
+        "documents-stop-giving-text",
+        "one-scan",
+        "two-polls-without-text",
+        "some-text",
+        "unrecognised",
+        "unreachable",
+        "stalled",
+        "gap-not-exceeded",
+        "short-history",
+        "stall-floor",
+    ],
+)
+def test_detect(history: list[PollFigures], problem: str | None) -> None:
+    found = detect("src", history, NOW)
+    assert (found.problem if found else None) == problem
+
+
+def test_the_last_good_poll_is_the_latest_that_read_items_and_text() -> None:
+    good = ok(5, with_text=3)
+    found = detect("src", [good, ok(3, items=0), ok(1, items=0)], NOW)
+    assert found is not None and found.last_good == good
