@@ -11,7 +11,9 @@ import asyncio
 import html
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -92,13 +94,20 @@ async def verify(update: Update, context: Context) -> None:
     """/verifier [source…]: every source fetched once, with a verdict each."""
     rt = runtime(context)
     await reply(update, "🔎 Vérification des sources en cours (une requête par source)…")
+    check = partial(
+        check_sources, rt.config, rt.environ, datetime.now(UTC), only=context.args or ()
+    )
+    # A thread of its own: a check takes as long as the slowest source, and the
+    # shared executors serve the database and the polls meanwhile. Never waited for
+    # at shutdown: its sessions are daemon threads.
+    pool = ThreadPoolExecutor(1, thread_name_prefix="verify")
     try:
-        checks = await asyncio.to_thread(
-            check_sources, rt.config, rt.environ, datetime.now(UTC), only=context.args or ()
-        )
+        checks = await asyncio.get_running_loop().run_in_executor(pool, check)
     except WatcherError as exc:
         await reply(update, f"❌ {html.escape(str(exc))}")
         return
+    finally:
+        pool.shutdown(wait=False)
     usable = sum(check.usable for check in checks)
     text = (
         f"<b>Vérification des sources</b> : {usable} utilisable(s) sur {len(checks)}\n"
