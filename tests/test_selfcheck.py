@@ -11,7 +11,12 @@ from tests.feed_server import FeedServer, Route
 from tests.pdfs import text_pdf
 from tests.test_bot_commands import DRIFT, MAINTAINER, running_bot
 from tests.test_drift import listing
+from tests.test_source_dila import OLD, archive
+from tests.test_source_dila import listing as dila_listing
+from tests.test_source_legifrance import FakePiste
+from tests.test_source_parliament import publish_today
 from tests.test_webdelib import FUTURE, RECENT, Act, Portal
+from watcher.sources.catalog import KINDS
 
 ODS = "/api/explore/v2.1/catalog/datasets/deliberations-rennes-metropole-2021-copie/records"
 LAYER = "/arcgis/rest/services/deliberations_2021_2028/FeatureServer/0"
@@ -34,8 +39,14 @@ def portal(feed_server: FeedServer) -> Portal:
     return portal
 
 
-def healthy_sources(server: FeedServer, portal: Portal) -> list[dict[str, object]]:
-    """One source of each kind that reads a listing, served as the real services answer."""
+def healthy_sources(
+    server: FeedServer, portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> list[dict[str, object]]:
+    """One source of each kind, served as the real services answer."""
+    monkeypatch.setenv("LEGIFRANCE_CLIENT_ID", "watcher-id")
+    monkeypatch.setenv("LEGIFRANCE_CLIENT_SECRET", "s3cret")
+    piste = FakePiste(server)
+    server.serve(f"/OPENDATA/JORFSIMPLE/{OLD}", archive({}), content_type="application/gzip")
     server.handle(
         ODS,
         lambda _: Route(fixture("probe_ods_records.json"), content_type="application/json"),
@@ -65,6 +76,13 @@ def healthy_sources(server: FeedServer, portal: Portal) -> list[dict[str, object
         source("ods", "opendatasoft", server.url(ODS)),
         source("layer", "arcgis", server.url(LAYER)),
         source("portal", "webdelib", portal.start()),
+        source("an", "assemblee", publish_today(server, {}), days="1"),
+        source(
+            "jo-dila",
+            "dila",
+            server.serve("/OPENDATA/JORFSIMPLE/", dila_listing(OLD), content_type="text/html"),
+        ),
+        source("jo", "legifrance", piste.api_url, oauth_url=f"'{piste.oauth_url}'"),
     ]
 
 
@@ -78,22 +96,35 @@ def table_rows(output: str) -> dict[str, list[str]]:
 
 
 def test_healthy_sources_of_each_kind_are_all_usable(
-    workdir: Path, feed_server: FeedServer, portal: Portal
+    workdir: Path, feed_server: FeedServer, portal: Portal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_config(workdir, healthy_sources(feed_server, portal))
+    write_config(workdir, healthy_sources(feed_server, portal, monkeypatch))
 
     result = run("sources", "check")
 
     assert result.code == 0, result.out + result.err
     rows = table_rows(result.out)
-    assert set(rows) == {"feed", "dossier", "page", "csv", "ods", "layer", "portal"}
+    assert set(rows) == {
+        "feed",
+        "dossier",
+        "page",
+        "csv",
+        "ods",
+        "layer",
+        "portal",
+        "an",
+        "jo-dila",
+        "jo",
+    }
+    assert {cells[1] for cells in rows.values()} == set(KINDS)  # every kind
     assert all(cells[-1] == "ok" for cells in rows.values()), result.out
     assert rows["feed"][1:5] == ["rss", "200", "yes", "2"]
     assert int(rows["page"][4]) == 3  # the three PDFs the page links to
     # WebDélib+ documents are sampled for their text: they give it.
     with_text, without = rows["portal"][8].split("/")
     assert int(with_text) > 0 and without == "0"
-    assert result.out.rstrip().endswith("7 of 7 source(s) usable")
+    assert int(rows["jo"][4]) > 0  # the JO's texts, listed without their full text
+    assert result.out.rstrip().endswith("10 of 10 source(s) usable")
     assert not list(workdir.glob("*.db"))  # a check stores nothing
 
 
