@@ -121,9 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="fetch every source once and say, in a table, whether each is usable",
         description=(
-            "Fetch every configured source once with its own reader (nothing is stored), "
-            "then print a table: HTTP answer, final address, shape recognised, items read, "
-            "documents with and without text, newest date, dates and sittings, a verdict, "
+            "Fetch every configured source once with its own reader (nothing is stored),\n"
+            "then print a table: HTTP answer, final address, shape recognised, items read,\n"
+            "documents with and without text, newest date, dates and sittings, a verdict,\n"
             "and what to change when something is off."
         ),
         epilog=EXAMPLES["sources"],
