@@ -140,6 +140,14 @@ def test_broken_sources_are_told_with_what_to_change(
         "/now-a-page", fixture("probe_documents.html"), content_type="text/html"
     )
     empty = feed_server.serve("/actes", listing(), content_type="text/html")
+    # What a WebDélib+ openfile.jsp answers instead of the PDF: a page that moves on by script.
+    for name in ("a.html", "b.html"):
+        feed_server.serve(
+            f"/docs/{name}",
+            "<html><body><script>document.location.href='../jsp/showFile.jsp'</script></body></html>",
+            content_type="text/html",
+        )
+    scans = feed_server.serve("/scans", listing("a.html", "b.html"), content_type="text/html")
     write_config(
         workdir,
         [
@@ -147,6 +155,7 @@ def test_broken_sources_are_told_with_what_to_change(
             source("gone", "rss", gone),
             source("page", "rss", page),
             source("empty", "html", empty, link_pattern="'*.pdf'"),
+            source("scans", "html", scans, link_pattern="'*/docs/*'", follow="true"),
         ],
     )
 
@@ -170,7 +179,9 @@ def test_broken_sources_are_told_with_what_to_change(
     assert rows["empty"][4] == "0" and rows["empty"][-1] == "empty"
     assert "the listing gave 0 links/items" in result.out
     assert "an HTML page with no document links" in result.out
-    assert result.out.rstrip().endswith("1 of 4 source(s) usable")
+    assert rows["scans"][8] == "0/2" and rows["scans"][-1] == "no-text"
+    assert "its documents give no text" in result.out
+    assert result.out.rstrip().endswith("1 of 5 source(s) usable")
 
 
 def test_one_source_is_checked_alone_and_an_unknown_one_is_a_clear_error(

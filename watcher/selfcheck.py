@@ -25,12 +25,12 @@ from watcher.config import Config, SourceConfig
 from watcher.errors import FetchError, ParseError, WatcherError
 from watcher.fetch import Response, StandaloneSession
 from watcher.figures import PollFigures, failure_figures, figures_of
-from watcher.items import Item, normalise_link
+from watcher.items import normalise_link
 from watcher.netguard import is_private_host
 from watcher.probe import ProbeError, feeds_entry, probe
 from watcher.sources.base import PollContext, PollResult, SourceState
 from watcher.sources.catalog import KINDS
-from watcher.sources.fulltext import NO_TEXT, document_text
+from watcher.sources.fulltext import NO_TEXT, attach_fulltext
 
 T = TypeVar("T")
 SAMPLE = 3  # documents fetched per source to see whether they give text
@@ -79,7 +79,7 @@ class SourceCheck:
     """One source, checked."""
 
     source: SourceConfig
-    verdict: str  # ok, moved, unreachable, unrecognised, empty, no text, skipped, failed
+    verdict: str  # ok, moved, unreachable, unrecognised, empty, no-text, skipped, failed
     exchange: Exchange | None = None
     figures: PollFigures | None = None
     sampled: bool = False  # documents were fetched for their text
@@ -97,7 +97,7 @@ def check_sources(
     *,
     only: Sequence[str] = (),
 ) -> list[SourceCheck]:
-    """Check each source (or those named), one after the other."""
+    """Check each source (or those named), in the configuration's order."""
     known = {source.id for source in config.sources}
     unknown = [source_id for source_id in only if source_id not in known]
     if unknown:
@@ -169,7 +169,7 @@ def _check(
     exchange = session.first
     sampled = _reads_documents(source)
     if sampled:
-        result = _sample_documents(result, session)
+        result = _sample_documents(result, ctx)
     read = figures_of(result, source.kind, now)
     if read is None:  # with no validators sent, only an empty body reads as "unchanged"
         advice = ["the server answered an empty body", *_probe_advice(session, source.id)]
@@ -186,7 +186,7 @@ def _check(
             "only titles are matched",
             *[w.removeprefix(NO_TEXT) for w in result.warnings if w.startswith(NO_TEXT)][:SAMPLE],
         ]
-        return SourceCheck(source, "no text", exchange, figures, sampled, advice)
+        return SourceCheck(source, "no-text", exchange, figures, sampled, advice)
     if exchange is not None and exchange.moved:
         advice = [
             f"it redirects: set url: {exchange.final_url}"
@@ -206,25 +206,18 @@ def _reads_documents(source: SourceConfig) -> bool:
     )
 
 
-def _sample_documents(result: PollResult, session: RecordingSession) -> PollResult:
-    """The newest few items' documents fetched, as polling would, for their text."""
+def _sample_documents(result: PollResult, ctx: PollContext) -> PollResult:
+    """The newest few items' documents fetched for their text, the way polling fetches them."""
     dated = sorted(
         (item for item in result.items if item.url and not item.body),
         key=lambda item: item.published.timestamp() if item.published else 0.0,
         reverse=True,
     )
     chosen = {item.key for item in dated[:SAMPLE]}
-    items: list[Item] = []
+    # The documents polling would fetch are those not stored yet: all but the sample.
+    sample = dataclasses.replace(ctx, known=lambda keys: set(keys) - chosen, backlog=False)
     warnings = list(result.warnings)
-    for item in result.items:
-        if item.key in chosen and item.url:
-            try:
-                text = document_text(session, item.url)
-            except (FetchError, ParseError) as exc:
-                warnings.append(f"{NO_TEXT}{item.url}: {exc}")
-            else:
-                item = dataclasses.replace(item, body=text[:1000])
-        items.append(item)
+    items = attach_fulltext(result.items, sample, warnings)
     return PollResult(items, result.state, result.unchanged, warnings)
 
 
@@ -263,7 +256,7 @@ VERDICTS_FR = {
     "unreachable": "injoignable",
     "unrecognised": "format non reconnu",
     "empty": "vide",
-    "no text": "sans texte",
+    "no-text": "sans texte",
     "skipped": "ignorée",
     "failed": "erreur",
 }
