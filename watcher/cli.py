@@ -400,7 +400,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
 def cmd_sources(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from watcher.selfcheck import check_sources, render
+    from watcher.selfcheck import check_sources
+    from watcher.selfcheck_report import render
 
     checks = check_sources(_load(args), os.environ, datetime.now(UTC), only=args.source)
     print(render(checks))

@@ -23,7 +23,8 @@ from watcher.bot.commands import Context, Handler, reply, runtime
 from watcher.delivery.telegram import retry_seconds
 from watcher.drift import PROBLEMS_FR
 from watcher.errors import ConfigError, WatcherError
-from watcher.selfcheck import check_sources, details, table
+from watcher.selfcheck import check_sources
+from watcher.selfcheck_report import details, table
 
 if TYPE_CHECKING:
     from telegram import Bot
