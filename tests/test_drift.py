@@ -12,7 +12,8 @@ from tests.conftest import run, write_config
 from tests.fake_telegram import TOKEN, FakeTelegram, running_fake_telegram
 from tests.feed_server import FeedServer
 from watcher.drift import detect
-from watcher.figures import PollFigures
+from watcher.figures import PollFigures, reads_whole_listing
+from watcher.sources.base import SourceConfig
 
 MAINTAINER = 4242
 
@@ -226,3 +227,19 @@ def test_the_last_good_poll_is_the_latest_that_read_items_and_text() -> None:
     good = ok(5, with_text=3)
     found = detect("src", [good, ok(3, items=0), ok(1, items=0)], NOW)
     assert found is not None and found.last_good == good
+
+
+@pytest.mark.parametrize(
+    ("kind", "url", "whole"),
+    [
+        ("rss", "https://www.senat.fr/rss/textes.rss", True),
+        ("senat", "https://www.senat.fr/rss/textes.rss", True),
+        ("senat", "https://www.senat.fr/akomantoso/depots.xml", False),  # new entries only
+        ("html", "https://edelib.example/actes.html", True),
+        ("dila", "https://echanges.dila.gouv.fr/OPENDATA/JORFSIMPLE/", False),
+        ("webdelib", "https://edelib.example/webdelibplus/jsp/seances.jsp", False),
+    ],
+)
+def test_which_sources_read_their_whole_listing(kind: str, url: str, whole: bool) -> None:
+    source = SourceConfig(id="s", name="S", kind=kind, url=url, interval=900, topics=())
+    assert reads_whole_listing(source) is whole

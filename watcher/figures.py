@@ -6,18 +6,20 @@ are dated, how many announce a sitting, the newest date. A failed poll gives
 its outcome only: ``unreachable`` (network, HTTP status), ``unrecognised`` (it
 answered, but not in the shape its kind reads), ``failed`` (anything else).
 An unchanged source (304, same content hash) has no figures: nothing was read.
-Pure: a reader's result and the kind in, figures out.
+Pure: a reader's result and its source in, figures out.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from watcher.errors import FetchError, ParseError
-from watcher.sources.base import PollResult
+from watcher.sources.base import PollResult, SourceConfig
 from watcher.sources.fulltext import NO_TEXT
 
 # Kinds whose every changed poll reads the whole listing (a feed, a page, a CSV):
-# 0 items there means a broken address or shape, never "nothing new". Cursor-based
+# 0 items there means a broken address or shape, never "nothing new" (a ``senat``
+# source on the Akoma Ntoso index reads only its new entries: not whole). Cursor-based
 # kinds (DILA, Légifrance, Assemblée lists, datasets read by date) legitimately read
 # 0 items when nothing was published, and WebDélib+ reads only the sittings of the
 # last ``recheck_days`` (none during a summer break).
@@ -71,7 +73,14 @@ class PollFigures:
         return ", ".join(parts)
 
 
-def figures_of(result: PollResult, kind: str, now: datetime) -> PollFigures | None:
+def reads_whole_listing(source: SourceConfig) -> bool:
+    """Does every changed poll of this source read all of its listing?"""
+    if source.kind == "senat" and "/akomantoso/" in urlsplit(source.url).path:
+        return False
+    return source.kind in WHOLE_LISTING_KINDS
+
+
+def figures_of(result: PollResult, source: SourceConfig, now: datetime) -> PollFigures | None:
     """The figures of a poll that read its source; None when the source was unchanged."""
     if result.unchanged:
         return None
@@ -86,7 +95,7 @@ def figures_of(result: PollResult, kind: str, now: datetime) -> PollFigures | No
         dated=len(dates),
         sittings=sum(1 for item in result.items if item.event_at is not None),
         newest=max(published, default=None),
-        whole=kind in WHOLE_LISTING_KINDS,
+        whole=reads_whole_listing(source),
     )
 
 

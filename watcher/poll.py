@@ -128,7 +128,7 @@ class Poller:
             unchanged=result.unchanged,
             backlog=not alert,
             stream=stream,
-            figures=None if stream else figures_of(result, source.kind, now),
+            figures=None if stream else figures_of(result, source, now),
         )
 
     def followers(

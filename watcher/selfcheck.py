@@ -170,7 +170,7 @@ def _check(
     sampled = _reads_documents(source)
     if sampled:
         result = _sample_documents(result, ctx)
-    read = figures_of(result, source.kind, now)
+    read = figures_of(result, source, now)
     if read is None:  # with no validators sent, only an empty body reads as "unchanged"
         advice = ["the server answered an empty body", *_probe_advice(session, source.id)]
         return SourceCheck(source, "empty", exchange, None, sampled, advice)
