@@ -177,7 +177,7 @@ def test_broken_sources_are_told_with_what_to_change(
         and '    link_pattern: "*.pdf"' in result.out
     )
     assert rows["empty"][4] == "0" and rows["empty"][-1] == "empty"
-    assert "the listing gave 0 links/items" in result.out
+    assert "0 links chosen by link_pattern" in result.out
     assert "an HTML page with no document links" in result.out
     assert rows["scans"][8] == "0/2" and rows["scans"][-1] == "no-text"
     assert "its documents give no text" in result.out

@@ -72,7 +72,7 @@ def detect(source_id: str, history: Sequence[PollFigures], now: datetime) -> Dri
     today = history[-1]
     if today.outcome == "unrecognised":
         return _drift(source_id, "unrecognised", f"answer not recognised ({today.error})", history)
-    if today.ok and today.whole and today.items == 0:
+    if today.outcome == "empty" or (today.ok and today.whole and today.items == 0):
         return _drift(source_id, "empty", "the listing gave 0 links/items", history)
     if _textless(today) and (today.without_text >= 2 or _previous_textless(history)):
         detail = f"none of its {today.without_text} new document(s) gave text"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from watcher.errors import FetchError, ParseError
+from watcher.errors import EmptyListingError, FetchError, ParseError
 from watcher.sources.base import PollResult, SourceConfig
 from watcher.sources.fulltext import NO_TEXT
 
@@ -33,7 +33,9 @@ class PollFigures:
     """One poll of one source, counted."""
 
     at: datetime
-    outcome: str  # "ok", "unreachable", "unrecognised", "failed"
+    outcome: (
+        str  # "ok", "empty" (a listing that fails empty), "unreachable", "unrecognised", "failed"
+    )
     items: int = 0
     with_text: int = 0  # items carrying a text (their document's, or the feed's own)
     without_text: int = 0  # documents fetched that gave no text (a scan, a redirect page)
@@ -49,6 +51,8 @@ class PollFigures:
 
     def summary(self) -> str:
         """One line: "26 items, 3 with text, 1 without, newest 2026-12-01"."""
+        if self.outcome == "empty":
+            return "0 item(s)"
         if not self.ok:
             return self.outcome  # its error is on the source's own line
         parts = [f"{self.items} item(s)"]
@@ -61,6 +65,8 @@ class PollFigures:
 
     def summary_fr(self) -> str:
         """The same line for the maintainers, in French."""
+        if self.outcome == "empty":
+            return "0 élément"
         if not self.ok:
             what = {"unreachable": "injoignable", "unrecognised": "format non reconnu"}
             return what.get(self.outcome, "échec")
@@ -103,6 +109,8 @@ def failure_figures(exc: BaseException, now: datetime) -> PollFigures:
     """The figures of a poll that failed: what kind of failure it was."""
     if isinstance(exc, FetchError):
         outcome = "unreachable"
+    elif isinstance(exc, EmptyListingError):
+        outcome = "empty"  # in its shape, with nothing in it: 0 items
     elif isinstance(exc, ParseError):
         outcome = "unrecognised"
     else:

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from watcher.config import Config, SourceConfig
-from watcher.errors import FetchError, ParseError, WatcherError
+from watcher.errors import EmptyListingError, FetchError, ParseError, WatcherError
 from watcher.fetch import Response, StandaloneSession
 from watcher.figures import PollFigures, failure_figures, figures_of
 from watcher.items import normalise_link
@@ -156,6 +156,9 @@ def _check(
     )
     try:
         result = KINDS[source.kind].read(source, source.options, SourceState(), ctx)
+    except EmptyListingError as exc:  # its reader fails on an empty listing
+        advice = [str(exc), *_probe_advice(session, source.id)]
+        return SourceCheck(source, "empty", session.first, failure_figures(exc, now), advice=advice)
     except (FetchError, ParseError) as exc:
         figures = failure_figures(exc, now)
         verdict = "unreachable" if isinstance(exc, FetchError) else "unrecognised"

@@ -83,7 +83,7 @@ def _row(check: SourceCheck, french: bool) -> list[str]:
     if figures is not None and figures.outcome != "unreachable":
         recognised = figures.outcome != "unrecognised"
         shape = ("oui" if recognised else "non") if french else ("yes" if recognised else "no")
-    ok = figures is not None and figures.ok
+    ok = figures is not None and figures.outcome in ("ok", "empty")  # figures were read
     text = (
         f"{figures.with_text}/{figures.without_text}" if ok and check.sampled and figures else "-"
     )
