@@ -15,7 +15,7 @@ from tests.test_source_dila import OLD, archive
 from tests.test_source_dila import listing as dila_listing
 from tests.test_source_legifrance import FakePiste
 from tests.test_source_parliament import publish_today
-from tests.test_webdelib import FUTURE, RECENT, Act, Portal
+from tests.test_webdelib_real_shape import Portal
 from watcher.sources.catalog import KINDS
 
 ODS = "/api/explore/v2.1/catalog/datasets/deliberations-rennes-metropole-2021-copie/records"
@@ -32,10 +32,10 @@ def source(source_id: str, kind: str, url: str, **extra: str) -> dict[str, objec
 
 @pytest.fixture
 def portal(feed_server: FeedServer) -> Portal:
-    """A WebDélib+ portal with a coming and a recent sitting, each with an act in a PDF."""
+    """A WebDélib+ portal in its real shape: an act behind openfile.jsp -> showFile.jsp."""
     portal = Portal(feed_server)
-    portal.acts[FUTURE] = [Act("2026-07-1", "Budget supplémentaire", text_pdf("Budget."))]
-    portal.acts[RECENT] = [Act("2026-06-4", "Aide aux clubs sportifs", text_pdf("Sport."))]
+    portal.add("Aide aux clubs sportifs", "Acte n° 2026-12", "a1", text_pdf("Sport."))
+    portal.add("Budget supplémentaire", "Acte n° 2026-13", "a2", text_pdf("Budget."))
     return portal
 
 
