@@ -1,8 +1,9 @@
 """The bot's commands: small handlers, French replies, never a stack trace.
 
-Subscribers: /start /sujets /sources /abonnements /recent /chercher /pause
-/reprendre /digest /reglages /stop /aide. The maintainers' commands are in
-``maintainer``, the /reglages menu in ``chat_settings``.
+Subscribers: /start /sujets /sources /abonnements /recent /pause /reprendre
+/digest /stop /aide here; /chercher in ``search``, /reglages in ``chat_settings``,
+/mots in ``words``, /suivre and /dossiers in ``following``, /export and /import in
+``export``, /id in ``chat_id``; the maintainers' commands in ``maintainer``.
 
 No dead ends: any command from a chat the bot does not know registers it with
 every topic and greets it, and every reply says what to do next. A chat that said
@@ -54,6 +55,7 @@ SUBSCRIBER_COMMANDS = [
     ("suivre", "Suivre un dossier : /suivre pjl22-220"),
     ("dossiers", "Les dossiers que je suis"),
     ("export", "Mes réglages dans un fichier (à renvoyer avec /import)"),
+    ("import", "Restaurer mes réglages : le fichier de /export, légende /import"),
     ("id", "L'identifiant de ce chat (pour feeds.yml)"),
     ("stop", "Se désabonner et effacer mes données"),
     ("aide", "Aide"),
