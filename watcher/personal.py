@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from watcher.errors import RuleError
 from watcher.matching.engine import Matcher, TopicMatch
+from watcher.matching.excerpt import Excerpt
 from watcher.matching.normalize import fold
 from watcher.matching.rules import TopicRules, compile_topic
 
@@ -111,21 +112,40 @@ def _compile(key: str, rule: Rule) -> dict[str, TopicRules]:
 
 
 class PersonalMatcher:
-    """Every chat's rules in one matcher; ``match`` gives one TopicMatch per chat."""
+    """Every chat's rules in one matcher; ``match`` gives one TopicMatch per chat.
+
+    Every distinct phrase or word of every chat is one keyword of a single pseudo-topic,
+    so a text costs one scan and one topic whatever the number of chats (the engine
+    visits each topic per text); the keywords that fired say which rules hold.
+    """
 
     def __init__(self, rules: Mapping[int, Sequence[str]]) -> None:
-        self.rules: dict[str, Rule] = {}  # "chat|n" -> rule
-        topics: dict[str, TopicRules] = {}
+        self.parts: dict[str, str] = {}  # a phrase, folded -> its first spelling
+        self.rules: list[tuple[str, Rule, tuple[str, ...]]] = []  # chat, rule, parts
+        self.by_part: dict[str, list[int]] = {}  # a part's spelling -> rules using it
         for chat_id, texts in rules.items():
-            for n, text in enumerate(texts[:MAX_RULES]):
-                key = f"{chat_id}|{n}"
+            for text in texts[:MAX_RULES]:
                 rule = rule_from_stored(text)
                 try:
-                    topics |= _compile(key, rule)
+                    parts = tuple(self._part(part) for part in rule.parts)
                 except RuleError:  # stored by an older version: skipped, never fatal
                     continue
-                self.rules[key] = rule
-        self.matcher = Matcher(topics) if topics else None
+                for part in set(parts):
+                    self.by_part.setdefault(part, []).append(len(self.rules))
+                self.rules.append((str(chat_id), rule, parts))
+        keywords = list(self.parts.values())
+        self.matcher = (
+            Matcher({_TOPIC: compile_topic(_TOPIC, label=LABEL, keywords=keywords)})
+            if keywords
+            else None
+        )
+
+    def _part(self, part: str) -> str:
+        key = " ".join(fold(part).split())
+        if key not in self.parts:
+            compile_topic(_TOPIC, label=LABEL, keywords=[part])  # raises RuleError
+            self.parts[key] = part
+        return self.parts[key]
 
     def __bool__(self) -> bool:
         return self.matcher is not None
@@ -133,27 +153,33 @@ class PersonalMatcher:
     def match(self, fields: Sequence[str | None], *, explain: bool = True) -> list[TopicMatch]:
         if self.matcher is None:
             return []
-        fired: dict[str, dict[int, TopicMatch]] = {}
-        for found in self.matcher.match(fields, explain=explain):
-            key, _, part = found.topic.rpartition(_PART_SEPARATOR)
-            fired.setdefault(key, {})[int(part)] = found
-        per_chat: dict[str, list[tuple[Rule, list[TopicMatch]]]] = {}
-        for key, parts in fired.items():
-            rule = self.rules[key]
-            if len(parts) == len(rule.parts):  # every word of the rule is in the text
-                chat = key.split("|", 1)[0]
-                per_chat.setdefault(chat, []).append((rule, list(parts.values())))
-        return [_chat_match(chat, found) for chat, found in per_chat.items()]
+        found = self.matcher.match(fields, explain=explain)
+        if not found:
+            return []
+        fired = set(found[0].keywords)
+        positions = sorted({p for part in fired for p in self.by_part.get(part, ())})
+        kept = [self.rules[p] for p in positions if fired.issuperset(self.rules[p][2])]
+        per_chat: dict[str, list[Rule]] = {}
+        for chat, rule, _ in kept:
+            per_chat.setdefault(chat, []).append(rule)
+        excerpt = found[0].excerpt
+        return [_chat_match(chat, rules, excerpt) for chat, rules in per_chat.items()]
 
 
-def _chat_match(chat: str, found: Iterable[tuple[Rule, list[TopicMatch]]]) -> TopicMatch:
-    rules = [rule for rule, _ in found]
-    parts = [m for _, matches in found for m in matches]
-    excerpt = next((m.excerpt for m in parts if m.excerpt), None)
-    words = tuple(dict.fromkeys(w for m in parts for w in m.words))
+_TOPIC = "mots"
+
+
+def _chat_match(chat: str, rules: list[Rule], excerpt: Excerpt | None) -> TopicMatch:
+    """One chat's fired rules as a match of its topic; the excerpt is kept only when
+    its hit is one of this chat's words (it is the text's first hit of any chat's)."""
+    hit = fold(excerpt.text[excerpt.hit_start : excerpt.hit_end]) if excerpt else ""
+    mine = {" ".join(fold(p).split()) for r in rules for p in r.parts}
     shown = ", ".join(r.text for r in rules)
     return TopicMatch(
-        topic_of(chat), f"{LABEL} : {shown}", tuple(r.text for r in rules), excerpt, words
+        topic_of(chat),
+        f"{LABEL} : {shown}",
+        tuple(r.text for r in rules),
+        excerpt if hit and any(hit.startswith(m[:4]) for m in mine) else None,
     )
 
 
