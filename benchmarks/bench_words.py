@@ -17,11 +17,36 @@ from watcher.config import load_config  # noqa: E402
 from watcher.matching.engine import Matcher  # noqa: E402
 from watcher.personal import MAX_RULES, PersonalMatcher, parse_rule  # noqa: E402
 
-WORDS = (
-    "vidéoprotection caméra drone biométrie empreinte visage reconnaissance vocale lyon "
-    "marseille nice paris gare stade école police municipale algorithme surveillance "
-    "frontière aéroport identité fichier traitement données image transport métro"
-).split()
+WORDS = [
+    "vidéoprotection",
+    "caméra",
+    "drone",
+    "biométrie",
+    "empreinte",
+    "visage",
+    "reconnaissance",
+    "vocale",
+    "lyon",
+    "marseille",
+    "nice",
+    "paris",
+    "gare",
+    "stade",
+    "école",
+    "police",
+    "municipale",
+    "algorithme",
+    "surveillance",
+    "frontière",
+    "aéroport",
+    "identité",
+    "fichier",
+    "traitement",
+    "données",
+    "image",
+    "transport",
+    "métro",
+]
 TITLES = (
     "Délibération du conseil municipal relative à l'extension de la vidéoprotection",
     "Décret portant création d'un traitement de données à caractère personnel",
