@@ -13,6 +13,7 @@ from watcher.sources import (
     legifrance,
     listing,
     opendatasoft,
+    raa,
     rss,
     scdl,
     senat,
@@ -33,5 +34,6 @@ KINDS: dict[str, SourceKind[Any]] = {
         listing.KIND,
         webdelib.KIND,
         arcgis.KIND,
+        raa.KIND,
     )
 }
