@@ -44,7 +44,8 @@ class Item:
 
 def normalise_link(link: str) -> str:
     """A link in the one spelling used as identity: https, lower-case host, no
-    fragment (but a PDF's ``#page=N``), no trailing slash, Sénat ``/dossierleg/`` as ``/dossier-legislatif/``."""
+    fragment (but a PDF's ``#page=N``), no trailing slash, Sénat ``/dossierleg/``
+    as ``/dossier-legislatif/``."""
     parts = urlsplit(link.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()

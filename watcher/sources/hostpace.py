@@ -60,9 +60,7 @@ class HostPacer:
         try:
             wait = state.free_at - self._clock()
             if budget is not None and wait > budget - (self._clock() - started):
-                raise FetchError(
-                    f"{host} asks to wait {wait:.0f}s more, past the poll's deadline"
-                )
+                raise FetchError(f"{host} asks to wait {wait:.0f}s more, past the poll's deadline")
             if wait > 0:
                 self.waited += wait
                 self._sleep(wait)

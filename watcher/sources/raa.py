@@ -246,10 +246,12 @@ def _walk(
                 raise  # the root (or a leaf) itself failing is the source failing
             warnings.append(f"{url}: {exc}")
             continue
+        followed = 0
         for card in listing.navigation:
             period = classify(card.title, options.period_pattern, year)
             if period is not None and period.wanted(today, options.boundary_days):
                 queue.append((card.url, period.year, 0))
+                followed += 1
         fresh = [d for d in listing.documents if not memory.known(d)]
         for listed in listing.documents:
             found.setdefault(listed.key, listed)
@@ -274,7 +276,7 @@ def _walk(
             for listed in page.documents:
                 listed = listed if listed.day else replace(listed, day=card.day)
                 found.setdefault(listed.key, replace(listed, title=card.title or listed.title))
-        if (listing.documents or listing.details) and not paged:
+        if not followed and not paged:  # where the walk ends: the next polls start here
             leaves.append(url)
         _paginate(queue, listing, url, year, paged, options, bool(fresh) and not backlog)
     return list(found.values()), details, leaves
@@ -305,9 +307,7 @@ def _paginate(
 def _listing(site: _Site, url: str, options: RaaOptions) -> Listing:
     response = site.get(url)
     html = decode_bytes(response.body, response.content_type)
-    return parse_listing(
-        html, response.url, navigation=options.navigation, entries=options.entries
-    )
+    return parse_listing(html, response.url, navigation=options.navigation, entries=options.entries)
 
 
 def _cached_pdf(cache_dir: Path, listed: Listed) -> Path:
@@ -352,8 +352,9 @@ def _item(
     source: SourceConfig, listed: Listed, published: datetime, act: Act | None, body: str
 ) -> Item:
     body = " ".join(body.split())[:MAX_BODY_CHARS]
+    aliases: tuple[str, ...] = ()
     if act is None:
-        key, title, url, aliases, kind = listed.key, listed.title, listed.url, (), "recueil"
+        key, title, url, kind = listed.key, listed.title, listed.url, "recueil"
         summary = f"Recueil des actes administratifs : {listed.title}"
     else:
         key, title = act.act_id, f"{act.act_id} - {act.title}"

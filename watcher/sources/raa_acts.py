@@ -28,9 +28,10 @@ _ENTRY = re.compile(
 )
 _ID = re.compile(rf"\b({_ACT_ID})\b")
 _NUMBER = re.compile(r"\bn\s*[°ºo]\s*([A-Z0-9][\w/.\-]*\w)", re.IGNORECASE)
-_MONTHS = (
-    "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre"
-).split()
+_MONTHS = [
+    "janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre",
+    "octobre", "novembre", "decembre",
+]  # fmt: skip
 _DAYS = "(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche) "
 _DATE = rf"(?:{_DAYS})?(\d{{1,2}})(?:er)? ({'|'.join(_MONTHS)}) (\d{{4}})"
 _NUMERIC = r"(\d{1,2})/(\d{1,2})/(\d{4})"
@@ -44,7 +45,8 @@ _WINDOWS = (
 )
 _PLACE = re.compile(
     r"\b(?:sur (?:le territoire de )?(?:la|les) communes? d[e']\s*|s.applique (?:a|à) )"
-    r"([A-ZÉÈ][\w'’\-]+(?:[ \-](?:[A-ZÉÈ][a-zéèêàâîôûç'’\-][\w'’\-]*|d[eu']|sur|la|le|les|en)){0,4})"
+    r"([A-ZÉÈ][\w'’\-]+"
+    r"(?:[ \-](?:[A-ZÉÈ][a-zéèêàâîôûç'’\-][\w'’\-]*|d[eu']|sur|la|le|les|en)){0,4})"
 )
 
 

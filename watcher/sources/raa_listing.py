@@ -13,6 +13,7 @@ Paris and the regional prefectures (``prefectures-regions.gouv.fr``) use
 ``a.link-download`` "PDF - 8 487,18 ko". No I/O here: ``raa`` fetches.
 """
 
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -53,11 +54,12 @@ _ORDINALS = {
     "quatrieme": 4,
 }  # fmt: skip
 # Words a year or period card may hold besides its period ("RAA 2026", "Année 2026").
-_FILLERS = frozenset(
-    "raa r a a recueil recueils des de du d l la le les actes acte administratif administratifs "
-    "annee mois publication publications et special speciaux speciale speciales "
-    "trimestre semestre t s er e eme".split()
-)
+_FILLERS = frozenset({
+    "raa", "r", "a", "recueil", "recueils", "des", "de", "du", "d", "l", "la", "le", "les",
+    "actes", "acte", "administratif", "administratifs", "annee", "mois", "publication",
+    "publications", "et", "special", "speciaux", "speciale", "speciales", "trimestre",
+    "semestre", "t", "s", "er", "e", "eme",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -216,10 +218,10 @@ def _by_pattern(title: str, pattern: str, year: int | None) -> Period | None:
 
 
 def _ordinal_before(words: list[str], noun: str) -> int | None:
-    for before, word in zip(words, words[1:], strict=False):
+    for before, word in itertools.pairwise(words):
         if word == noun and before in _ORDINALS:
             return _ORDINALS[before]
-    for word, after in zip(words, words[1:], strict=False):
+    for word, after in itertools.pairwise(words):
         if word == noun and after in _ORDINALS:
             return _ORDINALS[after]
     return None

@@ -1,0 +1,326 @@
+"""Prefecture RAAs (``kind: raa``) through ``watcher poll``, on a local prefecture site."""
+
+import itertools
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REAL, needs_real, run
+from tests.raa_pdfs import RaaAct, raa_pdf
+from tests.raa_site import PrefectureSite, Raa
+from watcher.sources import pdfpages
+
+SHIPPED = Path(__file__).resolve().parents[1] / "feeds.yml"
+PAUSE = 0.2  # seconds between two requests to the local host (5 s on the internet)
+needs_ocr = pytest.mark.skipif(pdfpages.ocr_problem() is not None, reason="no Tesseract here")
+
+CCTV = RaaAct(
+    "01-2026-12-03-00001",
+    "Arrêté portant autorisation d'un système de vidéoprotection",
+    ("Le système de vidéoprotection du magasin Exemple est autorisé.", "Cinq caméras."),
+)
+# A sommaire that names the act only by its reference: the words are on the scan.
+DRONES = RaaAct(
+    "01-2026-12-03-00002",
+    "AP 2026 CAB BSIR 1730",
+    (
+        "Arrêté n° 2026-CAB-1730 autorisant la captation, l'enregistrement et la",
+        "transmission d'images au moyen de caméras installées",
+        "sur des aéronefs sur la commune de Bourg-en-Bresse",
+        "du mercredi 9 décembre 2026 à 10h00",
+        "au samedi 12 décembre 2026 à 23h59.",
+    ),
+    scanned=True,
+)
+VSA = RaaAct(
+    "01-2026-12-04-00001",
+    "Arrêté n° 2026-01200 portant autorisation de l'emploi d'un traitement algorithmique",
+    (
+        "Est autorisé l'emploi d'un traitement algorithmique des images issues du système",
+        "de vidéoprotection du stade, sur la commune de Lyon,",
+        "du vendredi 18 décembre 2026 à 18h00 au samedi 19 décembre 2026 à 01h00.",
+    ),
+)
+
+
+def _config(directory: Path, *sites: PrefectureSite, **options: str) -> None:
+    """The shipped topics, and one ``kind: raa`` source per site."""
+    topics = SHIPPED.read_text(encoding="utf-8").split("\nsources:\n", 1)[0]
+    lines = ["sources:"]
+    for number, site in enumerate(sites, start=1):
+        lines += [
+            f"  - id: pref-{number:02d}",
+            f"    name: Préfecture {number:02d}",
+            "    kind: raa",
+            f"    url: {site.root}",
+            f"    territory: Département {number:02d}",
+            f"    pause: {PAUSE}",
+            *[f"    {key}: {value}" for key, value in options.items()],
+        ]
+    (directory / "feeds.yml").write_text(
+        topics + "\n" + "\n".join(lines) + "\nsettings:\n  allow_private_addresses: true\n",
+        encoding="utf-8",
+    )
+
+
+@pytest.fixture
+def site(feed_server: object) -> PrefectureSite:
+    site = PrefectureSite(feed_server, "/p01")  # type: ignore[arg-type]
+    site.start()
+    return site
+
+
+def _old(site: PrefectureSite) -> Raa:
+    raa = Raa("recueil-01-2026-340", raa_pdf("01-2026-340", [CCTV]), site.today)
+    site.publish(raa)
+    return raa
+
+
+@needs_ocr
+def test_a_new_raa_alerts_once_per_matching_act_with_its_window(
+    site: PrefectureSite, workdir: Path
+) -> None:
+    old = _old(site)
+    _config(workdir, site)
+
+    first = run("poll")
+    assert first.code == 0, first.err
+    assert first.out == ""  # what the site held is noted, not alerted
+    assert site.pdf_hits(old) == 0  # nor downloaded
+
+    new = Raa("recueil-01-2026-350", raa_pdf("01-2026-350", [CCTV, DRONES, VSA]), site.today)
+    site.publish(new)
+    second = run("poll")
+
+    assert second.code == 0, second.err
+    alerts = second.out.strip().split("\n\n")
+    assert len(alerts) == 2, second.out  # the drone and VSA acts; the plain cameras nothing
+    drones = next(a for a in alerts if "01-2026-12-03-00002" in a)
+    assert drones.startswith(
+        "🚁 Drones autorisés du 09/12/2026 10:00 au 12/12/2026 23:59 — Bourg-en-Bresse\n"
+    )
+    assert "Préfecture 01 · Département 01 · acte" in drones
+    assert "01-2026-12-03-00002 - AP 2026 CAB BSIR 1730" in drones  # number and title
+    assert "Drones et caméras aéroportées" in drones
+    assert f"{site.server.url('')}" in drones and ".pdf#page=5" in drones
+    vsa = next(a for a in alerts if "01-2026-12-04-00001" in a)
+    assert vsa.startswith("📹 Traitement algorithmique autorisé du 18/12/2026 18:00 au ")
+    assert "— Lyon" in vsa.splitlines()[0]
+    assert "«traitement algorithmique des images»" in vsa
+    assert site.pdf_hits(new) == 1
+
+    third = run("poll")
+    assert third.code == 0, third.err
+    assert third.out == ""
+    assert site.pdf_hits(new) == 1  # never downloaded twice
+    assert site.pdf_hits(old) == 0
+
+
+def test_only_the_current_period_is_walked_and_menus_are_not_items(
+    site: PrefectureSite, workdir: Path
+) -> None:
+    _old(site)
+    _config(workdir, site)
+    assert run("poll").code == 0
+    site.publish(Raa("recueil-01-2026-351", raa_pdf("01-2026-351", [CCTV]), site.today))
+    result = run("poll")
+
+    assert result.code == 0, result.err
+    assert result.out == ""  # a plain CCTV authorisation is no topic
+    two_months_ago = (site.today.replace(day=1) - timedelta(days=40)).month
+    assert not site.hits(f"/{_month_name(two_months_ago)}")  # the archive is never walked
+    assert not site.hits("Archives") and not site.hits("Mentions")
+    # The first poll walked from the root; the second read the month page it found.
+    assert len(site.hits(f"/{_month_name(site.today.month)}")) >= 2
+    status = run("status")
+    assert "pref-01" in status.out
+
+
+def test_requests_to_one_host_wait_their_turn_whichever_source_asks(
+    feed_server: object, workdir: Path
+) -> None:
+    first = PrefectureSite(feed_server, "/p01")  # type: ignore[arg-type]
+    second = PrefectureSite(feed_server, "/p02")  # type: ignore[arg-type]
+    for site in (first, second):
+        site.start()
+        _old(site)
+    _config(workdir, first, second)  # polled at once (concurrency 4), one host
+
+    assert run("poll").code == 0
+    times = sorted(first.times + second.times, key=lambda t: t[1])
+    assert len(times) >= 6
+    for (_, _, ended), (_, started, _) in itertools.pairwise(times):
+        assert started >= ended + PAUSE * 0.99  # one at a time, the pause between
+
+
+def test_the_same_arrete_in_two_raas_is_one_alert(feed_server: object, workdir: Path) -> None:
+    # The Préfecture de police's arrêtés come again in the RAAs of 75, 92, 93, 94, 77,
+    # each with the publishing prefecture's act id but the same number and date.
+    sites = [PrefectureSite(feed_server, f"/p0{n}") for n in (1, 2)]  # type: ignore[arg-type]
+    for site in sites:
+        site.start()
+        _old(site)
+    _config(workdir, *sites)
+    assert run("poll").code == 0
+    for number, site in enumerate(sites, start=1):
+        act = RaaAct(
+            f"0{number}-2026-12-04-00001", VSA.title, VSA.body, service="PREFECTURE DE POLICE"
+        )
+        site.publish(Raa(f"recueil-0{number}-2026-360", raa_pdf("360", [act]), site.today))
+
+    result = run("poll")
+
+    assert result.code == 0, result.err
+    assert result.out.count("📹 Traitement algorithmique autorisé") == 1
+
+
+def test_an_ascending_list_is_read_from_its_last_page_and_detail_pages_once(
+    feed_server: object, workdir: Path
+) -> None:
+    site = PrefectureSite(feed_server, "/p02", shape="ascending")  # type: ignore[arg-type]
+    site.start()
+    early = site.today.replace(day=1)
+    for n in range(5):  # January's RAAs fill the first pages
+        site.publish(Raa(f"RAA_02-{site.today.year}-00{n}", raa_pdf(str(n), [CCTV]), early))
+    _config(workdir, site, order="ascending")
+    assert run("poll").code == 0
+    assert not site.hits("/(offset)/0") and not site.hits("/(offset)/2")  # old pages: never
+    new = Raa(f"RAA_02-{site.today.year}-010", raa_pdf("010", [VSA]), site.today)
+    site.publish(new)
+
+    result = run("poll")
+    again = run("poll")
+
+    assert result.code == 0, result.err
+    assert result.out.startswith("📹 Traitement algorithmique autorisé du 18/12/2026 18:00")
+    assert again.out == ""
+    assert len(site.hits(f"/Publications/RAA/{new.name}")) == 1  # its detail page, once
+    assert site.pdf_hits(new) == 1
+
+
+def test_without_ocr_one_warning_and_the_text_layer_is_still_read(
+    site: PrefectureSite, workdir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    pdfpages.ocr_problem.cache_clear()
+    try:
+        _old(site)
+        _config(workdir, site)
+        first = run("poll")
+        site.publish(Raa("recueil-01-2026-352", raa_pdf("352", [DRONES, VSA]), site.today))
+        second = run("poll")
+        status = run("status")
+    finally:
+        pdfpages.ocr_problem.cache_clear()
+
+    assert first.err.count("OCR is not installed") == 1
+    assert "install tesseract-ocr and tesseract-ocr-fra" in first.err
+    assert second.out.count("📹") == 1 and "🚁" not in second.out  # the scan is unread
+    assert "warning: OCR is not installed" in status.out
+
+
+def _month_name(month: int) -> str:
+    from tests.raa_site import SLUGS
+
+    return SLUGS[month - 1]
+
+
+# -- the real RAAs and listing pages -----------------------------------------------------
+
+RAA_DIR = REAL / "raa"
+
+
+@needs_real
+def test_real_raas_are_cut_into_their_acts_and_only_the_drone_act_matches() -> None:
+    from watcher.config import load_config
+    from watcher.matching.engine import Matcher
+    from watcher.sources.raa_acts import find_place, find_window, split_acts
+
+    matcher = Matcher(load_config(SHIPPED).topics)
+    found = {}
+    for name, count in (
+        ("seine-et-marne_RAA_D77-29-07-2024.pdf", 5),
+        ("var_RAA_N242_du_15_juillet_2025.pdf", 17),
+        ("val-de-marne_RAA_no08_du_17_janvier_2025.pdf", 0),  # no generated sommaire
+    ):
+        pages = pdfpages.read_pages(
+            (RAA_DIR / name).read_bytes(), cache_dir=None, budget=pdfpages.OcrBudget(0)
+        )
+        acts = pdfpages_acts = split_acts(pages.texts)
+        assert len(pdfpages_acts) == count, name
+        for act in acts:
+            for match in matcher.match([act.title, "", act.text]):
+                found[act.act_id] = (match.topic, act)
+    assert list(found) == ["D77-2024-07-25-00003"]  # the helicopters of the Olympics
+    topic, act = found["D77-2024-07-25-00003"]
+    assert topic == "drones"
+    assert act.number == "2024-01101" and act.service == "PREFECTURE DE POLICE DE PARIS"
+    window = find_window(act.text)
+    assert window is not None and window.label() == "du 26/07/2024 00:00 au 12/08/2024 08:00"
+    assert find_place(act.text) == "Paris"
+
+
+@needs_real
+def test_the_window_of_a_real_ocr_text() -> None:
+    from watcher.sources.raa_acts import find_place, find_window
+
+    # Attrap's OCR of Var RAA 83-2025-082: a flight the same day, 14:30-20:00.
+    text = (RAA_DIR / "var_RAA_N82_19-03-2025_attrap-ocr-text.txt").read_text(encoding="utf-8")
+    window = find_window(text)
+    assert window is not None and window.label() == "du 19/03/2025 14:30 au 19/03/2025 20:00"
+    assert find_place(text) == "Hyères"
+
+
+@needs_real
+@pytest.mark.parametrize(
+    ("page", "documents", "cards", "details", "pager"),
+    [
+        ("ain_01_mois-aout-2026", 2, 0, 0, None),
+        ("aisne_02_annee-2026_page1", 0, 0, 1, "last"),
+        ("aisne_02_detail-011", 1, 0, 0, None),
+        ("hautes-alpes_05_racine", 0, 2, 0, None),
+        ("morbihan_56_Annee-2026", 2, 0, 0, "next"),
+        ("paris_75_prefectures-regions_aout", 2, 0, 0, None),
+    ],
+)
+def test_real_listing_shapes(
+    page: str, documents: int, cards: int, details: int, pager: str | None
+) -> None:
+    from watcher.sources.raa_listing import ENTRIES, NAVIGATION, parse_listing
+
+    html = (RAA_DIR / "reconstructed" / f"{page}.reconstructed.html").read_text(encoding="utf-8")
+    listing = parse_listing(
+        html, "https://www.x.gouv.fr/Publications/RAA", navigation=NAVIGATION, entries=ENTRIES
+    )
+    assert (len(listing.documents), len(listing.navigation), len(listing.details)) == (
+        documents,
+        cards,
+        details,
+    )
+    if pager:
+        assert getattr(listing, f"{pager}_url")
+    if page.startswith("ain"):
+        first = listing.documents[0]
+        assert first.detail == "PDF - 0,64 Mb - 13/08/2026" and first.day == date(2026, 8, 13)
+
+
+@pytest.mark.parametrize(
+    ("title", "months"),
+    [
+        ("RAA 2026", (2026, 1, 12)),
+        ("Année 2026", (2026, 1, 12)),
+        ("08-AOUT", (2026, 8, 8)),
+        ("Août 2026", (2026, 8, 8)),
+        ("1er trimestre 2026", (2026, 1, 3)),
+        ("2ème semestre 2025", (2025, 7, 12)),
+        ("RAA_Janvier_02-2026-001", None),  # a detail page, not a period
+        ("Archives", None),
+        ("Mentions légales", None),
+    ],
+)
+def test_period_cards(title: str, months: tuple[int, int, int] | None) -> None:
+    from watcher.sources.raa_listing import classify
+
+    period = classify(title, None, 2026)
+    assert (period and (period.year, period.first, period.last)) == months
