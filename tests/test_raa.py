@@ -324,3 +324,17 @@ def test_period_cards(title: str, months: tuple[int, int, int] | None) -> None:
 
     period = classify(title, None, 2026)
     assert (period and (period.year, period.first, period.last)) == months
+
+
+def test_probe_recognises_a_prefecture_raa_page_and_prints_an_entry(
+    site: PrefectureSite, workdir: Path
+) -> None:
+    _old(site)
+
+    result = run("probe", site.root)
+
+    assert result.code == 0, result.err
+    assert "a prefecture's RAA page (3 year or period cards" not in result.out  # Archives: no
+    assert "a prefecture's RAA page (2 year or period cards, 0 RAA PDFs" in result.out
+    assert f"→ RAA {site.today.year}" in result.out
+    assert "    kind: raa" in result.out and f'    url: "{site.root}"' in result.out

@@ -22,7 +22,9 @@ from watcher.errors import FetchError, ParseError, WatcherError
 from watcher.fetch import FetchSession, Response
 from watcher.items import Item
 from watcher.sources import arcgis
+from watcher.sources import raa_listing as raa
 from watcher.sources.listing import ListingOptions, listing_items
+from watcher.sources.raa_listing import classify, parse_listing
 from watcher.sources.rss import parse_feed
 from watcher.sources.scdl import DEFAULT_FIELDS, parse_scdl, records_to_items
 from watcher.sources.webdelib import parse_sittings
@@ -218,6 +220,9 @@ def _html(response: Response, url: str) -> Probe:
             rows=rows,
             hints=["recheck_days: 30   # sittings read again until this long after they are held"],
         )
+    raa = _raa(page, response.url, url, name)
+    if raa is not None:
+        return raa
     links = [urljoin(response.url, str(a.get("href"))) for a in soup.find_all("a", href=True)]
     extensions = Counter(
         found.group(1).lower() for link in links if (found := _DOCUMENT.search(urlsplit(link).path))
@@ -237,6 +242,42 @@ def _html(response: Response, url: str) -> Probe:
         rows=_rows(items),
         options={"link_pattern": _quote(pattern), "follow": "true"},
         hints=['link_selector: "main a"   # narrow the links to a part of the page'],
+    )
+
+
+def _raa(page: str, base_url: str, url: str, name: str) -> Probe | None:
+    """A prefecture's RAA page on the State platform (root, year, period or list), if it is."""
+    path = urlsplit(url).path.lower()
+    if not any(word in path for word in ("recueil", "raa", "/publications/")):
+        return None
+    listing = parse_listing(page, base_url, navigation=raa.NAVIGATION, entries=raa.ENTRIES)
+    if not listing.is_raa_page:
+        return None
+    rows = [
+        (p.start.strftime("%m/%Y") if p.first == p.last else str(p.year), f"→ {card.title}")
+        for card in listing.navigation
+        if (p := classify(card.title, None)) is not None
+    ]
+    rows += [(d.day.strftime("%d/%m/%Y") if d.day else "", d.title) for d in listing.documents]
+    rows += [
+        (d.day.strftime("%d/%m/%Y") if d.day else "", f"(page) {d.title}") for d in listing.details
+    ]
+    what = (
+        f"a prefecture's RAA page ({len(rows) - len(listing.documents) - len(listing.details)} "
+        f"year or period cards, {len(listing.documents)} RAA PDFs, {len(listing.details)} "
+        "detail pages); only the current period is walked, 5 s between requests"
+    )
+    return Probe(
+        url=url,
+        kind="raa",
+        what=what,
+        name=name.split(" - ")[-1] if " - " in name else name,
+        rows=rows,
+        hints=[
+            "order: ascending   # when the list is oldest first (its newest on the last page)",
+            "period_pattern: '(?P<month>\\d{2})-(?P<year>\\d{4})'   # when cards are not "
+            "read as periods",
+        ],
     )
 
 
