@@ -93,24 +93,7 @@ def bench_cycle(sites: int, concurrencies: list[int]) -> None:
             config = Path(work) / "feeds.yml"
             db = Path(work) / "watcher.db"
 
-            def write(parallel: int) -> None:
-                lines = ["topics:", "  t:", "    label: T", "    keywords: [drone]", "sources:"]
-                for number, site in enumerate(farm):
-                    lines += [
-                        f"  - id: pref-{number}",
-                        f"    name: P{number}",
-                        "    kind: raa",
-                        f"    url: {site.root}",
-                    ]
-                lines += [
-                    "settings:",
-                    "  allow_private_addresses: true",
-                    f"  concurrency: {parallel}",
-                    "  poll_timeout: 10m",
-                ]
-                config.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-            write(sites)
+            _write_config(config, farm, sites)
             started = time.perf_counter()
             first = run("--config", str(config), "--db", str(db), "poll")
             assert first.code == 0, first.err
@@ -122,7 +105,7 @@ def bench_cycle(sites: int, concurrencies: list[int]) -> None:
                 for n in range(3):
                     name = f"recueil-{number}-{n}"
                     site.publish(Raa(name, raa_pdf(name, [act]), site.today))
-            write(concurrency)
+            _write_config(config, farm, concurrency)
             started = time.perf_counter()
             cycle = run("--config", str(config), "--db", str(db), "poll")
             wall = time.perf_counter() - started
@@ -134,6 +117,20 @@ def bench_cycle(sites: int, concurrencies: list[int]) -> None:
                 f"(ideal {ideal:.0f}s, x{wall / ideal:.2f}); {requests} requests "
                 f"(ideal {sites * 4}: the month page and 3 PDFs a site)"
             )
+
+
+def _write_config(config: Path, farm: list[PrefectureSite], parallel: int) -> None:
+    lines = ["topics:", "  t:", "    label: T", "    keywords: [drone]", "sources:"]
+    for number, site in enumerate(farm):
+        lines += [f"  - id: pref-{number}", f"    name: P{number}", "    kind: raa"]
+        lines.append(f"    url: {site.root}")
+    lines += [
+        "settings:",
+        "  allow_private_addresses: true",
+        f"  concurrency: {parallel}",
+        "  poll_timeout: 10m",
+    ]
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def main() -> None:
