@@ -12,7 +12,7 @@ from tests.raa_site import PrefectureSite, Raa
 from watcher.sources import pdfpages
 
 SHIPPED = Path(__file__).resolve().parents[1] / "feeds.yml"
-PAUSE = 0.2  # seconds between two requests to the local host (5 s on the internet)
+PAUSE = 0.1  # seconds between two requests to the local host (5 s on the internet)
 needs_ocr = pytest.mark.skipif(pdfpages.ocr_problem() is not None, reason="no Tesseract here")
 
 CCTV = RaaAct(
@@ -338,3 +338,91 @@ def test_probe_recognises_a_prefecture_raa_page_and_prints_an_entry(
     assert "a prefecture's RAA page (2 year or period cards, 0 RAA PDFs" in result.out
     assert f"→ RAA {site.today.year}" in result.out
     assert "    kind: raa" in result.out and f'    url: "{site.root}"' in result.out
+
+
+def test_retry_after_holds_the_host_for_every_source() -> None:
+    from watcher.errors import FetchError
+    from watcher.sources.hostpace import HostPacer
+
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    pacer = HostPacer(clock=lambda: now[0], sleep=sleep)
+    with pytest.raises(FetchError), pacer.turn("www.var.gouv.fr", 5):
+        raise FetchError("HTTP 429", retry_after=120, status=429)
+    with pacer.turn("www.ain.gouv.fr", 5):  # another host: its own turn, no wait
+        pass
+    with pacer.turn("www.var.gouv.fr", 5):
+        pass
+    with pacer.turn("www.var.gouv.fr", 5):
+        pass
+
+    assert slept == [120, 5]
+
+
+def test_a_refused_download_is_retried_at_the_next_poll_never_lost(
+    site: PrefectureSite, workdir: Path
+) -> None:
+    from tests.feed_server import Route
+
+    _old(site)
+    _config(workdir, site)
+    assert run("poll").code == 0
+    new = Raa("recueil-01-2026-353", raa_pdf("353", [VSA]), site.today)
+    site.publish(new)
+    answers = iter([Route(b"slow down", status=429, headers={"Retry-After": "1"})])
+    path = site._pdf_path(new)
+    served = site.server.handlers[path]
+    site.server.handle(path, lambda seen: next(answers, None) or served(seen))
+
+    refused = run("poll")
+    retried = run("poll")
+
+    assert refused.code == 0 and refused.out == ""
+    assert "HTTP 429" in refused.err
+    assert retried.out.count("📹 Traitement algorithmique autorisé") == 1
+
+
+def test_watcher_run_alerts_each_act_of_a_new_raa_once(site: PrefectureSite, workdir: Path) -> None:
+    import dataclasses
+    import signal
+    import subprocess
+
+    from tests.conftest import PYTHON, python_env
+    from tests.waiting import wait_until
+
+    _old(site)
+    _config(workdir, site, interval="1s")
+    printed = workdir / "out.txt"
+    with printed.open("w") as out:
+        process = subprocess.Popen(
+            [PYTHON, "-m", "watcher", "run"],
+            cwd=workdir,
+            env=python_env(),
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            month = _month_name(site.today.month)
+            # The second poll reads the month page again: the first, the backlog, is over.
+            wait_until(lambda: len(site.hits(month)) >= 2, "the second poll")
+            drones = dataclasses.replace(DRONES, scanned=False)  # a text layer this time
+            new = Raa("recueil-01-2026-354", raa_pdf("354", [CCTV, drones, VSA]), site.today)
+            site.publish(new)
+            wait_until(lambda: printed.read_text().count("autoris") >= 2, "the two alerts")
+            polls = len(site.times)
+            wait_until(lambda: len(site.times) > polls + 1, "two more polls")
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=20) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+    text = printed.read_text()
+    assert text.count("🚁 Drones autorisés du 09/12/2026 10:00 au 12/12/2026 23:59") == 1
+    assert text.count("📹 Traitement algorithmique autorisé du 18/12/2026 18:00") == 1
+    assert "vidéoprotection du magasin" not in text
+    assert site.pdf_hits(new) == 1
