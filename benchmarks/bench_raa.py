@@ -93,12 +93,13 @@ def bench_cycle(sites: int, concurrencies: list[int]) -> None:
             config = Path(work) / "feeds.yml"
             db = Path(work) / "watcher.db"
 
-            _write_config(config, farm, sites)
+            _write_config(config, farm, min(sites, 64))
             started = time.perf_counter()
             first = run("--config", str(config), "--db", str(db), "poll")
             assert first.code == 0, first.err
             print(
-                f"first poll (backlog, concurrency {sites}): {time.perf_counter() - started:.0f}s"
+                f"first poll (backlog, concurrency {min(sites, 64)}): "
+                f"{time.perf_counter() - started:.0f}s"
             )
             before = sum(len(site.times) for site in farm)
             for number, site in enumerate(farm):
