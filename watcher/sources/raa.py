@@ -24,19 +24,18 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from watcher.errors import FetchError, ParseError
 from watcher.fetch import Response
-from watcher.items import Item, content_revision, normalise_link
-from watcher.matching.normalize import fold
+from watcher.items import Item, normalise_link
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.hostpace import PACER
 from watcher.sources.options import duration, one_of, option, selector, text, whole_number
 from watcher.sources.pdfpages import OcrBudget, read_pages
-from watcher.sources.raa_acts import Act, find_place, find_window, split_acts
+from watcher.sources.raa_acts import act_item, published_at, split_acts
 from watcher.sources.raa_listing import (
     ENTRIES,
     NAVIGATION,
@@ -54,7 +53,6 @@ MIN_PAUSE = 5.0  # seconds between two requests to one prefecture host, on the i
 MAX_PDF_BYTES = 40 * 1024 * 1024  # the largest RAAs seen are 8.5 MB
 MAX_PAGES_PER_WALK = 40
 FORGET_DAYS = 120  # what was last listed this long ago is forgotten
-MAX_BODY_CHARS = 400_000
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -196,12 +194,15 @@ def read_raa(
             body = _pdf(site, listed, ctx.cache_dir)
         except FetchError as exc:
             warnings.append(f"{listed.url}: {exc}")  # not marked seen: tried again next poll
+            if listed in waiting:
+                pending.append(listed)
             continue
         try:
             acts_items, complete = _items(source, listed, body, ctx, budget, warnings)
-        except ParseError as exc:
+        except ParseError as exc:  # kept, by its title: nothing listed is lost
             warnings.append(f"{listed.url}: {exc}")
-            acts_items, complete = [], True
+            published = published_at(listed.day, ctx.now)
+            acts_items, complete = [act_item(source.id, listed, published, None, "")], True
         if complete:
             items += acts_items
             memory.seen[listed.key] = f"{stamp}|{listed.detail}"
@@ -248,7 +249,8 @@ def _walk(
             continue
         followed = 0
         for card in listing.navigation:
-            period = classify(card.title, options.period_pattern, year)
+            # A month card under no year card ("Janvier") is of the current year.
+            period = classify(card.title, options.period_pattern, year or today.year)
             if period is not None and period.wanted(today, options.boundary_days):
                 queue.append((card.url, period.year, 0))
                 followed += 1
@@ -340,70 +342,12 @@ def _items(
     pages = read_pages(body, cache_dir=ctx.cache_dir, budget=budget)
     if pages.pending:
         return [], False
-    published = _published(listed.day, ctx.now)
+    published = published_at(listed.day, ctx.now)
     acts = split_acts(pages.texts)
     if not acts:
         whole = "\n".join(pages.texts)
-        return [_item(source, listed, published, None, whole)], True
-    return [_item(source, listed, published, act, act.text) for act in acts], True
-
-
-def _item(
-    source: SourceConfig, listed: Listed, published: datetime, act: Act | None, body: str
-) -> Item:
-    body = " ".join(body.split())[:MAX_BODY_CHARS]
-    aliases: tuple[str, ...] = ()
-    if act is None:
-        key, title, url, kind = listed.key, listed.title, listed.url, "recueil"
-        summary = f"Recueil des actes administratifs : {listed.title}"
-    else:
-        key, title = act.act_id, f"{act.act_id} - {act.title}"
-        url = f"{listed.url}#page={act.page}"
-        number = fold(act.number).replace(" ", "")
-        signed = act.act_id.split("-", 1)[1][:10] if "-" in act.act_id else ""
-        aliases = (f"arrete:{number}:{signed}",) if number and signed else ()
-        kind = "arrêté" if fold(act.title).startswith("arrete") else "acte"
-        pages = f"{act.pages} page{'s' if act.pages > 1 else ''}"
-        summary = f"{act.service} · {listed.title}, p. {act.page} ({pages})".lstrip(" ·")
-    event_at, event = _authorisation(body)
-    return Item(
-        source_id=source.id,
-        key=key,
-        title=title[:500],
-        url=url,
-        published=published,
-        summary=summary[:1000],
-        body=body,
-        kind=kind,
-        revision=content_revision(title, body),
-        event_at=event_at,
-        event=event,
-        aliases=aliases,
-    )
-
-
-def _authorisation(body: str) -> tuple[datetime | None, str]:
-    """A drone or VSA authorisation's window, as the alert's first line says it."""
-    head = fold(body[:20000])
-    if "traitement algorithmique" in head or "traitements algorithmiques" in head:
-        label = "📹 Traitement algorithmique autorisé"
-    elif "helicoptere" in head and "captation" in head:
-        label = "🚁 Caméras sur hélicoptères autorisées"
-    elif ("aeronef" in head or "drone" in head) and "captation" in head:
-        label = "🚁 Drones autorisés"
-    else:
-        return None, ""
-    window = find_window(body)
-    if window is None:
-        return None, ""
-    place = find_place(body)
-    return window.start, f"{label} {window.label()}" + (f" — {place}" if place else "")
-
-
-def _published(day: date | None, now: datetime) -> datetime:
-    if day is None or day >= now.astimezone(PARIS).date():
-        return now
-    return datetime(day.year, day.month, day.day, tzinfo=PARIS)
+        return [act_item(source.id, listed, published, None, whole)], True
+    return [act_item(source.id, listed, published, act, act.text) for act in acts], True
 
 
 def _to_json(listed: Listed) -> dict[str, str]:

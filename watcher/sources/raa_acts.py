@@ -1,4 +1,4 @@
-"""Pure: an RAA's acts (from its "Sommaire" and page footers), and an act's window and place.
+"""Pure: an RAA's acts (from its "Sommaire" and page footers), their items, windows and places.
 
 Many prefectures publish with the national RAA generator (producer "FPDF"): a
 text cover, a "Sommaire" with one line per act ``<act id> - <title> (N pages)
@@ -16,10 +16,17 @@ fixtures), and the place: "sur la commune de Hyères".
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
+from watcher.items import Item, content_revision
 from watcher.matching.normalize import fold
 from watcher.sources.xmlutil import PARIS
+
+if TYPE_CHECKING:
+    from watcher.sources.raa_listing import Listed
+
+MAX_BODY_CHARS = 400_000
 
 _ACT_ID = r"[A-Z]?\d[0-9AB]\d?-\d{4}-\d{2}-\d{2}-\d{5}"
 _ENTRY = re.compile(
@@ -188,3 +195,62 @@ def _at(day: tuple[int, int, int] | None, hour: str, minute: str | None) -> date
         return datetime(*day, int(hour), int(minute or 0), tzinfo=PARIS)
     except ValueError:
         return None
+
+
+def act_item(
+    source_id: str, listed: "Listed", published: datetime, act: Act | None, body: str
+) -> Item:
+    """The item of an act (or of a whole RAA, ``act`` None): what is matched and alerted."""
+    body = " ".join(body.split())[:MAX_BODY_CHARS]
+    aliases: tuple[str, ...] = ()
+    if act is None:
+        key, title, url, kind = listed.key, listed.title, listed.url, "recueil"
+        summary = f"Recueil des actes administratifs : {listed.title}"
+    else:
+        key, title = act.act_id, f"{act.act_id} - {act.title}"
+        url = f"{listed.url}#page={act.page}"
+        number = fold(act.number).replace(" ", "")
+        signed = act.act_id.split("-", 1)[1][:10] if "-" in act.act_id else ""
+        aliases = (f"arrete:{number}:{signed}",) if number and signed else ()
+        kind = "arrêté" if fold(act.title).startswith("arrete") else "acte"
+        pages = f"{act.pages} page{'s' if act.pages > 1 else ''}"
+        summary = f"{act.service} · {listed.title}, p. {act.page} ({pages})".lstrip(" ·")
+    event_at, event = authorisation(body)
+    return Item(
+        source_id=source_id,
+        key=key,
+        title=title[:500],
+        url=url,
+        published=published,
+        summary=summary[:1000],
+        body=body,
+        kind=kind,
+        revision=content_revision(title, body),
+        event_at=event_at,
+        event=event,
+        aliases=aliases,
+    )
+
+
+def authorisation(body: str) -> tuple[datetime | None, str]:
+    """A drone or VSA authorisation's window, as the alert's first line says it."""
+    head = fold(body[:20000])
+    if "traitement algorithmique" in head or "traitements algorithmiques" in head:
+        label = "📹 Traitement algorithmique autorisé"
+    elif "helicoptere" in head and "captation" in head:
+        label = "🚁 Caméras sur hélicoptères autorisées"
+    elif ("aeronef" in head or "drone" in head) and "captation" in head:
+        label = "🚁 Drones autorisés"
+    else:
+        return None, ""
+    window = find_window(body)
+    if window is None:
+        return None, ""
+    place = find_place(body)
+    return window.start, f"{label} {window.label()}" + (f" — {place}" if place else "")
+
+
+def published_at(day: date | None, now: datetime) -> datetime:
+    if day is None or day >= now.astimezone(PARIS).date():
+        return now
+    return datetime(day.year, day.month, day.day, tzinfo=PARIS)
