@@ -426,3 +426,32 @@ def test_watcher_run_alerts_each_act_of_a_new_raa_once(site: PrefectureSite, wor
     assert text.count("📹 Traitement algorithmique autorisé du 18/12/2026 18:00") == 1
     assert "vidéoprotection du magasin" not in text
     assert site.pdf_hits(new) == 1
+
+
+@needs_real
+def test_attrap_search_answers_are_items_of_their_prefecture(
+    feed_server: object, workdir: Path
+) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    answer = (RAA_DIR / "attrap_api_v1_search_response_2025-10-31.json").read_bytes()
+    url = feed_server.serve("/api/v1/search", answer, content_type="application/json")  # type: ignore[attr-defined]
+    topics = SHIPPED.read_text(encoding="utf-8").split("\nsources:\n", 1)[0]
+    (workdir / "feeds.yml").write_text(
+        topics + "\nsources:\n  - id: attrap\n    name: Attrap\n    kind: attrap\n"
+        f"    url: {url}\n    query: drone OR aéronef\n    administrations: [pref77, ppparis]\n"
+        "    backfill: true\n    pages: 1\n"
+        "settings:\n  allow_private_addresses: true\n",
+        encoding="utf-8",
+    )
+
+    result = run("poll")
+
+    assert result.code == 0, result.err
+    asked = parse_qs(urlsplit(feed_server.requests[0].path).query)  # type: ignore[attr-defined]
+    assert asked["s"] == ["drone OR aéronef"] and asked["administration"] == ["pref77,ppparis"]
+    assert asked["sort"] == ["desc"] and asked["page"] == ["1"]
+    # The Préfecture de police's own drone arrêtés, out of watcher's reach otherwise.
+    assert "Préfecture de police de Paris — Arrêté n°2025-01426 autorisant la" in result.out
+    assert "Attrap · arrêté · 29/10/2025" in result.out
+    assert "[Drones et caméras aéroportées de la police]" in result.out

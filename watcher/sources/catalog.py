@@ -9,6 +9,7 @@ from typing import Any
 from watcher.sources import (
     arcgis,
     assemblee,
+    attrap,
     dila,
     legifrance,
     listing,
@@ -35,5 +36,6 @@ KINDS: dict[str, SourceKind[Any]] = {
         webdelib.KIND,
         arcgis.KIND,
         raa.KIND,
+        attrap.KIND,
     )
 }
