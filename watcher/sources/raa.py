@@ -65,7 +65,7 @@ class RaaOptions:
     entries: str = option(ENTRIES, parse=selector)
     # How the period cards are named, when the built-in reading fails: a regular
     # expression with named groups year, month, quarter or semester.
-    period_pattern: str | None = option(None, parse=text)
+    period_pattern: str = option("", parse=text)
     # A paginated list: newest first (most sites) or ascending (02, 05).
     order: str = option("newest-first", parse=one_of("newest-first", "ascending"))
     pages: int = option(3, parse=whole_number(1, 20))  # list pages read at most, newest first
