@@ -455,3 +455,23 @@ def test_attrap_search_answers_are_items_of_their_prefecture(
     assert "Préfecture de police de Paris — Arrêté n°2025-01426 autorisant la" in result.out
     assert "Attrap · arrêté · 29/10/2025" in result.out
     assert "[Drones et caméras aéroportées de la police]" in result.out
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        (
+            "Autorisé du mercredi 31 janvier 2024 à 10h00 au samedi 3 février 2024 à 23h59",
+            "du 31/01/2024 10:00 au 03/02/2024 23:59",
+        ),
+        ("le jeudi 19 mars 2025 de 14h30 à 20h00", "du 19/03/2025 14:30 au 19/03/2025 20:00"),
+        ("du 31/01/2024 à 10h au 01/02/2024 à 2h30", "du 31/01/2024 10:00 au 01/02/2024 02:30"),
+        ("du 1er août 2026 au 3 août 2026 inclus", "du 01/08/2026 00:00 au 03/08/2026 23:59"),
+        ("Vu la loi du 19 mai 2023 ; fait à Toulon le 3 mars 2025", None),
+    ],
+)
+def test_authorisation_windows(text: str, label: str | None) -> None:
+    from watcher.sources.raa_acts import find_window
+
+    window = find_window(text)
+    assert (window.label() if window else None) == label

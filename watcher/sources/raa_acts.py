@@ -41,7 +41,7 @@ _MONTHS = [
 ]  # fmt: skip
 _DAYS = "(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche) "
 _DATE = rf"(?:{_DAYS})?(\d{{1,2}})(?:er)? ({'|'.join(_MONTHS)}) (\d{{4}})"
-_NUMERIC = r"(\d{1,2})/(\d{1,2})/(\d{4})"
+_NUMERIC = r"(\d{1,2}) (\d{1,2}) (\d{4})"  # 31/01/2024, once folded
 _TIME = r"(\d{1,2}) ?h ?(\d{2})?"
 _WINDOWS = (
     # du [mercredi] 31 janvier 2024 [,] à 10h00 au [samedi] 3 février 2024 à 23h59
@@ -49,6 +49,8 @@ _WINDOWS = (
     re.compile(rf"\bdu {_NUMERIC},? (?:a|des|de) {_TIME} (?:au|jusqu au) {_NUMERIC},? a {_TIME}"),
     # le [jeudi] 19 mars 2025 de 14h30 a 20h00
     re.compile(rf"\b(?:le )?{_DATE},? (?:de|entre) {_TIME} (?:a|et) {_TIME}"),
+    # du 26 juillet 2024 au 12 aout 2024 (whole days), when no time is given
+    re.compile(rf"\bdu {_DATE} (?:au|jusqu au) {_DATE}"),
 )
 _PLACE = re.compile(
     r"\b(?:sur (?:le territoire de )?(?:la|les) communes? d[e']\s*|s.applique (?:a|à) )"
@@ -154,7 +156,10 @@ def find_window(text: str) -> Window | None:
         if found is None:
             continue
         g = found.groups()
-        if number == 2:
+        if number == 3:
+            start = _at(_day(g[0], g[1], g[2]), "0", "0")
+            end = _at(_day(g[3], g[4], g[5]), "23", "59")
+        elif number == 2:
             day = _day(g[0], g[1], g[2])
             start = _at(day, g[3], g[4])
             end = _at(day, g[5], g[6])
