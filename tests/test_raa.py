@@ -475,3 +475,19 @@ def test_authorisation_windows(text: str, label: str | None) -> None:
 
     window = find_window(text)
     assert (window.label() if window else None) == label
+
+
+@pytest.mark.parametrize(
+    ("url", "asked", "pause"),
+    [
+        ("https://www.ain.gouv.fr/Publications/RAA", 0.1, 5.0),  # never faster on the internet
+        ("https://www.ain.gouv.fr/Publications/RAA", 30.0, 30.0),  # a slower site: raised
+        ("http://127.0.0.1:8080/Publications/RAA", 0.1, 0.1),  # this machine (tests, a mirror)
+    ],
+)
+def test_the_pause_is_at_least_five_seconds_on_the_internet(
+    url: str, asked: float, pause: float
+) -> None:
+    from watcher.sources.raa import _Site
+
+    assert _Site(None, url, asked).pause == pause  # type: ignore[arg-type]
