@@ -491,3 +491,49 @@ def test_the_pause_is_at_least_five_seconds_on_the_internet(
     from watcher.sources.raa import _Site
 
     assert _Site(None, url, asked).pause == pause  # type: ignore[arg-type]
+
+
+@needs_ocr  # (it runs no OCR: without Tesseract, scans are not waited for)
+def test_scans_past_the_ocr_budget_wait_on_disk_and_resume_from_the_ocr_cache(
+    site: PrefectureSite, tmp_path: Path
+) -> None:
+    import hashlib
+    import json
+    from datetime import UTC, datetime
+
+    from watcher.fetch import standalone_session
+    from watcher.sources.base import PollContext, SourceConfig, SourceState
+    from watcher.sources.raa import RaaOptions, read_raa
+
+    _old(site)
+    source = SourceConfig("pref-01", "Préfecture 01", "raa", site.root, 1800.0, ("drones",))
+    options = RaaOptions(pause=PAUSE, ocr_budget=0.0)  # no OCR time left in any poll
+    state = SourceState()
+    with standalone_session(timeout=10, max_bytes=10_000_000) as fetcher:
+
+        def poll(backlog: bool = False) -> tuple[list[str], list[str]]:
+            nonlocal state
+            ctx = PollContext(
+                fetcher, datetime.now(UTC), known=lambda keys: set(), cache_dir=tmp_path
+            )
+            ctx.backlog = backlog
+            result = read_raa(source, options, state, ctx)
+            state = result.state
+            return [item.key for item in result.items], result.warnings
+
+        poll(backlog=True)
+        body = raa_pdf("355", [CCTV, DRONES])
+        new = Raa("recueil-01-2026-355", body, site.today)
+        site.publish(new)
+        assert poll() == ([], ["1 RAA(s) left for the next poll (OCR budget or downloads)"])
+        assert poll()[0] == []  # still waiting for its scan to be read...
+        assert site.pdf_hits(new) == 1  # ...from the disk, not downloaded again
+
+        # Its scanned page read (as a poll with budget left would), the next poll ends it.
+        cache = tmp_path / "ocr" / f"{hashlib.sha256(body).hexdigest()}.json"
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps({"5": "\n".join(DRONES.body)}), encoding="utf-8")
+        keys, warnings = poll()
+
+    assert keys == [CCTV.act_id, DRONES.act_id] and warnings == []
+    assert site.pdf_hits(new) == 1
