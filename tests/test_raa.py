@@ -537,3 +537,42 @@ def test_scans_past_the_ocr_budget_wait_on_disk_and_resume_from_the_ocr_cache(
 
     assert keys == [CCTV.act_id, DRONES.act_id] and warnings == []
     assert site.pdf_hits(new) == 1
+
+
+# The Paris tree on prefectures-regions.gouv.fr, in the shape a public project reconstructed
+# from a live capture (MaximeMaigret2/arrete-prefectoraux,
+# backend/tests/fixtures/connecteurs/reel/prefecture-75/racine.html and annee-2026.html).
+PARIS_ROOT = """<article><h1>RECUEIL DES ACTES ADMINISTRATIFS</h1>
+<div><h2 class="news-list-title"><a href="/ile-de-france/Documents-publications/Recueil-des-actes-administratifs/Raa-du-departement-de-Paris-2026">Raa du département de Paris - 2026</a></h2></div>
+<div><h2 class="news-list-title"><a href="/ile-de-france/Documents-publications/Recueil-des-actes-administratifs/RAA-de-la-region-Ile-de-France-2026">RAA de la région Île-de-France - 2026</a></h2></div>
+<div><h2 class="news-list-title"><a href="/ile-de-france/Documents-publications/Recueil-des-actes-administratifs/Raa-du-departement-de-Paris-2025">Raa du département de Paris - 2025</a></h2></div>
+</article>"""
+PARIS_YEAR = """<article><h1>Dossiers : Raa du département de Paris - 2026</h1><h3>SOMMAIRE</h3>
+<div id="sommaire-content" class="sommaire-content collapse in"><ol>
+<li><a href="/ile-de-france/Documents-publications/Recueil-des-actes-administratifs/Raa-du-departement-de-Paris-2026/Juillet/#titre"><p class="num">Juillet</p><p></p></a></li>
+<li><a href="/ile-de-france/Documents-publications/Recueil-des-actes-administratifs/Raa-du-departement-de-Paris-2026/Aout/#titre"><p class="num">Août</p><p></p></a></li>
+</ol></div></article>"""
+
+
+def test_the_shipped_paris_entry_reads_its_tree() -> None:
+    from watcher.config import load_config
+    from watcher.sources.raa_listing import classify, parse_listing
+
+    sources = {s.id: s for s in load_config(SHIPPED).sources}
+    base = "https://www.prefectures-regions.gouv.fr/ile-de-france/tags/view/x"
+    for source_id, wanted in (("pref-75", "Paris"), ("pref-region-idf", "Île-de-France")):
+        options = sources[source_id].options
+        root = parse_listing(
+            PARIS_ROOT, base, navigation=options.navigation, entries=options.entries
+        )
+        years = [
+            (card.title, period.year)
+            for card in root.navigation
+            if (period := classify(card.title, options.period_pattern)) is not None
+        ]
+        assert years and all(wanted in title for title, _ in years), source_id
+        year = parse_listing(
+            PARIS_YEAR, base, navigation=options.navigation, entries=options.entries
+        )
+        months = [classify(c.title, options.period_pattern, 2026) for c in year.navigation]
+        assert [(p.first if p else None) for p in months] == [7, 8]
