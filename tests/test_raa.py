@@ -576,3 +576,32 @@ def test_the_shipped_paris_entry_reads_its_tree() -> None:
         )
         months = [classify(c.title, options.period_pattern, 2026) for c in year.navigation]
         assert [(p.first if p else None) for p in months] == [7, 8]
+
+
+def test_the_shipped_territories_fit_telegrams_keyboard_in_pages() -> None:
+    from watcher.bot.chat_settings import keyboard, territories_of
+    from watcher.config import load_config
+    from watcher.store.subscribers import Subscriber
+
+    config = load_config(SHIPPED)
+    chat = Subscriber(1, "private", True, False, False, frozenset())
+    territories = territories_of(config)
+    assert len(territories) > 100  # regions, cities and the 101 départements
+    seen: list[str] = []
+    page = 0
+    while True:
+        rows = keyboard(config, chat, page).inline_keyboard
+        assert sum(len(row) for row in rows) <= 100  # Telegram's limit
+        seen += [
+            b.text
+            for row in rows
+            for b in row
+            if (b.callback_data or "").startswith("set:where:")
+            and b.text != "✅ Tous les territoires"
+        ]
+        turn = [b for b in rows[-1] if b.text == "Territoires ▶"]
+        if not turn:
+            break
+        assert turn[0].callback_data == f"set:wpage:{page + 1}"
+        page += 1
+    assert seen == territories  # every territory on one page or another
