@@ -15,8 +15,13 @@
    3 PDFs, 4 requests and 3 pauses, so at concurrency C the ideal is
    ceil(101 / C) x 15 s.
 
+3. ``backtest``: the shipped topics over every act of the real RAAs, scanned pages
+   OCR'd: which acts alert, under which topic (the helicopters of the Préfecture
+   de police's arrêté n° 2024-01101 under ``drones``, nothing else).
+
     python benchmarks/bench_raa.py pdf
     python benchmarks/bench_raa.py cycle [--sites 101] [--concurrency 4 16]
+    python benchmarks/bench_raa.py backtest
 """
 
 import argparse
@@ -120,6 +125,33 @@ def bench_cycle(sites: int, concurrencies: list[int]) -> None:
             )
 
 
+def bench_backtest() -> None:
+    from watcher.config import load_config
+    from watcher.matching.engine import Matcher
+    from watcher.sources.raa_acts import split_acts
+
+    matcher = Matcher(load_config(ROOT / "feeds.yml").topics)
+    with tempfile.TemporaryDirectory() as cache:
+        for path in sorted((REAL / "raa").glob("*.pdf")):
+            budget = pdfpages.OcrBudget(3600)
+            pages = pdfpages.read_pages(path.read_bytes(), cache_dir=Path(cache), budget=budget)
+            acts = split_acts(pages.texts)
+            texts = [(a.act_id, a.title, a.text) for a in acts] or [
+                ("(whole)", path.name, "\n".join(pages.texts))
+            ]
+            alerts = [
+                (act_id, match.topic, match.keywords)
+                for act_id, title, text in texts
+                for match in matcher.match([title, "", text])
+            ]
+            print(
+                f"{path.name}: {len(texts)} acts, {budget.pages} pages OCR'd, "
+                f"{len(alerts)} alert(s)"
+            )
+            for act_id, topic, keywords in alerts:
+                print(f"  {act_id}: {topic} ({', '.join(keywords)})")
+
+
 def _write_config(config: Path, farm: list[PrefectureSite], parallel: int) -> None:
     lines = ["topics:", "  t:", "    label: T", "    keywords: [drone]", "sources:"]
     for number, site in enumerate(farm):
@@ -136,12 +168,14 @@ def _write_config(config: Path, farm: list[PrefectureSite], parallel: int) -> No
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("pdf", "cycle"))
+    parser.add_argument("what", choices=("pdf", "cycle", "backtest"))
     parser.add_argument("--sites", type=int, default=101)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[4, 16])
     args = parser.parse_args()
     if args.what == "pdf":
         bench_pdf()
+    elif args.what == "backtest":
+        bench_backtest()
     else:
         bench_cycle(args.sites, args.concurrency)
 
