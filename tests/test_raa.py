@@ -605,3 +605,19 @@ def test_the_shipped_territories_fit_telegrams_keyboard_in_pages() -> None:
         assert turn[0].callback_data == f"set:wpage:{page + 1}"
         page += 1
     assert seen == territories  # every territory on one page or another
+
+
+@needs_real
+def test_probe_names_the_territory_of_a_real_root_page(feed_server: object) -> None:
+    page = RAA_DIR / "reconstructed" / "hautes-alpes_05_racine.reconstructed.html"
+    url = feed_server.serve(  # type: ignore[attr-defined]
+        "/Publications/Recueil-des-actes-administratifs",
+        page.read_bytes(),
+        content_type="text/html",
+    )
+
+    result = run("probe", url)
+
+    assert result.code == 0, result.err
+    assert "→ RAA 2026" in result.out and "→ RAA 2025" in result.out
+    assert '    territory: "Hautes-Alpes"' in result.out and "    kind: raa" in result.out

@@ -54,6 +54,7 @@ class Probe:
     rows: list[tuple[str, str]]  # (date, title) of the first items
     options: dict[str, str] = field(default_factory=dict)  # kind options, as YAML values
     hints: list[str] = field(default_factory=list)  # commented options worth knowing
+    territory: str = ""  # the place it covers, when the page says it
 
 
 def probe(fetcher: FetchSession, url: str) -> Probe:
@@ -89,7 +90,9 @@ def feeds_entry(found: Probe) -> list[str]:
         f"    name: {_quote(found.name)}",
         f"    kind: {found.kind}",
         f"    url: {_quote(found.url)}",
-        '    territory: "…"   # the place it covers: Auvergne-Rhône-Alpes, Rennes Métropole…',
+        f"    territory: {_quote(found.territory)}"
+        if found.territory
+        else '    territory: "…"   # the place it covers: Auvergne-Rhône-Alpes, Rennes Métropole…',
     ]
     lines += [f"    {key}: {value}" for key, value in found.options.items()]
     lines += [f"    # {hint}" for hint in found.hints]
@@ -321,9 +324,12 @@ def _raa(page: str, base_url: str, url: str, name: str) -> Probe | None:
         f"year or period cards, {len(listing.documents)} RAA PDFs, {len(listing.details)} "
         "detail pages); only the current period is walked, 5 s between requests"
     )
+    # "… - Les services de l'État dans les Hautes-Alpes" (the platform's page titles)
+    place = re.search(r"services de l.[ÉE]tat (?:dans |en )(?:les |le |la |l'|l’)?(.+)$", name)
     return Probe(
         url=url,
         kind="raa",
+        territory=place.group(1).strip() if place else "",
         what=what,
         name=name.split(" - ")[-1] if " - " in name else name,
         rows=rows,
