@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import REAL, needs_real, run
 from tests.raa_pdfs import RaaAct, raa_pdf
-from tests.raa_site import PrefectureSite, Raa
+from tests.raa_site import MONTHS, PrefectureSite, Raa
 from watcher.sources import pdfpages
 
 SHIPPED = Path(__file__).resolve().parents[1] / "feeds.yml"
@@ -621,3 +621,66 @@ def test_probe_names_the_territory_of_a_real_root_page(feed_server: object) -> N
     assert result.code == 0, result.err
     assert "→ RAA 2026" in result.out and "→ RAA 2025" in result.out
     assert '    territory: "Hautes-Alpes"' in result.out and "    kind: raa" in result.out
+
+
+def test_a_select_of_raas_is_posted_once_per_new_option(feed_server: object, workdir: Path) -> None:
+    # Meurthe-et-Moselle's shape, as Attrap configures it (mp-mayane/Attrap, its pref54
+    # class: DptSelectWidget css_path 'select#Liste-liste-docs', options titled
+    # "... du 3 août 2026", POSTed as {select id: option value}).
+    from urllib.parse import parse_qs
+
+    from tests.feed_server import Route, Seen
+
+    server = feed_server
+    today = date.today()
+    options = {"101": ("RAA n° 140 du 1er janvier 2020", None)}
+    posted: list[str] = []
+
+    def page(seen: Seen) -> Route:
+        if seen.method == "POST":
+            value = parse_qs(seen.body.decode())["Liste-liste-docs"][0]
+            posted.append(value)
+            pdf = options[value][1]
+            link = (
+                f'<a class="fr-link fr-link--download" href="/file/raa-{value}.pdf">RAA '
+                f'<span class="fr-link__detail">PDF - 0,1 Mb - {today:%d/%m/%Y}</span></a>'
+                if pdf
+                else ""
+            )
+            html = f"<main><h1>Recueil des actes administratifs</h1>{link}</main>"
+        else:
+            choices = "".join(
+                f'<option value="{v}" title="{label}">{label}</option>'
+                for v, (label, _) in options.items()
+            )
+            html = (
+                "<main><h1>Recueil des actes administratifs</h1>"
+                '<select id="Liste-liste-docs" name="Liste-liste-docs"><option value="">'
+                f"Choisir</option>{choices}</select></main>"
+            )
+        return Route(html.encode(), content_type="text/html; charset=utf-8", etag=False)
+
+    url = server.handle("/p54/Publications/Recueil-des-actes-administratifs", page)  # type: ignore[attr-defined]
+    topics = SHIPPED.read_text(encoding="utf-8").split("\nsources:\n", 1)[0]
+    (workdir / "feeds.yml").write_text(
+        topics + f"\nsources:\n  - id: pref-54\n    name: Préfecture 54\n    kind: raa\n"
+        f"    url: {url}\n    pause: {PAUSE}\n    select: 'select#Liste-liste-docs'\n"
+        "settings:\n  allow_private_addresses: true\n",
+        encoding="utf-8",
+    )
+    assert run("poll").code == 0  # the old option is not asked for
+    body = raa_pdf("143", [VSA])
+    server.serve("/file/raa-143.pdf", body, content_type="application/pdf")  # type: ignore[attr-defined]
+    options["143"] = (
+        f"RAA n° 143 du {today.day} {MONTHS[today.month - 1].lower()} {today.year}",
+        body,
+    )
+
+    second = run("poll")
+    third = run("poll")
+
+    assert second.code == 0, second.err
+    assert second.out.startswith("📹 Traitement algorithmique autorisé du 18/12/2026 18:00")
+    assert third.out == ""
+    assert posted == ["143"]  # the new option, once
+    assert len(server.hits("/file/raa-143.pdf")) == 1  # type: ignore[attr-defined]

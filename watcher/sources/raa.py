@@ -63,6 +63,8 @@ class RaaOptions:
     # CSS selectors of navigation cards (years, periods) and of entries (PDFs, detail pages).
     navigation: str = option(NAVIGATION, parse=selector)
     entries: str = option(ENTRIES, parse=selector)
+    # A <select> whose options (one per RAA, titled with its date) are POSTed to the page.
+    select: str = option("", parse=selector)
     # How the period cards are named, when the built-in reading fails: a regular
     # expression with named groups year, month, quarter or semester.
     period_pattern: str = option("", parse=text)
@@ -137,14 +139,20 @@ class _Site:
         self.pause = pause if host in _LOCAL_HOSTS else max(pause, MIN_PAUSE)
         self.requests = 0
 
-    def get(self, url: str, *, max_bytes: int | None = None) -> Response:
+    def get(
+        self, url: str, *, max_bytes: int | None = None, form: dict[str, str] | None = None
+    ) -> Response:
+        """GET ``url`` (POST ``form`` to it when given), in the host's turn."""
         fetcher = self.ctx.fetcher
         deadline = getattr(fetcher, "deadline", None)
         budget = None if deadline is None else deadline - fetcher.loop.time()
         host = (urlsplit(url).hostname or "").lower()
         with PACER.turn(host, self.pause, budget=budget):
             self.requests += 1
-            response = fetcher.get(url, max_bytes=max_bytes)
+            if form is None:
+                response = fetcher.get(url, max_bytes=max_bytes)
+            else:
+                response = fetcher.request("POST", url, data=form, max_bytes=max_bytes)
         if response is None:
             raise ParseError(f"{url}: the server answered 304 to an unconditional request")
         return response
@@ -278,6 +286,24 @@ def _walk(
             for listed in page.documents:
                 listed = listed if listed.day else replace(listed, day=card.day)
                 found.setdefault(listed.key, replace(listed, title=card.title or listed.title))
+        for choice in listing.choices:
+            key = normalise_link(f"{url}#{choice.field}={choice.value}")
+            recent = choice.day is not None and choice.day >= today - timedelta(
+                days=options.boundary_days
+            )
+            if not recent or key in memory.details or key in details:
+                continue
+            if backlog:
+                details.add(key)
+                continue
+            try:
+                answer = _listing(site, url, options, form={choice.field: choice.value})
+            except (FetchError, ParseError) as exc:
+                warnings.append(f"{url} ({choice.label}): {exc}")
+                continue
+            details.add(key)
+            for listed in answer.documents:
+                found.setdefault(listed.key, replace(listed, day=listed.day or choice.day))
         if not followed and not paged:  # where the walk ends: the next polls start here
             leaves.append(url)
         _paginate(queue, listing, url, year, paged, options, bool(fresh) and not backlog)
@@ -306,10 +332,18 @@ def _paginate(
         queue.append((listing.next_url, year, paged + 1))
 
 
-def _listing(site: _Site, url: str, options: RaaOptions) -> Listing:
-    response = site.get(url)
+def _listing(
+    site: _Site, url: str, options: RaaOptions, form: dict[str, str] | None = None
+) -> Listing:
+    response = site.get(url, form=form)
     html = decode_bytes(response.body, response.content_type)
-    return parse_listing(html, response.url, navigation=options.navigation, entries=options.entries)
+    return parse_listing(
+        html,
+        response.url,
+        navigation=options.navigation,
+        entries=options.entries,
+        select=options.select,
+    )
 
 
 def _cached_pdf(cache_dir: Path, listed: Listed) -> Path:

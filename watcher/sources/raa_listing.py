@@ -15,7 +15,7 @@ Paris and the regional prefectures (``prefectures-regions.gouv.fr``) use
 
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -108,6 +108,16 @@ class Period:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """An option of a ``<select>`` that is POSTed to show one RAA (Meurthe-et-Moselle)."""
+
+    field: str  # the select's name (or id): the form field to POST
+    value: str
+    label: str  # "RAA n° 143 du 3 août 2026"
+    day: date | None
+
+
+@dataclass(frozen=True)
 class Listing:
     """What one listing page holds."""
 
@@ -118,10 +128,13 @@ class Listing:
     last_url: str | None = None
     prev_url: str | None = None
     is_raa_page: bool = False  # looks like the platform's RAA pages (for ``watcher probe``)
+    choices: list[Choice] = field(default_factory=list)  # options of the ``select`` widget
 
 
-def parse_listing(html: str, base_url: str, *, navigation: str, entries: str) -> Listing:
-    """The documents, cards and pagination links of a listing page."""
+def parse_listing(
+    html: str, base_url: str, *, navigation: str, entries: str, select: str = ""
+) -> Listing:
+    """The documents, cards, pagination links (and ``select`` options) of a listing page."""
     soup = BeautifulSoup(html, "html.parser")
     main = soup.find("main") or soup
     documents: dict[str, Listed] = {}
@@ -152,6 +165,7 @@ def parse_listing(html: str, base_url: str, *, navigation: str, entries: str) ->
         next_url=_pager(soup, base_url, "next"),
         last_url=_pager(soup, base_url, "last"),
         prev_url=_pager(soup, base_url, "prev"),
+        choices=_choices(soup, select) if select else [],
         is_raa_page=bool(re.search(r"recueils? des actes administratifs|\bRAA\b", text, re.I))
         and bool(documents or cards or details),
     )
@@ -285,6 +299,37 @@ def _pager(soup: BeautifulSoup, base_url: str, which: str) -> str | None:
     if not isinstance(href, str) or not href.strip():
         return None
     return urljoin(base_url, href.strip())
+
+
+def _choices(soup: BeautifulSoup, select: str) -> list[Choice]:
+    """The options of the selects matching ``select`` (Attrap's ``DptSelectWidget``: an
+    option per RAA, titled with its date, POSTed as ``{select id: option value}``)."""
+    found = []
+    for widget in soup.select(select):
+        name = widget.get("name") or widget.get("id")
+        if not isinstance(name, str) or not name:
+            continue
+        for choice in widget.find_all("option"):
+            value = choice.get("value")
+            if not isinstance(value, str) or not value.strip():
+                continue
+            title = choice.get("title")
+            label = " ".join((title if isinstance(title, str) else choice.get_text(" ")).split())
+            found.append(Choice(name, value, label, _day(label) or _long_day(label)))
+    return found
+
+
+_LONG_DAY = re.compile(r"\b(\d{1,2})(?:er)? (" + "|".join(_MONTHS) + r") (\d{4})\b")
+
+
+def _long_day(text: str) -> date | None:
+    found = _LONG_DAY.search(fold(text))
+    if found is None:
+        return None
+    try:
+        return date(int(found.group(3)), _MONTHS[found.group(2)], int(found.group(1)))
+    except ValueError:
+        return None
 
 
 def _day(text: str) -> date | None:
