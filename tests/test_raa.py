@@ -684,3 +684,19 @@ def test_a_select_of_raas_is_posted_once_per_new_option(feed_server: object, wor
     assert third.out == ""
     assert posted == ["143"]  # the new option, once
     assert len(server.hits("/file/raa-143.pdf")) == 1  # type: ignore[attr-defined]
+
+
+def test_a_card_titled_with_a_day_opens_one_raa_and_is_not_a_period() -> None:
+    from watcher.sources.raa_listing import ENTRIES, NAVIGATION, parse_listing
+
+    def grey(href: str, title: str) -> str:
+        return (
+            '<div class="fr-card fr-card--grey"><h2 class="fr-card__title">'
+            f'<a href="{href}">{title}</a></h2></div>'
+        )
+
+    html = "<main>" + grey("/R/Aout", "Août 2026") + grey("/R/3", "RAA du 3 août 2026") + "</main>"
+    listing = parse_listing(html, "https://x.gouv.fr/R", navigation=NAVIGATION, entries=ENTRIES)
+
+    assert [card.title for card in listing.navigation] == ["Août 2026"]  # walked each poll
+    assert [(c.title, c.day) for c in listing.details] == [("RAA du 3 août 2026", date(2026, 8, 3))]

@@ -153,10 +153,15 @@ def parse_listing(
             documents.setdefault(listed.key, listed)
         elif _is_site_page(card.url, base_url):
             details.setdefault(normalise_link(card.url), card)
-    # A horizontal card titled like a period ("Août 2026") is navigation, not a detail.
+    # A horizontal card titled like a period ("Août 2026") is navigation, not a detail;
+    # a card titled with a day ("RAA du 3 août 2026") opens one RAA's page: a detail.
     for key, card in list(details.items()):
-        if classify(card.title, None) is not None:
+        if classify(card.title, None) is not None and _title_day(card.title) is None:
             cards.setdefault(key, details.pop(key))
+    for key, card in list(cards.items()):
+        if (day := _title_day(card.title)) is not None:
+            details.setdefault(key, Card(card.url, card.title, card.day or day))
+            del cards[key]
     text = soup.get_text(" ")
     return Listing(
         documents=list(documents.values()),
@@ -320,6 +325,10 @@ def _choices(soup: BeautifulSoup, select: str) -> list[Choice]:
 
 
 _LONG_DAY = re.compile(r"\b(\d{1,2})(?:er)? (" + "|".join(_MONTHS) + r") (\d{4})\b")
+
+
+def _title_day(title: str) -> date | None:
+    return _day(title) or _long_day(title)
 
 
 def _long_day(text: str) -> date | None:
