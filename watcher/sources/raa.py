@@ -39,7 +39,6 @@ from watcher.sources.raa_acts import act_item, published_at, split_acts
 from watcher.sources.raa_listing import (
     ENTRIES,
     NAVIGATION,
-    Card,
     Listed,
     Listing,
     classify,
@@ -184,10 +183,13 @@ def read_raa(
     for listed in found:  # still listed: refreshed, so never forgotten while listed
         if memory.known(listed):
             memory.seen[listed.key] = f"{stamp}|{listed.detail}"
-    if ctx.backlog:
+    if ctx.backlog:  # where the listing stands: its RAAs, noted (not downloaded)
         for listed in new:
             memory.seen[listed.key] = f"{stamp}|{listed.detail}"
-        return PollResult([], SourceState(cursor=memory.dump(today)), warnings=warnings)
+        listed_items = [
+            act_item(source.id, d, published_at(d.day, ctx.now), None, "") for d in found
+        ]
+        return PollResult(listed_items, SourceState(cursor=memory.dump(today)), warnings=warnings)
     waiting = [_from_json(p) for p in memory.pending]
     queue = {d.key: d for d in [*waiting, *sorted(new, key=lambda d: d.day or today)]}
     budget = OcrBudget(options.ocr_budget)
@@ -392,6 +394,3 @@ def _to_json(listed: Listed) -> dict[str, str]:
 def _from_json(data: dict[str, str]) -> Listed:
     day = date.fromisoformat(data["day"]) if data.get("day") else None
     return Listed(data["url"], data.get("title", ""), day, data.get("detail", ""))
-
-
-__all__ = ["KIND", "Card", "RaaOptions", "read_raa"]
