@@ -1,11 +1,13 @@
 """Prefecture RAA listings (``kind: raa``): only what is new, politely, one item per act.
 
 ``url`` is a prefecture's RAA root page. The walk goes root -> year -> month
-(or quarter, semester, flat or paginated list, detail page: ``raa_listing``
-reads the shapes) but follows only the period holding today, and the previous
-one for ``boundary_days`` after it ends: never the whole archive. Once a day
-(and every poll in a period's first days, when new cards appear) it starts from
-the root; otherwise from the listing pages where it last found documents.
+(or quarter, semester, flat or paginated list, detail page, a ``<select>`` of
+dated RAAs that is POSTed: ``raa_listing`` reads the shapes) but follows only
+the period holding today, and the previous one for ``boundary_days`` after it
+ends: never the whole archive. Once a day (and every poll in a month's first
+two days, when new cards appear) it starts from the root; otherwise from the
+pages where its last walk ended. The first poll notes the listed RAAs as items
+without downloading them.
 A listed PDF is known by its address and its "PDF - 0,64 Mb - 13/08/2026"
 detail: what was seen is remembered in the cursor and never downloaded again.
 Every request waits its host's turn (``hostpace``): ``pause`` seconds apart,
