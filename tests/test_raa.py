@@ -700,3 +700,25 @@ def test_a_card_titled_with_a_day_opens_one_raa_and_is_not_a_period() -> None:
 
     assert [card.title for card in listing.navigation] == ["Août 2026"]  # walked each poll
     assert [(c.title, c.day) for c in listing.details] == [("RAA du 3 août 2026", date(2026, 8, 3))]
+
+
+def test_probe_proposes_the_select_of_a_page_that_posts_its_raas(feed_server: object) -> None:
+    html = (
+        "<html><head><title>Recueil des actes administratifs - Les services de l'État en "
+        "Meurthe-et-Moselle</title></head><body><main><h1>Recueil des actes administratifs</h1>"
+        '<select id="Liste-liste-docs" name="Liste-liste-docs"><option value="">Choisir</option>'
+        '<option value="143" title="RAA n° 143 du 3 août 2026">RAA n° 143</option></select>'
+        "</main></body></html>"
+    )
+    url = feed_server.serve(  # type: ignore[attr-defined]
+        "/Publications/Recueil-des-actes-administratifs", html, content_type="text/html"
+    )
+
+    result = run("probe", url)
+
+    assert result.code == 0, result.err
+    assert "1 dated options to POST" in result.out and "(option) RAA n° 143" in result.out
+    assert "select: \"select[name='Liste-liste-docs'], select[id='Liste-liste-docs']\"" in (
+        result.out
+    )
+    assert '    territory: "Meurthe-et-Moselle"' in result.out

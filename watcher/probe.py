@@ -307,8 +307,11 @@ def _raa(page: str, base_url: str, url: str, name: str) -> Probe | None:
     path = urlsplit(url).path.lower()
     if not any(word in path for word in ("recueil", "raa", "/publications/")):
         return None
-    listing = parse_listing(page, base_url, navigation=raa.NAVIGATION, entries=raa.ENTRIES)
-    if not listing.is_raa_page:
+    listing = parse_listing(
+        page, base_url, navigation=raa.NAVIGATION, entries=raa.ENTRIES, select="select"
+    )
+    dated = [choice for choice in listing.choices if choice.day]  # a <select> of RAAs
+    if not listing.is_raa_page and not dated:
         return None
     rows = [
         (p.start.strftime("%m/%Y") if p.first == p.last else str(p.year), f"→ {card.title}")
@@ -322,8 +325,14 @@ def _raa(page: str, base_url: str, url: str, name: str) -> Probe | None:
     what = (
         f"a prefecture's RAA page ({len(rows) - len(listing.documents) - len(listing.details)} "
         f"year or period cards, {len(listing.documents)} RAA PDFs, {len(listing.details)} "
-        "detail pages); only the current period is walked, 5 s between requests"
+        f"detail pages{f', {len(dated)} dated options to POST' if dated else ''}); only the "
+        "current period is walked, 5 s between requests"
     )
+    rows += [(c.day.strftime("%d/%m/%Y") if c.day else "", f"(option) {c.label}") for c in dated]
+    options = {}
+    if dated:
+        field = dated[0].field
+        options["select"] = _quote(f"select[name='{field}'], select[id='{field}']")
     # "… - Les services de l'État dans les Hautes-Alpes" (the platform's page titles)
     place = re.search(r"services de l.[ÉE]tat (?:dans |en )(?:les |le |la |l'|l’)?(.+)$", name)
     return Probe(
@@ -333,6 +342,7 @@ def _raa(page: str, base_url: str, url: str, name: str) -> Probe | None:
         what=what,
         name=name.split(" - ")[-1] if " - " in name else name,
         rows=rows,
+        options=options,
         hints=[
             "order: ascending   # when the list is oldest first (its newest on the last page)",
             "period_pattern: '(?P<month>\\d{2})-(?P<year>\\d{4})'   # when cards are not "
