@@ -341,7 +341,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_dossiers(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from watcher.dossier_report import report
+    from watcher.following.report import report
     from watcher.store import Store
 
     config = _load(args)

@@ -14,25 +14,26 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from watcher import following
 from watcher.config import Config, SourceConfig
 from watcher.decide import (
+    Audience,
     next_check_after_failure,
     next_check_after_success,
     plan_items,
     should_alert,
 )
 from watcher.errors import FetchError, WatcherError
+from watcher.following import plan
+from watcher.following.plan import NOTHING_FOLLOWED, Followed
 from watcher.items import Item
 from watcher.matching.engine import Matcher
-from watcher.routing import Route as Alert
-from watcher.routing import SourceRoute
+from watcher.routing import Recipient
 from watcher.sources.base import Compute, PollContext, PollResult, run_here
 from watcher.sources.catalog import KINDS
 from watcher.store import PollOutcome, Store
 
 if TYPE_CHECKING:
-    from watcher.streams import Stream
+    from watcher.following.streams import Stream
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,8 @@ class Poller:
 
     config: Config
     store: Store
-    route: SourceRoute
+    # Who may be alerted now (the targets' audience, read from the subscribers).
+    recipients: Callable[[], Sequence[Recipient]]
     environ: Mapping[str, str] = field(default_factory=dict)
     cache_dir: Path | None = None
     compute: Compute = run_here  # where readers parse payloads (the runtime's processes)
@@ -104,13 +106,16 @@ class Poller:
         stream: str = "",
     ) -> PollOutcome:
         """What a read found, decided: what to store, whom to alert, when to look again."""
+        items = result.items
         changes = plan_items(
-            result.items,
-            self.store.items.known(source.id, result.items),
+            items,
+            self.store.items.known(source.id, items),
             match=lambda item: self.matcher.match(item.fields, topics=source.topics),
-            route=lambda topics: self.route(topics, source.territory),
-            alert=alert,
-            followers=self.followers(result.items, now) if alert else None,
+            # Read once per poll, and only when the poll found something.
+            audience=Audience(
+                tuple(self.recipients()) if items and alert else (), source.territory, alert
+            ),
+            followed=self.followed(items, now) if items and alert else NOTHING_FOLLOWED,
             revise=revise,
         )
         return PollOutcome(
@@ -120,31 +125,21 @@ class Poller:
             state=result.state,
             changes=tuple(changes),
             warnings=tuple(result.warnings),
-            fetched=len(result.items),
+            fetched=len(items),
             unchanged=result.unchanged,
             backlog=not alert,
             stream=stream,
         )
 
-    def followers(
-        self, items: Iterable[Item], now: datetime
-    ) -> Callable[[Item], tuple[str, Sequence[Alert]]]:
-        """Who follows the dossier each item may be a step of (one query per poll)."""
-        # Reading the laws a full text cites is a pass over it: once per item and poll.
-        keys_of = {item.key: following.follow_keys(item) for item in items}
-        keys = {key for item_keys in keys_of.values() for key in item_keys}
+    def followed(self, items: Sequence[Item], now: datetime) -> Followed:
+        """Who follows the dossiers these items may be steps of (one query per poll)."""
+        keys = plan.keys_of(items)
+        wanted = {key for item_keys in keys.values() for key in item_keys}
+        if not wanted:
+            return NOTHING_FOLLOWED
         channels = {str(channel.chat_id) for channel in self.config.channels}
-        found = self.store.dossiers.followers_of(keys, now=now, channels=channels) if keys else {}
-
-        def of(item: Item) -> tuple[str, Sequence[Alert]]:
-            if not found:
-                return "", ()
-            for key in keys_of.get(item.key) or following.follow_keys(item):
-                if key in found:
-                    return found[key]
-            return "", ()
-
-        return of
+        found = self.store.dossiers.followers_of(wanted, now=now, channels=channels)
+        return Followed(found, keys) if found else NOTHING_FOLLOWED
 
     def poll_stream(self, stream: "Stream", fetcher: Any, now: datetime) -> PollOutcome:
         """Read a followed dossier's stream: its new steps go to the dossier's followers.

@@ -14,6 +14,7 @@ from typing import Any
 
 from watcher import following
 from watcher.decide import ItemChange
+from watcher.following.plan import Step
 from watcher.routing import Route
 from watcher.sources.base import SourceState
 from watcher.store.db import Database
@@ -148,10 +149,10 @@ class DossierTable:
 
     def followers_of(
         self, keys: Iterable[str], *, now: datetime, channels: Collection[str]
-    ) -> dict[str, tuple[str, list[Route]]]:
+    ) -> dict[str, Step]:
         """For each key (a dossier, or a followed law's ``loi:`` key): the dossier it is
         and who gets its steps now (a paused, stopped or departed chat does not)."""
-        result: dict[str, tuple[str, list[Route]]] = {}
+        result: dict[str, Step] = {}
         for key in dict.fromkeys(keys):
             if key.startswith("loi:"):
                 row = self.database.db.execute(
@@ -171,14 +172,14 @@ class DossierTable:
                    WHERE f.dossier = ? AND f.active = 1 ORDER BY f.since""",
                 [dossier],
             )
-            routes = [
+            routes = tuple(
                 Route(target, destination, ())
                 for target, destination, chat_id, active, paused in rows
                 if (chat_id is not None and active and not paused)
                 or (chat_id is None and (target != "telegram" or destination in channels))
-            ]
+            )
             if routes:
-                result[key] = (dossier, routes)
+                result[key] = Step(dossier, routes)
         return result
 
     def follow(
