@@ -28,7 +28,7 @@ from watcher.following.plan import NOTHING_FOLLOWED, Followed
 from watcher.items import Item
 from watcher.matching.engine import Matcher
 from watcher.routing import Recipient
-from watcher.sources.base import Compute, PollContext, PollResult, run_here
+from watcher.sources.base import Compute, PollContext, PollResult, SourceState, run_here
 from watcher.sources.catalog import KINDS
 from watcher.store import PollOutcome, Store
 
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from watcher.following.streams import Stream
 
 logger = logging.getLogger(__name__)
+# How a source kind (or a dossier stream) reads: options, where it stands -> what it found.
+Reader = Callable[[SourceConfig, Any, SourceState, PollContext], PollResult]
 
 
 class Cancellable(Protocol):
@@ -65,20 +67,53 @@ class Poller:
 
     def poll(self, source: SourceConfig, fetcher: Any, now: datetime) -> PollOutcome:
         """Poll one source and save what it found; failures are recorded, never raised."""
+        record = self.store.sources.record(source.id)
+        return self.read(
+            Reading(
+                source,
+                KINDS[source.kind].read,
+                record.state,
+                initialized=record.initialized,
+                errors=record.consecutive_errors,
+            ),
+            fetcher,
+            now,
+        )
+
+    def poll_stream(self, stream: "Stream", fetcher: Any, now: datetime) -> PollOutcome:
+        """Read a followed dossier's stream like a source: its new steps go to the
+        dossier's followers; its first read only notes the steps already taken."""
+        return self.read(
+            Reading(
+                stream.source,
+                stream.read,
+                stream.state,
+                initialized=stream.initialized,
+                errors=stream.errors,
+                stream=stream.dossier,
+            ),
+            fetcher,
+            now,
+        )
+
+    def read(self, reading: "Reading", fetcher: Any, now: datetime) -> PollOutcome:
+        """The one path of a source's poll and a dossier stream's read: read, decide,
+        save in one transaction; a failure is recorded with its backoff, never raised."""
+        source = reading.source
         try:
-            outcome = self._poll(source, fetcher, now)
+            outcome = self._outcome(reading, self._result(reading, fetcher, now), now)
         except Exception as exc:  # a bug in a reader must not stop the other sources
             if not isinstance(exc, WatcherError):
-                logger.exception("source %s: unexpected error", source.id)
-            outcome = self.failure(source, exc, now)
+                logger.exception("%s: unexpected error", reading.name)
+            outcome = self.failure(source, exc, now, errors=reading.errors, stream=reading.stream)
         if getattr(fetcher, "cancelled", False):
             return outcome  # the runtime gave up on this poll and recorded why
         self.store.save_poll(outcome)
         log_outcome(outcome)
         return outcome
 
-    def _poll(self, source: SourceConfig, fetcher: Any, now: datetime) -> PollOutcome:
-        record = self.store.sources.record(source.id)
+    def _result(self, reading: "Reading", fetcher: Any, now: datetime) -> PollResult:
+        source = reading.source
         assert self.cache_dir is not None
         ctx = PollContext(
             fetcher=fetcher,
@@ -87,26 +122,15 @@ class Poller:
             known_revisions=lambda keys: self.store.items.known_revisions(source.id, keys),
             environ=self.environ,
             cache_dir=self.cache_dir / source.id,
-            backlog=not record.initialized and not source.backfill,
-            memory=self._memory.setdefault(source.id, {}),
+            backlog=not reading.alert,
+            memory=self._memory.setdefault(reading.name, {}),
             compute=self.compute,
         )
-        result = KINDS[source.kind].read(source, source.options, record.state, ctx)
-        alert = should_alert(initialized=record.initialized, backfill=source.backfill)
-        return self._outcome(source, result, now, alert=alert)
+        return reading.read(source, source.options, reading.state, ctx)
 
-    def _outcome(
-        self,
-        source: SourceConfig,
-        result: PollResult,
-        now: datetime,
-        *,
-        alert: bool,
-        revise: bool = True,
-        stream: str = "",
-    ) -> PollOutcome:
+    def _outcome(self, reading: "Reading", result: PollResult, now: datetime) -> PollOutcome:
         """What a read found, decided: what to store, whom to alert, when to look again."""
-        items = result.items
+        source, alert, items = reading.source, reading.alert, result.items
         changes = plan_items(
             items,
             self.store.items.known(source.id, items),
@@ -116,7 +140,8 @@ class Poller:
                 tuple(self.recipients()) if items and alert else (), source.territory, alert
             ),
             followed=self.followed(items, now) if items and alert else NOTHING_FOLLOWED,
-            revise=revise,
+            # A dossier's stream shows the source's texts in other words: never a revision.
+            revise=not reading.stream,
         )
         return PollOutcome(
             source_id=source.id,
@@ -128,12 +153,12 @@ class Poller:
             fetched=len(items),
             unchanged=result.unchanged,
             backlog=not alert,
-            stream=stream,
+            stream=reading.stream,
         )
 
     def followed(self, items: Sequence[Item], now: datetime) -> Followed:
         """Who follows the dossiers these items may be steps of (one query per poll)."""
-        keys = plan.keys_of(items)
+        keys = plan.keys_of(items, self.store.dossiers.subjects(now))
         wanted = {key for item_keys in keys.values() for key in item_keys}
         if not wanted:
             return NOTHING_FOLLOWED
@@ -141,61 +166,55 @@ class Poller:
         found = self.store.dossiers.followers_of(wanted, now=now, channels=channels)
         return Followed(found, keys) if found else NOTHING_FOLLOWED
 
-    def poll_stream(self, stream: "Stream", fetcher: Any, now: datetime) -> PollOutcome:
-        """Read a followed dossier's stream: its new steps go to the dossier's followers.
-
-        Its first read only notes the steps already taken, like a source's first poll.
-        """
-        source = stream.source
-        try:
-            ctx = PollContext(
-                fetcher=fetcher,
-                now=now,
-                known=lambda keys: self.store.items.known_keys(source.id, keys),
-                known_revisions=lambda keys: self.store.items.known_revisions(source.id, keys),
-                environ=self.environ,
-                cache_dir=(self.cache_dir or Path(".")) / source.id,
-                backlog=not stream.initialized,
-                memory=self._memory.setdefault(stream.id, {}),
-            )
-            result = stream.read(source, source.options, stream.state, ctx)
-            outcome = self._outcome(
-                source, result, now, alert=stream.initialized, revise=False, stream=stream.dossier
-            )
-        except Exception as exc:
-            if not isinstance(exc, WatcherError):
-                logger.exception("dossier %s: unexpected error", stream.dossier)
-            outcome = PollOutcome(
-                source_id=source.id,
-                at=now,
-                next_check=next_check_after_failure(
-                    now,
-                    interval=source.interval,
-                    consecutive_errors=stream.errors + 1,
-                    max_backoff=self.config.settings.max_backoff,
-                    retry_after=exc.retry_after if isinstance(exc, FetchError) else None,
-                ),
-                error=str(exc) or type(exc).__name__,
-                stream=stream.dossier,
-            )
-        if getattr(fetcher, "cancelled", False):
-            return outcome
-        self.store.save_poll(outcome)
-        log_outcome(outcome)
-        return outcome
-
-    def failure(self, source: SourceConfig, exc: BaseException, now: datetime) -> PollOutcome:
-        """The outcome of a poll that failed: its error, and when to try again."""
-        message = str(exc) or type(exc).__name__
-        errors = self.store.sources.record(source.id).consecutive_errors + 1
+    def failure(
+        self,
+        source: SourceConfig,
+        exc: BaseException,
+        now: datetime,
+        *,
+        errors: int | None = None,
+        stream: str = "",
+    ) -> PollOutcome:
+        """The outcome of a read that failed: its error, and when to try again."""
+        if errors is None:
+            errors = self.store.sources.record(source.id).consecutive_errors
         next_check = next_check_after_failure(
             now,
             interval=source.interval,
-            consecutive_errors=errors,
+            consecutive_errors=errors + 1,
             max_backoff=self.config.settings.max_backoff,
             retry_after=exc.retry_after if isinstance(exc, FetchError) else None,
         )
-        return PollOutcome(source_id=source.id, at=now, next_check=next_check, error=message)
+        return PollOutcome(
+            source_id=source.id,
+            at=now,
+            next_check=next_check,
+            error=str(exc) or type(exc).__name__,
+            stream=stream,
+        )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one read needs: a source (or a dossier's stream under its parent source),
+    its reader, where it stands, and whether what it finds is alerted."""
+
+    source: SourceConfig
+    read: Reader
+    state: SourceState
+    initialized: bool
+    errors: int = 0  # reads that failed in a row (for the backoff)
+    stream: str = ""  # the followed dossier whose stream this is
+
+    @property
+    def name(self) -> str:
+        return f"{self.source.id}>{self.stream}" if self.stream else self.source.id
+
+    @property
+    def alert(self) -> bool:
+        """A first read only marks the backlog as seen (a source may backfill it)."""
+        backfill = self.source.backfill and not self.stream
+        return should_alert(initialized=self.initialized, backfill=backfill)
 
 
 def log_outcome(outcome: PollOutcome) -> None:

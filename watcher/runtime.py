@@ -261,9 +261,12 @@ class Service:
         except TimeoutError:
             reason = f"poll timed out after {limit:g}s (settings.poll_timeout)"
             session.cancel(reason)
-            outcome = poller.failure(source, FetchError(reason), now)
-            if stream is not None:
-                outcome = replace(outcome, stream=stream.dossier)
+            if stream is None:
+                outcome = poller.failure(source, FetchError(reason), now)
+            else:
+                outcome = poller.failure(
+                    source, FetchError(reason), now, errors=stream.errors, stream=stream.dossier
+                )
             await self.blocking(self.store.save_poll, outcome)
             logger.warning("source %s: %s", source.id, reason)
             return outcome

@@ -9,16 +9,34 @@
 The dossiers and their followers are stored by ``store/dossiers.py``.
 """
 
-from watcher.following.identity import cited_laws, follow_keys, law_of, parse_dossier
-from watcher.following.steps import FOLLOW_AFTER_LAW, ends_at, is_followed, stage_label
+from watcher.following.identity import (
+    cited_laws,
+    cites,
+    follow_keys,
+    law_of,
+    parse_dossier,
+    subject_of,
+)
+from watcher.following.steps import (
+    FOLLOW_AFTER_LAW,
+    ends_at,
+    is_followed,
+    stage_label,
+    step_date,
+    step_key,
+)
 
 __all__ = [
     "FOLLOW_AFTER_LAW",
     "cited_laws",
+    "cites",
     "ends_at",
     "follow_keys",
     "is_followed",
     "law_of",
     "parse_dossier",
     "stage_label",
+    "step_date",
+    "step_key",
+    "subject_of",
 ]

@@ -42,6 +42,31 @@ def cited_laws(item: Item) -> set[str]:
     return {f"loi:{year}-{number}" for year, number in _LAW.findall(text)}
 
 
+# What precedes a bill's subject in its title: "Projet de loi relatif aux", "Proposition de
+# loi organique visant à"... (folded).
+_TITLE_HEAD = re.compile(
+    r"^(?:(?:projet|proposition) de loi(?: organique| constitutionnelle)?|loi n \d{4} \d+"
+    r"(?: du \d{1,2} \w+ \d{4})?)\s+(?:(?:relati(?:f|ve)|visant|portant|tendant|pour|sur)\s+)?"
+    r"(?:(?:a la|a l|aux|au|a|de la|de l|des|du|de|la|le|les|l)\s+)?"
+)
+# A subject shorter than this would be cited by texts of other dossiers too.
+SUBJECT_WORDS = 4
+SUBJECT_CHARS = 25
+
+
+def subject_of(title: str) -> str:
+    """A dossier's subject, folded, as other texts cite it ("reconnaissance biometrique dans
+    l espace public"); '' when too short to name one dossier only."""
+    subject = _TITLE_HEAD.sub("", fold(title), count=1).strip()
+    enough = len(subject.split()) >= SUBJECT_WORDS and len(subject) >= SUBJECT_CHARS
+    return subject if enough else ""
+
+
+def cites(item: Item, subject: str) -> bool:
+    """Whether an item's title or summary names a dossier by its subject."""
+    return bool(subject) and f" {subject} " in f" {fold(item.title)} {fold(item.summary)} "
+
+
 def follow_keys(item: Item) -> list[str]:
     """The keys under which an item may belong to a followed dossier: its dossier,
     the law it is, the laws it cites (a decree applying a followed law)."""

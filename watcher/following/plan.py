@@ -8,7 +8,7 @@ hands the answer to the plan as data (``Followed``).
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from watcher.following.identity import follow_keys
+from watcher.following.identity import cites, follow_keys
 from watcher.items import Item
 from watcher.routing import Route
 
@@ -44,6 +44,14 @@ class Followed:
 NOTHING_FOLLOWED = Followed()
 
 
-def keys_of(items: Iterable[Item]) -> dict[str, list[str]]:
-    """Each item's follow keys (reading the laws a full text cites is a pass over it: once)."""
-    return {item.key: follow_keys(item) for item in items}
+def keys_of(items: Iterable[Item], subjects: Mapping[str, str]) -> dict[str, list[str]]:
+    """Each item's follow keys (reading the laws a full text cites is a pass over it: once),
+    and the followed dossiers whose subject it cites (a report, a committee's text, an
+    adopted text, a press release on the bill: steps of its dossier, whatever their key)."""
+    return {
+        item.key: [
+            *follow_keys(item),
+            *(dossier for dossier, subject in subjects.items() if cites(item, subject)),
+        ]
+        for item in items
+    }

@@ -10,6 +10,7 @@ import re
 from datetime import datetime, timedelta
 
 from watcher.items import Item
+from watcher.matching.normalize import fold
 
 # A law's application decrees mostly come within months of its publication; the
 # 2024 Olympics law's VSA decree came 3 months after it. Six months, then it ends.
@@ -26,7 +27,99 @@ _NUMBER = re.compile(r"\bn[°o]\s*(\d+(?:-\d+)?)", re.IGNORECASE)
 
 
 def stage_label(item: Item) -> str:
-    """The step an item is, as a follow-up names it: "texte de la commission (n° 249)"."""
+    """What happened at a step, as its follow-up says it: "Adopté par le Sénat (n° 128)".
+
+    Read from the step's words, whichever source told it (a textes feed, a dossier
+    feed, an Akoma Ntoso file, the JO): the same step gets the same name whatever
+    source is read first. A step none of the rules names keeps its own words.
+    """
+    text = fold(f"{item.title} {item.summary} {item.kind}")
+    url = (item.url or "").lower()
+    if "presse" in url or "communique" in url:
+        return "Communiqué de presse"
+    for pattern, name in _HAPPENED:
+        if re.search(pattern, text):
+            return _named(name, item, text, url)
+    return _own_words(item)
+
+
+def step_key(item: Item) -> str:
+    """What makes two texts one step of a dossier: what happened and, when that names
+    no text by number ("Compte rendu de la séance"), the day it happened."""
+    label = stage_label(item)
+    if "n°" in label:
+        return label
+    when = step_date(item)
+    return f"{label} {when.date().isoformat()}" if when else label
+
+
+def step_date(item: Item) -> datetime | None:
+    """When a step happened: the date its words give when past, else its publication."""
+    if item.event_at is not None and item.published is not None and item.event_at <= item.published:
+        return item.event_at
+    return item.published or item.event_at
+
+
+# What happened, on the folded words of a step, most specific first.
+_HAPPENED = (
+    (r"\bdecret\b", "Décret d'application"),
+    (r"\bconseil constitutionnel\b.*\bdecision\b|\bdecision n \d{4} \d+ dc\b", "CC"),
+    (r"\bpromulg|\bloi n \d{4} \d+ du\b", "Promulguée"),
+    (r"\bcommission mixte paritaire\b", "Commission mixte paritaire"),
+    (r"\btexte de la commission\b|\btravaux de la commission\b", "Texte de la commission"),
+    (r"\bcomptes? rendus? des reunions\b", "Travaux de la commission"),
+    (r"\bcompte rendu integral\b", "Compte rendu de la séance"),
+    (r"\bamendements?\b", "Amendements"),
+    (r"\brapport\b", "Rapport"),
+    (r"\btransmise? (?:a|au)\b", "Transmis"),
+    (r"\bscrutin\b", "Scrutin"),
+    (r"\b(?:texte )?(?:adopte|modifie)e?\b", "Adopté"),
+    (r"\bdeposee?\b", "Déposé"),
+)
+_DECREE = re.compile(r"\bdecret n (\d{4}) (\d+)\b")
+_DECISION = re.compile(r"\bdecision n (\d{4}) (\d+) dc\b")
+_LAW_NUMBER = re.compile(r"\bloi (?:n|no|numero) ?(\d{4})[ -]?(\d{1,4})\b")
+
+
+def _house(text: str, url: str) -> str:
+    if re.search(r"\b(?:par|a) l assemblee nationale\b", text) or "assemblee-nationale" in url:
+        return "l'Assemblée nationale"
+    if re.search(r"\b(?:par le|au) senat\b", text) or "senat.fr" in url:
+        return "le Sénat"
+    return ""
+
+
+def _named(name: str, item: Item, text: str, url: str) -> str:
+    number = _NUMBER.search(item.title) or _NUMBER.search(item.summary)
+    suffix = f" (n° {number.group(1)})" if number else ""
+    house = _house(text, url)
+    if name == "Décret d'application":
+        decree = _DECREE.search(text)
+        return f"{name} n° {decree.group(1)}-{decree.group(2)}" if decree else name
+    if name == "CC":
+        decision = _DECISION.search(text)
+        number_dc = f" n° {decision.group(1)}-{decision.group(2)} DC" if decision else ""
+        return f"Décision du Conseil constitutionnel{number_dc}"
+    if name == "Promulguée":
+        law = _LAW_NUMBER.search(text)
+        return f"Promulguée : loi n° {law.group(1)}-{law.group(2)}" if law else name
+    if name == "Amendements":
+        return f"Amendements (texte n° {number.group(1)})" if number else name
+    if name == "Transmis":
+        to_senate = re.search(r"\btransmise? au senat\b", text)
+        return "Transmis au Sénat" if to_senate else "Transmis à l'Assemblée nationale"
+    if name in ("Adopté", "Déposé"):
+        where = {"le Sénat": " par le Sénat", "l'Assemblée nationale": " par l'Assemblée nationale"}
+        if name == "Déposé":
+            where = {"le Sénat": " au Sénat", "l'Assemblée nationale": " à l'Assemblée nationale"}
+        return f"{name}{where.get(house, '')}{suffix}"
+    if name in ("Compte rendu de la séance", "Travaux de la commission"):
+        return name
+    return f"{name}{suffix}"
+
+
+def _own_words(item: Item) -> str:
+    """A step no rule names: its own words ("Première lecture - Sénat : X, de …" -> X)."""
     summary = " ".join(item.summary.split())
     reading = _READING.match(summary)
     base = ""
@@ -42,7 +135,7 @@ def stage_label(item: Item) -> str:
         base = f"{base} (n° {number.group(1)})"
     if len(base) > STAGE_CHARS:
         base = base[: STAGE_CHARS - 1].rstrip() + "…"
-    return base[:1].lower() + base[1:] if base[1:2].islower() else base
+    return base[:1].upper() + base[1:]
 
 
 def ends_at(published: datetime | None, now: datetime) -> datetime:

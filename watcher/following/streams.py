@@ -11,7 +11,7 @@ come through the JO sources instead (``following.follow_keys``).
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -20,13 +20,13 @@ from watcher.config import Config, SourceConfig
 from watcher.errors import ParseError
 from watcher.fetch import Response
 from watcher.items import Item
+from watcher.poll import Reader
 from watcher.sources import senat
 from watcher.sources.base import PollContext, PollResult, SourceState
 from watcher.sources.catalog import KINDS
 from watcher.sources.conditional import poll_document
 from watcher.store.dossiers import Dossier
 
-Reader = Callable[[SourceConfig, Any, SourceState, PollContext], PollResult]
 # The AN's open data serves each document by its UID under this path (SOURCES.md: the
 # publication lists link ".../dyn/opendata/{UID}.xml|json").
 _AN_OPENDATA = "/dyn/opendata/"

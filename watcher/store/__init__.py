@@ -13,7 +13,7 @@ from pathlib import Path
 from watcher.decide import ItemChange
 from watcher.sources.base import SourceState
 from watcher.store.db import Database
-from watcher.store.dossiers import DossierTable, note_change
+from watcher.store.dossiers import DossierTable, note_change, untold
 from watcher.store.items import ItemTable, save_change
 from watcher.store.meta import Meta
 from watcher.store.outbox import Outbox, PendingAlert
@@ -85,8 +85,8 @@ class Store:
         with self.database.transaction() as db:
             if outcome.stream:
                 for change in outcome.changes:
-                    save_change(db, change, now=outcome.at)
-                    note_change(db, change, now=outcome.at)
+                    change = untold(db, change)
+                    note_change(db, change, save_change(db, change, now=outcome.at), now=outcome.at)
                 self.dossiers.save_stream_state(
                     db, outcome.stream, state=outcome.state, now=outcome.at, error=outcome.error
                 )
@@ -101,8 +101,8 @@ class Store:
                 )
                 return
             for change in outcome.changes:
-                save_change(db, change, now=outcome.at)
-                note_change(db, change, now=outcome.at)
+                change = untold(db, change)
+                note_change(db, change, save_change(db, change, now=outcome.at), now=outcome.at)
             save_success(
                 db,
                 outcome.source_id,

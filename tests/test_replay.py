@@ -1,0 +1,181 @@
+"""A real bill's life replayed through ``watcher run``: one thread, whatever order the feeds answer.
+
+``../shared/replay/`` rebuilds the Sénat bill on biometric recognition (ppl22-505,
+2023) in the real feeds' shapes, step by step (deposit, committee, amendments,
+sitting and vote, transmission). Each step is served on a local site while
+watcher's clock is set to the step's real moment (libfaketime: the clock of the
+``watcher run`` process, not the test's), and the new content of each feed is
+released in a given order, each group read before the next is released. A
+subscriber must get the first alert the day after the deposit, then every later
+step once, as a reply to it; and the same messages in both orders.
+"""
+
+import importlib
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from tests.conftest import PYTHON, SHARED, python_env, write_config
+from tests.fake_telegram import TOKEN, FakeTelegram, parse_entities, running_fake_telegram
+from tests.test_following import subscribe
+from tests.waiting import wait_until
+
+REPLAY = SHARED / "replay"
+libfaketime = pytest.importorskip("libfaketime")
+pytestmark = pytest.mark.skipif(not REPLAY.is_dir(), reason="../shared/replay is absent")
+
+ALICE = 5001
+CHANNEL = "@veille"
+SIGNET = "ppl22-505"
+# Feeds released together, one group after the other; a dossier's stream once followed.
+SOURCES_FIRST = (
+    ("/rss/textes.rss", "/rss/rapports.rss", "/rss/presse.rss"),
+    ("/akomantoso/depots.xml", "/akomantoso/adoptions.xml"),
+    (f"/dossier-legislatif/rss/dosleg{SIGNET}.xml",),
+)
+STREAM_FIRST = tuple(reversed(SOURCES_FIRST))
+
+
+def replay_modules() -> ModuleType:
+    """The timeline module of ../shared/replay, imported from there (never copied here)."""
+    if str(REPLAY) not in sys.path:
+        sys.path.insert(0, str(REPLAY))
+    return importlib.import_module("tl_ppl505")
+
+
+def faketime_env(clock: Path) -> dict[str, str]:
+    """What makes a process read its wall clock from ``clock`` (its monotonic clock is real)."""
+    library = Path(libfaketime.__file__).parent / "vendor" / "libfaketime" / "src"
+    return {
+        "LD_PRELOAD": str(library / "libfaketime.so.1"),
+        "FAKETIME_TIMESTAMP_FILE": str(clock),
+        "FAKETIME_NO_CACHE": "1",
+        "DONT_FAKE_MONOTONIC": "1",
+        "TZ": "UTC",
+    }
+
+
+def set_clock(clock: Path, moment: datetime) -> None:
+    """From now on, watcher's clock starts from ``moment`` and runs."""
+    clock.write_text(moment.astimezone(UTC).strftime("@%Y-%m-%d %H:%M:%S\n"))
+
+
+class Replay:
+    """The replay's site, the running watcher, and what each chat received."""
+
+    def __init__(self, workdir: Path, fake: FakeTelegram, site: Any, clock: Path) -> None:
+        self.workdir, self.fake, self.site, self.clock = workdir, fake, site, clock
+        self.served: dict[str, tuple[str, bytes]] = {}
+        self.feeds = [path for group in SOURCES_FIRST for path in group]
+
+    def read_after(self, path: str, moment: float, times: int = 1) -> None:
+        wait_until(lambda: self.site.count(path, moment) >= times, f"{path} read", timeout=30)
+
+    def release(self, files: dict[str, tuple[str, bytes]], order: Sequence[Sequence[str]]) -> None:
+        """Serve a step's files, each group of feeds read before the next is released."""
+        feeds = {path for group in order for path in group}
+        # Documents (Akoma Ntoso texts) come with the step; feeds group by group.
+        self.served.update({p: f for p, f in files.items() if p not in feeds})
+        for group in order:
+            changed = [p for p in group if p in files and self.served.get(p) != files[p]]
+            if not changed:
+                continue
+            self.served.update({p: files[p] for p in changed})
+            self.site.publish(self.served)
+            moment = time.time()
+            for path in changed:
+                # A dossier's stream is read only once the dossier is followed.
+                if "/dossier-legislatif/" not in path or self.site.count(path):
+                    self.read_after(path, moment)
+        self.settle()
+
+    def settle(self) -> None:
+        """Every feed read twice more, the dossier's stream included, and the outbox empty."""
+        moment = time.time()
+        for path in self.feeds:
+            # A dossier's stream is read only once the dossier is followed.
+            if path in self.served and ("/dossier-legislatif/" not in path or self.site.count(path)):
+                self.read_after(path, moment, times=2)
+        db = sqlite3.connect(self.workdir / "watcher.db", timeout=10)
+        try:
+            wait_until(
+                lambda: not db.execute(
+                    "SELECT COUNT(*) FROM alerts WHERE status = 'pending'"
+                ).fetchone()[0],
+                "the outbox delivered",
+            )
+        finally:
+            db.close()
+
+    def thread(self, chat: int | str) -> list[tuple[str, int | None]]:
+        """What a chat received: each message's text, and the message it replies to."""
+        replies = [
+            json.loads(call.get("reply_parameters") or "null")
+            for call in self.fake.calls_of("sendMessage")
+            if str(call["chat_id"]) == str(chat)
+        ]
+        return [
+            (parse_entities(message.text)[0], reply["message_id"] if reply else None)
+            for message, reply in zip(self.fake.messages_to(chat), replies, strict=True)
+        ]
+
+
+@pytest.fixture
+def replay(workdir: Path) -> Iterator[Replay]:
+    timeline = replay_modules()
+    snapsite = importlib.import_module("snapsite")
+    site = snapsite.SnapSite().start()
+    steps = timeline.steps(site.base)
+    clock = workdir / "clock"
+    set_clock(clock, steps[0].when)
+    sources = [{**source, "interval": "1s"} for source in timeline.sources(site.base)]
+    write_config(
+        workdir,
+        sources,
+        extra=f"settings:\n  allow_private_addresses: true\nchannels:\n  - chat_id: '{CHANNEL}'\n",
+    )
+    subscribe(workdir / "watcher.db", [ALICE])
+    # The feeds as they stood before the deposit, read first as the backlog.
+    site.publish(steps[0].world.render(site.base))
+    with running_fake_telegram() as (fake, api_url):
+        env = python_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=api_url, **faketime_env(clock))
+        log = workdir / "watcher.log"
+        with log.open("w") as out:
+            process = subprocess.Popen(
+                [PYTHON, "-m", "watcher", "-v", "run"], cwd=workdir, env=env, stdout=out, stderr=out
+            )
+        replay = Replay(workdir, fake, site, clock)
+        replay.served = steps[0].world.render(site.base)
+        try:
+            replay.settle()
+            yield replay
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            site.stop()
+            print("\n".join(l for l in log.read_text().splitlines() if " DEBUG " not in l)[-8000:])
+
+
+@pytest.mark.parametrize("order", [SOURCES_FIRST, STREAM_FIRST], ids=["sources-first", "stream-first"])
+def test_a_bill_is_one_thread_from_its_deposit_whatever_order_the_feeds_answer_in(
+    replay: Replay, order: Sequence[Sequence[str]]
+) -> None:
+    timeline = replay_modules()
+    received: dict[str, list[tuple[str, int | None]]] = {}
+    for step in timeline.steps(replay.site.base):
+        set_clock(replay.clock, step.when)
+        replay.release(step.world.render(replay.site.base), order)
+        received[step.label] = replay.thread(ALICE)
+    thread = replay.thread(ALICE)
+    for text, reply in thread:
+        print(reply, text.replace("\n", " | ")[:300])
+    assert False
