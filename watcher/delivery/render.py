@@ -10,6 +10,7 @@ zone), ``words_found`` the one way the matched words are.
 """
 
 import html
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -91,10 +92,19 @@ def event_line(view: AlertView) -> tuple[bool, str] | None:
     event = view.event_at if view.event_at.tzinfo else view.event_at.replace(tzinfo=UTC)
     days = (event.astimezone(zone).date() - now.date()).days
     date = format_date(event, view.timezone)
-    if days < 0:  # what happened then, as the source says it ("Déposé au Sénat")
+    # A day without an hour is midnight: today's "Texte de la commission déposé" is done.
+    if days < 0 or (event <= now and _DONE.search(view.event_label)):
+        # What happened then, as the source says it ("Déposé au Sénat").
         return False, f"📅 {view.event_label} le {date}"
     when = "aujourd'hui" if days == 0 else "demain" if days == 1 else f"dans {days} jours"
     return True, f"⏰ {view.event_label} prévu le {date}, {when}"
+
+
+# What a step's label says was done (not to come).
+_DONE = re.compile(
+    r"\b(?:déposée?s?|adoptée?s?|transmise?s?|publiée?s?|promulguée?s?|rejetée?s?|modifiée?s?)\b",
+    re.IGNORECASE,
+)
 
 
 def _repeats_title(excerpt: Excerpt, title: str) -> bool:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from watcher.items import Item
 from watcher.matching.normalize import fold
+from watcher.sources.frenchdates import find_dates
 
 # A law's application decrees mostly come within months of its publication; the
 # 2024 Olympics law's VSA decree came 3 months after it. Six months, then it ends.
@@ -54,10 +55,12 @@ def step_key(item: Item) -> str:
 
 
 def step_date(item: Item) -> datetime | None:
-    """When a step happened: the date its words give when past, else its publication."""
-    if item.event_at is not None and item.published is not None and item.event_at <= item.published:
-        return item.event_at
-    return item.published or item.event_at
+    """When a step happened: the latest past date its words give ("Texte adopté n° 128 …
+    le 12 juin 2023", published the next morning), else when it was published."""
+    said = [event.at for event in find_dates(item.summary)]
+    said += [item.event_at] if item.event_at is not None else []
+    past = [moment for moment in said if item.published is None or moment <= item.published]
+    return max(past) if past else item.published
 
 
 # What happened, on the folded words of a step, most specific first.
