@@ -88,9 +88,9 @@ LATER_STEPS = (
     ),
 )
 STAGES = (
-    "rapport (n° 248)",
-    "texte de la commission (n° 249)",
-    "texte modifié par le Sénat (n° 50)",
+    "Rapport (n° 248) · 18/01/2023",
+    "Texte de la commission (n° 249) · 18/01/2023",
+    "Adopté par le Sénat (n° 50) · 31/01/2023",
 )
 
 
@@ -235,16 +235,14 @@ def test_every_step_of_a_followed_dossier_is_a_reply_to_the_first_alert(
     assert fake.messages_to(CAROL) == []  # she never had the first alert
 
     db = sqlite3.connect(workdir / "watcher.db")
-    assert db.execute("SELECT stage FROM dossiers").fetchall() == [
-        ("texte modifié par le Sénat (n° 50)",)
-    ]
+    assert db.execute("SELECT stage FROM dossiers").fetchall() == [("Adopté par le Sénat (n° 50)",)]
 
 
 PPL18_260_STAGES = [
-    "🔁 Suite du dossier : comptes rendus des réunions de la commission des affaires économiques",
-    "🔁 Suite du dossier : rapport (n° 537)",
-    "🔁 Suite du dossier : texte résultat des travaux de la commission (n° 538)",
-    "🔁 Suite du dossier : amendements déposés sur le texte n°260",
+    "🔁 Suite du dossier : Travaux de la commission · 29/05/2019",
+    "🔁 Suite du dossier : Rapport (n° 537) · 29/05/2019",
+    "🔁 Suite du dossier : Texte de la commission (n° 538) · 29/05/2019",
+    "🔁 Suite du dossier : Amendements (texte n° 260) · 06/06/2019",
 ]
 
 
@@ -348,13 +346,13 @@ def test_buttons_suivre_dossiers_and_oublier(
 
     senat_site.serve(DOSLEG, dosleg(BILL_STEP, LATER_STEPS[0]), content_type="application/atom+xml")
     fake.wait_for(lambda: len(fake.messages_to(BOB)) == 2 and fake.messages_to(CAROL)[3:])
-    assert "🔁 Suite du dossier : rapport (n° 248)" in watcher.texts(CAROL)[3]
+    assert "🔁 Suite du dossier : Rapport (n° 248)" in watcher.texts(CAROL)[3]
     assert watcher.replied_to(CAROL)[3] is None  # she had no first alert to answer
     assert len(fake.messages_to(ALICE)) == 1
 
     listing = say(watcher, BOB, "/dossiers")
     assert "Projet de loi relatif aux jeux Olympiques" in listing
-    assert "Dernière étape : rapport (n° 248), 18/01/2023" in listing
+    assert "Dernière étape : Rapport (n° 248), 18/01/2023" in listing
     assert "Vous ne suivez aucun dossier" in say(watcher, ALICE, "/dossiers")
 
     assert "réservée aux mainteneurs" in say(watcher, BOB, "/oublier senat:pjl22-220")
@@ -478,10 +476,12 @@ def test_an_assemblee_dossier_is_followed_through_its_open_data_document(
     result = run("poll")
 
     assert result.code == 0, result.err
-    follow_ups = [line for line in result.out.splitlines() if "Suite du dossier" in line]
+    follow_ups = [
+        line.split(" · ")[0] for line in result.out.splitlines() if "Suite du dossier" in line
+    ]
     assert not any("1er dépôt d'une initiative" in line for line in follow_ups)
-    assert "🔁 Suite du dossier : dépôt d'une initiative en navette" in follow_ups
-    assert "🔁 Suite du dossier : décision de la CMP" in follow_ups
+    assert "🔁 Suite du dossier : Dépôt d'une initiative en navette" in follow_ups
+    assert "🔁 Suite du dossier : Décision de la CMP" in follow_ups
     assert run("poll").out == ""  # nothing twice
 
 
@@ -549,12 +549,11 @@ def test_a_followed_law_gets_the_decrees_that_cite_it(
     second = run("poll")
 
     assert second.code == 0, second.err
-    assert "🔁 Suite du dossier : décret (n° 2023-828)" in second.out
-    assert "Décret n° 2023-828" in second.out
+    assert "🔁 Suite du dossier : Décret d'application n° 2023-828" in second.out
     assert "semences" not in second.out
     db = sqlite3.connect(workdir / "watcher.db")
     assert db.execute("SELECT law, stage FROM dossiers").fetchall() == [
-        ("2023-380", "décret (n° 2023-828)")
+        ("2023-380", "Décret d'application n° 2023-828")
     ]
 
 

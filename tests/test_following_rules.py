@@ -7,11 +7,15 @@ import pytest
 from watcher.following import (
     FOLLOW_AFTER_LAW,
     cited_laws,
+    cites,
     follow_keys,
     is_followed,
     law_of,
     parse_dossier,
     stage_label,
+    step_date,
+    step_key,
+    subject_of,
 )
 from watcher.items import Item
 
@@ -26,32 +30,144 @@ def step(title: str, summary: str = "", **fields: object) -> Item:
         (
             "Texte de la commission n° 249",
             "Première lecture - Sénat : Texte de la commission déposé le 22 mai 2019",
-            "texte de la commission (n° 249)",
+            "Texte de la commission (n° 249)",
         ),
         (
             "Rapport n° 524",
             "Première lecture - Sénat : Rapport de M. Alain MILON, fait au nom de la commission",
-            "rapport (n° 524)",
+            "Rapport (n° 524)",
         ),
         (
             "Texte n° 245",
             "Première lecture - Assemblée nationale : Texte adopté par l'Assemblée nationale le "
             "26 mars 2019",
-            "texte adopté par l'Assemblée nationale (n° 245)",
+            "Adopté par l'Assemblée nationale (n° 245)",
         ),
         (
             "Scrutin public n°149 du 11 juin 2019",
             "Première lecture - Sénat : Scrutin public sur l'ensemble du projet de loi, adopté par "
             "l'Assemblée nationale après engagement de la procédure accélérée",
-            "scrutin public sur l'ensemble du projet de loi (n° 149)",
+            "Scrutin (n° 149)",
         ),
-        ("Décret n° 2023-828", "", "décret n° 2023-828"),
-        ("Décret n° 2023-828 du 28 août 2023", "", "décret n° 2023-828 du 28 août 2023"),
+        ("Décret n° 2023-828", "", "Décret d'application n° 2023-828"),
+        ("Décret n° 2023-828 du 28 août 2023 relatif à …", "", "Décret d'application n° 2023-828"),
+        (
+            "LOI n° 2023-380 du 19 mai 2023 relative aux jeux Olympiques et Paralympiques de 2024",
+            "",
+            "Promulguée : loi n° 2023-380",
+        ),
+        (
+            "Décision n° 2023-850 DC du 17 mai 2023",
+            "Loi relative aux jeux Olympiques et Paralympiques de 2024 et portant diverses autres "
+            "dispositions. Conformité partielle",
+            "Décision du Conseil constitutionnel n° 2023-850 DC",
+        ),
+        (
+            "Proposition de loi transmise à l'Assemblée nationale",
+            "Première lecture - Assemblée nationale : Texte transmis à l'Assemblée nationale le "
+            "13 juin 2023",
+            "Transmis à l'Assemblée nationale",
+        ),
+        (
+            "Comptes rendus des réunions de la commission des lois",
+            "Première lecture - Sénat : Comptes rendus des réunions de la commission des lois",
+            "Travaux de la commission",
+        ),
+        ("Navette", "Première lecture - Sénat : Navette du texte", "Navette du texte"),
     ],
-    ids=["committee-text", "report", "an-adopted", "vote", "no-reading-prefix", "jo-title"],
+    ids=[
+        "committee-text",
+        "report",
+        "an-adopted",
+        "vote",
+        "decree",
+        "jo-decree-title",
+        "law",
+        "cc-decision",
+        "transmission",
+        "committee-meetings",
+        "own-words",
+    ],
 )
-def test_a_step_is_named_by_its_stage_and_number(title: str, summary: str, stage: str) -> None:
+def test_a_step_says_what_happened_and_its_number(title: str, summary: str, stage: str) -> None:
     assert stage_label(step(title, summary)) == stage
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (
+            step(
+                "Proposition de loi relative à la reconnaissance biométrique dans l'espace public",
+                "Texte adopté n° 128 (2022-2023) le 12 juin 2023",
+                url="http://www.senat.fr/leg/tas22-128.html",
+            ),
+            step(
+                "Texte n° 128",
+                "Première lecture - Sénat : Texte adopté par le Sénat le 12 juin 2023",
+                url="http://www.senat.fr/leg/tas22-128.html",
+            ),
+        ),
+        (
+            step(
+                "Reconnaissance biométrique dans l'espace public - rapport n° 663",
+                "Rapport n° 663 de M. Philippe BAS, fait au nom de la commission des lois (31 mai "
+                "2023)",
+            ),
+            step(
+                "Rapport n° 663",
+                "Première lecture - Sénat : Rapport de M. Philippe BAS, fait au nom de la "
+                "commission des lois (31 mai 2023)",
+            ),
+        ),
+    ],
+    ids=["textes-feed-and-dossier-feed", "rapports-feed-and-dossier-feed"],
+)
+def test_one_step_told_by_two_sources_has_one_name_and_key(first: Item, second: Item) -> None:
+    assert stage_label(first) == stage_label(second)
+    assert step_key(first) == step_key(second)
+
+
+def test_a_step_happened_on_the_day_its_words_say_not_when_it_was_published() -> None:
+    adopted = step(
+        "Proposition de loi relative à la reconnaissance biométrique",
+        "Texte adopté n° 128 (2022-2023) le 12 juin 2023",
+        published=datetime(2023, 6, 13, 6, tzinfo=UTC),
+    )
+    when = step_date(adopted)
+    assert when is not None and when.date().isoformat() == "2023-06-12"
+
+
+@pytest.mark.parametrize(
+    ("title", "subject"),
+    [
+        (
+            "Proposition de loi relative à la reconnaissance biométrique dans l'espace public",
+            "reconnaissance biometrique dans l espace public",
+        ),
+        (
+            "Projet de loi relatif aux jeux Olympiques et Paralympiques de 2024",
+            "jeux olympiques et paralympiques de 2024",
+        ),
+        ("Projet de loi de finances pour 2024", ""),  # too short to name one dossier
+    ],
+    ids=["ppl", "pjl", "too-short"],
+)
+def test_a_dossier_is_cited_by_its_subject(title: str, subject: str) -> None:
+    assert subject_of(title) == subject
+
+
+def test_a_report_citing_a_bill_by_its_subject_is_a_step_of_it() -> None:
+    subject = subject_of(
+        "Proposition de loi relative à la reconnaissance biométrique dans l'espace public"
+    )
+    report = step(
+        "Rapport n° 663",
+        "Rapport fait au nom de la commission des lois sur la proposition de loi relative à la "
+        "reconnaissance biométrique dans l'espace public",
+    )
+    assert cites(report, subject)
+    assert not cites(step("Proposition de loi relative à la reconnaissance faciale"), subject)
 
 
 @pytest.mark.parametrize(
