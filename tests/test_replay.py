@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PYTHON, SHARED, python_env, write_config
+from tests.conftest import PYTHON, SHARED, python_env, run, write_config
 from tests.fake_telegram import TOKEN, FakeTelegram, parse_entities, running_fake_telegram
 from tests.test_following import subscribe
 from tests.waiting import wait_until
@@ -182,6 +182,14 @@ def play(workdir: Path, order: Sequence[Sequence[str]]) -> tuple[int, Told]:
         return replay.fake.messages_to(ALICE)[0].message_id, told
 
 
+def cli(workdir: Path, *command: str) -> str:
+    """The maintainer's view of a replay's database, through the CLI."""
+    paths = ["--config", str(workdir / "feeds.yml"), "--db", str(workdir / "watcher.db")]
+    result = run(*paths, *command)
+    assert result.code == 0, result.err
+    return result.out
+
+
 # What a follower reads after the first alert, step by step (in any order within a step).
 THREAD = {
     "A2 committee": {
@@ -205,7 +213,7 @@ def test_a_bill_is_one_thread_from_its_deposit_whatever_order_the_feeds_answer_i
     # The two orders replay side by side (each its own site, watcher and Bot API).
     with ThreadPoolExecutor(2) as pool:
         runs = list(pool.map(lambda o: play(workdir / o[0], o[1]), ORDERS.items()))
-    for first_id, told in runs:
+    for (first_id, told), name in zip(runs, ORDERS, strict=True):
         assert told["A0 backlog"] == []
         # The first alert the day after the deposit: one, though two sources list the bill.
         [(first, reply)] = told["A1 deposit"]
@@ -218,3 +226,13 @@ def test_a_bill_is_one_thread_from_its_deposit_whatever_order_the_feeds_answer_i
             texts = [text.split("\n")[0] for text, _ in told[label]]
             assert sorted(texts) == sorted(expected), label
             assert {reply for _, reply in told[label]} == {first_id}, label
+        # `watcher dossiers` lists each step once, in order, with its date and sources.
+        listing = cli(workdir / name, "dossiers", "ppl22-505")
+        assert listing.count("Texte de la commission (n° 664)") == 1
+        assert listing.index("Déposé au Sénat") < listing.index("Rapport (n° 663)")
+        assert listing.index("Rapport (n° 663)") < listing.index("Adopté par le Sénat (n° 128)")
+        assert "senat-textes" in listing
+        # `watcher search` finds the dossier by a number of one of its texts.
+        found = cli(workdir / name, "search", "664")
+        assert "dossier senat:ppl22-505: Proposition de loi relative" in found, found
+        assert "dossier senat:ppl22-664" not in found  # the committee's text is a step

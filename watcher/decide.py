@@ -196,16 +196,8 @@ def plan_new(
 ) -> ItemChange:
     """A new item: alerted to the chats whose topics it matched; a step of a followed
     dossier goes to the dossier's followers instead, as a reply in its thread."""
-    topics = [m.topic for m in matches]
-    alerts = audience.routes(topics)
-    if not step.routes:
-        return ItemChange(item, tuple(matches), alerts)
-    follow = tuple(replace(f, topics=tuple(sorted(topics))) for f in step.routes)
-    following = {f.destination for f in follow}
-    alerts = tuple(a for a in alerts if a.destination not in following)
-    if step.dossier != item.dossier:  # a decree applying a followed law joins its dossier
-        aliases = (*item.aliases, item.dossier) if item.dossier else item.aliases
-        item = replace(item, dossier=step.dossier, aliases=aliases)
+    alerts = audience.routes([m.topic for m in matches])
+    item, alerts, follow = _as_step(item, matches, alerts, step)
     return ItemChange(item, tuple(matches), alerts, follow_ups=follow)
 
 
@@ -219,14 +211,25 @@ def plan_sighting(
     matches = tuple(match(item))
     gained = sorted({m.topic for m in matches} - stored.topics)
     kept = tuple(m for m in matches if m.topic in gained)
-    return ItemChange(
-        item,
-        kept,
-        audience.routes(gained),
-        known=stored,
-        reason="sighting",
-        follow_ups=step.routes,
-    )
+    item, alerts, follow = _as_step(item, kept, audience.routes(gained), step)
+    return ItemChange(item, kept, alerts, known=stored, reason="sighting", follow_ups=follow)
+
+
+def _as_step(
+    item: Item, matches: Sequence[TopicMatch], alerts: tuple[routing.Route, ...], step: Step
+) -> tuple[Item, tuple[routing.Route, ...], tuple[routing.Route, ...]]:
+    """A step of a followed dossier joins it (a committee's text filed under its own
+    signet, a decree applying a followed law): its followers get it in the thread."""
+    if not step.routes:
+        return item, alerts, ()
+    topics = tuple(sorted(m.topic for m in matches))
+    follow = tuple(replace(f, topics=topics) for f in step.routes)
+    following = {f.destination for f in follow}
+    alerts = tuple(a for a in alerts if a.destination not in following)
+    if step.dossier != item.dossier:
+        aliases = (*item.aliases, item.dossier) if item.dossier else item.aliases
+        item = replace(item, dossier=step.dossier, aliases=aliases)
+    return item, alerts, follow
 
 
 def plan_follow_up(

@@ -169,7 +169,9 @@ def _follow_up_lines(view: AlertView) -> tuple[str, str, str]:
     """A dossier's step, the same whichever source told it first: (upcoming date line,
     what happened, when): the thread it answers says which dossier it is."""
     event = event_line(view)
-    upcoming = event[1] if event and event[0] else ""
+    # A step is what happened: only a date still ahead (not today's midnight) is to come.
+    ahead = view.event_at is not None and view.event_at > (view.now or datetime.now(UTC))
+    upcoming = event[1] if event and event[0] and ahead else ""
     return upcoming, view.follow_up, format_date(step_date(view.item), view.timezone)
 
 

@@ -34,7 +34,8 @@ def stage_label(item: Item) -> str:
     feed, an Akoma Ntoso file, the JO): the same step gets the same name whatever
     source is read first. A step none of the rules names keeps its own words.
     """
-    text = fold(f"{item.title} {item.summary} {item.kind}")
+    # The step an Akoma Ntoso file is at ("de la commission") leads: it says what happened.
+    text = fold(f"{item.event} | {item.title} {item.summary} {item.kind}")
     url = (item.url or "").lower()
     if "presse" in url or "communique" in url:
         return "Communiqué de presse"
@@ -69,7 +70,10 @@ _HAPPENED = (
     (r"\bconseil constitutionnel\b.*\bdecision\b|\bdecision n \d{4} \d+ dc\b", "CC"),
     (r"\bpromulg|\bloi n \d{4} \d+ du\b", "Promulguée"),
     (r"\bcommission mixte paritaire\b", "Commission mixte paritaire"),
-    (r"\btexte de la commission\b|\btravaux de la commission\b", "Texte de la commission"),
+    (
+        r"\btexte de la commission\b|\btravaux de la commission\b|^de la commission\b",
+        "Texte de la commission",
+    ),
     (r"\bcomptes? rendus? des reunions\b", "Travaux de la commission"),
     (r"\bcompte rendu integral\b", "Compte rendu de la séance"),
     (r"\bamendements?\b", "Amendements"),
@@ -79,6 +83,8 @@ _HAPPENED = (
     (r"\b(?:texte )?(?:adopte|modifie)e?\b", "Adopté"),
     (r"\bdeposee?\b", "Déposé"),
 )
+# A Sénat text's or report's signet holds its number: /leg/tas22-128.html, /rap/l22-663/.
+_SIGNET = re.compile(r"/(?:leg|rap)/[a-z]{1,5}\d{2}-(\d+)")
 _DECREE = re.compile(r"\bdecret n (\d{4}) (\d+)\b")
 _DECISION = re.compile(r"\bdecision n (\d{4}) (\d+) dc\b")
 _LAW_NUMBER = re.compile(r"\bloi (?:n|no|numero) ?(\d{4})[ -]?(\d{1,4})\b")
@@ -93,7 +99,7 @@ def _house(text: str, url: str) -> str:
 
 
 def _named(name: str, item: Item, text: str, url: str) -> str:
-    number = _NUMBER.search(item.title) or _NUMBER.search(item.summary)
+    number = _NUMBER.search(item.title) or _NUMBER.search(item.summary) or _SIGNET.search(url)
     suffix = f" (n° {number.group(1)})" if number else ""
     house = _house(text, url)
     if name == "Décret d'application":

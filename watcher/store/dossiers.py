@@ -7,6 +7,7 @@ those that ``/suivre`` it. ``/oublier`` stops it for everyone (``status``
 """
 
 import json
+import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -52,6 +53,16 @@ class Dossier:
 
     def followed(self, now: datetime) -> bool:
         return following.is_followed(self.status, self.ends_at, now)
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One step of a dossier, once, whichever sources showed it."""
+
+    label: str
+    at: datetime | None
+    sources: tuple[str, ...]
+    url: str | None
 
 
 def _when(value: str | None) -> datetime | None:
@@ -110,6 +121,33 @@ class DossierTable:
             "SELECT dossier FROM items WHERE dossier = ? LIMIT 1", [name]
         ).fetchone()
         return str(row[0]) if row else None
+
+    def steps(self, dossier: str) -> list[StepRecord]:
+        """The dossier's steps in the order they happened (then the order they were seen)."""
+        rows = self.database.db.execute(
+            """SELECT label, at, sources, url FROM dossier_steps WHERE dossier = ?
+               ORDER BY COALESCE(at, seen), seen""",
+            [dossier],
+        )
+        return [
+            StepRecord(label, _when(at), tuple(json.loads(sources)), url)
+            for label, at, sources, url in rows
+        ]
+
+    def find(self, words: str) -> list[str]:
+        """The dossiers a maintainer names: a signet, a dossier key or link, an alias of
+        one of its texts, or a text's number ("505", "n° 664": any of its steps)."""
+        key = following.parse_dossier(words)
+        found = [d for d in (self.resolve(key) if key else None, self.resolve(words)) if d]
+        number = re.fullmatch(r"(?:n[°o]\s*)?(\d+(?:-\d+)?)", words.strip(), re.IGNORECASE)
+        if number:
+            rows = self.database.db.execute(
+                """SELECT DISTINCT dossier FROM dossier_steps WHERE label LIKE ?
+                   UNION SELECT dossier FROM dossiers WHERE dossier LIKE ? OR law = ?""",
+                [f"%n° {number.group(1)})%", f"%-{number.group(1)}", number.group(1)],
+            )
+            found += [str(row[0]) for row in rows]
+        return [d for d in dict.fromkeys(found) if self.get(d) is not None]
 
     def title_of(self, dossier: str) -> str:
         """The title of the dossier's first stored text ('' when none is stored)."""
