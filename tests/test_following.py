@@ -81,6 +81,18 @@ LATER_STEPS = (
         "Première lecture - Sénat : Texte de la commission déposé le 18 janvier 2023",
     ),
     Step(
+        "Amendements déposés sur le texte n° 249",
+        "/amendements/2022-2023/249/accueil.html",
+        "2023-01-24",
+        "Première lecture - Sénat : Amendements déposés sur le texte n° 249",
+    ),
+    Step(
+        "Compte rendu intégral de la séance du 31 janvier 2023",
+        "/seances/s202301/s20230131/s20230131.html",
+        "2023-01-30",
+        "Première lecture - Sénat : Compte rendu intégral de la séance du 31 janvier 2023",
+    ),
+    Step(
         "Texte n° 50",
         "/leg/tas22-050.html",
         "2023-01-30",
@@ -90,6 +102,8 @@ LATER_STEPS = (
 STAGES = (
     "Rapport (n° 248) · 18/01/2023",
     "Texte de la commission (n° 249) · 18/01/2023",
+    "Amendements (texte n° 249) · 25/01/2023",
+    "Compte rendu de la séance · 31/01/2023",
     "Adopté par le Sénat (n° 50) · 31/01/2023",
 )
 
@@ -219,7 +233,10 @@ def test_every_step_of_a_followed_dossier_is_a_reply_to_the_first_alert(
     # lists the committee's text too, and an unrelated bill.
     senat_site.serve(DOSLEG, dosleg(BILL_STEP, *LATER_STEPS), content_type="application/atom+xml")
     senat_site.serve("/rss/textes.rss", textes(BILL, COMMITTEE_IN_TEXTES, UNRELATED))
-    fake.wait_for(lambda: all(len(fake.messages_to(c)) == 4 for c in (ALICE, BOB, CHANNEL)))
+    # Five steps on one day, more than a burst: each its own message, in the thread.
+    fake.wait_for(
+        lambda: all(len(fake.messages_to(c)) == 6 for c in (ALICE, BOB, CHANNEL)), timeout=40
+    )
     # Polls go on: nothing is sent twice.
     hits = len(senat_site.hits(DOSLEG))
     fake.wait_for(lambda: len(senat_site.hits(DOSLEG)) >= hits + 2)
@@ -227,10 +244,10 @@ def test_every_step_of_a_followed_dossier_is_a_reply_to_the_first_alert(
 
     for chat in (ALICE, BOB, CHANNEL):
         texts = watcher.texts(chat)
-        assert len(texts) == 4, texts
+        assert len(texts) == 6, texts
         for text, stage in zip(texts[1:], STAGES, strict=True):
             assert f"🔁 Suite du dossier : {stage}" in text
-        assert watcher.replied_to(chat) == [None, first[chat], first[chat], first[chat]]
+        assert watcher.replied_to(chat) == [None] + [first[chat]] * 5
     assert not any("finances" in text for text in watcher.texts(ALICE))
     assert fake.messages_to(CAROL) == []  # she never had the first alert
 
