@@ -513,10 +513,41 @@ def jo_text(text_id: str, nature: str, nor: str, title: str, visas: str, article
 </BLOC_TEXTUEL></ARTICLE></STRUCT></TEXTE>""".encode()
 
 
-def test_a_followed_law_gets_the_decrees_that_cite_it(
-    workdir: Path, feed_server: FeedServer
-) -> None:
-    """The law matches; its application decree says none of the words but cites the law."""
+OLYMPICS_LAW = jo_text(
+    "JORFTEXT000047561974",
+    "LOI",
+    "SPOX2229503L",
+    "LOI n° 2023-380 du 19 mai 2023 relative aux jeux Olympiques et Paralympiques de 2024",
+    "L'Assemblée nationale et le Sénat ont adopté,",
+    "À titre expérimental, les images collectées au moyen de systèmes de vidéoprotection "
+    "peuvent faire l'objet de traitements algorithmiques.",
+)
+# The Conseil constitutionnel's decision names the law by its subject, not its number
+# (it precedes promulgation): JORF of 20 May 2023, "Décision n° 2023-850 DC du 17 mai 2023".
+OLYMPICS_DECISION = jo_text(
+    "JORFTEXT000047561900",
+    "DECISION",
+    "CSCX2313593S",
+    "Décision n° 2023-850 DC du 17 mai 2023",
+    "Le Conseil constitutionnel a été saisi de la loi relative aux jeux Olympiques et "
+    "Paralympiques de 2024 et portant diverses autres dispositions",
+    "La loi est déclarée partiellement conforme à la Constitution.",
+)
+OLYMPICS_DECREE = jo_text(
+    "JORFTEXT000047992482",
+    "DECRET",
+    "IOMD2318990D",
+    "Décret n° 2023-828 du 28 août 2023 relatif aux modalités de mise en œuvre de l'article "
+    "10 de la loi n° 2023-380 du 19 mai 2023",
+    "Vu la loi n° 2023-380 du 19 mai 2023 relative aux jeux Olympiques, notamment son article 10",
+    "Le présent décret précise les conditions de l'expérimentation.",
+)
+
+
+def publish_law_then(
+    workdir: Path, feed_server: FeedServer, later: dict[str, bytes], settings: str = ""
+) -> tuple[str, str]:
+    """The JO publishes the Olympics law (it matches), then ``later``: each poll's output."""
     from tests.test_source_dila import NEW, NEWER, OLD, archive, listing
 
     base = "/OPENDATA/JORFSIMPLE/"
@@ -524,32 +555,24 @@ def test_a_followed_law_gets_the_decrees_that_cite_it(
     write_config(
         workdir,
         [{"id": "jo", "name": "Journal officiel", "kind": "dila", "url": feed_server.url(base)}],
+        extra=settings,
     )
     assert run("poll").code == 0  # where the JO stands
-    law = jo_text(
-        "JORFTEXT000047561974",
-        "LOI",
-        "SPOX2229503L",
-        "LOI n° 2023-380 du 19 mai 2023 relative aux jeux Olympiques et Paralympiques de 2024",
-        "L'Assemblée nationale et le Sénat ont adopté,",
-        "À titre expérimental, les images collectées au moyen de systèmes de vidéoprotection "
-        "peuvent faire l'objet de traitements algorithmiques.",
-    )
     feed_server.serve(base, listing(OLD, NEW), content_type="text/html")
-    feed_server.serve(base + NEW, archive({"a/JORFTEXT000047561974.xml": law}))
+    feed_server.serve(base + NEW, archive({"a/JORFTEXT000047561974.xml": OLYMPICS_LAW}))
     first = run("poll")
     assert first.code == 0, first.err
-    assert "LOI n° 2023-380" in first.out
+    feed_server.serve(base, listing(OLD, NEW, NEWER), content_type="text/html")
+    feed_server.serve(base + NEWER, archive(later))
+    second = run("poll")
+    assert second.code == 0, second.err
+    return first.out, second.out
 
-    decree = jo_text(
-        "JORFTEXT000047992482",
-        "DECRET",
-        "IOMD2318990D",
-        "Décret n° 2023-828 du 28 août 2023 relatif aux modalités de mise en œuvre de l'article "
-        "10 de la loi n° 2023-380 du 19 mai 2023",
-        "Vu la loi n° 2023-380 du 19 mai 2023 relative aux jeux Olympiques, notamment son article 10",
-        "Le présent décret précise les conditions de l'expérimentation.",
-    )
+
+def test_a_followed_law_gets_its_decision_and_the_decrees_that_cite_it(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    """The law matches; its decision and its decree say none of the words: they are steps."""
     unrelated = jo_text(
         "JORFTEXT000047992999",
         "ARRETE",
@@ -558,20 +581,50 @@ def test_a_followed_law_gets_the_decrees_that_cite_it(
         "Vu le code rural",
         "Les semences sont contrôlées.",
     )
-    feed_server.serve(base, listing(OLD, NEW, NEWER), content_type="text/html")
-    feed_server.serve(
-        base + NEWER,
-        archive({"b/JORFTEXT000047992482.xml": decree, "b/JORFTEXT000047992999.xml": unrelated}),
+    first, second = publish_law_then(
+        workdir,
+        feed_server,
+        {
+            "b/JORFTEXT000047561900.xml": OLYMPICS_DECISION,
+            "b/JORFTEXT000047992482.xml": OLYMPICS_DECREE,
+            "b/JORFTEXT000047992999.xml": unrelated,
+        },
     )
-    second = run("poll")
 
-    assert second.code == 0, second.err
-    assert "🔁 Suite du dossier : Décret d'application n° 2023-828" in second.out
-    assert "semences" not in second.out
-    db = sqlite3.connect(workdir / "watcher.db")
-    assert db.execute("SELECT law, stage FROM dossiers").fetchall() == [
-        ("2023-380", "Décret d'application n° 2023-828")
+    assert "LOI n° 2023-380" in first
+    follow_ups = [line.split(" · ")[0] for line in second.splitlines() if "Suite" in line]
+    assert sorted(follow_ups) == [
+        "🔁 Suite du dossier : Décision du Conseil constitutionnel n° 2023-850 DC",
+        "🔁 Suite du dossier : Décret d'application n° 2023-828",
     ]
+    assert "semences" not in second
+    assert run("poll").out == ""  # nothing twice
+    db = sqlite3.connect(workdir / "watcher.db")
+    # One dossier: the decision is a step of the law's, not a dossier of its own.
+    assert db.execute("SELECT dossier, law FROM dossiers").fetchall() == [
+        ("jorf:JORFTEXT000047561974", "2023-380")
+    ]
+    listing = run("dossiers").out
+    assert "Promulguée : loi n° 2023-380" in listing
+    assert "Décision du Conseil constitutionnel n° 2023-850 DC" in listing
+
+
+def test_a_dossier_ends_once_its_law_had_time_for_its_decrees(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    """After ``settings.follow_after_law``, a decree citing the law is no longer a step."""
+    # The law was published on 30/06/2026; 30 days later its following ended.
+    _, second = publish_law_then(
+        workdir,
+        feed_server,
+        {"b/JORFTEXT000047992482.xml": OLYMPICS_DECREE},
+        settings="settings:\n  follow_after_law: 30d\n",
+    )
+
+    assert "Suite du dossier" not in second
+    listing = run("dossiers").out
+    assert "jorf:JORFTEXT000047561974" in listing and " ended " in listing
+    assert "ended: law 2023-380 published" in listing
 
 
 def test_a_failing_dossier_stream_is_recorded_and_shown(

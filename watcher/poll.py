@@ -10,7 +10,7 @@ others. Delivery is not done here: alerts wait in the outbox.
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -154,6 +154,7 @@ class Poller:
             unchanged=result.unchanged,
             backlog=not alert,
             stream=reading.stream,
+            follow_after_law=timedelta(seconds=self.config.settings.follow_after_law),
         )
 
     def followed(self, items: Sequence[Item], now: datetime) -> Followed:

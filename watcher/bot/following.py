@@ -125,7 +125,11 @@ def describe(dossier: Dossier, timezone: str, *, now: datetime) -> str:
     if dossier.next_date is not None and dossier.next_date > now:
         event = html.escape(dossier.next_event or "Examen")
         lines.append(f"  Prochaine date : {event} le {format_date(dossier.next_date, timezone)}")
-    if dossier.ends_at is not None:
+    if dossier.ends_at is not None and dossier.ends_at <= now:
+        lines.append(
+            f"  Suivi terminé le {format_date(dossier.ends_at, timezone)} (loi {dossier.law})"
+        )
+    elif dossier.ends_at is not None:
         lines.append(
             f"  Suivi jusqu'au {format_date(dossier.ends_at, timezone)} (décrets d'application)"
         )

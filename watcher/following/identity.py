@@ -62,9 +62,17 @@ def subject_of(title: str) -> str:
     return subject if enough else ""
 
 
+# Where a text names what it is about: its title, summary and first lines (a Conseil
+# constitutionnel decision names the law it judges there, before any law number exists).
+CITING_CHARS = 1000
+
+
 def cites(item: Item, subject: str) -> bool:
-    """Whether an item's title or summary names a dossier by its subject."""
-    return bool(subject) and f" {subject} " in f" {fold(item.title)} {fold(item.summary)} "
+    """Whether an item's title, summary or first lines name a dossier by its subject."""
+    if not subject:
+        return False
+    text = fold(f"{item.title} {item.summary} {item.body[:CITING_CHARS]}")
+    return f" {subject} " in f" {text} "
 
 
 def follow_keys(item: Item) -> list[str]:

@@ -147,9 +147,12 @@ def _own_words(item: Item) -> str:
     return base[:1].upper() + base[1:]
 
 
-def ends_at(published: datetime | None, now: datetime) -> datetime:
-    """Until when a dossier whose law was published then stays followed."""
-    return (published or now) + FOLLOW_AFTER_LAW
+def ends_at(
+    published: datetime | None, now: datetime, after: timedelta = FOLLOW_AFTER_LAW
+) -> datetime:
+    """Until when a dossier whose law was published then stays followed (for its decrees,
+    ``settings.follow_after_law``): then it is retired."""
+    return (published or now) + after
 
 
 def is_followed(status: str, end: datetime | None, now: datetime) -> bool:

@@ -7,10 +7,11 @@ none of it.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from watcher.decide import ItemChange
+from watcher.following import FOLLOW_AFTER_LAW
 from watcher.sources.base import SourceState
 from watcher.store.db import Database
 from watcher.store.dossiers import DossierTable, note_change, untold
@@ -53,6 +54,8 @@ class PollOutcome:
     unchanged: bool = False
     backlog: bool = False  # a first poll that only noted where the source stands
     stream: str = ""  # a followed dossier's own stream (its state is the dossier's)
+    # How long a dossier whose law this poll shows published is followed for its decrees.
+    follow_after_law: timedelta = FOLLOW_AFTER_LAW
 
     @property
     def new(self) -> int:
@@ -86,7 +89,13 @@ class Store:
             if outcome.stream:
                 for change in outcome.changes:
                     change = untold(db, change)
-                    note_change(db, change, save_change(db, change, now=outcome.at), now=outcome.at)
+                    note_change(
+                        db,
+                        change,
+                        save_change(db, change, now=outcome.at),
+                        now=outcome.at,
+                        follow_after_law=outcome.follow_after_law,
+                    )
                 self.dossiers.save_stream_state(
                     db, outcome.stream, state=outcome.state, now=outcome.at, error=outcome.error
                 )
@@ -102,7 +111,13 @@ class Store:
                 return
             for change in outcome.changes:
                 change = untold(db, change)
-                note_change(db, change, save_change(db, change, now=outcome.at), now=outcome.at)
+                note_change(
+                    db,
+                    change,
+                    save_change(db, change, now=outcome.at),
+                    now=outcome.at,
+                    follow_after_law=outcome.follow_after_law,
+                )
             save_success(
                 db,
                 outcome.source_id,

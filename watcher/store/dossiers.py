@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from watcher import following
@@ -321,7 +321,14 @@ def untold(db: Any, change: ItemChange) -> ItemChange:
     return replace(change, follow_ups=())
 
 
-def note_change(db: Any, change: ItemChange, item_id: int, *, now: datetime) -> None:
+def note_change(
+    db: Any,
+    change: ItemChange,
+    item_id: int,
+    *,
+    now: datetime,
+    follow_after_law: timedelta = following.FOLLOW_AFTER_LAW,
+) -> None:
     """Inside a poll's transaction: an alerted text's dossier becomes followed by the
     chats it alerts (a first sighting or another source's, from its title or its full
     text); any saved text of a followed dossier is one of its steps."""
@@ -365,7 +372,7 @@ def note_change(db: Any, change: ItemChange, item_id: int, *, now: datetime) -> 
     if law:
         db.execute(
             "UPDATE dossiers SET law = ?, ends_at = ? WHERE dossier = ? AND law = ''",
-            [law, now_iso(following.ends_at(item.published, now)), dossier],
+            [law, now_iso(following.ends_at(item.published, now, follow_after_law)), dossier],
         )
 
 
