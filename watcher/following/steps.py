@@ -24,7 +24,7 @@ _READING = re.compile(r"^[^:]{0,80}(?:Sénat|Assemblée nationale|CMP|mixte pari
 _DETAILS = re.compile(
     r"\s+(?:déposée?\b|le \d|du \d|de (?:M\.|Mme|MM\.)|fait au nom)|,|\s\(|\s-\s", re.IGNORECASE
 )
-_NUMBER = re.compile(r"\bn[°o]\s*(\d+(?:-\d+)?)", re.IGNORECASE)
+_NUMBER = re.compile(r"\bn[°o]\s*(\d+(?:-\d+)*)", re.IGNORECASE)
 
 
 def stage_label(item: Item) -> str:
@@ -76,6 +76,8 @@ _HAPPENED = (
     ),
     (r"\bcomptes? rendus? des reunions\b", "Travaux de la commission"),
     (r"\bcompte rendu integral\b", "Compte rendu de la séance"),
+    # A council's deliberation, published once voted (it names the report it adopts).
+    (r"\bdeliberation\b", "Délibération adoptée"),
     (r"\bamendements?\b", "Amendements"),
     (r"\brapport\b", "Rapport"),
     (r"\btransmise? (?:a|au)\b", "Transmis"),
