@@ -660,3 +660,58 @@ def test_a_failing_dossier_stream_is_recorded_and_shown(
     listing = run("dossiers").out
     assert "senat:pjl22-220" in listing and "followed" in listing
     assert "stream error: HTTP 503" in listing
+
+
+def test_following_starts_from_another_sources_sighting_matched_in_its_text(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    """The textes feed lists the bill without the words; a second source shows the same text
+    (same link) with them: that alert, a sighting, makes the dossier followed."""
+    bill = """<item><title>Projet de loi relatif aux jeux Olympiques et Paralympiques de
+    2024</title><pubDate>Thu, 22 Dec 2022 17:05:00 GMT</pubDate><description>Texte n° 220
+    (2022-2023) déposé au Sénat le 22 décembre 2022</description>
+    <link>http://www.senat.fr/leg/pjl22-220.html</link>
+    <guid>http://www.senat.fr/leg/pjl22-220.html</guid></item>"""
+    # The same text, as a feed that quotes its article 7 (matched in its text, not its title).
+    quoted = BILL.replace("<title>", "<title>JOP 2024 : ").replace("17:05", "18:05")
+    feed_server.serve("/rss/textes.rss", textes())
+    feed_server.serve("/rss/presse.rss", textes())
+    feed_server.serve(DOSLEG, dosleg(BILL_STEP), content_type="application/atom+xml")
+    site = feed_server.url("")
+    write_config(
+        workdir,
+        [
+            {
+                "id": "senat-textes",
+                "name": "Sénat",
+                "kind": "senat",
+                "url": feed_server.url("/rss/textes.rss"),
+                "site": site,
+            },
+            {
+                "id": "presse",
+                "name": "Presse",
+                "kind": "rss",
+                "url": feed_server.url("/rss/presse.rss"),
+            },
+        ],
+    )
+    assert run("poll").code == 0  # the backlog
+    feed_server.serve("/rss/textes.rss", textes(bill))
+    assert run("poll").out == ""  # no words: stored, not alerted
+    feed_server.serve("/rss/presse.rss", textes(quoted))
+    sighted = run("poll")
+    assert sighted.code == 0, sighted.err
+    assert sighted.out.count("Mots-clés") == 1
+    assert run("poll").out == ""  # the stream's first read notes the steps taken
+
+    feed_server.serve(
+        DOSLEG, dosleg(BILL_STEP, *LATER_STEPS[:2]), content_type="application/atom+xml"
+    )
+    later = run("poll")
+
+    assert later.code == 0, later.err
+    assert [line.split(" · ")[0] for line in later.out.splitlines() if "Suite" in line] == [
+        "🔁 Suite du dossier : Rapport (n° 248)",
+        "🔁 Suite du dossier : Texte de la commission (n° 249)",
+    ]

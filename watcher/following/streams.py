@@ -59,11 +59,13 @@ def streams_for(config: Config, dossiers: Sequence[Dossier], now: datetime) -> l
     for dossier in dossiers:
         if not dossier.followed(now):
             continue
-        parent = config.source(dossier.source_id) or _fallback(config, dossier.dossier)
-        if parent is None:
-            continue
-        found = _stream_of(dossier.dossier, parent)
-        if found is not None:
+        # The source that alerted it (a press feed can alert a Sénat bill), else one of its house.
+        parents = (config.source(dossier.source_id), _fallback(config, dossier.dossier))
+        found, parent = next(
+            ((f, p) for p in parents if p is not None and (f := _stream_of(dossier.dossier, p))),
+            (None, None),
+        )
+        if found is not None and parent is not None:
             url, read = found
             streams.append(
                 Stream(
@@ -79,7 +81,8 @@ def streams_for(config: Config, dossiers: Sequence[Dossier], now: datetime) -> l
 
 
 def _fallback(config: Config, dossier: str) -> SourceConfig | None:
-    """A dossier followed by hand, or whose source left feeds.yml: a source of its house."""
+    """A dossier followed by hand, alerted by a source of another kind, or whose source left
+    feeds.yml: a source of its house."""
     kind = {"senat": "senat", "an": "assemblee"}.get(dossier.split(":", 1)[0])
     return next((s for s in config.sources if s.kind == kind), None)
 
