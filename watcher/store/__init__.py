@@ -14,7 +14,8 @@ from watcher.decide import ItemChange
 from watcher.following import FOLLOW_AFTER_LAW
 from watcher.sources.base import SourceState
 from watcher.store.db import Database
-from watcher.store.dossiers import DossierTable, note_change, untold
+from watcher.store.dossier_steps import note_change, untold
+from watcher.store.dossiers import DossierTable
 from watcher.store.items import ItemTable, save_change
 from watcher.store.meta import Meta
 from watcher.store.outbox import Outbox, PendingAlert
