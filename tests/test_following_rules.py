@@ -223,3 +223,34 @@ def test_a_decree_applying_a_followed_law_is_found_by_the_law_it_cites() -> None
     )
     assert cited_laws(decree) == {"loi:2023-380"}
     assert follow_keys(decree) == ["jorf:JORFTEXT000047561974", "loi:2023-380"]
+
+
+def test_plans_are_data_a_followed_dossiers_text_changed_is_not_resent_to_its_followers() -> None:
+    """A dossier feed and the Akoma Ntoso index name the committee's text by one signet:
+    its full text brings the words, but its followers had the step in their thread."""
+    from watcher.decide import Audience, Known, KnownItems, plan_items
+    from watcher.following.plan import Followed, Step
+    from watcher.matching.engine import TopicMatch
+    from watcher.routing import Recipient, Route
+
+    text = Item("senat", "ppl22-664", "Texte", revision="r2", dossier="senat:ppl22-505")
+    stored = Known(1, "ppl22-664", "r1", frozenset(), dossier="senat:ppl22-505")
+    audience = Audience(
+        (
+            Recipient("telegram", "1", frozenset({"biometrie"})),
+            Recipient("telegram", "2", frozenset({"biometrie"})),
+        )
+    )
+    followed = Followed({"senat:ppl22-505": Step("senat:ppl22-505", (Route("telegram", "1", ()),))})
+    match = TopicMatch("biometrie", "biometrie", ("biométrique",), None)
+
+    [change] = plan_items(
+        [text],
+        KnownItems({"ppl22-664": stored}, {}, {}),
+        match=lambda item: [match],
+        audience=audience,
+        followed=followed,
+    )
+
+    assert change.reason == "update"
+    assert [a.destination for a in change.alerts] == ["2"]  # "1" follows: it had the step

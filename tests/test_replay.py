@@ -123,14 +123,15 @@ class Replay:
 
     def thread(self, chat: int | str) -> list[tuple[str, int | None]]:
         """What a chat received: each message's text, and the message it replies to."""
-        replies = [
-            json.loads(call.get("reply_parameters") or "null")
+        # A call refused (429) and retried asks the same: the reply of a text is its calls'.
+        replies = {
+            call["text"]: json.loads(call.get("reply_parameters") or "null")
             for call in self.fake.calls_of("sendMessage")
             if str(call["chat_id"]) == str(chat)
-        ]
+        }
         return [
-            (parse_entities(message.text)[0], reply["message_id"] if reply else None)
-            for message, reply in zip(self.fake.messages_to(chat), replies, strict=True)
+            (parse_entities(m.text)[0], (replies[m.text] or {}).get("message_id"))
+            for m in self.fake.messages_to(chat)
         ]
 
 
@@ -142,7 +143,7 @@ def replaying(workdir: Path) -> Iterator[Replay]:
     steps = timeline.steps(site.base)
     clock = workdir / "clock"
     set_clock(clock, steps[0].when)
-    sources = [{**source, "interval": "0.5s"} for source in timeline.sources(site.base)]
+    sources = [{**source, "interval": "0.3s"} for source in timeline.sources(site.base)]
     write_config(workdir, sources, extra="settings:\n  allow_private_addresses: true\n")
     subscribe(workdir / "watcher.db", [ALICE])
     # The feeds as they stood before the deposit, read first as the backlog.

@@ -179,13 +179,12 @@ def plan_items(
         # A text stored under another dossier (the textes feed files a committee's text
         # as its own) that a followed dossier's stream shows to be one of its steps.
         joins = bool(item.dossier) and stored.dossier != item.dossier
-        step = step if joins else NO_STEP
         if stored.elsewhere:
-            change = plan_sighting(item, stored, match, audience, step)
-        elif step.routes:
+            change = plan_sighting(item, stored, match, audience, step if joins else NO_STEP)
+        elif joins and step.routes:
             change = plan_follow_up(item, stored, match(item), step)
         else:
-            change = plan_changed(item, stored, match, audience) if revise else None
+            change = plan_changed(item, stored, match, audience, step) if revise else None
         if change is not None:
             changes.append(change)
     return changes
@@ -241,10 +240,13 @@ def plan_follow_up(
     )
 
 
-def plan_changed(item: Item, stored: Known, match: Match, audience: Audience) -> ItemChange | None:
+def plan_changed(
+    item: Item, stored: Known, match: Match, audience: Audience, step: Step = NO_STEP
+) -> ItemChange | None:
     """A stored item seen again: written when its document changed (another revision) or
     its key changed (a feed renaming its guids); alerted again only for a topic the
-    stored version did not match, then marked as an update."""
+    stored version did not match, then marked as an update; never to the followers of
+    its dossier, who had it in their thread."""
     # A stored row without a revision predates revisions: take this one as its
     # baseline quietly, or every stored item would look changed once.
     revised = bool(item.revision and stored.revision) and item.revision != stored.revision
@@ -253,7 +255,9 @@ def plan_changed(item: Item, stored: Known, match: Match, audience: Audience) ->
         return ItemChange(item, (), (), known=stored, reason="refresh") if refreshed else None
     matches = tuple(match(item))
     gained = sorted({m.topic for m in matches} - stored.topics)
-    return ItemChange(item, matches, audience.routes(gained), known=stored, reason="update")
+    following = {f.destination for f in step.routes}
+    alerts = tuple(a for a in audience.routes(gained) if a.destination not in following)
+    return ItemChange(item, matches, alerts, known=stored, reason="update")
 
 
 def keys_to_look_up(items: Iterable[Item]) -> tuple[list[str], list[str], list[str]]:
