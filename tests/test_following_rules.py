@@ -1,6 +1,7 @@
 """The pure side of following: how steps are named, what names a dossier, when one ends."""
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -254,3 +255,29 @@ def test_plans_are_data_a_followed_dossiers_text_changed_is_not_resent_to_its_fo
 
     assert change.reason == "update"
     assert [a.destination for a in change.alerts] == ["2"]  # "1" follows: it had the step
+
+
+def test_a_sitting_date_announced_by_another_source_of_the_dossier_is_kept(tmp_path: Path) -> None:
+    from watcher.decide import ItemChange, Known
+    from watcher.routing import Route
+    from watcher.sources.base import SourceState
+    from watcher.store import PollOutcome, Store
+
+    store = Store(tmp_path / "watcher.db")
+    now = datetime(2023, 6, 1, 8, tzinfo=UTC)
+    bill = Item("senat-textes", "ppl22-505", "Proposition de loi", dossier="senat:ppl22-505")
+    alert = ItemChange(bill, (), (Route("telegram", "1", ("biometrie",)),))
+    store.save_poll(PollOutcome("senat-textes", now, now, SourceState(), (alert,)))
+    [(item_id,)] = store.database.db.execute("SELECT id FROM items").fetchall()
+    # The agenda of the Sénat announces the sitting: another source's sighting of the text.
+    sitting = datetime(2023, 6, 12, 14, tzinfo=UTC)
+    agenda = Item(
+        "senat-agenda", "ppl22-505", "Séance publique", event_at=sitting, event="Examen en séance"
+    )
+    stored = Known(item_id, "ppl22-505", "", frozenset(), elsewhere=True, dossier="senat:ppl22-505")
+    seen = ItemChange(agenda, (), (), known=stored, reason="sighting")
+    store.save_poll(PollOutcome("senat-agenda", now, now, SourceState(), (seen,)))
+
+    dossier = store.dossiers.get("senat:ppl22-505")
+    assert dossier is not None
+    assert (dossier.next_date, dossier.next_event) == (sitting, "Examen en séance")
