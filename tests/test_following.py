@@ -715,3 +715,41 @@ def test_following_starts_from_another_sources_sighting_matched_in_its_text(
         "🔁 Suite du dossier : Rapport (n° 248)",
         "🔁 Suite du dossier : Texte de la commission (n° 249)",
     ]
+
+
+def test_a_step_published_before_the_dossier_feed_could_be_read_is_still_told(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    """The dossier feed fails at first; when it answers, the steps taken since the dossier
+    was followed are told, the older ones only noted."""
+    feed_server.serve("/rss/textes.rss", textes())
+    feed_server.serve(DOSLEG, "busy", status=503)
+    write_config(
+        workdir,
+        [
+            {
+                "id": "senat-textes",
+                "name": "Sénat",
+                "kind": "senat",
+                "url": feed_server.url("/rss/textes.rss"),
+                "site": feed_server.url(""),
+            }
+        ],
+    )
+    assert run("poll").code == 0  # the backlog
+    feed_server.serve("/rss/textes.rss", textes(BILL))
+    first = run("poll")
+    assert first.out.count("Mots-clés") == 1  # the alert; the dossier's feed failed
+    today = datetime.now(UTC).date().isoformat()
+    report = Step(
+        "Rapport n° 248", "/rap/l22-248/l22-248.html", today, "Première lecture - Sénat : Rapport"
+    )
+    feed_server.serve(DOSLEG, dosleg(BILL_STEP, report), content_type="application/atom+xml")
+
+    later = run("poll")
+
+    assert later.code == 0, later.err
+    assert [line.split(" · ")[0] for line in later.out.splitlines() if "Suite" in line] == [
+        "🔁 Suite du dossier : Rapport (n° 248)"
+    ]
+    assert run("poll").out == ""

@@ -25,8 +25,9 @@ from watcher.decide import (
 from watcher.errors import FetchError, WatcherError
 from watcher.following import plan
 from watcher.following.plan import NOTHING_FOLLOWED, Followed
+from watcher.following.steps import step_date
 from watcher.items import Item
-from watcher.matching.engine import Matcher
+from watcher.matching.engine import Matcher, TopicMatch
 from watcher.routing import Recipient
 from watcher.sources.base import Compute, PollContext, PollResult, SourceState, run_here
 from watcher.sources.catalog import KINDS
@@ -91,6 +92,7 @@ class Poller:
                 initialized=stream.initialized,
                 errors=stream.errors,
                 stream=stream.dossier,
+                since=stream.since,
             ),
             fetcher,
             now,
@@ -131,17 +133,25 @@ class Poller:
     def _outcome(self, reading: "Reading", result: PollResult, now: datetime) -> PollOutcome:
         """What a read found, decided: what to store, whom to alert, when to look again."""
         source, alert, items = reading.source, reading.alert, result.items
+        known = self.store.items.known(source.id, items)
+        backlog, fresh = reading.split(items)
+
+        def match(item: Item) -> Sequence[TopicMatch]:
+            return self.matcher.match(item.fields, topics=source.topics)
+
+        # A dossier's stream shows the source's texts in other words: never a revision.
+        revise = not reading.stream
         changes = plan_items(
-            items,
-            self.store.items.known(source.id, items),
-            match=lambda item: self.matcher.match(item.fields, topics=source.topics),
-            # Read once per poll, and only when the poll found something.
-            audience=Audience(
-                tuple(self.recipients()) if items and alert else (), source.territory, alert
-            ),
-            followed=self.followed(items, now) if items and alert else NOTHING_FOLLOWED,
-            # A dossier's stream shows the source's texts in other words: never a revision.
-            revise=not reading.stream,
+            backlog, known, match=match, audience=Audience(alert=False), revise=revise
+        )
+        changes += plan_items(
+            fresh,
+            known,
+            match=match,
+            # Read once per poll, and only when the poll found something to alert.
+            audience=Audience(tuple(self.recipients()) if fresh else (), source.territory),
+            followed=self.followed(fresh, now) if fresh else NOTHING_FOLLOWED,
+            revise=revise,
         )
         return PollOutcome(
             source_id=source.id,
@@ -206,10 +216,24 @@ class Reading:
     initialized: bool
     errors: int = 0  # reads that failed in a row (for the backoff)
     stream: str = ""  # the followed dossier whose stream this is
+    # A stream's first read: steps from the day the dossier was followed on are new, not
+    # backlog (a step published before the feed could first be read is still told).
+    since: datetime | None = None
 
     @property
     def name(self) -> str:
         return f"{self.source.id}>{self.stream}" if self.stream else self.source.id
+
+    def split(self, items: Sequence[Item]) -> tuple[list[Item], list[Item]]:
+        """(The backlog, only noted; what may alert): a first read's items are backlog,
+        but for a dossier's stream the steps since the dossier was followed."""
+        if self.alert:
+            return [], list(items)
+        if self.since is None:
+            return list(items), []
+        day = self.since.date()
+        new = [i for i in items if (when := step_date(i)) is not None and when.date() >= day]
+        return [i for i in items if i not in new], new
 
     @property
     def alert(self) -> bool:

@@ -46,6 +46,7 @@ class Stream:
     state: SourceState
     initialized: bool
     errors: int = 0  # its reads that failed in a row (for the backoff)
+    since: datetime | None = None  # when the dossier was first followed
 
     @property
     def id(self) -> str:
@@ -75,6 +76,7 @@ def streams_for(config: Config, dossiers: Sequence[Dossier], now: datetime) -> l
                     dossier.state,
                     dossier.initialized,
                     dossier.consecutive_errors,
+                    dossier.created,
                 )
             )
     return streams

@@ -48,6 +48,7 @@ class Dossier:
     last_error: str | None
     followers: tuple[Follower, ...] = ()
     consecutive_errors: int = 0
+    created: datetime | None = None  # when it was first followed
 
     def followed(self, now: datetime) -> bool:
         return following.is_followed(self.status, self.ends_at, now)
@@ -180,6 +181,7 @@ class DossierTable:
             last_error=row["last_error"],
             followers=followers,
             consecutive_errors=int(row["consecutive_errors"]),
+            created=_when(row["created"]),
         )
 
     # -- who follows ---------------------------------------------------------------
