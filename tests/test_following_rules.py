@@ -281,3 +281,30 @@ def test_a_sitting_date_announced_by_another_source_of_the_dossier_is_kept(tmp_p
     dossier = store.dossiers.get("senat:ppl22-505")
     assert dossier is not None
     assert (dossier.next_date, dossier.next_event) == (sitting, "Examen en séance")
+
+
+def test_a_committee_text_alerted_first_follows_its_bills_dossier(tmp_path: Path) -> None:
+    """The Akoma Ntoso index filed text n° 664 under its bill (ppl22-505); the textes feed's
+    item keyed by its own signet, alerted, makes the bill's dossier followed, not its own."""
+    from watcher.decide import ItemChange
+    from watcher.routing import Route
+    from watcher.sources.base import SourceState
+    from watcher.store import PollOutcome, Store
+
+    store = Store(tmp_path / "watcher.db")
+    now = datetime(2023, 5, 31, 20, tzinfo=UTC)
+    akn = Item(
+        "senat-depots",
+        "ppl22-664",
+        "Proposition de loi",
+        dossier="senat:ppl22-505",
+        aliases=("senat:ppl22-664",),
+    )
+    textes = Item("senat-textes", "ppl22-664", "Proposition de loi", dossier="senat:ppl22-664")
+    alert = ItemChange(textes, (), (Route("telegram", "1", ("biometrie",)),))
+    store.save_poll(
+        PollOutcome("senat-depots", now, now, SourceState(), (ItemChange(akn, (), ()),))
+    )
+    store.save_poll(PollOutcome("senat-textes", now, now, SourceState(), (alert,)))
+
+    assert [d.dossier for d in store.dossiers.all()] == ["senat:ppl22-505"]

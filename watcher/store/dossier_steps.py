@@ -49,6 +49,11 @@ def note_change(
         dossier = item.dossier if change.follow_ups else change.known.dossier
     if not dossier or change.reason == "refresh":
         return
+    if change.alerts and (bill := _bill_of(db, dossier)) != dossier:
+        # A text's own signet (a committee's text, an adopted text) that another source
+        # files under its bill's dossier: that dossier is followed, and the text is its step.
+        db.execute("UPDATE items SET dossier = ? WHERE id = ?", [bill, item_id])
+        dossier = bill
     if change.alerts:
         db.execute(
             """INSERT OR IGNORE INTO dossiers (dossier, source_id, title, created)
@@ -83,6 +88,18 @@ def note_change(
             "UPDATE dossiers SET law = ?, ends_at = ? WHERE dossier = ? AND law = ''",
             [law, now_iso(following.ends_at(item.published, now, follow_after_law)), dossier],
         )
+
+
+def _bill_of(db: Any, dossier: str) -> str:
+    """The dossier another source files the text named ``dossier`` under (an Akoma Ntoso
+    file names its bill's signet besides its own), else ``dossier`` itself."""
+    row = db.execute(
+        """SELECT items.dossier FROM item_aliases JOIN items ON items.id = item_aliases.item_id
+           WHERE item_aliases.alias = ? AND items.dossier NOT IN ('', ?)
+           ORDER BY items.id LIMIT 1""",
+        [dossier, dossier],
+    ).fetchone()
+    return str(row[0]) if row else dossier
 
 
 def _note_step(db: Any, dossier: str, item: Item, item_id: int, *, now: datetime) -> None:
