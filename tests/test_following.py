@@ -370,6 +370,10 @@ def test_buttons_suivre_dossiers_and_oublier(
     listing = say(watcher, BOB, "/dossiers")
     assert "Projet de loi relatif aux jeux Olympiques" in listing
     assert "Dernière étape : Rapport (n° 248), 18/01/2023" in listing
+    # Its steps in order, each with its date.
+    assert listing.index("· 22/12/2022 Déposé au Sénat (n° 220)") < listing.index(
+        "· 18/01/2023 Rapport (n° 248)"
+    )
     assert "Vous ne suivez aucun dossier" in say(watcher, ALICE, "/dossiers")
 
     assert "réservée aux mainteneurs" in say(watcher, BOB, "/oublier senat:pjl22-220")

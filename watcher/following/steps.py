@@ -42,6 +42,9 @@ def stage_label(item: Item) -> str:
     for pattern, name in _HAPPENED:
         if re.search(pattern, text):
             return _named(name, item, text, url)
+    signet = item.dossier.partition(":")[2]
+    if signet and re.search(rf"/leg/{re.escape(signet)}\.html", url):
+        return _named("Déposé", item, text, url)  # the bill's own first text
     return _own_words(item)
 
 

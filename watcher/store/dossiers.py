@@ -9,7 +9,7 @@ those that ``/suivre`` it. ``/oublier`` stops it for everyone (``status``
 import json
 import re
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +49,7 @@ class Dossier:
     followers: tuple[Follower, ...] = ()
     consecutive_errors: int = 0
     created: datetime | None = None  # when it was first followed
+    steps: tuple["StepRecord", ...] = ()  # in order (read for /dossiers only)
 
     def followed(self, now: datetime) -> bool:
         return following.is_followed(self.status, self.ends_at, now)
@@ -87,13 +88,16 @@ class DossierTable:
         return [d for d in self.all() if d.followed(now)]
 
     def of_destination(self, destination: str) -> list[Dossier]:
+        """The dossiers a chat follows (for /dossiers), each with its steps."""
         rows = self.database.db.query(
             """SELECT dossiers.* FROM dossiers JOIN dossier_followers f USING (dossier)
                WHERE f.destination = ? AND f.active = 1 AND dossiers.status = 'followed'
                ORDER BY dossiers.created""",
             [destination],
         )
-        return [self._dossier(row) for row in rows]
+        return [
+            replace(self._dossier(row), steps=tuple(self.steps(row["dossier"]))) for row in rows
+        ]
 
     def follows(self, dossier: str, destination: str) -> bool:
         """Whether this destination gets the dossier's steps (it follows, it is not stopped)."""
