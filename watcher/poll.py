@@ -23,6 +23,7 @@ from watcher.decide import (
     should_alert,
 )
 from watcher.errors import FetchError, WatcherError
+from watcher.figures import failure_figures, figures_of
 from watcher.following import plan
 from watcher.following.plan import NOTHING_FOLLOWED, Followed
 from watcher.following.steps import step_date
@@ -112,6 +113,9 @@ class Poller:
             return outcome  # the runtime gave up on this poll and recorded why
         self.store.save_poll(outcome)
         log_outcome(outcome)
+        drift = None if reading.stream else self.store.polls.note(source.id, now)
+        if drift is not None:
+            logger.warning("source %s", drift.line())
         return outcome
 
     def _result(self, reading: "Reading", fetcher: Any, now: datetime) -> PollResult:
@@ -164,6 +168,7 @@ class Poller:
             unchanged=result.unchanged,
             backlog=not alert,
             stream=reading.stream,
+            figures=None if reading.stream else figures_of(result, source, now),
             follow_after_law=timedelta(seconds=self.config.settings.follow_after_law),
         )
 
@@ -202,6 +207,7 @@ class Poller:
             next_check=next_check,
             error=str(exc) or type(exc).__name__,
             stream=stream,
+            figures=None if stream else failure_figures(exc, now),
         )
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from watcher.decide import ItemChange
+from watcher.figures import PollFigures
 from watcher.following import FOLLOW_AFTER_LAW
 from watcher.sources.base import SourceState
 from watcher.store.db import Database
@@ -19,6 +20,7 @@ from watcher.store.dossiers import DossierTable
 from watcher.store.items import ItemTable, save_change
 from watcher.store.meta import Meta
 from watcher.store.outbox import Outbox, PendingAlert
+from watcher.store.polls import PollHistory, save_figures
 from watcher.store.schema import now_iso
 from watcher.store.sources import (
     SourceRecord,
@@ -55,6 +57,7 @@ class PollOutcome:
     unchanged: bool = False
     backlog: bool = False  # a first poll that only noted where the source stands
     stream: str = ""  # a followed dossier's own stream (its state is the dossier's)
+    figures: PollFigures | None = None  # what the poll read (None: unchanged, or a stream)
     # How long a dossier whose law this poll shows published is followed for its decrees.
     follow_after_law: timedelta = FOLLOW_AFTER_LAW
 
@@ -79,6 +82,7 @@ class Store:
         self.meta = Meta(self.database)
         self.subscribers = Subscribers(self)
         self.dossiers = DossierTable(self.database)
+        self.polls = PollHistory(self.database)
 
     def close(self) -> None:
         """Close the calling thread's connection."""
@@ -101,6 +105,8 @@ class Store:
                     db, outcome.stream, state=outcome.state, now=outcome.at, error=outcome.error
                 )
                 return
+            if outcome.figures is not None:
+                save_figures(db, outcome.source_id, outcome.figures)
             if outcome.state is None:
                 save_failure(
                     db,
