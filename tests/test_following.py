@@ -167,8 +167,9 @@ def subscribe(db: Path, chats: list[int], *, topic: str | None = "biometrie") ->
 
 @pytest.fixture
 def senat_site(workdir: Path, feed_server: FeedServer) -> FeedServer:
-    """A local Sénat site: an empty textes feed, and the bill's dossier feed."""
-    feed_server.serve("/rss/textes.rss", textes())
+    """A local Sénat site: a textes feed without the bill, and the bill's dossier feed."""
+    # Never empty: an empty list is a source that drifts, and maintainers are told.
+    feed_server.serve("/rss/textes.rss", textes(UNRELATED))
     feed_server.serve(DOSLEG, dosleg(BILL_STEP), content_type="application/atom+xml")
     write_config(
         workdir,
