@@ -99,7 +99,7 @@ def test_in_a_group_and_a_channel_only_admins_follow_and_twice_is_once(
     press(watcher, CHANNEL_ID, f"follow:{DOSSIER}", ADMIN, "channel", username="veille")
     next_step(senat_site, watcher, 2)
     fake.wait_for(lambda: len(fake.messages_to(CHANNEL)) == before[CHANNEL] + 1)
-    assert "texte de la commission (n° 249)" in watcher.texts(CHANNEL)[-1]
+    assert "Texte de la commission (n° 249)" in watcher.texts(CHANNEL)[-1]
     assert len(fake.messages_to(GROUP)) == before[GROUP]
 
 
