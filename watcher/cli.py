@@ -189,16 +189,29 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     config = _load(args)
     text = sys.stdin.read() if args.text == "-" else args.text
-    matches = Matcher(config.topics).match([text])
-    if not matches:
-        print("no match")
-        return 1
-    for match in matches:
+    # The first line is the title (a weak word there can be a second signal), the rest the body.
+    title, _, body = text.strip().partition("\n")
+    assessment = Matcher(config.topics).assess([title, body])
+    for match in assessment.matches:
         print(f"{match.topic} ({match.label})")
         print(f"  keywords: {', '.join(match.keywords)}")
+        if match.signals:
+            print(f"  signals: {', '.join(match.signals)}")
+        for ignored in match.ignored:
+            print(f"  ignoré : {ignored}")
         if match.excerpt:
             print(f"  excerpt: {match.excerpt.marked()}")
-    return 0
+    if not assessment.matches:
+        print("no match")
+    for miss in assessment.held:
+        print(f"held for review: {miss.topic} ({miss.label})")
+        for reason in miss.reasons:
+            print(f"  {reason}")
+        for ignored in miss.ignored:
+            print(f"  ignoré : {ignored}")
+        if miss.excerpt:
+            print(f"  excerpt: {miss.excerpt.marked()}")
+    return 0 if assessment.matches else 1
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
