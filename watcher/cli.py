@@ -26,7 +26,8 @@ EXAMPLES = {
         "  pdftotext decret.pdf - | watcher check -"
     ),
     "backtest": (
-        "example:\n  watcher backtest --input items.jsonl --output results.jsonl\n\n"
+        "examples:\n  watcher backtest --input items.jsonl --output results.jsonl\n"
+        "  watcher backtest --input review-labels.jsonl --compare feeds.yml.old\n\n"
         'Input lines: {"id", "title", "summary"?, "body"?, "relevant"?, "ambiguous"?}\n'
         'Output lines: {"id", "matched", "topics", "keywords"}, one per input line.'
     ),
@@ -87,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     backtest = command("backtest", "Run the matcher over past items from a JSONL file.")
     backtest.add_argument("--input", required=True, help="JSONL file of items (- for stdin)")
     backtest.add_argument("--output", help="where to write results (default: stdout)")
+    backtest.add_argument(
+        "--compare",
+        metavar="OLD.yml",
+        help="also match with this older feeds.yml and list the items whose outcome changes",
+    )
     status = command(
         "status", "Show each source's last success, last error, items seen, alerts sent."
     )
@@ -216,15 +222,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     from watcher.backtest import backtest, read_items, report
+    from watcher.config import load_config
     from watcher.matching.engine import Matcher
 
     config = _load(args)
     matcher = Matcher(config.topics)
+    old = Matcher(load_config(Path(args.compare)).topics) if args.compare else None
     source = sys.stdin if args.input == "-" else _open(args.input, "r")
     out = sys.stdout if not args.output else _open(args.output, "w")
     errors: list[str] = []
     try:
-        scores = backtest(matcher, read_items(source, Path(args.input).name, errors), out)
+        scores = backtest(matcher, read_items(source, Path(args.input).name, errors), out, old=old)
     finally:
         if source is not sys.stdin:
             source.close()

@@ -253,6 +253,18 @@ def _whole(reader: _Reader, value: object, key: str) -> int:
     return value
 
 
+TOPIC_KEYS = (
+    "label",
+    "keywords",
+    "exclude",
+    "weak",
+    "weak_min",
+    "weak_repeat",
+    "weak_title",
+    "negation",
+)
+
+
 def _topics(reader: _Reader, raw: object) -> dict[str, TopicRules]:
     if not isinstance(raw, Mapping) or not raw:
         raise reader.fail("topics", "must map at least one topic id to {label, keywords}")
@@ -264,8 +276,7 @@ def _topics(reader: _Reader, raw: object) -> dict[str, TopicRules]:
         data = reader.mapping(
             body,
             path,
-            ("label", "keywords", "exclude", "weak", "weak_min")
-            + ("weak_repeat", "weak_title", "negation"),
+            TOPIC_KEYS,
         )
         if "keywords" not in data:
             raise reader.fail(f"{path}.keywords", "is missing; list the words that alert")

@@ -56,9 +56,11 @@ _ARTICLES = (("de", "des", "du", "d"), ("le", "la", "les", "l"), ("ne", "n"))
 _ARTICLE_FORMS = {form: group for group in _ARTICLES for form in group}
 # Words ending in s that are not plurals: no singular is made of them.
 _NOT_PLURALS = frozenset(
-    ("sans", "dans", "sous", "plus", "moins", "tres", "apres", "depuis", "vers", "pas")
-    + ("fois", "temps", "corps", "pays", "processus", "acces", "avis", "cas", "gros")
-    + ("repos", "bras", "mars", "os", "alias", "jadis", "virus", "bus", "campus")
+    {
+        *("sans", "dans", "sous", "plus", "moins", "tres", "apres", "depuis", "vers", "pas"),
+        *("fois", "temps", "corps", "pays", "processus", "acces", "avis", "cas", "gros"),
+        *("repos", "bras", "mars", "os", "alias", "jadis", "virus", "bus", "campus"),
+    }
 )
 # Where a negation cue may not reach across: the end of a sentence or clause.
 CLAUSE_BREAKS = ".;?!"
