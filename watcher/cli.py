@@ -31,6 +31,12 @@ EXAMPLES = {
         'Input lines: {"id", "title", "summary"?, "body"?, "relevant"?, "ambiguous"?}\n'
         'Output lines: {"id", "matched", "topics", "keywords"}, one per input line.'
     ),
+    "review": (
+        "examples:\n  watcher review                 # the near misses waiting for a label\n"
+        "  watcher review --relevant 12   # label #12 relevant (--not-relevant 12: not)\n\n"
+        "Labels go to $WATCHER_REVIEW_LABELS, else review-labels.jsonl beside the database,\n"
+        "in the backtest format: watcher backtest --input review-labels.jsonl"
+    ),
     "status": (
         "examples:\n  watcher status --db /var/lib/watcher/watcher.db\n"
         "  watcher status --check      # exit 1 if the run loop stopped or every source fails"
@@ -92,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--compare",
         metavar="OLD.yml",
         help="also match with this older feeds.yml and list the items whose outcome changes",
+    )
+    review = command("review", "Show the near misses held for review (not alerted), or label one.")
+    review.add_argument("--limit", type=_positive, default=20, help="entries (default 20)")
+    labels = review.add_mutually_exclusive_group()
+    labels.add_argument("--relevant", type=_positive, metavar="ID", help="label #ID relevant")
+    labels.add_argument(
+        "--not-relevant", type=_positive, metavar="ID", help="label #ID not relevant"
     )
     status = command(
         "status", "Show each source's last success, last error, items seen, alerts sent."
@@ -201,7 +214,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     for match in assessment.matches:
         print(f"{match.topic} ({match.label})")
         print(f"  keywords: {', '.join(match.keywords)}")
-        if match.signals:
+        if set(match.signals) - {"mot-clé"}:  # more than a keyword said it
             print(f"  signals: {', '.join(match.signals)}")
         for ignored in match.ignored:
             print(f"  ignoré : {ignored}")
@@ -249,6 +262,35 @@ def _open(path: str, mode: str, newline: str | None = None) -> TextIO:
         return cast(TextIO, open(path, mode, encoding="utf-8", newline=newline))
     except OSError as exc:
         raise WatcherError(f"{path}: cannot open ({exc.strerror})") from None
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from watcher.review import describe, labels_path, record_label
+    from watcher.store import Store
+
+    config = _load(args)
+    _existing_database(args)
+    store = Store(db_path(args))
+    if args.relevant or args.not_relevant:
+        path = labels_path(db_path(args), os.environ)
+        relevant = bool(args.relevant)
+        entry_id = args.relevant or args.not_relevant
+        record_label(
+            store, config, path, entry_id, relevant=relevant, by=None, now=datetime.now(UTC)
+        )
+        print(f"#{entry_id} labelled {'relevant' if relevant else 'not relevant'} in {path}")
+        return 0
+    pending = store.review.pending(limit=args.limit)
+    if not pending:
+        print("no near miss waiting for review")
+        return 0
+    total = store.review.pending_count()
+    for entry in pending:
+        print(describe(entry))
+    print(f"({len(pending)} of {total} waiting; label with --relevant ID or --not-relevant ID)")
+    return 0
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
@@ -393,6 +435,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": cmd_check,
     "backtest": cmd_backtest,
     "status": cmd_status,
+    "review": cmd_review,
     "dossiers": cmd_dossiers,
     "search": cmd_search,
     "feed": cmd_feed,

@@ -9,7 +9,7 @@ others. Delivery is not done here: alerts wait in the outbox.
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -24,7 +24,7 @@ from watcher.decide import (
 )
 from watcher.errors import FetchError, WatcherError
 from watcher.items import Item
-from watcher.matching.engine import Matcher
+from watcher.matching.engine import Matcher, NearMiss, TopicMatch
 from watcher.routing import Route as Alert
 from watcher.routing import SourceRoute
 from watcher.sources.base import Compute, PollContext, PollResult, run_here
@@ -104,15 +104,29 @@ class Poller:
         stream: str = "",
     ) -> PollOutcome:
         """What a read found, decided: what to store, whom to alert, when to look again."""
+        held: dict[str, tuple[NearMiss, ...]] = {}
+
+        def match(item: Item) -> list[TopicMatch]:
+            if not alert:  # a backlog is neither alerted nor reviewed
+                return self.matcher.match(item.fields, topics=source.topics)
+            assessment = self.matcher.assess(item.fields, topics=source.topics)
+            held[item.key] = tuple(assessment.held)
+            return assessment.matches
+
         changes = plan_items(
             result.items,
             self.store.items.known(source.id, result.items),
-            match=lambda item: self.matcher.match(item.fields, topics=source.topics),
+            match=match,
             route=lambda topics: self.route(topics, source.territory),
             alert=alert,
             followers=self.followers(result.items, now) if alert else None,
             revise=revise,
         )
+        # Only a new text's near misses are queued: an update was reviewed when it was new.
+        changes = [
+            replace(c, held=held[c.item.key]) if c.reason == "new" and held.get(c.item.key) else c
+            for c in changes
+        ]
         return PollOutcome(
             source_id=source.id,
             at=now,

@@ -9,6 +9,7 @@ negations, proximity, weak terms) only looks at the few hits (``evaluate``).
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import ahocorasick
 
@@ -71,13 +72,16 @@ class Matcher:
     def __init__(self, topics: Mapping[str, TopicRules]) -> None:
         self.topics = dict(topics)
         self._terms: list[Term] = []
-        numbers: dict[int, int] = {}
+        numbers: dict[tuple[bool, Term], int] = {}
 
-        def number(term: Term) -> int:
-            if id(term) not in numbers:
-                numbers[id(term)] = len(self._terms)
+        def number(term: Term, *, cue: bool = False) -> int:
+            # A phrase written in several rules is one term, found once: "caméra" in
+            # three proximity rules costs one hit per occurrence, not three.
+            key = (cue, term)
+            if key not in numbers:
+                numbers[key] = len(self._terms)
                 self._terms.append(term)
-            return numbers[id(term)]
+            return numbers[key]
 
         def near_index(rule: Near) -> NearIndex:
             return NearIndex(
@@ -100,7 +104,11 @@ class Matcher:
                 ()
                 if negation is None
                 else tuple(
-                    CueIndex(number(c.term), None if c.head is None else number(c.head), ban)
+                    CueIndex(
+                        number(c.term, cue=True),
+                        None if c.head is None else number(c.head, cue=True),
+                        ban,
+                    )
                     for ban, group in ((False, negation.cues), (True, negation.bans))
                     for c in group
                 )
@@ -130,17 +138,19 @@ class Matcher:
             for near in index.near + index.exclude_near
             for number in near.left + near.right
         )
-        self._automaton = ahocorasick.Automaton()
-        patterns: dict[str, list[tuple[int, Term, tuple[tuple[int, str], ...]]]]
-        patterns = defaultdict(list)
-        for term_number, term in enumerate(self._terms):
-            for variant in term.variants:
-                patterns[f" {variant.folded} "].append((term_number, term, variant.cased_words))
-        for key, owners in patterns.items():
-            self._automaton.add_word(key, (len(key), tuple(owners)))
-        if patterns:
-            self._automaton.make_automaton()
-        self._empty = not patterns
+        # Negation cues ("ni", "pas", "hors"...) are common words: they are looked for
+        # in a second scan, only in texts where a topic with negation cues has a hit.
+        cue_numbers = {
+            n
+            for index in self._index.values()
+            for cue in index.cues
+            for n in (cue.term, cue.head)
+            if n is not None
+        }
+        keyword_numbers = [n for n in range(len(self._terms)) if n not in cue_numbers]
+        self._automaton = _automaton(self._terms, keyword_numbers)
+        self._cue_automaton = _automaton(self._terms, sorted(cue_numbers))
+        self._empty = self._automaton is None
 
     def _all_terms(self) -> Iterable[Term]:
         return iter(self._terms)
@@ -218,17 +228,56 @@ class Matcher:
         # cheaper than folding a second time when an acronym needs its capitals checked.
         cased = " " + FIELD_SEPARATOR.join(fold_prepared(p, keep_case=True) for p in prepared) + " "
         folded = cased.lower()
-        found: defaultdict[int, list[Hit]] = defaultdict(list)
-        new_hit, hit_type = _new_hit, Hit  # Hit(...) costs 4x more than tuple.__new__
-        for end, (length, owners) in self._automaton.iter(folded):
+        assert self._automaton is not None
+        found = _find(self._automaton, folded, cased)
+        if not found:
+            return None
+        cues = self._cue_automaton
+        return Scan(
+            folded,
+            cased,
+            display,
+            prepared,
+            found,
+            self._spaced,
+            cue_scan=None if cues is None else lambda spans: _find(cues, folded, cased, spans),
+        )
+
+
+def _automaton(terms: list[Term], numbers: Iterable[int]) -> Any:
+    """One Aho-Corasick automaton of every spelling of these terms, or None for none."""
+    patterns: dict[str, list[tuple[int, Term, tuple[tuple[int, str], ...]]]]
+    patterns = defaultdict(list)
+    for term_number in numbers:
+        term = terms[term_number]
+        for variant in term.variants:
+            patterns[f" {variant.folded} "].append((term_number, term, variant.cased_words))
+    if not patterns:
+        return None
+    automaton = ahocorasick.Automaton()
+    for key, owners in patterns.items():
+        automaton.add_word(key, (len(key), tuple(owners)))
+    automaton.make_automaton()
+    return automaton
+
+
+def _find(
+    automaton: Any, folded: str, cased: str, spans: Iterable[tuple[int, int]] = ((0, -1),)
+) -> dict[int, list[Hit]]:
+    """The hits of an automaton's terms in a folded text (or in the disjoint ``spans``
+    of it, in order), by term number, in text order."""
+    found: defaultdict[int, list[Hit]] = defaultdict(list)
+    new_hit, hit_type = _new_hit, Hit  # Hit(...) costs 4x more than tuple.__new__
+    for low, high in spans:
+        for end, (length, owners) in automaton.iter(
+            folded, low, high if high >= 0 else len(folded)
+        ):
             start = end - length + 2  # the pattern's leading space is not part of the hit
             for term_number, term, cased_words in owners:
                 if cased_words and not _case_matches(cased_words, cased, start, end):
                     continue
                 found[term_number].append(new_hit(hit_type, (term, start, end)))
-        if not found:
-            return None
-        return Scan(folded, cased, display, prepared, dict(found), self._spaced)
+    return dict(found)
 
 
 def _case_matches(

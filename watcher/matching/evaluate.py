@@ -10,15 +10,19 @@ not fire, why the text came close (a near miss for the review queue).
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import accumulate, chain, repeat
 from typing import NamedTuple
 
-from watcher.matching.negation import governed
+from watcher.matching.negation import HEAD_REACH, governed
 from watcher.matching.proximity import near_left_hits, near_pair
 from watcher.matching.refs import BACK_WINDOW, FORWARD_WINDOW, citation_owning, within_words
 from watcher.matching.rules import MAX_WINDOW, Near, Negation, Ref, Term, TopicRules
 
 FIELD_SEPARATOR = " | "
+# The longest a folded word usually is, spaces included, to bound the stretch of
+# text a negation cue is looked for in (a longer word only shortens the reach).
+CHARS_PER_WORD = 16
 
 
 class Hit(NamedTuple):
@@ -39,6 +43,8 @@ class Scan:
     # dataclass costs several times more to build.
     __slots__ = (
         "cased",
+        "cue_hits",
+        "cue_scan",
         "display",
         "folded",
         "hits",
@@ -57,6 +63,7 @@ class Scan:
         prepared: tuple[str, ...],
         hits: Mapping[int, list[Hit]],
         spaced: frozenset[int],
+        cue_scan: Callable[[list[tuple[int, int]]], Mapping[int, list[Hit]]] | None = None,
     ) -> None:
         self.folded = folded
         self.cased = cased  # the folded text with its capitals, same offsets
@@ -67,6 +74,28 @@ class Scan:
         self.words: dict[int, int] | None = None  # offset -> word number, on demand
         self.spans: dict[int, list[tuple[int, int]]] = {}  # field -> its word spans, on demand
         self.title_end: int | None = None  # where the first field ends, on demand
+        self.cue_scan = cue_scan  # finds the negation cues in spans of the text
+        self.cue_hits: dict[int, Mapping[int, list[Hit]]] = {}  # by reach, on demand
+
+    def cues(self, targets: list[Hit], words: int) -> Mapping[int, list[Hit]]:
+        """The negation cues among the ``words`` words before each target hit.
+
+        Only those stretches are scanned (merged where they overlap), so finding
+        cues costs a few words per hit, never a second pass over a long text.
+        """
+        if self.cue_scan is None:
+            return {}
+        if words not in self.cue_hits:
+            reach = (words + 1) * CHARS_PER_WORD
+            spans: list[tuple[int, int]] = []
+            for start in sorted({hit.start for hit in targets}):
+                low = max(0, start - reach)
+                if spans and low <= spans[-1][1]:
+                    spans[-1] = (spans[-1][0], start)
+                else:
+                    spans.append((low, start))
+            self.cue_hits[words] = self.cue_scan(spans)
+        return self.cue_hits[words]
 
     def word_numbers(self) -> Mapping[int, int]:
         """The number of the word at each start and end offset of a measured hit.
@@ -99,6 +128,18 @@ class NearIndex:
     rule: Near
     left: tuple[int, ...]
     right: tuple[int, ...]
+
+    def present(self, hits: Mapping[int, object]) -> bool:
+        """Whether both sides have a hit in the text."""
+        return not self.left_set.isdisjoint(hits) and not self.right_set.isdisjoint(hits)
+
+    @cached_property
+    def left_set(self) -> frozenset[int]:
+        return frozenset(self.left)
+
+    @cached_property
+    def right_set(self) -> frozenset[int]:
+        return frozenset(self.right)
 
 
 @dataclass(frozen=True)
@@ -136,6 +177,19 @@ class TopicIndex:
     def negation(self) -> Negation | None:
         return self.rules.negation
 
+    @cached_property
+    def negatable_set(self) -> frozenset[int]:
+        return frozenset(self.negatable)
+
+    @cached_property
+    def _strong_order(self) -> dict[int, int]:
+        return {number: position for position, number in enumerate(self.strong)}
+
+    def strong_in(self, hits: Mapping[int, object]) -> list[int]:
+        """The topic's keywords found in the text, in the order of its rules."""
+        order = self._strong_order
+        return sorted((n for n in hits if n in order), key=order.__getitem__)
+
 
 class Fired(NamedTuple):
     """A rule that fired: its text, the hit an excerpt is cut around, the hits it consists of."""
@@ -167,6 +221,8 @@ def evaluate(index: TopicIndex, scan: Scan, terms: list[Term], *, review: bool) 
     inside_exclusion = _containment([hit for n in index.exclude for hit in hits.get(n, ())])
     excluded_hits: set[tuple[int, int]] = set()
     for near in index.exclude_near:
+        if not near.present(hits):
+            continue
         close = near_left_hits(
             [hit for n in near.left for hit in hits.get(n, ())],
             [hit for n in near.right for hit in hits.get(n, ())],
@@ -189,12 +245,12 @@ def evaluate(index: TopicIndex, scan: Scan, terms: list[Term], *, review: bool) 
         ]
 
     fired: list[Fired] = []
-    for number in index.strong:
-        if number in hits and (kept_hits := kept(number)):
+    for number in index.strong_in(hits):
+        if kept_hits := kept(number):
             hit = min(kept_hits, key=scan.excerpt_order)
             fired.append(Fired(terms[number].text, hit, (hit,)))
     for near in index.near:
-        if not any(n in hits for n in near.left) or not any(n in hits for n in near.right):
+        if not near.present(hits):
             continue
         pair = near_pair(
             [hit for n in near.left for hit in kept(n)],
@@ -250,19 +306,21 @@ def _negated(index: TopicIndex, scan: Scan) -> tuple[dict[Hit, Hit], list[str]]:
     Returns them with the signals to show (the ban that made negated hits count).
     """
     negation = index.negation
-    hits = scan.hits
-    if negation is None or not any(cue.term in hits for cue in index.cues):
+    if negation is None:
         return {}, []
-    targets = [hit for n in index.negatable for hit in hits.get(n, ())]
-    if not targets:
+    hits = scan.hits
+    negatable = index.negatable_set
+    targets = [hit for n, found in hits.items() if n in negatable for hit in found]
+    found_cues = scan.cues(targets, negation.within + HEAD_REACH + 2)
+    if not targets or not any(cue.term in found_cues for cue in index.cues):
         return {}, []
     cue_hits: list[Hit] = []
     heads: dict[int, list[Hit]] = {}
     bans: set[Hit] = set()
     for cue in index.cues:
-        for hit in hits.get(cue.term, ()):
+        for hit in found_cues.get(cue.term, ()):
             if cue.head is not None:
-                heads[len(cue_hits)] = hits.get(cue.head, [])
+                heads[len(cue_hits)] = found_cues.get(cue.head, [])
             if cue.ban:
                 bans.add(hit)
             cue_hits.append(hit)

@@ -17,6 +17,7 @@ from watcher.store.dossiers import DossierTable, note_change
 from watcher.store.items import ItemTable, save_change
 from watcher.store.meta import Meta
 from watcher.store.outbox import Outbox, PendingAlert
+from watcher.store.review import ReviewQueue, save_held
 from watcher.store.schema import now_iso
 from watcher.store.sources import (
     SourceRecord,
@@ -75,6 +76,7 @@ class Store:
         self.meta = Meta(self.database)
         self.subscribers = Subscribers(self)
         self.dossiers = DossierTable(self.database)
+        self.review = ReviewQueue(self.database)
 
     def close(self) -> None:
         """Close the calling thread's connection."""
@@ -101,8 +103,10 @@ class Store:
                 )
                 return
             for change in outcome.changes:
-                save_change(db, change, now=outcome.at)
+                item_id = save_change(db, change, now=outcome.at)
                 note_change(db, change, now=outcome.at)
+                if change.held:
+                    save_held(db, item_id, change.held, now=outcome.at)
             save_success(
                 db,
                 outcome.source_id,

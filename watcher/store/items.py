@@ -297,8 +297,9 @@ def save_change(db: Any, change: ItemChange, *, now: datetime) -> int:
         "published": now_iso(item.published) if item.published else None,
         "summary": item.summary,
         # Full texts are kept for matched items only: the others are needed for
-        # identity, not for search or alerts, and would grow the file fast.
-        "body": item.body if change.matches else "",
+        # identity, not for search or alerts, and would grow the file fast. A near miss
+        # held for review keeps its text: labelled, it becomes a backtest example.
+        "body": item.body if change.matches or change.held else "",
         "kind": item.kind,
         "schedule": item.schedule,
         "revision": item.revision,

@@ -175,6 +175,22 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX item_links_item ON item_links (item_id);
     CREATE INDEX items_link_any ON items (link_key);
     """,
+    # 8: the review queue: near misses of the matcher (a weak word alone, a pair just
+    # outside its window, hits voided by a negation), held for a maintainer's 👍/👎.
+    """
+    CREATE TABLE review_queue (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        topic TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        excerpt TEXT NOT NULL DEFAULT '', hit_start INTEGER NOT NULL DEFAULT 0,
+        hit_end INTEGER NOT NULL DEFAULT 0,
+        created TEXT NOT NULL,
+        relevant INTEGER, labelled_at TEXT, labelled_by INTEGER,
+        UNIQUE (item_id, topic)
+    );
+    CREATE INDEX review_pending ON review_queue (relevant, id);
+    """,
 )
 
 
