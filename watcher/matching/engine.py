@@ -25,7 +25,7 @@ from watcher.matching.evaluate import (
 )
 from watcher.matching.excerpt import Excerpt, cut_excerpt
 from watcher.matching.normalize import display_text, fold_prepared, prepare, word_spans
-from watcher.matching.rules import Near, Ref, Term, TopicRules
+from watcher.matching.rules import Near, Ref, Term, TopicRules, Variant
 
 __all__ = ["FIELD_SEPARATOR", "Assessment", "Hit", "Matcher", "NearMiss", "TopicMatch"]
 
@@ -72,12 +72,12 @@ class Matcher:
     def __init__(self, topics: Mapping[str, TopicRules]) -> None:
         self.topics = dict(topics)
         self._terms: list[Term] = []
-        numbers: dict[tuple[bool, Term], int] = {}
+        numbers: dict[tuple[bool, tuple[Variant, ...]], int] = {}
 
         def number(term: Term, *, cue: bool = False) -> int:
-            # A phrase written in several rules is one term, found once: "caméra" in
-            # three proximity rules costs one hit per occurrence, not three.
-            key = (cue, term)
+            # A phrase written in several rules (or spelt "caméra" here, "caméras"
+            # there) is one term, found once: one hit per occurrence, not three.
+            key = (cue, term.variants)
             if key not in numbers:
                 numbers[key] = len(self._terms)
                 self._terms.append(term)
@@ -148,12 +148,14 @@ class Matcher:
             if n is not None
         }
         keyword_numbers = [n for n in range(len(self._terms)) if n not in cue_numbers]
+        self._keyword_numbers = keyword_numbers
         self._automaton = _automaton(self._terms, keyword_numbers)
         self._cue_automaton = _automaton(self._terms, sorted(cue_numbers))
         self._empty = self._automaton is None
 
     def _all_terms(self) -> Iterable[Term]:
-        return iter(self._terms)
+        """The terms of the first scan (negation cues are looked for later, near hits)."""
+        return (self._terms[n] for n in self._keyword_numbers)
 
     def match(
         self,
@@ -262,16 +264,17 @@ def _automaton(terms: list[Term], numbers: Iterable[int]) -> Any:
 
 
 def _find(
-    automaton: Any, folded: str, cased: str, spans: Iterable[tuple[int, int]] = ((0, -1),)
+    automaton: Any, folded: str, cased: str, spans: Iterable[tuple[int, int]] | None = None
 ) -> dict[int, list[Hit]]:
     """The hits of an automaton's terms in a folded text (or in the disjoint ``spans``
     of it, in order), by term number, in text order."""
     found: defaultdict[int, list[Hit]] = defaultdict(list)
     new_hit, hit_type = _new_hit, Hit  # Hit(...) costs 4x more than tuple.__new__
-    for low, high in spans:
-        for end, (length, owners) in automaton.iter(
-            folded, low, high if high >= 0 else len(folded)
-        ):
+    # A slice, not iter(text, start, end): pyahocorasick converts the whole string
+    # at each call, which would make many short spans of a long text quadratic.
+    for low, text in ((0, folded),) if spans is None else ((a, folded[a:b]) for a, b in spans):
+        for end, (length, owners) in automaton.iter(text):
+            end += low
             start = end - length + 2  # the pattern's leading space is not part of the hit
             for term_number, term, cased_words in owners:
                 if cased_words and not _case_matches(cased_words, cased, start, end):

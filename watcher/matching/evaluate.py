@@ -23,6 +23,7 @@ FIELD_SEPARATOR = " | "
 # The longest a folded word usually is, spaces included, to bound the stretch of
 # text a negation cue is looked for in (a longer word only shortens the reach).
 CHARS_PER_WORD = 16
+NEGATION_REACH = 8  # the first hits of a phrase that negation cues are looked for before
 
 
 class Hit(NamedTuple):
@@ -310,7 +311,9 @@ def _negated(index: TopicIndex, scan: Scan) -> tuple[dict[Hit, Hit], list[str]]:
         return {}, []
     hits = scan.hits
     negatable = index.negatable_set
-    targets = [hit for n, found in hits.items() if n in negatable for hit in found]
+    # A phrase found more than NEGATION_REACH times is what the text is about: its
+    # later hits are not examined, so they count, and a long text costs no more.
+    targets = [hit for n, found in hits.items() if n in negatable for hit in found[:NEGATION_REACH]]
     found_cues = scan.cues(targets, negation.within + HEAD_REACH + 2)
     if not targets or not any(cue.term in found_cues for cue in index.cues):
         return {}, []
