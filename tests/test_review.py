@@ -53,6 +53,7 @@ NEGATED = (
     "Le traitement ne collecte aucune donnée biométrique.",
 )
 ALERT = ("hit-1", "Délibération", "Expérimentation de la reconnaissance faciale au stade.")
+TITLE_WEAK = ("title-1", "Passeports biométriques", "La mairie délivre les passeports.")
 
 
 def write_feeds(workdir: Path, url: str, extra: str = "") -> None:
@@ -70,8 +71,12 @@ def test_near_misses_are_held_listed_labelled_and_scored(
     url = feed_server.serve("/feed", rss(FIRST))
     write_feeds(workdir, url)
     assert run("poll").code == 0  # the backlog: neither alerted nor reviewed
-    feed_server.serve("/feed", rss(FIRST, LONE_WEAK, NEGATED, ALERT))
-    assert run("poll").code == 0
+    feed_server.serve("/feed", rss(FIRST, LONE_WEAK, NEGATED, ALERT, TITLE_WEAK))
+    polled = run("poll")
+    assert polled.code == 0
+    # A weak word in the title is a second signal, and the alert says so.
+    assert "Passeports biométriques" in polled.out and "Signaux : titre : biométrique" in polled.out
+    assert "Recrutement au laboratoire" not in polled.out  # held, not alerted
 
     listed = run("review")
     assert listed.code == 0

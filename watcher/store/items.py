@@ -267,7 +267,7 @@ def _insert_match(db: Any, item_id: int, match: TopicMatch, *, overwrite: bool =
     excerpt = match.excerpt or Excerpt("", 0, 0)
     db.execute(
         f"""INSERT {"" if overwrite else "OR IGNORE "}INTO matches (item_id, topic, keywords,
-           excerpt, hit_start, hit_end, words) VALUES (?,?,?,?,?,?,?)""",
+           excerpt, hit_start, hit_end, words, signals) VALUES (?,?,?,?,?,?,?,?)""",
         [
             item_id,
             match.topic,
@@ -276,6 +276,7 @@ def _insert_match(db: Any, item_id: int, match: TopicMatch, *, overwrite: bool =
             excerpt.hit_start,
             excerpt.hit_end,
             json.dumps(list(match.words), ensure_ascii=False),
+            json.dumps(list(match.signals), ensure_ascii=False),
         ],
     )
 

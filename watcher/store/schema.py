@@ -190,6 +190,8 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (item_id, topic)
     );
     CREATE INDEX review_pending ON review_queue (relevant, id);
+    -- Why a match was enough ("titre : biométrie"), shown in its alert.
+    ALTER TABLE matches ADD COLUMN signals TEXT NOT NULL DEFAULT '[]';
     """,
 )
 
@@ -227,4 +229,5 @@ def match_from_row(row: dict[str, Any]) -> TopicMatch:
         tuple(json.loads(row["keywords"])),
         excerpt,
         tuple(json.loads(row.get("words") or "[]")),
+        tuple(json.loads(row.get("signals") or "[]")),
     )
