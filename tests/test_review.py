@@ -168,6 +168,14 @@ def test_revue_in_telegram_labels_a_near_miss_with_a_button(
             thumbs_up = keyboard[0][0]["callback_data"]
             assert thumbs_up.endswith(":1") and keyboard[0][0]["text"].startswith("👍")
 
+            before = len(fake.messages_to(MAINTAINER))
+            fake.push_message(
+                MAINTAINER, "/tester Le fichier ne contient aucune donnée biométrique"
+            )
+            fake.wait_for(lambda: len(fake.messages_to(MAINTAINER)) > before)
+            tested = parse_entities(fake.messages_to(MAINTAINER)[before].text)[0]
+            assert "Aucune correspondance." in tested and "ignoré : négation (aucun(e))" in tested
+
             fake.push_message(4242, "/revue")  # not a maintainer
             fake.wait_for(lambda: fake.messages_to(4242))
             assert "réservée aux mainteneurs" in fake.messages_to(4242)[0].text

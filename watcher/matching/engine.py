@@ -13,23 +13,13 @@ from typing import Any
 
 import ahocorasick
 
-from watcher.matching.evaluate import (
-    FIELD_SEPARATOR,
-    CueIndex,
-    Hit,
-    NearIndex,
-    RefIndex,
-    Scan,
-    TopicIndex,
-    evaluate,
-)
+from watcher.matching.evaluate import CueIndex, NearIndex, RefIndex, TopicIndex, evaluate
 from watcher.matching.excerpt import Excerpt, cut_excerpt
 from watcher.matching.normalize import display_text, fold_prepared, prepare, word_spans
 from watcher.matching.rules import Near, Ref, Term, TopicRules, Variant
+from watcher.matching.scan import FIELD_SEPARATOR, Hit, Scan, new_hit
 
 __all__ = ["FIELD_SEPARATOR", "Assessment", "Hit", "Matcher", "NearMiss", "TopicMatch"]
-
-_new_hit = tuple.__new__
 
 
 @dataclass(frozen=True)
@@ -269,7 +259,7 @@ def _find(
     """The hits of an automaton's terms in a folded text (or in the disjoint ``spans``
     of it, in order), by term number, in text order."""
     found: defaultdict[int, list[Hit]] = defaultdict(list)
-    new_hit, hit_type = _new_hit, Hit  # Hit(...) costs 4x more than tuple.__new__
+    make, hit_type = new_hit, Hit
     # A slice, not iter(text, start, end): pyahocorasick converts the whole string
     # at each call, which would make many short spans of a long text quadratic.
     for low, text in ((0, folded),) if spans is None else ((a, folded[a:b]) for a, b in spans):
@@ -279,7 +269,7 @@ def _find(
             for term_number, term, cased_words in owners:
                 if cased_words and not _case_matches(cased_words, cased, start, end):
                     continue
-                found[term_number].append(new_hit(hit_type, (term, start, end)))
+                found[term_number].append(make(hit_type, (term, start, end)))
     return dict(found)
 
 

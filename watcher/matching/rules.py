@@ -41,6 +41,7 @@ from dataclasses import dataclass, replace
 from typing import cast
 
 from watcher.errors import RuleError
+from watcher.matching.inflection import plurals, singulars
 from watcher.matching.normalize import fold
 from watcher.matching.refs import Spelling, parse_ref
 
@@ -54,14 +55,6 @@ _GROUP = re.compile(r"\(([^()]*)\)")
 # "détection d'émotions" as well as "détection des émotions".
 _ARTICLES = (("de", "des", "du", "d"), ("le", "la", "les", "l"), ("ne", "n"))
 _ARTICLE_FORMS = {form: group for group in _ARTICLES for form in group}
-# Words ending in s that are not plurals: no singular is made of them.
-_NOT_PLURALS = frozenset(
-    {
-        *("sans", "dans", "sous", "plus", "moins", "tres", "apres", "depuis", "vers", "pas"),
-        *("fois", "temps", "corps", "pays", "processus", "acces", "avis", "cas", "gros"),
-        *("repos", "bras", "mars", "os", "alias", "jadis", "virus", "bus", "campus"),
-    }
-)
 # Where a negation cue may not reach across: the end of a sentence or clause.
 CLAUSE_BREAKS = ".;?!"
 
@@ -359,11 +352,11 @@ def _part_forms(part: str, *, is_last: bool) -> list[str]:
         if folded.startswith(prefix) and len(folded) - len(prefix) >= 4 and " " not in folded:
             cut = _prefix_length(part, prefix)
             forms.append(part[:cut] + " " + part[cut:])
-    plurals = []
+    inflected = []
     for form in forms:
-        plurals.extend(_plurals(form))
-        plurals.extend(_singulars(form))
-    return forms + plurals
+        inflected.extend(plurals(form))
+        inflected.extend(singulars(form))
+    return forms + inflected
 
 
 def _prefix_length(part: str, prefix: str) -> int:
@@ -372,32 +365,3 @@ def _prefix_length(part: str, prefix: str) -> int:
         if fold(part[:end]) == prefix:
             return end
     return len(prefix)
-
-
-def _singulars(word: str) -> list[str]:
-    """The singular of a regular plural: prédéterminés -> prédéterminé, locaux -> local."""
-    head, _, last = word.rpartition(" ")
-    folded = fold(last)
-    if len(folded) < 4 or folded in _NOT_PLURALS or _ACRONYM.match(last) or not folded.isalpha():
-        return []
-    prefix = f"{head} " if head else ""
-    if folded.endswith(("eaux", "eux")):
-        return [prefix + last[:-1]]
-    if folded.endswith("aux") and len(folded) > 4:
-        return [prefix + last[:-2] + "l"]
-    if folded.endswith("s") and not folded.endswith("ss"):
-        return [prefix + last[:-1]]
-    return []
-
-
-def _plurals(word: str) -> list[str]:
-    """French regular plurals; a word already ending in s, x or z is its own plural."""
-    last = word.rsplit(" ", 1)[-1]
-    folded = fold(last)
-    if not folded or folded[-1] in "sxz" or folded[-1].isdigit() or _ACRONYM.match(last):
-        return []
-    if folded.endswith(("eau", "au", "eu")):
-        return [word + "x", word + "s"]
-    if folded.endswith("al"):
-        return [word + "s", word[:-1] + "ux"]
-    return [word + "s"]
