@@ -62,12 +62,12 @@ class Matcher:
     def __init__(self, topics: Mapping[str, TopicRules]) -> None:
         self.topics = dict(topics)
         self._terms: list[Term] = []
-        numbers: dict[tuple[bool, tuple[Variant, ...]], int] = {}
+        numbers: dict[tuple[bool, frozenset[Variant]], int] = {}
 
         def number(term: Term, *, cue: bool = False) -> int:
             # A phrase written in several rules (or spelt "caméra" here, "caméras"
             # there) is one term, found once: one hit per occurrence, not three.
-            key = (cue, term.variants)
+            key = (cue, frozenset(term.variants))
             if key not in numbers:
                 numbers[key] = len(self._terms)
                 self._terms.append(term)

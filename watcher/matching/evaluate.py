@@ -233,7 +233,7 @@ def _negated(index: TopicIndex, scan: Scan) -> tuple[dict[Hit, Hit], list[str]]:
         heads,
         within=negation.within,
         folded=scan.folded,
-        display=scan.display,
+        prepared=scan.prepared,
     )
     banned = [hit for hit, cue in found.items() if cue in bans]
     if any(scan.in_title(hit) for hit in banned):
