@@ -35,6 +35,7 @@ from watcher.delivery.targets import audience
 from watcher.errors import ConfigError, FetchError, WatcherError
 from watcher.fetch import Fetcher, FetchSession
 from watcher.netguard import is_private_host
+from watcher.orphans import exit_with_parent
 from watcher.poll import Poller, missing_secrets, summarize
 from watcher.routing import Recipient, SourceRoute, routes
 from watcher.routing import Route as Alert
@@ -94,6 +95,7 @@ class ParsingPool:
     threaded process could inherit a lock held by another thread, and Python
     3.11's fork server preloads modules ignoring this process's ``sys.path``).
     Should a worker die, the pool is replaced and the payload parsed in the thread.
+    Workers end when this process dies, however it dies (``watcher.orphans``).
     """
 
     def __init__(self, workers: int) -> None:
@@ -108,7 +110,12 @@ class ParsingPool:
             if self._closed:
                 raise WatcherError("watcher is stopping: payload left unparsed")
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context)
+                self._pool = ProcessPoolExecutor(
+                    self.workers,
+                    mp_context=self._context,
+                    initializer=exit_with_parent,
+                    initargs=(os.getpid(),),
+                )
             pool = self._pool
         try:
             return pool.submit(function, *args).result()
