@@ -185,7 +185,11 @@ class Matcher:
             if index.fires_on.isdisjoint(scan.hits):
                 continue
             outcome = evaluate(index, scan, self._terms, review=review)
-            ignored = tuple(f"{_words_of(scan, hit)} ({why})" for hit, why in outcome.ignored)
+            ignored = (
+                tuple(f"{_words_of(scan, hit)} ({why})" for hit, why in outcome.ignored)
+                if explain
+                else ()
+            )
             fired = outcome.fired
             if not fired:
                 if outcome.held:
