@@ -253,13 +253,13 @@ def test_backtest_scores_per_topic_and_kind_and_lists_what_a_change_flips(
 def test_a_pair_just_outside_its_window_is_held_for_review(config: Path) -> None:
     text = (
         "Conseil municipal\nLa caméra du parking sera remplacée cette année par la commune, "
-        "qui étudie aussi un algorithme."
+        "qui étudie un algorithme."
     )
     code, out = check(config, text)
     assert code == 1
-    assert "hors fenêtre : caméra ~ algorithme à 14 mots (fenêtre 8)" in out
+    assert "hors fenêtre : caméra ~ algorithme à 13 mots (fenêtre 8)" in out
     far = (
         "Conseil municipal\nLa caméra du parking. " + "Le budget est voté. " * 10 + "Un algorithme."
     )
     code, out = check(config, far)
-    assert code == 1 and "held for review" not in out  # far beyond twice the window
+    assert code == 1 and "held for review" not in out  # far beyond the window and its margin

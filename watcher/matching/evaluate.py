@@ -262,7 +262,8 @@ def _near_miss(
         right = [hit for n in near.right for hit in kept(n)]
         if not left or not right:
             continue
-        wider = min(near.rule.window * 2, MAX_WINDOW)
+        # "Just outside": half the window more (5 words at least), not anywhere in a long text.
+        wider = min(near.rule.window + max(5, near.rule.window // 2), MAX_WINDOW)
         pair = near_pair(left, right, wider, scan.word_numbers())
         if pair is not None:
             words = scan.word_numbers()
