@@ -57,6 +57,8 @@ class Settings:
     # forever, at most this far apart
     atom_dir: str | None = None  # `watcher run` keeps <topic>.xml Atom feeds here
     # (relative to feeds.yml's directory)
+    # A dossier whose law was published is followed this long for its decrees, then ends.
+    follow_after_law: float = 183 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,7 @@ def _settings(reader: _Reader, raw: object) -> Settings:
         "allow_private_addresses",
         "delivery_backoff",
         "atom_dir",
+        "follow_after_law",
     )
     data = reader.mapping(raw if raw is not None else {}, "settings", keys)
     defaults = Settings()
@@ -237,6 +240,9 @@ def _settings(reader: _Reader, raw: object) -> Settings:
         allow_private_addresses=reader.boolean(
             data.get("allow_private_addresses", defaults.allow_private_addresses),
             "settings.allow_private_addresses",
+        ),
+        follow_after_law=reader.duration(
+            data.get("follow_after_law", defaults.follow_after_law), "settings.follow_after_law"
         ),
         delivery_backoff=reader.duration(
             data.get("delivery_backoff", defaults.delivery_backoff), "settings.delivery_backoff"

@@ -34,15 +34,14 @@ from watcher.decide import is_due
 from watcher.delivery.targets import audience
 from watcher.errors import ConfigError, FetchError, WatcherError
 from watcher.fetch import Fetcher, FetchSession
+from watcher.following.streams import Stream, streams_for
 from watcher.netguard import is_private_host
 from watcher.orphans import exit_with_parent
 from watcher.poll import Poller, missing_secrets, summarize
-from watcher.routing import Recipient, SourceRoute, routes
-from watcher.routing import Route as Alert
+from watcher.routing import Recipient
 from watcher.scheduling import DueTimes
 from watcher.store import PollOutcome, Store
 from watcher.store.subscribers import Subscribers
-from watcher.streams import Stream, streams_for
 
 if TYPE_CHECKING:
     from watcher.delivery.stage import DeliveryStage
@@ -195,26 +194,26 @@ class Service:
         return Poller(
             config,
             self.store,
-            route=self.route_for(config),
+            recipients=self.recipients_for(config),
             environ=self.environ,
             compute=self.parsing,
         )
 
-    def route_for(self, config: Config) -> SourceRoute:
+    def recipients_for(self, config: Config) -> Callable[[], list[Recipient]]:
+        """Who may be alerted: the targets' audience, rebuilt when the subscriptions change."""
         targets = ("console",) if self.telegram is None else ("telegram",)
         recipients: list[Recipient] = []
         read: Mapping[int, Collection[str]] | None = None
 
-        def route(topics: Sequence[str], territory: str = "") -> list[Alert]:
-            # The audience is rebuilt only when the subscriptions snapshot changes.
+        def current() -> list[Recipient]:
             nonlocal recipients, read
             subscriptions = self.subscriptions() if self.telegram is not None else {}
             if subscriptions is not read:
                 recipients, read = audience(config, targets, subscriptions), subscriptions
                 recipients = with_territories(recipients, self.subscriptions.territories)
-            return routes(topics, recipients, territory)
+            return recipients
 
-        return route
+        return current
 
     def _skipped(self, config: Config) -> dict[str, list[str]]:
         skipped = missing_secrets(config, self.environ)
@@ -269,9 +268,12 @@ class Service:
         except TimeoutError:
             reason = f"poll timed out after {limit:g}s (settings.poll_timeout)"
             session.cancel(reason)
-            outcome = poller.failure(source, FetchError(reason), now)
-            if stream is not None:
-                outcome = replace(outcome, stream=stream.dossier)
+            if stream is None:
+                outcome = poller.failure(source, FetchError(reason), now)
+            else:
+                outcome = poller.failure(
+                    source, FetchError(reason), now, errors=stream.errors, stream=stream.dossier
+                )
             await self.blocking(self.store.save_poll, outcome)
             logger.warning("source %s: %s", source.id, reason)
             return outcome

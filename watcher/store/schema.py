@@ -193,7 +193,17 @@ MIGRATIONS: tuple[str, ...] = (
         notice TEXT NOT NULL, told_at TEXT
     );
     """,
-    # 9: the review queue: near misses of the matcher (a weak word alone, a pair just
+    # 9: each step of a dossier once, whichever sources told it (``following.step_key``):
+    # what happened, when, the text that told it first and every source that showed it.
+    """
+    CREATE TABLE dossier_steps (
+        dossier TEXT NOT NULL, step TEXT NOT NULL, label TEXT NOT NULL, at TEXT,
+        item_id INTEGER NOT NULL REFERENCES items(id), url TEXT,
+        sources TEXT NOT NULL DEFAULT '[]', seen TEXT NOT NULL,
+        PRIMARY KEY (dossier, step)
+    );
+    """,
+    # 10: the review queue: near misses of the matcher (a weak word alone, a pair just
     # outside its window, hits voided by a negation), held for a maintainer's 👍/👎.
     """
     CREATE TABLE review_queue (
