@@ -345,6 +345,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     from watcher.health import problems
     from watcher.poll import missing_secrets
+    from watcher.sources.pdfpages import ocr_warning
     from watcher.store import Store
 
     config = _load(args)
@@ -362,6 +363,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"{status.id:<24} {status.last_success or 'never':<26} "
             f"{status.items_seen:>6} {status.alerts_sent:>6}  {error}"
         )
+    if (missing := ocr_warning(config.sources)) is not None:
+        print(f"warning: {missing}")
     failures = store.outbox.failure_counts()
     print(
         f"outbox: {store.outbox.outbox_length()} pending alert(s); ended for good: "

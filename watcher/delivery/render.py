@@ -27,6 +27,8 @@ TELEGRAM_LIMIT = 4096
 FULL_IN_BURST = 3  # a grouped burst shows its first alerts in full, the rest one line each
 LINE_TITLE_CHARS = 160
 _ELLIPSIS = "…"
+# An authorisation's window (a prefecture's drone or VSA arrêté) leads its alert as written.
+WINDOW_MARKS = ("🚁", "📹")
 
 # One rendered message and the positions (in the views given) of the alerts it holds.
 Part = tuple[str, list[int]]
@@ -93,6 +95,8 @@ def event_line(view: AlertView) -> tuple[bool, str] | None:
     """(upcoming?, plain line) for the view's debate or vote date, if it has one."""
     if view.event_at is None:
         return None
+    if view.event_label.startswith(WINDOW_MARKS):  # "🚁 Drones autorisés du … au …": as is
+        return True, view.event_label
     zone = ZoneInfo(view.timezone)
     now = (view.now or datetime.now(UTC)).astimezone(zone)
     event = view.event_at if view.event_at.tzinfo else view.event_at.replace(tzinfo=UTC)
