@@ -263,3 +263,24 @@ def test_a_pair_just_outside_its_window_is_held_for_review(config: Path) -> None
     )
     code, out = check(config, far)
     assert code == 1 and "held for review" not in out  # far beyond the window and its margin
+
+
+def test_backtest_topic_option_scores_lines_for_one_topic(workdir: Path) -> None:
+    config = workdir / "two.yml"
+    config.write_text(
+        "topics:\n  biometrie:\n    label: B\n    keywords: [reconnaissance faciale]\n"
+        "  drones:\n    label: D\n    keywords: [drone]\n"
+        "sources:\n  - {id: cnil, name: CNIL, kind: rss, url: 'https://www.cnil.fr/'}\n",
+        "utf-8",
+    )
+    write_items(
+        workdir / "items.jsonl",
+        [{"id": "a", "title": "Un drone survole la manifestation", "relevant": False}],
+    )
+    anywhere = run("--config", str(config), "backtest", "--input", "items.jsonl")
+    assert "precision: 0.000" in anywhere.err  # any topic: the drone alert is a false alarm
+    scoped = run(
+        "--config", str(config), "backtest", "--input", "items.jsonl", "--topic", "biometrie"
+    )
+    assert "recall: n/a, precision: n/a" in scoped.err
+    assert "topic biometrie: recall: n/a (0/0), precision: n/a (0/0)" in scoped.err

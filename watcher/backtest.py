@@ -117,6 +117,7 @@ def backtest(
     out: TextIO,
     *,
     old: Matcher | None = None,
+    topic: str | None = None,
 ) -> Scores:
     """Match every item, write one result line per item, and count.
 
@@ -124,7 +125,12 @@ def backtest(
     """
     scores = Scores()
     write = out.write
-    sole_topic = next(iter(matcher.topics)) if len(matcher.topics) == 1 else None
+    if topic is not None and topic not in matcher.topics:
+        raise WatcherError(
+            f"--topic {topic}: no such topic; feeds.yml has {', '.join(matcher.topics)}"
+        )
+    # The topic a line without its own "topic" is labelled for: --topic, else the only one.
+    default_topic = topic or (next(iter(matcher.topics)) if len(matcher.topics) == 1 else None)
     for item in items:
         fields = (item["title"], _text(item.get("summary")), _text(item.get("body")))
         matches = matcher.match(fields, explain=False)
@@ -146,6 +152,7 @@ def backtest(
         scores.matched += bool(matches)
         scores.per_topic.update(topics)
         labelled_topic = item.get("topic") if isinstance(item.get("topic"), str) else None
+        labelled_topic = labelled_topic or default_topic
         matched = labelled_topic in topics if labelled_topic else bool(matches)
         label = f"{item['id']}: {str(item['title'])[:100]}"
         relevant = item.get("relevant")
@@ -172,14 +179,10 @@ def backtest(
             scores.false_positives.append((str(item["id"]), f"{label} [{', '.join(keywords)}]"))
         kind = str(item.get("kind") or item.get("source") or "?")
         scores.by_kind.setdefault(kind, Tally()).add(relevant=relevant, matched=matched)
-        topic = labelled_topic or sole_topic
-        if topic is not None:
-            scores.by_topic.setdefault(topic, Tally()).add(
-                relevant=relevant, matched=topic in topics
+        if labelled_topic is not None:
+            scores.by_topic.setdefault(labelled_topic, Tally()).add(
+                relevant=relevant, matched=matched
             )
-        else:  # several topics, none named: each one that fired is counted
-            for fired in topics:
-                scores.by_topic.setdefault(fired, Tally()).add(relevant=relevant, matched=True)
     return scores
 
 

@@ -108,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="OLD.yml",
         help="also match with this older feeds.yml and list the items whose outcome changes",
     )
+    backtest.add_argument(
+        "--topic",
+        help='the topic lines without their own "topic" are labelled for '
+        "(default: the only topic, else any topic)",
+    )
     review = command("review", "Show the near misses held for review (not alerted), or label one.")
     review.add_argument("--limit", type=_positive, default=20, help="entries (default 20)")
     labels = review.add_mutually_exclusive_group()
@@ -280,7 +285,13 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     out = sys.stdout if not args.output else _open(args.output, "w")
     errors: list[str] = []
     try:
-        scores = backtest(matcher, read_items(source, Path(args.input).name, errors), out, old=old)
+        scores = backtest(
+            matcher,
+            read_items(source, Path(args.input).name, errors),
+            out,
+            old=old,
+            topic=args.topic,
+        )
     finally:
         if source is not sys.stdin:
             source.close()
