@@ -34,6 +34,7 @@ from watcher.bot import (
     export,
     following,
     maintainer,
+    review,
     search,
     words,
 )
@@ -112,6 +113,7 @@ def build_application(service: "Service", settings: TelegramSettings) -> BotAppl
     }
     for name, handler in {**handlers, **following.COMMANDS}.items():
         application.add_handler(CommandHandler(name, handler))
+    review.register(application)  # /revue and its 👍 / 👎 buttons (maintainers)
     application.add_handler(CallbackQueryHandler(commands.topic_button, pattern=r"^(un)?sub:"))
     application.add_handler(CallbackQueryHandler(search.search_more, pattern=r"^plus:"))
     application.add_handler(CallbackQueryHandler(chat_settings.settings_button, pattern=r"^set:"))

@@ -60,6 +60,12 @@ class AlertView:
         return words_found(self.matches)
 
     @property
+    def signals(self) -> list[str]:
+        """Why weak evidence was enough ("titre : biométrie"); a plain keyword says itself."""
+        found = dict.fromkeys(s for m in self.matches for s in m.signals)
+        return [s for s in found if s not in ("mot-clé", "mot faible en renfort")]
+
+    @property
     def excerpt(self) -> Excerpt | None:
         """The first excerpt, unless it would only repeat the title (the hit is in it)."""
         excerpt = next((m.excerpt for m in self.matches if m.excerpt and m.excerpt.text), None)
@@ -144,6 +150,8 @@ def render_text(view: AlertView) -> str:
     lines.append(item.title or "(sans titre)")
     if view.keywords:
         lines.append("Mots-clés : " + ", ".join(view.keywords))
+    if view.signals:
+        lines.append("Signaux : " + ", ".join(view.signals))
     if view.excerpt:
         lines.append("Extrait : " + view.excerpt.marked())
     if event and not event[0] and not item.schedule:  # else the schedule says it
@@ -209,6 +217,8 @@ def _html(view: AlertView, title: str, excerpt: Excerpt | None) -> str:
     lines.append(f"<b>{_link(item.url, title)}</b>")
     if view.keywords:
         lines.append("Mots-clés : " + ", ".join(f"<i>{_escape(k)}</i>" for k in view.keywords))
+    if view.signals:
+        lines.append("Signaux : " + _escape(", ".join(view.signals)))
     if excerpt is not None and excerpt.text:
         before = excerpt.text[: excerpt.hit_start]
         hit = excerpt.text[excerpt.hit_start : excerpt.hit_end]
