@@ -248,6 +248,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from watcher.health import problems
     from watcher.poll import missing_secrets
     from watcher.store import Store
+    from watcher.store.space import low_space
 
     config = _load(args)
     store = Store(db_path(args))
@@ -265,6 +266,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"{status.items_seen:>6} {status.alerts_sent:>6}  {error}"
         )
     failures = store.outbox.failure_counts()
+    full = low_space(store.path)
+    if full:
+        print(full)
     print(
         f"outbox: {store.outbox.outbox_length()} pending alert(s); ended for good: "
         f"{failures['chat_gone']} to chats that refuse the bot, {failures['refused']} refused"
@@ -273,6 +277,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.check:
         pollable = [s for s in statuses if s.id not in skipped]
         found = problems(pollable, store.meta.last_beat(), datetime.now(UTC))
+        found += [full] if full else []
         if found:
             raise WatcherError("unhealthy: " + "; ".join(found))
         print("healthy")

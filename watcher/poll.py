@@ -30,6 +30,7 @@ from watcher.routing import SourceRoute
 from watcher.sources.base import Compute, PollContext, PollResult, run_here
 from watcher.sources.catalog import KINDS
 from watcher.store import PollOutcome, Store
+from watcher.store.space import full_error, is_disk_full
 
 if TYPE_CHECKING:
     from watcher.streams import Stream
@@ -71,9 +72,17 @@ class Poller:
             outcome = self.failure(source, exc, now)
         if getattr(fetcher, "cancelled", False):
             return outcome  # the runtime gave up on this poll and recorded why
-        self.store.save_poll(outcome)
+        self._save(outcome)
         log_outcome(outcome)
         return outcome
+
+    def _save(self, outcome: PollOutcome) -> None:
+        try:
+            self.store.save_poll(outcome)
+        except Exception as exc:
+            if is_disk_full(exc):  # nothing saved: the source is polled again later
+                raise full_error(self.store.path, exc) from None
+            raise
 
     def _poll(self, source: SourceConfig, fetcher: Any, now: datetime) -> PollOutcome:
         record = self.store.sources.record(source.id)
@@ -185,7 +194,7 @@ class Poller:
             )
         if getattr(fetcher, "cancelled", False):
             return outcome
-        self.store.save_poll(outcome)
+        self._save(outcome)
         log_outcome(outcome)
         return outcome
 

@@ -40,6 +40,7 @@ from watcher.routing import Recipient, SourceRoute, routes
 from watcher.routing import Route as Alert
 from watcher.scheduling import DueTimes
 from watcher.store import PollOutcome, Store
+from watcher.store.space import FullDiskLog, StorageFull, full_error, is_disk_full
 from watcher.store.subscribers import Subscribers
 from watcher.streams import Stream, streams_for
 
@@ -55,6 +56,8 @@ STOP_GRACE_SECONDS = 8.0
 SUBSCRIPTIONS_TTL = 2.0
 # How often the run loop records that it is alive (`watcher status --check` reads it).
 HEARTBEAT_SECONDS = 30.0
+# A poll that cannot be saved for a full disk is tried again after this long at most.
+FULL_DISK_RETRY_MAX = 30.0
 
 
 class Subscriptions:
@@ -181,6 +184,8 @@ class Service:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self.delivery: DeliveryStage | None = None  # set by the caller
+        self._full_disk = FullDiskLog("polling")
+        self._full_disk_wait = 1.0
 
     # -- the pieces ----------------------------------------------------------
 
@@ -259,6 +264,8 @@ class Service:
             )
         try:
             return await asyncio.wait_for(asyncio.shield(future), limit)
+        except StorageFull:
+            raise
         except TimeoutError:
             reason = f"poll timed out after {limit:g}s (settings.poll_timeout)"
             session.cancel(reason)
@@ -271,8 +278,32 @@ class Service:
         except asyncio.CancelledError:
             session.cancel("watcher is stopping")
             raise
+        except Exception as exc:
+            return await self._raised(source, stream, exc, now)
         finally:
             self._sessions.discard(session)
+
+    async def _raised(
+        self, source: SourceConfig, stream: Stream | None, exc: Exception, now: datetime
+    ) -> PollOutcome:
+        """A poll that raised is a failed poll: one line, and the source backs off.
+
+        Reliability: without this, a poll whose saving raised was polled again at once,
+        in a loop, without a word. A full disk is raised on (the caller pauses polling).
+        """
+        if is_disk_full(exc):
+            raise full_error(self.store.path, exc) from None
+        logger.error("source %s: poll failed: %s: %s", source.id, type(exc).__name__, exc)
+        outcome = self.poller.failure(source, WatcherError(f"{type(exc).__name__}: {exc}"), now)
+        if stream is not None:
+            outcome = replace(outcome, stream=stream.dossier)
+        try:
+            await self.blocking(self.store.save_poll, outcome)
+        except Exception as error:
+            if is_disk_full(error):
+                raise full_error(self.store.path, error) from None
+            raise
+        return outcome
 
     async def poll_cycle(self) -> list[PollOutcome]:
         """``watcher poll``: every source once (those backing off excepted), then return."""
@@ -313,7 +344,7 @@ class Service:
         last_beat = -HEARTBEAT_SECONDS
         while not self._stopping.is_set():
             if loop.time() - last_beat >= HEARTBEAT_SECONDS:  # for `watcher status --check`
-                await self.blocking(self.store.meta.beat, datetime.now(UTC))
+                await self._beat()
                 last_beat = loop.time()
             sources = {s.id: s for s in self.pollable(self.config)}  # a reload changes these
             streams = {s.id: s for s in await self.streams()}  # and following dossiers these
@@ -326,11 +357,22 @@ class Service:
                 if task.done():
                     del running[source_id]
                     if not task.cancelled() and task.exception() is None:
+                        self._full_disk.succeeded()
+                        self._full_disk_wait = 1.0
                         outcome = task.result()
                         wait = (outcome.next_check - datetime.now(UTC)).total_seconds()
                         times.polled(source_id, loop.time(), wait)
                         if any(c.matches for c in outcome.changes):
                             await self._write_feeds()
+                    elif not task.cancelled():
+                        # Only a full disk gets here (other errors are failed polls): the
+                        # source is polled again later, its items then saved, none lost.
+                        error = task.exception()
+                        assert error is not None
+                        wait = self._full_disk_wait
+                        self._full_disk.failed(error, FULL_DISK_RETRY_MAX)
+                        self._full_disk_wait = min(wait * 2, FULL_DISK_RETRY_MAX)
+                        times.polled(source_id, loop.time(), wait)
                     self._wake_up(delivery=True)
             capacity = self.config.settings.concurrency - len(running)
             for source_id in times.take(loop.time(), running=running, capacity=capacity):
@@ -350,6 +392,15 @@ class Service:
             task.cancel()
         if running:
             await asyncio.wait(running.values(), timeout=STOP_GRACE_SECONDS / 2)
+
+    async def _beat(self) -> None:
+        """The heartbeat; a full disk skips it (``watcher status`` says why)."""
+        try:
+            await self.blocking(self.store.meta.beat, datetime.now(UTC))
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            self._full_disk.failed(exc, FULL_DISK_RETRY_MAX)
 
     async def _stored_backoffs(self, now: float) -> dict[str, float]:
         """Sources backing off keep their stored next check across a restart."""

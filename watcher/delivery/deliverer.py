@@ -12,6 +12,12 @@ a day instead (``send_digests``).
 
 Every blocking call (SQLite) goes through ``run_blocking``, an executor the
 runtime provides, so the event loop never waits on the disk.
+
+Reliability: a full disk is a pause, not a storm. When the outbox cannot record
+that a message was taken, its alerts are held in memory as sent (never sent
+again by this process), nothing more is sent, and ``drain`` raises
+``StorageFull``; the next drain writes those records first. A stored alert that
+cannot be rendered goes as plain text instead of blocking its chat.
 """
 
 import asyncio
@@ -51,10 +57,12 @@ from watcher.delivery.render import (
     render_digest,
     render_html,
     render_text,
+    web_url,
 )
 from watcher.following import stage_label
 from watcher.store import Store
 from watcher.store.outbox import PendingAlert
+from watcher.store.space import StorageFull, full_error, is_disk_full
 from watcher.store.subscribers import Subscribers
 
 logger = logging.getLogger(__name__)
@@ -114,6 +122,11 @@ class Deliverer:
         self.pacers = {target.name: Pacer(target.overall_rate) for target in targets}
         self._burst_until: dict[tuple[str, str], datetime] = {}
         self._semaphore = asyncio.Semaphore(MAX_CONCURRENT_SENDS)
+        # Reliability (disk full): alerts a target took whose "sent" could not be
+        # written yet, by id: (when, the message's id there). Never sent again.
+        self._unrecorded: dict[int, tuple[datetime, int | None]] = {}
+        self._storage_full: StorageFull | None = None
+        self._render_failed: set[int] = set()  # alert ids already logged as unrenderable
 
     def _digest_flags(self) -> Mapping[str, ChatPreferences]:
         digest = ChatPreferences(mode="digest")
@@ -130,6 +143,7 @@ class Deliverer:
         """
         stats = DeliveryStats()
         deadline = self.clock() + settle
+        await self._record_unrecorded()
         while True:
             preferences = await self.run_blocking(self.preferences)
             sent_any = False
@@ -143,6 +157,8 @@ class Deliverer:
                             for dest, alerts in batch.items()
                         )
                     )
+            if self._storage_full is not None:
+                raise self._storage_full
             if sent_any:
                 continue
             wait = await self.run_blocking(self._seconds_to_next_attempt)
@@ -155,15 +171,38 @@ class Deliverer:
     ) -> dict[str, list[PendingAlert]]:
         soon = self.clock() + BURST_QUIET
         pacer = self.pacers[target.name]
+        # Chats held back (429) and digest chats are left out of the query itself, so
+        # that they never take the places of chats that can be sent to now.
+        skip = [d for d, free_at in pacer.chat_free_at.items() if free_at > soon]
+        if target.groups:
+            skip += [d for d, prefs in preferences.items() if prefs.mode == "digest"]
         by_destination: dict[str, list[PendingAlert]] = {}
-        for alert in self.outbox.due_alerts(target.name, now=self.now()):
-            prefs = preferences.get(alert.destination)
-            if target.groups and prefs is not None and prefs.mode == "digest":
-                continue
-            if pacer.free_at(alert.destination) > soon:
+        for alert in self.outbox.due_by_destination(target.name, now=self.now(), skip=skip):
+            if alert.id in self._unrecorded:
                 continue
             by_destination.setdefault(alert.destination, []).append(alert)
         return by_destination
+
+    async def _record_unrecorded(self) -> None:
+        """Write the "sent" that a full disk kept from being written; StorageFull while
+        it still cannot be."""
+        if not self._unrecorded:
+            self._storage_full = None
+            return
+        by_message: dict[tuple[datetime, int | None], list[int]] = {}
+        for alert_id, sent in self._unrecorded.items():
+            by_message.setdefault(sent, []).append(alert_id)
+        for (at, message_id), ids in by_message.items():
+            try:
+                await self.run_blocking(self.outbox.record_sent, ids, now=at, message_id=message_id)
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                self._storage_full = full_error(self.store.path, exc)
+                raise self._storage_full from None
+            for alert_id in ids:
+                del self._unrecorded[alert_id]
+        self._storage_full = None
 
     def _seconds_to_next_attempt(self) -> float | None:
         # Only alerts deferred to the future: one already due but held back (a digest
@@ -184,22 +223,7 @@ class Deliverer:
     ) -> None:
         """One destination's alerts in order; stop at the first that must wait."""
         prefs = prefs or ChatPreferences()
-        views = [self.view(alert) for alert in alerts]
-        if target.groups and len(alerts) > 1 and self._grouped(target, destination, alerts, prefs):
-            # Only the first part of a burst rings: the rest follow it silently.
-            messages = [
-                (
-                    self._message(html, _plain(html), prefs, quiet=n > 0),
-                    [alerts[p] for p in positions],
-                )
-                for n, (html, positions) in enumerate(render_burst(views))
-            ]
-        else:
-            messages = [
-                (self._message(render_html(view), render_text(view), prefs), [alert])
-                for view, alert in zip(views, alerts, strict=True)
-            ]
-        for message, carried in messages:
+        for message, carried in self._messages(target, destination, alerts, prefs):
             if len(carried) == 1 and carried[0].reason == "follow-up" and carried[0].item.dossier:
                 # A dossier's next stage answers the message of its previous one.
                 reply_to = await self.run_blocking(
@@ -213,6 +237,41 @@ class Deliverer:
                 message = replace(message, keyboard=follow_keyboard(carried[0].item, followed))
             if not await self._deliver(target, destination, message, carried, stats):
                 return  # this chat must wait: its next alerts keep their order
+
+    def _messages(
+        self, target: Target, destination: str, alerts: list[PendingAlert], prefs: ChatPreferences
+    ) -> list[tuple[Message, list[PendingAlert]]]:
+        """The messages carrying a chat's alerts: grouped in a burst, else one each.
+
+        Reliability: rendering never stops delivery. A burst that cannot be rendered
+        goes alert by alert, and an alert that cannot be rendered goes as plain text.
+        """
+        if target.groups and len(alerts) > 1 and self._grouped(target, destination, alerts, prefs):
+            try:
+                views = [self.view(alert) for alert in alerts]
+                # Only the first part of a burst rings: the rest follow it silently.
+                return [
+                    (
+                        self._message(html, _plain(html), prefs, quiet=n > 0),
+                        [alerts[p] for p in positions],
+                    )
+                    for n, (html, positions) in enumerate(render_burst(views))
+                ]
+            except Exception:
+                logger.exception("%s %s: a burst could not be grouped", target.name, destination)
+        return [(self._single(alert, prefs), [alert]) for alert in alerts]
+
+    def _single(self, alert: PendingAlert, prefs: ChatPreferences) -> Message:
+        """One alert's message; the bare title and link if it cannot be rendered."""
+        try:
+            view = self.view(alert)
+            return self._message(render_html(view), render_text(view), prefs)
+        except Exception:
+            if alert.id not in self._render_failed:  # said once, not at every retry
+                self._render_failed.add(alert.id)
+                logger.exception("alert %d cannot be rendered: sent as plain text", alert.id)
+            plain = _bare(alert)
+            return Message(escape(plain, quote=False), plain, silent=prefs.silent, preview=False)
 
     def _grouped(
         self, target: Target, destination: str, alerts: list[PendingAlert], prefs: ChatPreferences
@@ -260,10 +319,14 @@ class Deliverer:
         stats: DeliveryStats,
     ) -> bool:
         """Send one message carrying ``alerts``, record what happened; True: go on."""
+        if self._storage_full is not None:
+            return False  # the disk is full: nothing more is sent until it can be recorded
         pacer = self.pacers[target.name]
         at = pacer.reserve(destination, target.spacing(destination), self.clock())
         if (delay := at - self.clock()) > 0:
             await asyncio.sleep(delay)
+        if self._storage_full is not None:
+            return False
         attempted_at = self.now()
         async with self._semaphore:
             outcome = await target.send(destination, message)
@@ -274,9 +337,18 @@ class Deliverer:
         if isinstance(change, DeferChat):
             pacer.hold(destination, self.clock() + (change.until - self.now()).total_seconds())
         ids = [a.id for a in alerts]
-        notice = await self.run_blocking(
-            self._record, target.name, destination, ids, outcome, change, attempted_at, state
-        )
+        try:
+            notice = await self.run_blocking(
+                self._record, target.name, destination, ids, outcome, change, attempted_at, state
+            )
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            # Taken but not recorded: held as sent here, written when space returns.
+            if isinstance(change, MarkSent):
+                self._unrecorded.update(dict.fromkeys(ids, (change.at, change.message_id)))
+            self._storage_full = full_error(self.store.path, exc)
+            return False
         if notice is not None:
             stats.notices.append(notice)
             if self.notify_maintainers is not None:
@@ -399,6 +471,12 @@ class Deliverer:
 def _plain(html: str) -> str:
     """The plain-text fallback of a rendered message (links lose their address)."""
     return unescape(_TAG.sub("", html))
+
+
+def _bare(alert: PendingAlert) -> str:
+    """An alert at its plainest: its title and its web link."""
+    item = alert.item
+    return "\n".join(p for p in (item.title or "(sans titre)", web_url(item.url)) if p)
 
 
 def _notice(kind: str, target: str, destination: str, change: OutboxChange) -> str:
