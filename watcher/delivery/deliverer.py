@@ -71,6 +71,9 @@ T = TypeVar("T")
 BURST_SIZE = 3  # more alerts than this for one chat at once: one grouped message
 BURST_QUIET = 60.0  # a burst ends when its chat has had no new alert for this long
 MAX_CONCURRENT_SENDS = 32
+# Destinations read from the outbox at a time, each with all its due alerts (a burst
+# stays whole whatever the outbox holds); the next ones come once these are served.
+BATCH_DESTINATIONS = 200
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -108,6 +111,7 @@ class Deliverer:
         retry_max: float = RETRY_MAX,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        batch_destinations: int = BATCH_DESTINATIONS,
     ) -> None:
         self.store = store
         self.outbox = store.outbox
@@ -119,6 +123,7 @@ class Deliverer:
         self.notify_maintainers = notify_maintainers
         self.retry_min, self.retry_max = retry_min, retry_max
         self.clock, self.now = clock, now
+        self.batch_destinations = batch_destinations
         self.pacers = {target.name: Pacer(target.overall_rate) for target in targets}
         self._burst_until: dict[tuple[str, str], datetime] = {}
         self._semaphore = asyncio.Semaphore(MAX_CONCURRENT_SENDS)
@@ -177,7 +182,9 @@ class Deliverer:
         if target.groups:
             skip += [d for d, prefs in preferences.items() if prefs.mode == "digest"]
         by_destination: dict[str, list[PendingAlert]] = {}
-        for alert in self.outbox.due_by_destination(target.name, now=self.now(), skip=skip):
+        for alert in self.outbox.due_by_destination(
+            target.name, now=self.now(), skip=skip, destinations=self.batch_destinations
+        ):
             if alert.id in self._unrecorded:
                 continue
             by_destination.setdefault(alert.destination, []).append(alert)
