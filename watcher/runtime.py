@@ -34,7 +34,7 @@ from watcher.decide import is_due
 from watcher.delivery.targets import audience
 from watcher.errors import ConfigError, FetchError, WatcherError
 from watcher.fetch import Fetcher, FetchSession
-from watcher.netguard import is_private_host
+from watcher.netguard import PrivateAllowance, configured_address
 from watcher.poll import Poller, missing_secrets, summarize
 from watcher.routing import Recipient, SourceRoute, routes
 from watcher.routing import Route as Alert
@@ -247,8 +247,10 @@ class Service:
         """Poll one source within its deadline; a poll that overruns is recorded as failed."""
         loop = asyncio.get_running_loop()
         limit = self.config.settings.poll_timeout
-        allow_private = self.config.settings.allow_private_addresses or await is_private_host(
-            source.url
+        # Every address connected to is checked; only the address the source's URL
+        # names literally is let through (a name resolving to a private address is not).
+        allow_private: PrivateAllowance = (
+            self.config.settings.allow_private_addresses or configured_address(source.url)
         )
         session = self.fetcher.session(
             loop, deadline=loop.time() + limit, allow_private=allow_private
