@@ -27,9 +27,25 @@ def poll_once(config: Config, db: Path, environ: Mapping[str, str], out: TextIO)
     """``watcher poll``: poll every source, deliver what is pending, exit."""
     telegram = TelegramSettings.from_environ(environ)
     with WriterLock(db, command="poll"):
-        store = Store(db)
+        store = opened(db)
         service = Service(config, store, environ=environ, out=out, telegram=telegram)
         return asyncio.run(_poll_once(service, telegram))
+
+
+def opened(db: Path) -> Store:
+    """The store, its file checked once: a damaged file is said at start-up, not met later."""
+    store = Store(db)
+    problem = store.database.integrity_problem()
+    if problem is not None:
+        logger.error("%s", integrity_line(db, problem))
+    return store
+
+
+def integrity_line(db: Path | str, problem: str) -> str:
+    return (
+        f"{db} fails SQLite's integrity check ({problem}): stop watcher, back the file up, "
+        f"then rebuild it with `sqlite3 {db} .recover | sqlite3 recovered.db`"
+    )
 
 
 async def _poll_once(service: Service, telegram: TelegramSettings | None) -> int:
@@ -56,7 +72,7 @@ def run_forever(
     """``watcher run``: poll on schedule until SIGINT/SIGTERM; exit 0 with nothing lost."""
     telegram = TelegramSettings.from_environ(environ)
     with WriterLock(db, command="run"):
-        store = Store(db)
+        store = opened(db)
         service = Service(
             config, store, environ=environ, out=out, config_path=config_path, telegram=telegram
         )
