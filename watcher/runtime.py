@@ -313,7 +313,7 @@ class Service:
         backoffs = await self.blocking(self.store.sources.backoffs)
         due = []
         for source in self.pollable(self.config):
-            next_check = backoffs.get(source.id)
+            next_check = self._unstepped(backoffs.get(source.id), source, now)
             if not is_due(next_check, now):
                 assert next_check is not None
                 logger.info(
@@ -408,12 +408,28 @@ class Service:
         """Sources backing off keep their stored next check across a restart."""
         backoffs = await self.blocking(self.store.sources.backoffs)
         wall = datetime.now(UTC)
-        pollable = {source.id for source in self.pollable(self.config)}
+        by_id = {source.id: source for source in self.pollable(self.config)}
         return {
-            source_id: now + (at - wall).total_seconds()
+            source_id: now + (unstepped - wall).total_seconds()
             for source_id, at in backoffs.items()
-            if source_id in pollable and at > wall
+            if source_id in by_id
+            and (unstepped := self._unstepped(at, by_id[source_id], wall)) is not None
+            and unstepped > wall
         }
+
+    def _unstepped(
+        self, next_check: datetime | None, source: SourceConfig, now: datetime
+    ) -> datetime | None:
+        """A stored next check, unless the wall clock stepped back since it was set.
+
+        Reliability: no backoff is longer than ``settings.max_backoff`` (or the
+        source's interval); one further away than that was pushed there by a clock
+        step, and the source is due now rather than a day later.
+        """
+        if next_check is None:
+            return None
+        longest = max(self.config.settings.max_backoff, source.interval) + 3600.0
+        return now if (next_check - now).total_seconds() > longest else next_check
 
     def _wake_up(self, *, delivery: bool = False) -> None:
         self._wake.set()

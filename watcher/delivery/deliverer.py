@@ -74,6 +74,10 @@ MAX_CONCURRENT_SENDS = 32
 # Destinations read from the outbox at a time, each with all its due alerts (a burst
 # stays whole whatever the outbox holds); the next ones come once these are served.
 BATCH_DESTINATIONS = 200
+# Reliability (clock steps): waits are stored as wall-clock due times. One further
+# away than the longest wait watcher sets plus this margin was pushed there by the
+# clock stepping back: it is due now (and the outbox's order with it).
+CLOCK_STEP_MARGIN = timedelta(hours=1)
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -182,8 +186,13 @@ class Deliverer:
         if target.groups:
             skip += [d for d, prefs in preferences.items() if prefs.mode == "digest"]
         by_destination: dict[str, list[PendingAlert]] = {}
+        now = self.now()
         for alert in self.outbox.due_by_destination(
-            target.name, now=self.now(), skip=skip, destinations=self.batch_destinations
+            target.name,
+            now=now,
+            skip=skip,
+            destinations=self.batch_destinations,
+            horizon=self._horizon(now),
         ):
             if alert.id in self._unrecorded:
                 continue
@@ -211,6 +220,10 @@ class Deliverer:
                 del self._unrecorded[alert_id]
         self._storage_full = None
 
+    def _horizon(self, now: datetime) -> datetime:
+        """No wait watcher sets ends later than this (see CLOCK_STEP_MARGIN)."""
+        return now + timedelta(seconds=self.retry_max) + CLOCK_STEP_MARGIN
+
     def _seconds_to_next_attempt(self) -> float | None:
         # Only alerts deferred to the future: one already due but held back (a digest
         # chat's) would otherwise be waited for again and again until the deadline.
@@ -218,7 +231,7 @@ class Deliverer:
         dues = [d for name in self.targets if (d := self.outbox.next_attempt_due(name, after=now))]
         if not dues:
             return None
-        return max(0.0, (min(dues) - now).total_seconds())
+        return max(0.0, (min(min(dues), self._horizon(now)) - now).total_seconds())
 
     async def _send_chat(
         self,

@@ -16,6 +16,7 @@ from sqlite_utils import Database as SqliteUtilsDatabase
 
 from watcher.store.opening import (
     check_database_path,
+    create_database_file,
     integrity_problem,
     newer_schema,
     opening_error,
@@ -39,6 +40,7 @@ class Database:
         # before SQLite would create, re-initialise or half-migrate anything.
         check_database_path(self.path)
         try:
+            create_database_file(self.path)
             self._migrate()
         except (sqlite3.Error, OSError) as exc:
             self.close()

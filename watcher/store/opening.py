@@ -8,9 +8,11 @@ is usually a database lost to a bad copy or a full disk, and watcher starting
 afresh on it would alert its whole backlog again and forget the subscribers.
 """
 
+import contextlib
 import errno
 import os
 import sqlite3
+import threading
 from pathlib import Path
 
 from watcher.errors import WatcherError
@@ -53,7 +55,31 @@ def check_database_path(path: str | Path) -> None:
             "a backup, or delete it to start afresh (the backlog is then seen again as new)"
         )
     if header != SQLITE_HEADER:
-        raise not_a_database(path, "no SQLite header")
+        raise not_a_database(path, "file is not a database")
+
+
+def create_database_file(path: str | Path) -> None:
+    """Make a new, valid, empty SQLite file at ``path`` in one step (if none is there).
+
+    The file is made beside it and linked into place, so that another process
+    opening the same new path never sees it empty (which it would refuse).
+    """
+    path = Path(path)
+    if str(path) == ":memory:" or path.exists():
+        return
+    fresh = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.new")
+    try:
+        connection = sqlite3.connect(fresh)
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")  # writes the file's header
+        finally:
+            connection.close()
+        with contextlib.suppress(FileExistsError):  # another process was first: theirs
+            os.link(fresh, path)
+    finally:
+        for leftover in (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
 
 
 def read_only(path: str | Path) -> DatabaseFileError:

@@ -82,6 +82,7 @@ class Outbox:
         skip: Sequence[str] = (),
         destinations: int = 200,
         per_destination: int = 500,
+        horizon: datetime | None = None,
     ) -> list[PendingAlert]:
         """A target's due alerts for its ``destinations`` longest-waiting destinations,
         every alert of each (up to ``per_destination``), oldest first.
@@ -90,12 +91,15 @@ class Outbox:
         alert per chat once the outbox held more than N (a fan-out of 200 alerts to
         10,000 chats); reading whole destinations keeps each chat's burst together
         whatever the outbox's size. ``skip``: destinations held back for now (429).
+        ``horizon``: a wait stored past it cannot be one watcher set (the wall clock
+        stepped back since): it is due now, so no clock step holds an alert for a day.
         """
         rows = self.db.query(
             f"""WITH due AS (
                     SELECT id, destination FROM alerts
                     WHERE target = :target AND status = 'pending'
-                      AND (next_attempt IS NULL OR next_attempt <= :now)
+                      AND (next_attempt IS NULL OR next_attempt <= :now
+                           OR next_attempt > :horizon)
                       AND destination NOT IN (SELECT value FROM json_each(:skip))
                 ), chats AS (
                     SELECT destination FROM due GROUP BY destination
@@ -111,6 +115,7 @@ class Outbox:
             {
                 "target": target,
                 "now": now_iso(now),
+                "horizon": now_iso(horizon) if horizon else "9999",
                 "skip": json.dumps(list(skip)),
                 "destinations": destinations,
                 "per_destination": per_destination,
