@@ -14,9 +14,11 @@ from typing import TextIO
 from watcher.bot.settings import TelegramSettings
 from watcher.config import Config
 from watcher.delivery.stage import DeliveryStage, TelegramStage, console_stage
+from watcher.renames import apply_renames
 from watcher.runtime import Service
 from watcher.store import Store
 from watcher.store.lock import WriterLock
+from watcher.store.subscribers import Subscribers
 
 logger = logging.getLogger(__name__)
 # `watcher poll` waits this long at most for alerts Telegram asked to hold back.
@@ -27,7 +29,7 @@ def poll_once(config: Config, db: Path, environ: Mapping[str, str], out: TextIO)
     """``watcher poll``: poll every source, deliver what is pending, exit."""
     telegram = TelegramSettings.from_environ(environ)
     with WriterLock(db, command="poll"):
-        store = opened(db)
+        store = renamed(opened(db), config)
         service = Service(config, store, environ=environ, out=out, telegram=telegram)
         return asyncio.run(_poll_once(service, telegram))
 
@@ -38,6 +40,12 @@ def opened(db: Path) -> Store:
     problem = store.database.integrity_problem()
     if problem is not None:
         logger.error("%s", integrity_line(db, problem))
+    return store
+
+
+def renamed(store: Store, config: Config) -> Store:
+    """Subscriptions to topics renamed in feeds.yml follow them (watcher.renames)."""
+    apply_renames(Subscribers(store), config)
     return store
 
 
@@ -72,7 +80,7 @@ def run_forever(
     """``watcher run``: poll on schedule until SIGINT/SIGTERM; exit 0 with nothing lost."""
     telegram = TelegramSettings.from_environ(environ)
     with WriterLock(db, command="run"):
-        store = opened(db)
+        store = renamed(opened(db), config)
         service = Service(
             config, store, environ=environ, out=out, config_path=config_path, telegram=telegram
         )

@@ -36,6 +36,7 @@ from watcher.errors import ConfigError, FetchError, WatcherError
 from watcher.fetch import Fetcher, FetchSession
 from watcher.netguard import PrivateAllowance, configured_address
 from watcher.poll import Poller, missing_secrets, summarize
+from watcher.renames import apply_renames, check_reload
 from watcher.routing import Recipient, SourceRoute, routes
 from watcher.routing import Route as Alert
 from watcher.scheduling import DueTimes
@@ -455,6 +456,9 @@ class Service:
         if self.config_path is None:
             return self.config
         config = await self.blocking(load_config, self.config_path)
+        # Renamed topics keep their subscribers; a rename that forgot to say so is refused.
+        check_reload(self.config, config, await self.blocking(self.subscribers.subscribed_topics))
+        await self.blocking(apply_renames, self.subscribers, config)
         self.config = config
         self.poller = self._poller(config)
         self.skipped = self._skipped(config)
@@ -473,7 +477,8 @@ class Service:
         except ConfigError as exc:
             logger.error("reload refused, the running configuration stays: %s", exc)
             return
-        added = [t for t in config.topics if t not in before.topics]
+        renamed = set(config.renamed.values())
+        added = [t for t in config.topics if t not in before.topics and t not in renamed]
         if added and self.delivery is not None:
             await self.delivery.topics_added(added)
 
