@@ -177,3 +177,59 @@ def test_a_debate_in_2099_is_given_by_its_date_without_a_countdown() -> None:
         for text in (render_text(view), render_html(view)):
             line = next(line for line in text.splitlines() if "⏰" in line)
             assert line.endswith(shown), line
+
+
+def test_a_migrated_group_still_listed_under_channels_costs_one_refused_send(
+    workdir: Path,
+    feed_server: FeedServer,
+    telegram: tuple[FakeTelegram, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake, api_url = telegram
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_URL", api_url)
+    old, new = -4001, -1004001
+    fake.migrated[old] = new
+    url = feed_server.serve("/rss", rss_items(*((n, "", NORMAL, "https://e.org/") for n in (1,))))
+    write_config(
+        workdir,
+        [{"id": "rss", "name": "R", "url": url, "interval": "1s"}],
+        extra=f"channels:\n  - chat_id: {old}\n    topics: [biometrie]\n" + FAST,
+    )
+    assert run("poll").code == 0  # the backlog is seen
+    for n in (2, 3):  # two polls, each with a new item routed to the old id
+        items = [(m, "", NORMAL, f"https://e.org/{m}") for m in range(1, n + 1)]
+        feed_server.serve("/rss", rss_items(*items))
+        result = run("poll")
+        assert result.code == 0, result.err
+
+    sends_to_old = [c for c in fake.calls_of("sendMessage") if int(c["chat_id"]) == old]
+    assert len(sends_to_old) == 1  # the first one learns of the move, the rest go straight
+    delivered = sorted(t for m in fake.messages_to(new) for t in tags(m.text))
+    assert delivered == [(1, 2), (1, 3)]
+
+
+def test_a_maintainer_notice_refused_as_html_arrives_as_plain_text(
+    workdir: Path,
+    feed_server: FeedServer,
+    telegram: tuple[FakeTelegram, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake, api_url = telegram
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_URL", api_url)
+    maintainer = 777
+    fake.refuse[CHANNEL] = "Bad Request: chat not found"  # a permanent failure: a notice
+    fake.reject_html.add(maintainer)  # and the notice's HTML is refused
+    url = feed_server.serve("/rss", rss_items((1, "", NORMAL, "https://e.org/1")))
+    write_config(
+        workdir,
+        [{"id": "rss", "name": "R", "url": url, "backfill": "true"}],
+        extra=f"channels:\n  - chat_id: {CHANNEL}\n    topics: [biometrie]\n"
+        f"maintainers: [{maintainer}]\n" + FAST,
+    )
+
+    assert run("poll").code == 0
+    (notice,) = fake.messages_to(maintainer)
+    assert notice.parse_mode is None
+    assert f"{CHANNEL} refuse les messages" in notice.text

@@ -136,6 +136,7 @@ class Deliverer:
         self._unrecorded: dict[int, tuple[datetime, int | None]] = {}
         self._storage_full: StorageFull | None = None
         self._render_failed: set[int] = set()  # alert ids already logged as unrenderable
+        self._moves: dict[str, str] | None = None  # chats that moved: old id -> new id
 
     def _digest_flags(self) -> Mapping[str, ChatPreferences]:
         digest = ChatPreferences(mode="digest")
@@ -187,17 +188,33 @@ class Deliverer:
             skip += [d for d, prefs in preferences.items() if prefs.mode == "digest"]
         by_destination: dict[str, list[PendingAlert]] = {}
         now = self.now()
-        for alert in self.outbox.due_by_destination(
-            target.name,
-            now=now,
-            skip=skip,
-            destinations=self.batch_destinations,
-            horizon=self._horizon(now),
-        ):
+
+        def query() -> list[PendingAlert]:
+            return self.outbox.due_by_destination(
+                target.name,
+                now=now,
+                skip=skip,
+                destinations=self.batch_destinations,
+                horizon=self._horizon(now),
+            )
+
+        due = query()
+        if self._follow_moves(due):
+            due = query()
+        for alert in due:
             if alert.id in self._unrecorded:
                 continue
             by_destination.setdefault(alert.destination, []).append(alert)
         return by_destination
+
+    def _follow_moves(self, alerts: Sequence[PendingAlert]) -> bool:
+        """Alerts to a chat known to have moved go to its new id first; True if any did."""
+        if self._moves is None:
+            self._moves = self.outbox.moves()
+        stale = {a.destination for a in alerts if a.destination in self._moves}
+        for old in stale:
+            self.outbox.move_destination(old, self._moves[old])
+        return bool(stale)
 
     async def _record_unrecorded(self) -> None:
         """Write the "sent" that a full disk kept from being written; StorageFull while
@@ -430,7 +447,17 @@ class Deliverer:
                 logger.warning("%s %s refuses messages (%s): stopped", target, destination, reason)
             case MoveChat(new):
                 old = int(destination) if destination.lstrip("-").isdigit() else None
-                logger.info("%s %s moved to %s: its alerts follow", target, destination, new)
+                logger.warning(
+                    "%s %s moved to %s: its alerts follow (if it is listed under channels:, "
+                    "write %s there)",
+                    target,
+                    destination,
+                    new,
+                    new,
+                )
+                outbox.record_move(destination, new)
+                if self._moves is not None:
+                    self._moves[destination] = new
                 if old is not None and new.lstrip("-").isdigit():
                     self.subscribers.migrate(old, int(new))
                 else:
@@ -488,9 +515,12 @@ class Deliverer:
         return True
 
 
-def _plain(html: str) -> str:
+def plain_text(html: str) -> str:
     """The plain-text fallback of a rendered message (links lose their address)."""
     return unescape(_TAG.sub("", html))
+
+
+_plain = plain_text
 
 
 def _bare(alert: PendingAlert) -> str:

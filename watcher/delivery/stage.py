@@ -127,11 +127,16 @@ class TelegramStage(DeliveryStage):
         bot = self.application.bot
 
         async def notify_maintainers(text: str) -> None:
-            from telegram.error import TelegramError
+            from telegram.error import BadRequest, TelegramError
+
+            from watcher.delivery.deliverer import plain_text
 
             for chat_id in service.config.maintainers:
                 try:
-                    await bot.send_message(chat_id, text)
+                    try:
+                        await bot.send_message(chat_id, text)
+                    except BadRequest:  # HTML refused: the same notice as plain text
+                        await bot.send_message(chat_id, plain_text(text), parse_mode=None)
                 except TelegramError as exc:  # the notice is in the log as well
                     logger.warning("could not tell maintainer %s: %s", chat_id, exc)
 

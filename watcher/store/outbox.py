@@ -224,6 +224,19 @@ class Outbox:
         )
         return cursor.rowcount == 1
 
+    # Reliability: a chat that moved (a group become a supergroup) is remembered, so
+    # that alerts still routed to its old id (a channel of feeds.yml) go to the new
+    # one without costing a refused send each.
+    def record_move(self, old: str, new: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [f"chat_moved:{old}", new]
+        )
+
+    def moves(self) -> dict[str, str]:
+        """Every recorded move: old destination -> new one."""
+        rows = self.db.execute("SELECT key, value FROM meta WHERE key LIKE 'chat_moved:%'")
+        return {key.removeprefix("chat_moved:"): value for key, value in rows}
+
     # -- reading -------------------------------------------------------------------
 
     def message_id_of(self, item_id: int, destination: str) -> int | None:
