@@ -24,6 +24,7 @@ from watcher.store.opening import (
 from watcher.store.schema import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 30_000
+CACHE_KIB = 512
 
 
 class Database:
@@ -52,6 +53,10 @@ class Database:
         if db is None:
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # Reliability (memory): every poll thread has its own connection, and each
+            # page cache filled up to SQLite's default 2 MiB over hours, which a soak
+            # read as growth. 512 KiB each; the OS caches the file for all of them.
+            conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             db = SqliteUtilsDatabase(conn)
             self._local.db = db
         return db
