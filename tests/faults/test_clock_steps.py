@@ -4,8 +4,9 @@ Waits (a transient error's retry, a 429's retry_after) are stored as wall-clock
 due times, so that they survive a restart. When the clock steps back a day (an
 NTP correction, a VM restored from a snapshot) a retry due "in 5 s" looked a
 day away. A due time further than any wait watcher sets is now due at once.
-The clock is the deliverer's injected one; the pacing between sends runs on
-the monotonic clock, which no step moves.
+The deliverer's injected clock steps in the first tests; `watcher run` under
+libfaketime (its wall clock stepped back a day while it runs) in the last. The
+pacing between sends runs on the monotonic clock, which no step moves.
 """
 
 import asyncio
@@ -16,10 +17,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run, write_config
-from tests.faults.conftest import FAST, rss
+from tests.fake_telegram import FakeTelegram
+from tests.faults.conftest import FAST, Watcher, rss, tags, telegram_env
 from tests.feed_server import FeedServer, Route
 from tests.test_delivery_deliverer import Setup
+from tests.waiting import wait_until
 from watcher.delivery.outcome import RetryAfter, Transient
+
+CHANNEL = -1009876543210
 
 
 @pytest.mark.parametrize(
@@ -80,3 +85,54 @@ def test_a_source_backing_off_across_a_backward_step_is_polled_again(
 
     assert "not due before" not in result.err
     assert len(feed_server.hits("/feed")) == 2
+
+
+def faketime_library() -> Path | None:
+    """libfaketime's shared library, as the `libfaketime` package ships it."""
+    try:
+        import libfaketime
+    except ImportError:
+        return None
+    library = Path(libfaketime.__file__).parent / "vendor/libfaketime/src/libfaketime.so.1"
+    return library if library.is_file() else None
+
+
+def test_watcher_run_across_a_one_day_backward_step_of_the_wall_clock(
+    workdir: Path,
+    feed_server: FeedServer,
+    telegram: tuple[FakeTelegram, str],
+    watchers: list[Watcher],
+) -> None:
+    library = faketime_library()
+    if library is None:
+        pytest.skip("the libfaketime package is not installed")
+    fake, api_url = telegram
+    url = feed_server.serve("/feed", rss(1, []))
+    write_config(
+        workdir,
+        [{"id": "src", "name": "Source", "url": url, "interval": "1s"}],
+        extra=f"channels:\n  - chat_id: {CHANNEL}\n    topics: [biometrie]\n"
+        + FAST.replace("delivery_backoff: 0.05s", "delivery_backoff: 3s"),
+    )
+    assert run("poll").code == 0  # the backlog is seen
+    offset = workdir / "faketime"
+    offset.write_text("+0\n", encoding="utf-8")
+    env = telegram_env(api_url) | {
+        "LD_PRELOAD": str(library),
+        "FAKETIME_TIMESTAMP_FILE": str(offset),
+        "FAKETIME_NO_CACHE": "1",  # read the offset at every call: the step happens live
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",  # a wall-clock step leaves the monotonic clock
+    }
+    fake.outage = 1  # the first send fails: its alert waits 3 s (a wall-clock due time)
+    watcher = Watcher(workdir, env)
+    watchers.append(watcher)
+    feed_server.serve("/feed", rss(1, [1]))
+    wait_until(lambda: fake.outage == 0, "the failed first send")
+
+    offset.write_text("-1d\n", encoding="utf-8")  # the wall clock steps back a day
+    feed_server.serve("/feed", rss(1, [1, 2]))
+
+    wait_until(lambda: len(fake.messages_to(CHANNEL)) == 2, "both alerts, within seconds")
+    order = [tags(m.text) for m in fake.messages_to(CHANNEL)]
+    assert order == [[(1, 1)], [(1, 2)]]  # the older one first
+    assert watcher.stop() == 0
