@@ -1,4 +1,4 @@
-"""Bursts stay grouped per chat whatever the outbox holds.
+"""Bursts stay grouped per chat whatever the outbox holds; no stored alert blocks a chat.
 
 The outbox used to be read 2,000 alerts at a time, oldest first: with a fan-out
 to thousands of chats, each chat had one or two alerts in a read, so a burst of
@@ -11,7 +11,10 @@ scaled down to 7 chats and crossed four times, through the deliverer itself.
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from tests.test_delivery_deliverer import START, Setup
+from watcher.delivery.render import AlertView
 from watcher.decide import ItemChange
 from watcher.items import Item
 from watcher.matching.engine import TopicMatch
@@ -49,3 +52,29 @@ def test_a_fan_out_larger_than_the_batch_is_grouped_per_chat(tmp_path: Path) -> 
         positions = [grouped.index(f"T1x{n} ") for n in range(1, 7)]
         assert positions == sorted(positions)  # oldest first
     assert setup.store.outbox.outbox_length() == 0
+
+
+def test_an_alert_that_cannot_be_rendered_goes_plain_and_blocks_nobody(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from watcher.delivery import deliverer as module
+
+    def render_html(view: AlertView, **options: object) -> str:
+        if "T1x2" in view.item.title:  # a stored alert that rendering chokes on
+            raise OverflowError("date value out of range")
+        return original(view)
+
+    original = module.render_html
+    monkeypatch.setattr(module, "render_html", render_html)
+    setup = Setup(tmp_path)
+    fan_out(setup, items=3)  # three alerts per chat: not a burst, one message each
+
+    asyncio.run(setup.deliverer().drain())
+
+    sent = [(chat, m) for chat, m in setup.target.sent if chat == CHATS[0]]
+    assert len(sent) == 3
+    broken = sent[1][1]
+    assert broken.plain == "Décret T1x2 biométrique\nhttps://e.org/2"  # bare title and link
+    assert "<b>" in sent[0][1].html and "<b>" in sent[2][1].html  # the others, as usual
+    assert setup.store.outbox.outbox_length() == 0
+    assert caplog.text.count("cannot be rendered") == len(CHATS)  # one line per broken alert
