@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.test_delivery_deliverer import START, Setup
-from watcher.delivery.render import AlertView
 from watcher.decide import ItemChange
+from watcher.delivery.render import AlertView
 from watcher.items import Item
 from watcher.matching.engine import TopicMatch
 from watcher.routing import Route
