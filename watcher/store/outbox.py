@@ -121,7 +121,10 @@ class Outbox:
                 "per_destination": per_destination,
             },
         )
-        return [self._pending(row) for row in rows]
+        # A fan-out holds the same few items for thousands of chats: their matches
+        # are read once per item, not once per alert.
+        matches: dict[int, list[TopicMatch]] = {}
+        return [self._pending(row, matches) for row in rows]
 
     def pending_for(self, target: str, destination: str) -> list[PendingAlert]:
         """Every pending alert of one destination, oldest first (for its digest)."""
@@ -133,15 +136,23 @@ class Outbox:
         )
         return [self._pending(row) for row in rows]
 
-    def _pending(self, row: dict[str, Any]) -> PendingAlert:
+    def _pending(
+        self, row: dict[str, Any], matches: dict[int, list[TopicMatch]] | None = None
+    ) -> PendingAlert:
         topics = json.loads(row["topics"])
+        if matches is None:
+            found = self.matches_of(row["id"])
+        elif (found_or_none := matches.get(row["id"])) is None:
+            found = matches[row["id"]] = self.matches_of(row["id"])
+        else:
+            found = found_or_none
         return PendingAlert(
             id=row["alert_id"],
             target=row["target"],
             destination=row["destination"],
             attempts=row["attempts"],
             item=item_from_row(row),
-            matches=tuple(m for m in self.matches_of(row["id"]) if m.topic in topics),
+            matches=tuple(m for m in found if m.topic in topics),
             created=datetime.fromisoformat(row["alert_created"]),
             reason=row["reason"],
         )
