@@ -28,15 +28,26 @@ EXAMPLES = {
         "  pdftotext decret.pdf - | watcher check -"
     ),
     "backtest": (
-        "example:\n  watcher backtest --input items.jsonl --output results.jsonl\n\n"
+        "examples:\n  watcher backtest --input items.jsonl --output results.jsonl\n"
+        "  watcher backtest --input review-labels.jsonl --compare feeds.yml.old\n\n"
         'Input lines: {"id", "title", "summary"?, "body"?, "relevant"?, "ambiguous"?}\n'
         'Output lines: {"id", "matched", "topics", "keywords"}, one per input line.'
     ),
+    "review": (
+        "examples:\n  watcher review                 # the near misses waiting for a label\n"
+        "  watcher review --relevant 12   # label #12 relevant (--not-relevant 12: not)\n\n"
+        "Labels go to $WATCHER_REVIEW_LABELS, else review-labels.jsonl beside the database,\n"
+        "in the backtest format: watcher backtest --input review-labels.jsonl"
+    ),
     "status": (
         "examples:\n  watcher status --db /var/lib/watcher/watcher.db\n"
-        "  watcher status --check      # exit 1 if the run loop stopped or every source fails"
+        "  watcher status --check      # exit 1 if the run loop stopped, every source fails,\n"
+        "                              # or a source drifts (0 links, no text, stalled...)"
     ),
-    "dossiers": "example:\n  watcher dossiers --db /var/lib/watcher/watcher.db",
+    "dossiers": (
+        "examples:\n  watcher dossiers --db /var/lib/watcher/watcher.db\n"
+        "  watcher dossiers ppl22-505       # one dossier, by signet or number"
+    ),
     "search": (
         "examples:\n  watcher search cameras augmentees      # accents and case ignored\n"
         "  watcher search reconnaissance faciale --limit 50\n\n"
@@ -46,6 +57,11 @@ EXAMPLES = {
     "export": (
         "examples:\n  watcher export --format csv --output alerts.csv\n"
         "  watcher export --format jsonl | jq .title"
+    ),
+    "sources": (
+        "examples:\n  watcher sources check      # every source fetched once, nothing stored\n"
+        "  watcher sources check --source senat-textes\n\n"
+        "Exit status: 0 when every source checked is usable, 1 otherwise."
     ),
     "probe": (
         "example:\n  watcher probe 'https://edelib.auvergnerhonealpes.fr/webdelibplus/jsp/"
@@ -89,17 +105,38 @@ def build_parser() -> argparse.ArgumentParser:
     backtest = command("backtest", "Run the matcher over past items from a JSONL file.")
     backtest.add_argument("--input", required=True, help="JSONL file of items (- for stdin)")
     backtest.add_argument("--output", help="where to write results (default: stdout)")
+    backtest.add_argument(
+        "--compare",
+        metavar="OLD.yml",
+        help="also match with this older feeds.yml and list the items whose outcome changes",
+    )
+    backtest.add_argument(
+        "--topic",
+        help='the topic lines without their own "topic" are labelled for '
+        "(default: the only topic, else any topic)",
+    )
+    review = command("review", "Show the near misses held for review (not alerted), or label one.")
+    review.add_argument("--limit", type=_positive, default=20, help="entries (default 20)")
+    labels = review.add_mutually_exclusive_group()
+    labels.add_argument("--relevant", type=_positive, metavar="ID", help="label #ID relevant")
+    labels.add_argument(
+        "--not-relevant", type=_positive, metavar="ID", help="label #ID not relevant"
+    )
     status = command(
         "status", "Show each source's last success, last error, items seen, alerts sent."
     )
     status.add_argument(
         "--check",
         action="store_true",
-        help="exit 1 when the run loop has stopped or every source is failing (health check)",
+        help="exit 1 when the run loop has stopped, every source is failing or a source drifts",
     )
-    command(
+    dossiers = command(
         "dossiers",
-        "Show the followed dossiers: their stage, last step, next date, the chats following each.",
+        "Show the followed dossiers: each one's steps in order with their dates and sources, "
+        "next date, the chats following it.",
+    )
+    dossiers.add_argument(
+        "dossier", nargs="?", help="only this dossier: its signet, number, key or link"
     )
     search = command("search", "Search every stored item (accents and case ignored).")
     search.add_argument("words", nargs="+", help="words to find (each a word's beginning)")
@@ -111,6 +148,28 @@ def build_parser() -> argparse.ArgumentParser:
     export = command("export", "Export the stored alerts (matched items) as CSV or JSONL.")
     export.add_argument("--format", choices=("csv", "jsonl"), required=True)
     export.add_argument("--output", help="file to write (default: stdout)")
+    sources = command("sources", "Check the configured sources on the real services.")
+    actions = sources.add_subparsers(dest="action", metavar="ACTION", required=True)
+    check_sources = actions.add_parser(
+        "check",
+        help="fetch every source once and say, in a table, whether each is usable",
+        description=(
+            "Fetch every configured source once with its own reader (nothing is stored),\n"
+            "then print a table: HTTP answer, final address, shape recognised, items read,\n"
+            "documents with and without text, newest date, dates and sittings, a verdict,\n"
+            "and what to change when something is off."
+        ),
+        epilog=EXAMPLES["sources"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[after],
+    )
+    check_sources.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="check only this source (repeat for several)",
+    )
     probe = command("probe", "Say what a URL is and print a feeds.yml entry to watch it.")
     probe.add_argument("url", help="a feed, SCDL CSV, dataset, ArcGIS layer or council page")
     return parser
@@ -191,29 +250,50 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     config = _load(args)
     text = sys.stdin.read() if args.text == "-" else args.text
-    matches = Matcher(config.topics).match([text])
-    if not matches:
-        print("no match")
-        return 1
-    for match in matches:
+    # The first line is the title (a weak word there can be a second signal), the rest the body.
+    title, _, body = text.strip().partition("\n")
+    assessment = Matcher(config.topics).assess([title, body])
+    for match in assessment.matches:
         print(f"{match.topic} ({match.label})")
         print(f"  keywords: {', '.join(match.keywords)}")
+        if set(match.signals) - {"mot-clé"}:  # more than a keyword said it
+            print(f"  signals: {', '.join(match.signals)}")
+        for ignored in match.ignored:
+            print(f"  ignoré : {ignored}")
         if match.excerpt:
             print(f"  excerpt: {match.excerpt.marked()}")
-    return 0
+    if not assessment.matches:
+        print("no match")
+    for miss in assessment.held:
+        print(f"held for review: {miss.topic} ({miss.label})")
+        for reason in miss.reasons:
+            print(f"  {reason}")
+        for ignored in miss.ignored:
+            print(f"  ignoré : {ignored}")
+        if miss.excerpt:
+            print(f"  excerpt: {miss.excerpt.marked()}")
+    return 0 if assessment.matches else 1
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     from watcher.backtest import backtest, read_items, report
+    from watcher.config import load_config
     from watcher.matching.engine import Matcher
 
     config = _load(args)
     matcher = Matcher(config.topics)
+    old = Matcher(load_config(Path(args.compare)).topics) if args.compare else None
     source = sys.stdin if args.input == "-" else _open(args.input, "r")
     out = sys.stdout if not args.output else _open(args.output, "w")
     errors: list[str] = []
     try:
-        scores = backtest(matcher, read_items(source, Path(args.input).name, errors), out)
+        scores = backtest(
+            matcher,
+            read_items(source, Path(args.input).name, errors),
+            out,
+            old=old,
+            topic=args.topic,
+        )
     finally:
         if source is not sys.stdin:
             source.close()
@@ -230,6 +310,35 @@ def _open(path: str, mode: str, newline: str | None = None) -> TextIO:
         return cast(TextIO, open(path, mode, encoding="utf-8", newline=newline))
     except OSError as exc:
         raise WatcherError(f"{path}: cannot open ({exc.strerror})") from None
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from watcher.review import describe, labels_path, record_label
+    from watcher.store import Store
+
+    config = _load(args)
+    _existing_database(args)
+    store = Store(db_path(args))
+    if args.relevant or args.not_relevant:
+        path = labels_path(db_path(args), os.environ)
+        relevant = bool(args.relevant)
+        entry_id = args.relevant or args.not_relevant
+        record_label(
+            store, config, path, entry_id, relevant=relevant, by=None, now=datetime.now(UTC)
+        )
+        print(f"#{entry_id} labelled {'relevant' if relevant else 'not relevant'} in {path}")
+        return 0
+    pending = store.review.pending(limit=args.limit)
+    if not pending:
+        print("no near miss waiting for review")
+        return 0
+    total = store.review.pending_count()
+    for entry in pending:
+        print(describe(entry))
+    print(f"({len(pending)} of {total} waiting; label with --relevant ID or --not-relevant ID)")
+    return 0
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
@@ -267,6 +376,7 @@ def _status(args: argparse.Namespace, config: "Config", store: "Store", damaged:
 
     from watcher.health import problems
     from watcher.poll import missing_secrets
+    from watcher.sources.pdfpages import ocr_warning
     from watcher.store.space import low_space
 
     skipped = missing_secrets(config, os.environ)
@@ -282,6 +392,8 @@ def _status(args: argparse.Namespace, config: "Config", store: "Store", damaged:
             f"{status.id:<24} {status.last_success or 'never':<26} "
             f"{status.items_seen:>6} {status.alerts_sent:>6}  {error}"
         )
+    if (missing := ocr_warning(config.sources)) is not None:
+        print(f"warning: {missing}")
     failures = store.outbox.failure_counts()
     full = low_space(store.path)
     if full:
@@ -291,9 +403,13 @@ def _status(args: argparse.Namespace, config: "Config", store: "Store", damaged:
         f"{failures['chat_gone']} to chats that refuse the bot, {failures['refused']} refused"
         + (f", {failures['failed']} failed (older versions)" if failures.get("failed") else "")
     )
+    now = datetime.now(UTC)
+    drifts = store.polls.drifts([s.id for s in statuses if s.id not in skipped], now)
+    for drift in drifts:
+        print(f"drift: {drift.line()}")
     if args.check:
         pollable = [s for s in statuses if s.id not in skipped]
-        found = problems(pollable, store.meta.last_beat(), datetime.now(UTC))
+        found = problems(pollable, store.meta.last_beat(), now, drifts)
         found += [full] if full else []
         found += ["the database fails its integrity check"] if damaged else []
         if found:
@@ -313,12 +429,25 @@ def _existing_database(args: argparse.Namespace) -> "Database":
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from watcher.delivery.render import format_date
     from watcher.feeds_out import render_search
+    from watcher.store.dossiers import DossierTable
     from watcher.store.search import Search
 
     config = _load(args)
     words = " ".join(args.words)
-    page = Search(_existing_database(args)).search(words, limit=args.limit)
+    database = _existing_database(args)
+    # A dossier's number or signet ("505", "ppl22-505") names the dossier first.
+    dossiers = DossierTable(database).find(words)
+    for dossier in dossiers:
+        record = DossierTable(database).get(dossier)
+        assert record is not None
+        print(f"dossier {dossier}: {record.title}")
+        for step in DossierTable(database).steps(dossier):
+            print(f"  {format_date(step.at, config.settings.timezone) or '-':<10} {step.label}")
+    page = Search(database).search(words, limit=args.limit)
+    if dossiers and not page.results:
+        return 0
     if not page.results:
         print(f"no stored item contains: {words}", file=sys.stderr)
         return 1
@@ -364,14 +493,21 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_dossiers(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from watcher.dossier_report import report
+    from watcher.following.report import report
     from watcher.store import Store
 
     config = _load(args)
     _existing_database(args)
     store = Store(db_path(args))
     now = datetime.now(UTC)
-    print(report(store.dossiers.all(), timezone=config.settings.timezone, now=now))
+    dossiers = store.dossiers.all()
+    if args.dossier:
+        named = store.dossiers.find(args.dossier)
+        dossiers = [d for d in dossiers if d.dossier in named]
+        if not dossiers:
+            raise WatcherError(f"no dossier is named {args.dossier!r}: try `watcher dossiers`")
+    steps = {d.dossier: store.dossiers.steps(d.dossier) for d in dossiers}
+    print(report(dossiers, timezone=config.settings.timezone, now=now, steps=steps))
     return 0
 
 
@@ -388,6 +524,17 @@ def cmd_probe(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sources(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from watcher.selfcheck import check_sources
+    from watcher.selfcheck_report import render
+
+    checks = check_sources(_load(args), os.environ, datetime.now(UTC), only=args.source)
+    print(render(checks))
+    return 0 if all(check.usable for check in checks) else 1
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "validate": cmd_validate,
     "poll": cmd_poll,
@@ -395,9 +542,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": cmd_check,
     "backtest": cmd_backtest,
     "status": cmd_status,
+    "review": cmd_review,
     "dossiers": cmd_dossiers,
     "search": cmd_search,
     "feed": cmd_feed,
     "export": cmd_export,
+    "sources": cmd_sources,
     "probe": cmd_probe,
 }

@@ -57,6 +57,8 @@ class Settings:
     # forever, at most this far apart
     atom_dir: str | None = None  # `watcher run` keeps <topic>.xml Atom feeds here
     # (relative to feeds.yml's directory)
+    # A dossier whose law was published is followed this long for its decrees, then ends.
+    follow_after_law: float = 183 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,7 @@ def _settings(reader: _Reader, raw: object) -> Settings:
         "allow_private_addresses",
         "delivery_backoff",
         "atom_dir",
+        "follow_after_law",
     )
     data = reader.mapping(raw if raw is not None else {}, "settings", keys)
     defaults = Settings()
@@ -242,6 +245,9 @@ def _settings(reader: _Reader, raw: object) -> Settings:
             data.get("allow_private_addresses", defaults.allow_private_addresses),
             "settings.allow_private_addresses",
         ),
+        follow_after_law=reader.duration(
+            data.get("follow_after_law", defaults.follow_after_law), "settings.follow_after_law"
+        ),
         delivery_backoff=reader.duration(
             data.get("delivery_backoff", defaults.delivery_backoff), "settings.delivery_backoff"
         ),
@@ -257,6 +263,18 @@ def _whole(reader: _Reader, value: object, key: str) -> int:
     return value
 
 
+TOPIC_KEYS = (
+    "label",
+    "keywords",
+    "exclude",
+    "weak",
+    "weak_min",
+    "weak_repeat",
+    "weak_title",
+    "negation",
+)
+
+
 def _topics(reader: _Reader, raw: object) -> dict[str, TopicRules]:
     if not isinstance(raw, Mapping) or not raw:
         raise reader.fail("topics", "must map at least one topic id to {label, keywords}")
@@ -268,7 +286,7 @@ def _topics(reader: _Reader, raw: object) -> dict[str, TopicRules]:
         data = reader.mapping(
             body,
             path,
-            ("label", "keywords", "exclude", "weak", "weak_min", "renamed_from", "aliases"),
+            (*TOPIC_KEYS, "renamed_from", "aliases"),
         )
         if "keywords" not in data:
             raise reader.fail(f"{path}.keywords", "is missing; list the words that alert")
@@ -278,6 +296,19 @@ def _topics(reader: _Reader, raw: object) -> dict[str, TopicRules]:
         weak_min = data.get("weak_min", 2)
         if isinstance(weak_min, bool) or not isinstance(weak_min, int) or weak_min < 1:
             raise reader.fail(f"{path}.weak_min", f"{weak_min!r} must be a whole number >= 1")
+        weak_repeat = data.get("weak_repeat", 0)
+        if isinstance(weak_repeat, bool) or not isinstance(weak_repeat, int) or weak_repeat < 0:
+            raise reader.fail(
+                f"{path}.weak_repeat", f"{weak_repeat!r} must be a whole number (0: off)"
+            )
+        weak_title = data.get("weak_title", False)
+        if not isinstance(weak_title, bool):
+            raise reader.fail(f"{path}.weak_title", f"{weak_title!r} must be true or false")
+        negation = data.get("negation")
+        if negation is not None and not isinstance(negation, Mapping):
+            raise reader.fail(
+                f"{path}.negation", "must be a mapping {words: [...], bans: [...], within: N}"
+            )
         try:
             topics[topic_id] = compile_topic(
                 topic_id,
@@ -286,6 +317,9 @@ def _topics(reader: _Reader, raw: object) -> dict[str, TopicRules]:
                 exclude=_rule_list(reader, data.get("exclude", []), f"{path}.exclude"),
                 weak=reader.string_list(data.get("weak", []), f"{path}.weak", allow_empty=True),
                 weak_min=weak_min,
+                weak_repeat=weak_repeat,
+                weak_title=weak_title,
+                negation=negation,
             )
         except RuleError as exc:
             raise reader.fail(path, str(exc)) from None

@@ -4,9 +4,8 @@ Targets say who their recipients are (``delivery.targets.audience``); this
 module only intersects topics, so it knows no target by name.
 """
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -28,12 +27,6 @@ class Route:
     target: str
     destination: str
     topics: tuple[str, ...]
-
-
-class SourceRoute(Protocol):
-    """Whom an item of a source of ``territory`` that matched ``topics`` alerts."""
-
-    def __call__(self, topics: Sequence[str], territory: str, /) -> Sequence[Route]: ...
 
 
 def routes(

@@ -34,16 +34,17 @@ from watcher.decide import is_due
 from watcher.delivery.targets import audience
 from watcher.errors import ConfigError, FetchError, WatcherError
 from watcher.fetch import Fetcher, FetchSession
+from watcher.following.streams import Stream, streams_for
 from watcher.netguard import PrivateAllowance, configured_address
+from watcher.orphans import exit_with_parent
 from watcher.poll import Poller, missing_secrets, summarize
 from watcher.renames import apply_renames, check_reload
-from watcher.routing import Recipient, SourceRoute, routes
-from watcher.routing import Route as Alert
+from watcher.routing import Recipient
 from watcher.scheduling import DueTimes
+from watcher.sources.pdfpages import ocr_warning
 from watcher.store import PollOutcome, Store
 from watcher.store.space import FullDiskLog, StorageFull, full_error, is_disk_full
 from watcher.store.subscribers import Subscribers
-from watcher.streams import Stream, streams_for
 
 if TYPE_CHECKING:
     from watcher.delivery.stage import DeliveryStage
@@ -98,6 +99,7 @@ class ParsingPool:
     threaded process could inherit a lock held by another thread, and Python
     3.11's fork server preloads modules ignoring this process's ``sys.path``).
     Should a worker die, the pool is replaced and the payload parsed in the thread.
+    Workers end when this process dies, however it dies (``watcher.orphans``).
     """
 
     def __init__(self, workers: int) -> None:
@@ -112,7 +114,12 @@ class ParsingPool:
             if self._closed:
                 raise WatcherError("watcher is stopping: payload left unparsed")
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context)
+                self._pool = ProcessPoolExecutor(
+                    self.workers,
+                    mp_context=self._context,
+                    initializer=exit_with_parent,
+                    initargs=(os.getpid(),),
+                )
             pool = self._pool
         try:
             return pool.submit(function, *args).result()
@@ -180,6 +187,8 @@ class Service:
         )
         self.poller = self._poller(config)
         self.skipped = self._skipped(config)
+        if (missing := ocr_warning(config.sources)) is not None:
+            logger.warning("%s", missing)  # once, at start-up
         self._sessions: set[FetchSession] = set()
         # Events bind to the running loop on first use, so they can be made here.
         self._wake = asyncio.Event()
@@ -194,26 +203,26 @@ class Service:
         return Poller(
             config,
             self.store,
-            route=self.route_for(config),
+            recipients=self.recipients_for(config),
             environ=self.environ,
             compute=self.parsing,
         )
 
-    def route_for(self, config: Config) -> SourceRoute:
+    def recipients_for(self, config: Config) -> Callable[[], list[Recipient]]:
+        """Who may be alerted: the targets' audience, rebuilt when the subscriptions change."""
         targets = ("console",) if self.telegram is None else ("telegram",)
         recipients: list[Recipient] = []
         read: Mapping[int, Collection[str]] | None = None
 
-        def route(topics: Sequence[str], territory: str = "") -> list[Alert]:
-            # The audience is rebuilt only when the subscriptions snapshot changes.
+        def current() -> list[Recipient]:
             nonlocal recipients, read
             subscriptions = self.subscriptions() if self.telegram is not None else {}
             if subscriptions is not read:
                 recipients, read = audience(config, targets, subscriptions), subscriptions
                 recipients = with_territories(recipients, self.subscriptions.territories)
-            return routes(topics, recipients, territory)
+            return recipients
 
-        return route
+        return current
 
     def _skipped(self, config: Config) -> dict[str, list[str]]:
         skipped = missing_secrets(config, self.environ)
@@ -272,9 +281,12 @@ class Service:
         except TimeoutError:
             reason = f"poll timed out after {limit:g}s (settings.poll_timeout)"
             session.cancel(reason)
-            outcome = poller.failure(source, FetchError(reason), now)
-            if stream is not None:
-                outcome = replace(outcome, stream=stream.dossier)
+            if stream is None:
+                outcome = poller.failure(source, FetchError(reason), now)
+            else:
+                outcome = poller.failure(
+                    source, FetchError(reason), now, errors=stream.errors, stream=stream.dossier
+                )
             await self.blocking(self.store.save_poll, outcome)
             logger.warning("source %s: %s", source.id, reason)
             return outcome

@@ -27,7 +27,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from watcher.bot import chat_settings, commands, following, maintainer
+from watcher.bot import chat_settings, commands, following, maintainer, review
 from watcher.bot.chat_queue import SLOW_DOWN, PerChatProcessor
 from watcher.bot.settings import TelegramSettings
 from watcher.errors import DeliveryError
@@ -96,6 +96,7 @@ def build_application(service: "Service", settings: TelegramSettings) -> BotAppl
         "aide": commands.help_command,
         "help": commands.help_command,
         "statut": maintainer.status,
+        "verifier": maintainer.verify,
         "tester": maintainer.test_text,
         "recharger": maintainer.reload,
         "stats": maintainer.stats,
@@ -103,6 +104,7 @@ def build_application(service: "Service", settings: TelegramSettings) -> BotAppl
     }
     for name, handler in {**handlers, **following.COMMANDS}.items():
         application.add_handler(CommandHandler(name, handler))
+    review.register(application)  # /revue and its 👍 / 👎 buttons (maintainers)
     application.add_handler(CallbackQueryHandler(commands.topic_button, pattern=r"^(un)?sub:"))
     application.add_handler(CallbackQueryHandler(commands.search_more, pattern=r"^plus:"))
     application.add_handler(CallbackQueryHandler(chat_settings.settings_button, pattern=r"^set:"))

@@ -260,7 +260,12 @@ class Deliverer:
     ) -> None:
         """One destination's alerts in order; stop at the first that must wait."""
         prefs = prefs or ChatPreferences()
-        for message, carried in self._messages(target, destination, alerts, prefs):
+        # A dossier's step is never folded into a burst: it answers its thread.
+        steps = [alert for alert in alerts if alert.reason == "follow-up"]
+        alerts = [alert for alert in alerts if alert.reason != "follow-up"]
+        messages = self._messages(target, destination, alerts, prefs)
+        messages += [(self._single(step, prefs), [step]) for step in steps]
+        for message, carried in messages:
             if len(carried) == 1 and carried[0].reason == "follow-up" and carried[0].item.dossier:
                 # A dossier's next stage answers the message of its previous one.
                 reply_to = await self.run_blocking(

@@ -7,6 +7,7 @@ Its blocking calls run in the runtime's executor (``Service.blocking``).
 
 import asyncio
 import contextlib
+import html
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -140,7 +141,19 @@ class TelegramStage(DeliveryStage):
                 except TelegramError as exc:  # the notice is in the log as well
                     logger.warning("could not tell maintainer %s: %s", chat_id, exc)
 
+        self.notify_maintainers = notify_maintainers
         super().__init__(service, deliverer(service, [TelegramTarget(bot)], notify_maintainers))
+
+    async def flush(self, *, settle: float = 0.0) -> None:
+        await super().flush(settle=settle)
+        await self.tell_drift()
+
+    async def tell_drift(self) -> None:
+        """Tell the maintainers, once, of each source that started drifting."""
+        polls = self.service.store.polls
+        for notice in await self.service.blocking(polls.untold):
+            await self.notify_maintainers(html.escape(notice.text, quote=False))
+            await self.service.blocking(polls.told, notice, datetime.now(UTC))
 
     async def topics_added(self, topic_ids: Sequence[str]) -> None:
         """A reload added topics: tell the subscribers once, with their buttons."""

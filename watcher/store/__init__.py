@@ -7,16 +7,21 @@ none of it.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from watcher.decide import ItemChange
+from watcher.figures import PollFigures
+from watcher.following import FOLLOW_AFTER_LAW
 from watcher.sources.base import SourceState
 from watcher.store.db import Database
-from watcher.store.dossiers import DossierTable, note_change
+from watcher.store.dossier_steps import note_change, untold
+from watcher.store.dossiers import DossierTable
 from watcher.store.items import ItemTable, save_change
 from watcher.store.meta import Meta
 from watcher.store.outbox import Outbox, PendingAlert
+from watcher.store.polls import PollHistory, save_figures
+from watcher.store.review import ReviewQueue, save_held
 from watcher.store.schema import now_iso
 from watcher.store.sources import (
     SourceRecord,
@@ -53,6 +58,9 @@ class PollOutcome:
     unchanged: bool = False
     backlog: bool = False  # a first poll that only noted where the source stands
     stream: str = ""  # a followed dossier's own stream (its state is the dossier's)
+    figures: PollFigures | None = None  # what the poll read (None: unchanged, or a stream)
+    # How long a dossier whose law this poll shows published is followed for its decrees.
+    follow_after_law: timedelta = FOLLOW_AFTER_LAW
 
     @property
     def new(self) -> int:
@@ -75,6 +83,8 @@ class Store:
         self.meta = Meta(self.database)
         self.subscribers = Subscribers(self)
         self.dossiers = DossierTable(self.database)
+        self.polls = PollHistory(self.database)
+        self.review = ReviewQueue(self.database)
 
     def close(self) -> None:
         """Close the calling thread's connection."""
@@ -85,12 +95,20 @@ class Store:
         with self.database.transaction() as db:
             if outcome.stream:
                 for change in outcome.changes:
-                    save_change(db, change, now=outcome.at)
-                    note_change(db, change, now=outcome.at)
+                    change = untold(db, change)
+                    note_change(
+                        db,
+                        change,
+                        save_change(db, change, now=outcome.at),
+                        now=outcome.at,
+                        follow_after_law=outcome.follow_after_law,
+                    )
                 self.dossiers.save_stream_state(
                     db, outcome.stream, state=outcome.state, now=outcome.at, error=outcome.error
                 )
                 return
+            if outcome.figures is not None:
+                save_figures(db, outcome.source_id, outcome.figures)
             if outcome.state is None:
                 save_failure(
                     db,
@@ -101,8 +119,13 @@ class Store:
                 )
                 return
             for change in outcome.changes:
-                save_change(db, change, now=outcome.at)
-                note_change(db, change, now=outcome.at)
+                change = untold(db, change)
+                item_id = save_change(db, change, now=outcome.at)
+                note_change(
+                    db, change, item_id, now=outcome.at, follow_after_law=outcome.follow_after_law
+                )
+                if change.held:
+                    save_held(db, item_id, change.held, now=outcome.at)
             save_success(
                 db,
                 outcome.source_id,

@@ -175,6 +175,52 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX item_links_item ON item_links (item_id);
     CREATE INDEX items_link_any ON items (link_key);
     """,
+    # 8: each poll's figures per source (what it read, or how it failed), to tell a
+    # source that drifts (0 links, no text, a newest item that stops advancing, an
+    # unrecognised answer); the drift each source shows, and when maintainers were told.
+    """
+    CREATE TABLE source_polls (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL, at TEXT NOT NULL, outcome TEXT NOT NULL,
+        items INTEGER NOT NULL DEFAULT 0,
+        with_text INTEGER NOT NULL DEFAULT 0, without_text INTEGER NOT NULL DEFAULT 0,
+        dated INTEGER NOT NULL DEFAULT 0, sittings INTEGER NOT NULL DEFAULT 0,
+        newest TEXT, whole INTEGER NOT NULL DEFAULT 0, error TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX source_polls_source ON source_polls (source_id, at);
+    CREATE TABLE source_drift (
+        source_id TEXT PRIMARY KEY, problem TEXT NOT NULL, since TEXT NOT NULL,
+        notice TEXT NOT NULL, told_at TEXT
+    );
+    """,
+    # 9: each step of a dossier once, whichever sources told it (``following.step_key``):
+    # what happened, when, the text that told it first and every source that showed it.
+    """
+    CREATE TABLE dossier_steps (
+        dossier TEXT NOT NULL, step TEXT NOT NULL, label TEXT NOT NULL, at TEXT,
+        item_id INTEGER NOT NULL REFERENCES items(id), url TEXT,
+        sources TEXT NOT NULL DEFAULT '[]', seen TEXT NOT NULL,
+        PRIMARY KEY (dossier, step)
+    );
+    """,
+    # 10: the review queue: near misses of the matcher (a weak word alone, a pair just
+    # outside its window, hits voided by a negation), held for a maintainer's 👍/👎.
+    """
+    CREATE TABLE review_queue (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        topic TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        excerpt TEXT NOT NULL DEFAULT '', hit_start INTEGER NOT NULL DEFAULT 0,
+        hit_end INTEGER NOT NULL DEFAULT 0,
+        created TEXT NOT NULL,
+        relevant INTEGER, labelled_at TEXT, labelled_by INTEGER,
+        UNIQUE (item_id, topic)
+    );
+    CREATE INDEX review_pending ON review_queue (relevant, id);
+    -- Why a match was enough ("titre : biométrie"), shown in its alert.
+    ALTER TABLE matches ADD COLUMN signals TEXT NOT NULL DEFAULT '[]';
+    """,
 )
 
 
@@ -211,4 +257,5 @@ def match_from_row(row: dict[str, Any]) -> TopicMatch:
         tuple(json.loads(row["keywords"])),
         excerpt,
         tuple(json.loads(row.get("words") or "[]")),
+        tuple(json.loads(row.get("signals") or "[]")),
     )

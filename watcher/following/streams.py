@@ -11,7 +11,7 @@ come through the JO sources instead (``following.follow_keys``).
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -20,13 +20,13 @@ from watcher.config import Config, SourceConfig
 from watcher.errors import ParseError
 from watcher.fetch import Response
 from watcher.items import Item
+from watcher.poll import Reader
 from watcher.sources import senat
 from watcher.sources.base import PollContext, PollResult, SourceState
 from watcher.sources.catalog import KINDS
 from watcher.sources.conditional import poll_document
 from watcher.store.dossiers import Dossier
 
-Reader = Callable[[SourceConfig, Any, SourceState, PollContext], PollResult]
 # The AN's open data serves each document by its UID under this path (SOURCES.md: the
 # publication lists link ".../dyn/opendata/{UID}.xml|json").
 _AN_OPENDATA = "/dyn/opendata/"
@@ -46,6 +46,7 @@ class Stream:
     state: SourceState
     initialized: bool
     errors: int = 0  # its reads that failed in a row (for the backoff)
+    since: datetime | None = None  # when the dossier was first followed
 
     @property
     def id(self) -> str:
@@ -59,11 +60,13 @@ def streams_for(config: Config, dossiers: Sequence[Dossier], now: datetime) -> l
     for dossier in dossiers:
         if not dossier.followed(now):
             continue
-        parent = config.source(dossier.source_id) or _fallback(config, dossier.dossier)
-        if parent is None:
-            continue
-        found = _stream_of(dossier.dossier, parent)
-        if found is not None:
+        # The source that alerted it (a press feed can alert a Sénat bill), else one of its house.
+        parents = (config.source(dossier.source_id), _fallback(config, dossier.dossier))
+        found, parent = next(
+            ((f, p) for p in parents if p is not None and (f := _stream_of(dossier.dossier, p))),
+            (None, None),
+        )
+        if found is not None and parent is not None:
             url, read = found
             streams.append(
                 Stream(
@@ -73,13 +76,15 @@ def streams_for(config: Config, dossiers: Sequence[Dossier], now: datetime) -> l
                     dossier.state,
                     dossier.initialized,
                     dossier.consecutive_errors,
+                    dossier.created,
                 )
             )
     return streams
 
 
 def _fallback(config: Config, dossier: str) -> SourceConfig | None:
-    """A dossier followed by hand, or whose source left feeds.yml: a source of its house."""
+    """A dossier followed by hand, alerted by a source of another kind, or whose source left
+    feeds.yml: a source of its house."""
     kind = {"senat": "senat", "an": "assemblee"}.get(dossier.split(":", 1)[0])
     return next((s for s in config.sources if s.kind == kind), None)
 
