@@ -77,9 +77,12 @@ def read_only_folder_is_one_line(view: Path) -> None:
     db = view / "watcher.db"
     refused(db, "is read-only", "make it writable")
     refused(view / "other.db", "is read-only")
+    # status only reads: it may manage (while this process still holds the WAL's shared
+    # memory open), or say the folder is read-only; never "not a usable database".
     status = run("status", "--db", str(db))
-    assert status.code == 1
-    assert "is read-only" in status.err and "not a usable" not in status.err
+    assert "not a usable" not in status.err and "Traceback" not in status.err
+    if status.code:
+        assert "is read-only" in status.err
 
 
 def test_a_full_folder_at_start_up(config: Path, mounted: Path) -> None:
