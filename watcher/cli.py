@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from watcher.config import Config
     from watcher.matching.engine import Matcher
     from watcher.personal import PersonalMatcher
+    from watcher.store import Store
     from watcher.store.db import Database
 
 logger = logging.getLogger("watcher")
@@ -384,16 +385,31 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    import sqlite3
+
+    from watcher.runner import integrity_line
+    from watcher.store import Store
+
+    config = _load(args)
+    store = Store(_database_path(args))  # a typo in --db is an error, not a new database
+    damaged = store.database.integrity_problem()
+    if damaged:
+        print(integrity_line(store.path, damaged))
+    try:
+        return _status(args, config, store, damaged)
+    except sqlite3.DatabaseError as exc:  # a damaged file: said above, and here in one line
+        state = "unhealthy: the database fails its integrity check; " if damaged else ""
+        raise WatcherError(f"{state}{store.path}: cannot be read ({exc})") from None
+
+
+def _status(args: argparse.Namespace, config: "Config", store: "Store", damaged: str | None) -> int:
     from datetime import UTC, datetime
 
     from watcher.health import problems
     from watcher.poll import missing_secrets
     from watcher.sources.pdfpages import ocr_warning
-    from watcher.store import Store
+    from watcher.store.space import low_space
 
-    config = _load(args)
-    _existing_database(args)  # a typo in --db is an error, not a new empty database
-    store = Store(db_path(args))
     skipped = missing_secrets(config, os.environ)
     print(f"{'source':<24} {'last success':<26} {'items':>6} {'alerts':>6}  last error")
     statuses = store.sources.statuses([s.id for s in config.sources])
@@ -410,6 +426,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     if (missing := ocr_warning(config.sources)) is not None:
         print(f"warning: {missing}")
     failures = store.outbox.failure_counts()
+    full = low_space(store.path)
+    if full:
+        print(full)
     print(
         f"outbox: {store.outbox.outbox_length()} pending alert(s); ended for good: "
         f"{failures['chat_gone']} to chats that refuse the bot, {failures['refused']} refused"
@@ -422,6 +441,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.check:
         pollable = [s for s in statuses if s.id not in skipped]
         found = problems(pollable, store.meta.last_beat(), now, drifts)
+        found += [full] if full else []
+        found += ["the database fails its integrity check"] if damaged else []
         if found:
             raise WatcherError("unhealthy: " + "; ".join(found))
         print("healthy")
@@ -441,10 +462,8 @@ def _new_or_existing_db(args: argparse.Namespace) -> Path:
     return path
 
 
-def _existing_database(args: argparse.Namespace) -> "Database":
+def _database_path(args: argparse.Namespace) -> Path:
     """The database to read; a missing file is an error, not a new empty database."""
-    from watcher.store.db import Database
-
     path = db_path(args)
     if path.is_dir():
         raise WatcherError(f"{path}: is a folder; pass --db with the database file's path")
@@ -453,7 +472,14 @@ def _existing_database(args: argparse.Namespace) -> "Database":
         raise WatcherError(
             f"{path}: no database here{where}; pass --db PATH or run `watcher poll` first"
         )
-    return Database(path)
+    return path
+
+
+def _existing_database(args: argparse.Namespace) -> "Database":
+    """The database to read, opened; a missing file is an error."""
+    from watcher.store.db import Database
+
+    return Database(_database_path(args))
 
 
 def cmd_search(args: argparse.Namespace) -> int:

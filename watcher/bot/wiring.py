@@ -38,6 +38,7 @@ from watcher.bot import (
     search,
     words,
 )
+from watcher.bot.chat_queue import SLOW_DOWN, PerChatProcessor
 from watcher.bot.settings import TelegramSettings
 from watcher.errors import DeliveryError
 
@@ -70,6 +71,8 @@ def build_application(service: "Service", settings: TelegramSettings) -> BotAppl
         ),
         HTTPXRequest(connection_pool_size=2, read_timeout=30.0),
     )
+    # Reliability: chats are handled side by side, each in order, with a limit each.
+    processor = PerChatProcessor()
     application = (
         Application.builder()
         .request(requests[0])
@@ -83,8 +86,10 @@ def build_application(service: "Service", settings: TelegramSettings) -> BotAppl
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        .concurrent_updates(processor)
         .build()
     )
+    processor.tell = lambda chat: application.bot.send_message(chat, SLOW_DOWN)
     application.bot_data["runtime"] = service
     application.bot_data["requests"] = requests
     handlers = {

@@ -20,12 +20,15 @@ from watcher.delivery.console import ConsoleTarget
 from watcher.delivery.deliverer import Deliverer, NotifyMaintainers
 from watcher.delivery.outcome import RETRY_MIN
 from watcher.errors import DeliveryError
+from watcher.store.space import FullDiskLog, StorageFull
 
 if TYPE_CHECKING:
     from watcher.runtime import Service
 
 logger = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
+# A full disk is waited out, looking again this often at most (doubling from a tick).
+FULL_DISK_RETRY_MAX = 10.0
 
 
 def deliverer(
@@ -72,11 +75,20 @@ class DeliveryStage:
             )
 
     async def deliver_forever(self) -> None:
+        full_disk = FullDiskLog("delivery")
+        wait = TICK_SECONDS
         while not self.service.stopping:
             try:
                 await self.flush()
+                full_disk.succeeded()
+                wait = TICK_SECONDS
             except asyncio.CancelledError:
                 raise
+            except StorageFull as exc:  # a pause: said once, looked at again later
+                full_disk.failed(exc, FULL_DISK_RETRY_MAX)
+                await self._pause(wait)
+                wait = min(wait * 2, FULL_DISK_RETRY_MAX)
+                continue
             except Exception as exc:
                 if getattr(exc, "fatal", False):
                     raise
@@ -84,6 +96,11 @@ class DeliveryStage:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), TICK_SECONDS)
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or less if the service stops."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.service.wait_stopping(), seconds)
 
     def tasks(self, service: "Service") -> list[Callable[[], Awaitable[None]]]:
         return [self.deliver_forever]
@@ -111,11 +128,16 @@ class TelegramStage(DeliveryStage):
         bot = self.application.bot
 
         async def notify_maintainers(text: str) -> None:
-            from telegram.error import TelegramError
+            from telegram.error import BadRequest, TelegramError
+
+            from watcher.delivery.deliverer import plain_text
 
             for chat_id in service.config.maintainers:
                 try:
-                    await bot.send_message(chat_id, text)
+                    try:
+                        await bot.send_message(chat_id, text)
+                    except BadRequest:  # HTML refused: the same notice as plain text
+                        await bot.send_message(chat_id, plain_text(text), parse_mode=None)
                 except TelegramError as exc:  # the notice is in the log as well
                     logger.warning("could not tell maintainer %s: %s", chat_id, exc)
 
