@@ -15,6 +15,10 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from watcher.delivery.base import OptionError as TargetOptionError
+from watcher.delivery.base import TargetConfig
+from watcher.delivery.targets import parse_targets
+from watcher.delivery.telegram_kind import ChannelConfig
 from watcher.durations import parse_duration, parse_size
 from watcher.errors import ConfigError, RuleError
 from watcher.matching.rules import TopicRules, compile_topic
@@ -22,7 +26,15 @@ from watcher.sources.base import SourceConfig, SourceKind
 from watcher.sources.catalog import KINDS
 from watcher.sources.options import OptionError, build_options, option_names, territory
 
-__all__ = ["ChannelConfig", "Config", "Settings", "SourceConfig", "load_config", "parse_config"]
+__all__ = [
+    "ChannelConfig",
+    "Config",
+    "Settings",
+    "SourceConfig",
+    "TargetConfig",
+    "load_config",
+    "parse_config",
+]
 
 _COMMON_KEYS = (
     "id",
@@ -57,14 +69,9 @@ class Settings:
     # forever, at most this far apart
     atom_dir: str | None = None  # `watcher run` keeps <topic>.xml Atom feeds here
     # (relative to feeds.yml's directory)
-
-
-@dataclass(frozen=True)
-class ChannelConfig:
-    """A Telegram chat that receives every alert of its topics."""
-
-    chat_id: int | str
-    topics: tuple[str, ...]
+    backup_dir: str | None = None  # nightly online backups of the database go here
+    backup_keep: int = 7  # how many of them are kept
+    retention: float = 2 * 365 * 86400.0  # unmatched items older than this are pruned
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,7 @@ class Config:
     sources: tuple[SourceConfig, ...]
     channels: tuple[ChannelConfig, ...]
     maintainers: frozenset[int]
+    targets: tuple[TargetConfig, ...] = ()  # feeds.yml's targets: (empty: the default)
 
     def source(self, source_id: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.id == source_id), None)
@@ -180,14 +188,18 @@ def parse_config(text: str, path: Path, reader: _Reader | None = None) -> Config
     top = reader.mapping(
         document if document is not None else {},
         "",
-        ("settings", "topics", "sources", "channels", "maintainers"),
+        ("settings", "topics", "sources", "channels", "maintainers", "targets"),
     )
     settings = _settings(reader, top.get("settings", {}))
     topics = _topics(reader, top.get("topics"))
     sources = _sources(reader, top.get("sources"), settings, topics)
     channels = _channels(reader, top.get("channels", []), topics)
     maintainers = _maintainers(reader, top.get("maintainers", []))
-    return Config(path, settings, topics, sources, channels, maintainers)
+    try:
+        targets = parse_targets(top.get("targets"), list(topics))
+    except TargetOptionError as exc:
+        raise reader.fail(f"targets{exc.key}", str(exc)) from None
+    return Config(path, settings, topics, sources, channels, maintainers, targets)
 
 
 def _settings(reader: _Reader, raw: object) -> Settings:
@@ -204,6 +216,9 @@ def _settings(reader: _Reader, raw: object) -> Settings:
         "allow_private_addresses",
         "delivery_backoff",
         "atom_dir",
+        "backup_dir",
+        "backup_keep",
+        "retention",
     )
     data = reader.mapping(raw if raw is not None else {}, "settings", keys)
     defaults = Settings()
@@ -244,6 +259,11 @@ def _settings(reader: _Reader, raw: object) -> Settings:
         atom_dir=reader.string(data["atom_dir"], "settings.atom_dir")
         if "atom_dir" in data
         else None,
+        backup_dir=reader.string(data["backup_dir"], "settings.backup_dir")
+        if "backup_dir" in data
+        else None,
+        backup_keep=_whole(reader, data.get("backup_keep", defaults.backup_keep), "backup_keep"),
+        retention=reader.duration(data.get("retention", defaults.retention), "settings.retention"),
     )
 
 

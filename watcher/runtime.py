@@ -15,14 +15,10 @@ finishes with the configuration it started with.
 import asyncio
 import contextlib
 import logging
-import multiprocessing
 import os
 import signal
-import threading
-import time
-from collections.abc import Callable, Collection, Mapping, Sequence
-from concurrent.futures import CancelledError, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -31,13 +27,14 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from watcher.config import Config, SourceConfig, load_config
 from watcher.decide import is_due
-from watcher.delivery.targets import audience
-from watcher.errors import ConfigError, FetchError, WatcherError
+from watcher.delivery.base import TargetConfig
+from watcher.errors import ConfigError, FetchError
 from watcher.fetch import Fetcher, FetchSession
 from watcher.netguard import is_private_host
+from watcher.parsing_pool import ParsingPool
 from watcher.poll import Poller, missing_secrets, summarize
-from watcher.routing import Recipient, SourceRoute, routes
-from watcher.routing import Route as Alert
+from watcher.recipients import Subscriptions, route_for
+from watcher.routing import SourceRoute
 from watcher.scheduling import DueTimes
 from watcher.store import PollOutcome, Store
 from watcher.store.subscribers import Subscribers
@@ -51,97 +48,8 @@ T = TypeVar("T")
 
 # How long `watcher run` gives itself to stop once asked (the issue's promise is 10 s).
 STOP_GRACE_SECONDS = 8.0
-# How long a routing snapshot of the subscribers is reused between matched items.
-SUBSCRIPTIONS_TTL = 2.0
 # How often the run loop records that it is alive (`watcher status --check` reads it).
 HEARTBEAT_SECONDS = 30.0
-
-
-class Subscriptions:
-    """Which chats want which topics, read lazily and reused for a moment.
-
-    Only a poll that matched something asks, so a cycle of unchanged sources costs
-    the same with or without subscribers.
-    """
-
-    def __init__(self, subscribers: Subscribers, *, ttl: float = SUBSCRIPTIONS_TTL) -> None:
-        self.subscribers = subscribers
-        self.ttl = ttl
-        self._lock = threading.Lock()
-        self._value: Mapping[int, Collection[str]] = {}
-        self.territories: Mapping[int, frozenset[str]] = {}  # read with the topics
-        self._read_at = -float("inf")
-
-    def __call__(self) -> Mapping[int, Collection[str]]:
-        with self._lock:
-            if time.monotonic() - self._read_at > self.ttl:
-                self._value = self.subscribers.subscriptions()
-                self.territories = self.subscribers.territories()
-                self._read_at = time.monotonic()
-            return self._value
-
-    def invalidate(self) -> None:
-        with self._lock:
-            self._read_at = -float("inf")
-
-
-class ParsingPool:
-    """Worker processes that parse payloads, so that parsing spreads over the cores.
-
-    A reader thread hands its payload here (``PollContext.compute``) and waits:
-    with one interpreter lock, 32 polls parsing feeds in threads use one core.
-    Workers start on first use as fresh interpreters (``spawn``: a fork of this
-    threaded process could inherit a lock held by another thread, and Python
-    3.11's fork server preloads modules ignoring this process's ``sys.path``).
-    Should a worker die, the pool is replaced and the payload parsed in the thread.
-    """
-
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self._context = multiprocessing.get_context("spawn")
-        self._lock = threading.Lock()
-        self._pool: ProcessPoolExecutor | None = None
-        self._closed = False
-
-    def __call__(self, function: Callable[..., T], /, *args: Any) -> T:
-        with self._lock:
-            if self._closed:
-                raise WatcherError("watcher is stopping: payload left unparsed")
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context)
-            pool = self._pool
-        try:
-            return pool.submit(function, *args).result()
-        except CancelledError:
-            raise WatcherError("watcher is stopping: payload left unparsed") from None
-        except BrokenProcessPool:
-            logger.warning("a parsing process died; starting others, parsing this payload here")
-            with self._lock:
-                if self._pool is pool:
-                    self._pool = None
-            pool.shutdown(wait=False, cancel_futures=True)
-            return function(*args)
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-
-
-def with_territories(
-    recipients: list[Recipient], territories: Mapping[int, frozenset[str]]
-) -> list[Recipient]:
-    """The chats' territory choices (/reglages) added to their recipients."""
-    if not territories:
-        return recipients
-    return [
-        replace(r, territories=territories.get(int(r.destination), frozenset()))
-        if r.destination.lstrip("-").isdigit()
-        else r
-        for r in recipients
-    ]
 
 
 class Service:
@@ -155,14 +63,14 @@ class Service:
         environ: Mapping[str, str],
         out: TextIO,
         config_path: Path | None = None,
-        telegram: Any = None,
+        targets: Sequence[TargetConfig] = (),
     ) -> None:
         self.config_path = config_path
         self.config = config
         self.store = store
         self.environ = environ
         self.out = out
-        self.telegram = telegram
+        self.targets = tuple(targets)  # where alerts go (``delivery.active``), fixed for a run
         self.subscribers = Subscribers(store)
         self.subscriptions = Subscriptions(self.subscribers)
         settings = config.settings
@@ -194,20 +102,7 @@ class Service:
         )
 
     def route_for(self, config: Config) -> SourceRoute:
-        targets = ("console",) if self.telegram is None else ("telegram",)
-        recipients: list[Recipient] = []
-        read: Mapping[int, Collection[str]] | None = None
-
-        def route(topics: Sequence[str], territory: str = "") -> list[Alert]:
-            # The audience is rebuilt only when the subscriptions snapshot changes.
-            nonlocal recipients, read
-            subscriptions = self.subscriptions() if self.telegram is not None else {}
-            if subscriptions is not read:
-                recipients, read = audience(config, targets, subscriptions), subscriptions
-                recipients = with_territories(recipients, self.subscriptions.territories)
-            return routes(topics, recipients, territory)
-
-        return route
+        return route_for(config, self.targets, self.subscriptions)
 
     def _skipped(self, config: Config) -> dict[str, list[str]]:
         skipped = missing_secrets(config, self.environ)

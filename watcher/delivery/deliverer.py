@@ -15,6 +15,7 @@ runtime provides, so the event loop never waits on the disk.
 """
 
 import asyncio
+import hashlib
 import logging
 import re
 import time
@@ -196,7 +197,14 @@ class Deliverer:
             ]
         else:
             messages = [
-                (self._message(render_html(view), render_text(view), prefs), [alert])
+                (
+                    replace(
+                        self._message(render_html(view), render_text(view), prefs),
+                        view=view,
+                        key=alert_key(alert),
+                    ),
+                    [alert],
+                )
                 for view, alert in zip(views, alerts, strict=True)
             ]
         for message, carried in messages:
@@ -394,6 +402,12 @@ class Deliverer:
             if not await self._deliver(target, destination, message, carried, stats):
                 return False
         return True
+
+
+def alert_key(alert: PendingAlert) -> str:
+    """The same for every attempt at one alert (Mastodon's Idempotency-Key, a webhook's id)."""
+    digest = hashlib.sha256(f"{alert.item.source_id}\0{alert.item.key}".encode()).hexdigest()
+    return f"watcher-{alert.id}-{digest[:16]}"
 
 
 def _plain(html: str) -> str:

@@ -14,7 +14,6 @@ python-telegram-bot's exceptions are translated here, and only here, into Outcom
 
 import datetime as dt
 import logging
-from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from telegram import (
@@ -36,7 +35,6 @@ from telegram.error import (
     TimedOut,
 )
 
-from watcher.config import Config
 from watcher.delivery.base import Message
 from watcher.delivery.outcome import (
     ChatGone,
@@ -49,7 +47,6 @@ from watcher.delivery.outcome import (
 from watcher.delivery.outcome import RetryAfter as Wait
 from watcher.delivery.pacing import GROUP_SPACING, OVERALL_RATE, PRIVATE_SPACING, is_group
 from watcher.errors import DeliveryError
-from watcher.routing import Recipient
 
 logger = logging.getLogger(__name__)
 NAME = "telegram"
@@ -59,19 +56,6 @@ TEXT_LIMIT = 4096
 def chat_id_of(destination: str) -> int | str:
     """The Telegram chat id a destination names: a number, or an @channelname."""
     return int(destination) if destination.lstrip("-").isdigit() else destination
-
-
-def audience(config: Config, subscriptions: Mapping[int, Collection[str]]) -> list[Recipient]:
-    """The channels of feeds.yml and the subscribed chats (active, not paused)."""
-    recipients = [
-        Recipient(NAME, str(channel.chat_id), frozenset(channel.topics))
-        for channel in config.channels
-    ]
-    recipients += [
-        Recipient(NAME, str(chat_id), frozenset(topics))
-        for chat_id, topics in subscriptions.items()
-    ]
-    return recipients
 
 
 def retry_seconds(exc: RetryAfter) -> float:

@@ -1,0 +1,72 @@
+"""The bot as a delivery target: one python-telegram-bot Application that sends the
+alerts (``delivery.telegram``), answers the commands (``bot.wiring``), tells the
+maintainers and announces new topics.
+"""
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from telegram.error import InvalidToken, NetworkError, TelegramError
+
+from watcher.bot.maintainer import announce
+from watcher.bot.settings import TelegramSettings
+from watcher.bot.wiring import INVALID_TOKEN, build_application, close_requests, serve_bot
+from watcher.delivery.base import Opened, TargetConfig
+from watcher.delivery.telegram import TelegramTarget
+from watcher.delivery.telegram_kind import TelegramOptions
+from watcher.errors import ConfigError, DeliveryError
+
+if TYPE_CHECKING:
+    from watcher.runtime import Service
+
+logger = logging.getLogger(__name__)
+
+
+def open_bot(service: "Service", target: TargetConfig) -> Opened:
+    """The Telegram target of a run, with the bot's update loop as its task."""
+    options: TelegramOptions = target.options or TelegramOptions()
+    settings = TelegramSettings.from_environ(service.environ, token_env=options.token_env)
+    if settings is None:
+        raise ConfigError(f"targets: {target.name}: set {options.token_env}")
+    application = build_application(service, settings)
+    bot = application.bot
+
+    async def notify(text: str) -> None:
+        for chat_id in service.config.maintainers:
+            try:
+                await bot.send_message(chat_id, text)
+            except TelegramError as exc:  # the notice is in the log as well
+                logger.warning("could not tell maintainer %s: %s", chat_id, exc)
+
+    async def announce_topics(topic_ids: Sequence[str]) -> None:
+        await announce(bot, service, topic_ids)
+
+    async def reachable() -> bool:
+        """Is the Bot API there, and is the token good?"""
+        try:
+            await bot.get_me()
+        except InvalidToken:
+            raise DeliveryError(INVALID_TOKEN) from None
+        except NetworkError as exc:
+            logger.warning(
+                "Telegram Bot API unreachable (%s): alerts stay in the outbox for the next run",
+                exc.message,
+            )
+            return False
+        return True
+
+    async def serve() -> None:
+        await serve_bot(application, service)
+
+    async def close() -> None:
+        await close_requests(application)
+
+    return Opened(
+        TelegramTarget(bot, name=target.name),
+        tasks=[serve],
+        close=close,
+        reachable=reachable,
+        notify=notify,
+        announce=announce_topics,
+    )
