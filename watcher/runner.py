@@ -20,6 +20,7 @@ from watcher.delivery.deliverer import RunBlocking
 from watcher.delivery.preferences import ChatPreferences
 from watcher.delivery.stage import open_stage
 from watcher.delivery.telegram_kind import TelegramOptions
+from watcher.jobs import Jobs, JobsHost
 from watcher.runtime import Service
 from watcher.store import Store
 from watcher.store.lock import WriterLock
@@ -140,7 +141,18 @@ async def _run(service: Service, targets: Sequence[TargetConfig]) -> int:
             sources,
         )
     service.delivery = stage
+    jobs = Jobs(
+        JobsHost(
+            service.store,
+            lambda: service.config,
+            service.blocking,
+            stage.notify_maintainers,
+            stage.sender.send_digests,
+        )
+    )
     try:
-        return await service.run_forever(extra=stage.tasks())
+        return await service.run_forever(
+            extra=[*stage.tasks(), lambda: jobs.run_forever(service.wait_stopping)]
+        )
     finally:
         await stage.close()

@@ -77,9 +77,11 @@ class DeliveryStage:
         """For a one-shot ``watcher poll``: can every target that can tell be reached?"""
         return all([await o.reachable() for o in self.opened if o.reachable is not None])
 
-    async def flush(self, *, settle: float = 0.0) -> None:
+    async def flush(self, *, settle: float = 0.0, digests: bool = True) -> None:
+        """Send what is due; and the digests due, unless the wall-clock jobs do (``jobs``)."""
         stats = await self.sender.drain(settle=settle)
-        await self.sender.send_digests(datetime.now(UTC))
+        if digests:
+            await self.sender.send_digests(datetime.now(UTC))
         if stats.messages or stats.failed:
             logger.info(
                 "delivery: %d alert(s) sent in %d message(s), %d to retry, %d failed for good",
@@ -92,7 +94,7 @@ class DeliveryStage:
     async def deliver_forever(self) -> None:
         while not self.host.stopping:
             try:
-                await self.flush()
+                await self.flush(digests=False)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -116,6 +118,8 @@ class DeliveryStage:
         """A notice for the maintainers, through every target that reaches them."""
         if self.sender.notify_maintainers is not None:
             await self.sender.notify_maintainers(text)
+        else:
+            logger.info("for the maintainers (no target reaches them): %s", text)
 
     async def close(self) -> None:
         """Release what the targets hold (HTTP clients)."""
