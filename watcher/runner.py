@@ -9,6 +9,7 @@ everything until a signal. ``ServiceHost`` is what the targets are opened with.
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -17,6 +18,7 @@ from watcher.config import Config
 from watcher.delivery.active import active_targets
 from watcher.delivery.base import Opened, TargetConfig
 from watcher.delivery.deliverer import RunBlocking
+from watcher.delivery.digests import send_digests
 from watcher.delivery.preferences import ChatPreferences
 from watcher.delivery.stage import open_stage
 from watcher.delivery.telegram_kind import TelegramOptions
@@ -147,7 +149,7 @@ async def _run(service: Service, targets: Sequence[TargetConfig]) -> int:
             lambda: service.config,
             service.blocking,
             stage.notify_maintainers,
-            stage.sender.send_digests,
+            partial(send_digests, stage.sender),
         )
     )
     try:

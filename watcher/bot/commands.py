@@ -31,7 +31,7 @@ from watcher.matching.engine import TopicMatch
 from watcher.store.search import Search
 
 if TYPE_CHECKING:
-    from watcher.runtime import Service as Runtime
+    from watcher.bot.deps import BotDeps as Runtime
     from watcher.store.subscribers import Subscriber
 
 logger = logging.getLogger(__name__)

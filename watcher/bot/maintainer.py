@@ -22,7 +22,7 @@ from watcher.errors import ConfigError
 if TYPE_CHECKING:
     from telegram import Bot
 
-    from watcher.runtime import Service
+    from watcher.bot.deps import BotDeps
 
 logger = logging.getLogger(__name__)
 # Announcements go out at most this fast (Telegram allows about 30 messages/s overall).
@@ -71,7 +71,7 @@ async def test_text(update: Update, context: Context) -> None:
         await reply(update, "Usage : /tester &lt;texte à essayer&gt;")
         return
     text = " ".join(context.args)
-    matches = runtime(context).poller.matcher.match([text])
+    matches = runtime(context).match([text])
     if not matches:
         await reply(update, "Aucune correspondance.")
         return
@@ -115,7 +115,7 @@ async def reload(update: Update, context: Context) -> None:
         context.application.create_task(announce(context.bot, rt, added))
 
 
-async def announce(bot: "Bot", rt: "Service", topic_ids: Sequence[str]) -> int:
+async def announce(bot: "Bot", rt: "BotDeps", topic_ids: Sequence[str]) -> int:
     """Tell every active chat about new topics, once per topic ever, with a button each."""
     fresh = [t for t in topic_ids if await asyncio.to_thread(rt.subscribers.first_announcement, t)]
     if not fresh:

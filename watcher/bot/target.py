@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
+from watcher.bot.deps import BotDeps
 from watcher.bot.maintainer import announce
 from watcher.bot.settings import TelegramSettings
 from watcher.bot.wiring import INVALID_TOKEN, build_application, close_requests, serve_bot
@@ -23,13 +24,28 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+def bot_deps(service: "Service") -> BotDeps:
+    """The service as the bot's handlers see it: the store, the configuration, a few actions."""
+    return BotDeps(
+        store=service.store,
+        subscribers=service.subscribers,
+        subscriptions=service.subscriptions,
+        current_config=lambda: service.config,
+        match=lambda fields: service.poller.matcher.match(fields),
+        reload=service.reload,
+        is_stopping=lambda: service.stopping,
+        wait_stopping=service.wait_stopping,
+    )
+
+
 def open_bot(service: "Service", target: TargetConfig) -> Opened:
     """The Telegram target of a run, with the bot's update loop as its task."""
     options: TelegramOptions = target.options or TelegramOptions()
     settings = TelegramSettings.from_environ(service.environ, token_env=options.token_env)
     if settings is None:
         raise ConfigError(f"targets: {target.name}: set {options.token_env}")
-    application = build_application(service, settings)
+    deps = bot_deps(service)
+    application = build_application(deps, settings)
     bot = application.bot
 
     async def notify(text: str) -> None:
@@ -40,7 +56,7 @@ def open_bot(service: "Service", target: TargetConfig) -> Opened:
                 logger.warning("could not tell maintainer %s: %s", chat_id, exc)
 
     async def announce_topics(topic_ids: Sequence[str]) -> None:
-        await announce(bot, service, topic_ids)
+        await announce(bot, deps, topic_ids)
 
     async def reachable() -> bool:
         """Is the Bot API there, and is the token good?"""
@@ -57,7 +73,7 @@ def open_bot(service: "Service", target: TargetConfig) -> Opened:
         return True
 
     async def serve() -> None:
-        await serve_bot(application, service)
+        await serve_bot(application, deps)
 
     async def close() -> None:
         await close_requests(application)

@@ -44,12 +44,10 @@ from watcher.delivery.outcome import (
     failure_kind,
 )
 from watcher.delivery.pacing import Pacer
-from watcher.delivery.preferences import ChatPreferences, Preferences, digest_due
+from watcher.delivery.preferences import ChatPreferences, Preferences
 from watcher.delivery.render import (
     AlertView,
-    Part,
     render_burst,
-    render_digest,
     render_html,
     render_text,
 )
@@ -190,7 +188,7 @@ class Deliverer:
             # Only the first part of a burst rings: the rest follow it silently.
             messages = [
                 (
-                    self._message(html, _plain(html), prefs, quiet=n > 0),
+                    self._message(html, plain_text(html), prefs, quiet=n > 0),
                     [alerts[p] for p in positions],
                 )
                 for n, (html, positions) in enumerate(render_burst(views))
@@ -359,50 +357,6 @@ class Deliverer:
             return None
         return _notice(kind, target, destination, change)
 
-    # -- digests -------------------------------------------------------------------
-
-    async def send_digests(self, now: datetime) -> int:
-        """Send each digest chat its pending alerts, once a day after its digest time."""
-        sent = 0
-        preferences = await self.run_blocking(self.preferences)
-        subscribers = {
-            str(s.chat_id): s for s in await self.run_blocking(self.subscribers.digest_chats)
-        }
-        for target in self.targets.values():
-            if not target.groups:
-                continue
-            for destination, prefs in preferences.items():
-                if prefs.mode != "digest":
-                    continue
-                subscriber = subscribers.get(destination)
-                last = subscriber.last_digest if subscriber else None
-                at = prefs.digest_time or self.config.settings.digest_time
-                if not digest_due(last, now, at, self.config.settings.timezone):
-                    continue
-                alerts = await self.run_blocking(self.outbox.pending_for, target.name, destination)
-                if alerts and not await self._send_digest(target, destination, alerts, prefs):
-                    continue
-                sent += len(alerts)
-                if subscriber is not None:
-                    await self.run_blocking(
-                        self.subscribers.mark_digest, subscriber.chat_id, now=now
-                    )
-        return sent
-
-    async def _send_digest(
-        self, target: Target, destination: str, alerts: list[PendingAlert], prefs: ChatPreferences
-    ) -> bool:
-        parts: list[Part] = render_digest([self.view(alert) for alert in alerts])
-        stats = DeliveryStats()
-        for n, (html, positions) in enumerate(parts):
-            # Each part is recorded as soon as it is taken: a later part that must
-            # wait does not make the earlier ones be sent again.
-            message = self._message(html, _plain(html), prefs, quiet=n > 0)
-            carried = [alerts[p] for p in positions]
-            if not await self._deliver(target, destination, message, carried, stats):
-                return False
-        return True
-
 
 def alert_key(alert: PendingAlert) -> str:
     """The same for every attempt at one alert (Mastodon's Idempotency-Key, a webhook's id)."""
@@ -410,7 +364,7 @@ def alert_key(alert: PendingAlert) -> str:
     return f"watcher-{alert.id}-{digest[:16]}"
 
 
-def _plain(html: str) -> str:
+def plain_text(html: str) -> str:
     """The plain-text fallback of a rendered message (links lose their address)."""
     return unescape(_TAG.sub("", html))
 

@@ -19,6 +19,7 @@ from typing import Protocol
 from watcher.config import Config
 from watcher.delivery.base import Host, Opened, TargetConfig
 from watcher.delivery.deliverer import Deliverer, NotifyMaintainers, RunBlocking
+from watcher.delivery.digests import send_digests
 from watcher.delivery.outcome import RETRY_MIN
 from watcher.delivery.preferences import ChatPreferences
 from watcher.delivery.targets import KINDS
@@ -81,7 +82,7 @@ class DeliveryStage:
         """Send what is due; and the digests due, unless the wall-clock jobs do (``jobs``)."""
         stats = await self.sender.drain(settle=settle)
         if digests:
-            await self.sender.send_digests(datetime.now(UTC))
+            await send_digests(self.sender, datetime.now(UTC))
         if stats.messages or stats.failed:
             logger.info(
                 "delivery: %d alert(s) sent in %d message(s), %d to retry, %d failed for good",

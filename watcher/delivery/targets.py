@@ -88,6 +88,11 @@ def _territories(raw: object, path: str) -> frozenset[str]:
     return frozenset(" ".join(v.split()) for v in values)
 
 
+def target_secrets(targets: Sequence[TargetConfig]) -> list[str]:
+    """The environment variables these targets read their secrets from."""
+    return [name for t in targets for name in KINDS[t.kind].secrets(t.options)]
+
+
 def missing_secrets(targets: Sequence[TargetConfig], environ: Mapping[str, str]) -> list[str]:
     """One line per environment variable a target needs and does not find."""
     return [
