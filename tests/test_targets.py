@@ -7,18 +7,25 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import PYTHON, python_env, run
 from tests.fake_receivers import MASTODON_TOKEN, Receivers, running_receivers, verify
 from tests.fake_telegram import TOKEN, FakeTelegram, running_fake_telegram
 from tests.feed_server import FeedServer
+from watcher.delivery.http import wait_seconds
+from watcher.delivery.mastodon import hashtag, status_text
+from watcher.delivery.render import AlertView
+from watcher.items import Item
+from watcher.matching.engine import TopicMatch
 from watcher.store import Store
 from watcher.store.subscribers import Subscribers
 
 CHAT = 5151
 MAINTAINER = 777000
 SECRET = "webhook-shared-secret"
+NOW = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
 
 TOPICS = """
 topics:
@@ -282,3 +289,51 @@ def test_a_missing_secret_stops_the_run_before_polling(workdir: Path) -> None:
     result = run("poll")
     assert result.code == 1
     assert result.err.strip() == "watcher: feeds.yml: targets: webhook: set HOOK_SECRET_UNSET"
+
+
+def view(title: str, words: tuple[str, ...], **extra: object) -> AlertView:
+    item = Item(source_id="src", key="k", title=title, url="https://example.org/t/1")
+    match = TopicMatch("biometrie", "Biométrie", words, None, words)
+    return AlertView("Sénat", item, (match,), {"biometrie": "Biométrie"}, **extra)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("words", "tag"),
+    [
+        ("biométrique", "#biométrique"),
+        ("reconnaissance faciale", "#ReconnaissanceFaciale"),
+        ("vidéo-surveillance", "#VidéoSurveillance"),
+        ("L. 251-2", None),
+        ("2024", None),
+    ],
+    ids=["word", "phrase", "hyphen", "reference", "number"],
+)
+def test_matched_words_become_hashtags_only_where_they_are_words(
+    words: str, tag: str | None
+) -> None:
+    assert hashtag(words) == tag
+
+
+def test_a_status_fits_500_characters_whatever_the_title() -> None:
+    long_title = "Proposition de loi " + "relative à la surveillance " * 40
+    text = status_text(
+        view(long_title, ("reconnaissance faciale",), territory="Île-de-France", event_at=None)
+    )
+    assert len(text) <= 500
+    assert text.endswith("#ReconnaissanceFaciale")
+    assert "https://example.org/t/1" in text and "📍 Île-de-France · Sénat" in text
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({"X-RateLimit-Reset": "2026-12-07T06:00:30.000Z"}, 30.0),
+        ({"Retry-After": "12"}, 12.0),
+        ({"Retry-After": "Mon, 07 Dec 2026 06:01:00 GMT"}, 60.0),
+        ({"X-RateLimit-Reset": str(int(NOW.timestamp()) + 90)}, 90.0),
+        ({}, 60.0),
+    ],
+    ids=["mastodon-iso", "seconds", "http-date", "unix-time", "nothing-said"],
+)
+def test_how_long_a_429_asks_to_wait(headers: dict[str, str], seconds: float) -> None:
+    assert wait_seconds(httpx.Headers(headers), now=NOW) == pytest.approx(seconds)

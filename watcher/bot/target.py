@@ -3,11 +3,13 @@ alerts (``delivery.telegram``), answers the commands (``bot.wiring``), tells the
 maintainers and announces new topics.
 """
 
+import hashlib
 import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import InvalidToken, NetworkError
 
 from watcher.bot.deps import BotDeps
 from watcher.bot.maintainer import announce
@@ -17,6 +19,7 @@ from watcher.delivery.base import Opened, TargetConfig
 from watcher.delivery.telegram import TelegramTarget
 from watcher.delivery.telegram_kind import TelegramOptions
 from watcher.errors import ConfigError, DeliveryError
+from watcher.store.notices import Notices
 
 if TYPE_CHECKING:
     from watcher.runtime import Service
@@ -49,14 +52,14 @@ def open_bot(service: "Service", target: TargetConfig) -> Opened:
     bot = application.bot
 
     async def notify(text: str) -> None:
-        for chat_id in service.config.maintainers:
-            try:
-                await bot.send_message(chat_id, text)
-            except TelegramError as exc:  # the notice is in the log as well
-                logger.warning("could not tell maintainer %s: %s", chat_id, exc)
+        """A notice for the maintainers, queued in the notices outbox (sent like alerts)."""
+        now = datetime.now(UTC)
+        key = f"notice:{now.isoformat()}:{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+        chats = [str(chat_id) for chat_id in sorted(service.config.maintainers)]
+        await service.blocking(Notices(service.store.database).queue, target.name, chats, key, text)
 
     async def announce_topics(topic_ids: Sequence[str]) -> None:
-        await announce(bot, deps, topic_ids)
+        await announce(deps, topic_ids)
 
     async def reachable() -> bool:
         """Is the Bot API there, and is the token good?"""

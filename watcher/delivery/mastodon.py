@@ -38,6 +38,7 @@ from watcher.delivery.render import AlertView, event_line
 
 NAME = "mastodon"
 STATUS_LIMIT = 500
+MIN_TITLE = 80  # a title is not shortened below this to keep hashtags
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 # A word, in any script: letters only, so "L. 251-2" or "2024" make no hashtag.
 _WORD = re.compile(r"^[^\W\d_]+$")
@@ -70,16 +71,21 @@ def status_text(view: AlertView, *, limit: int = STATUS_LIMIT) -> str:
     title = " ".join((view.item.title or "(sans titre)").split())
     if view.follow_up:
         title = f"🔁 {view.follow_up} : {title}"
+    # The title gives way first (down to MIN_TITLE characters), then the hashtags.
     while True:
-        text = "\n".join([title, *tail] + ([" ".join(tags)] if tags else []))
-        if len(text) <= limit:
-            return text
-        if tags:
-            tags.pop()
-        elif len(title) > 40:
-            title = title[: max(40, len(title) - (len(text) - limit) - 1)].rstrip() + "…"
-        else:  # a link longer than a status: the link wins
-            return text[:limit]
+        rest = "\n".join([*tail] + ([" ".join(tags)] if tags else []))
+        budget = limit - len(rest) - 1
+        if len(title) <= budget:
+            return f"{title}\n{rest}"
+        if budget >= MIN_TITLE or not tags:
+            return f"{_shorten(title, budget)}\n{rest}"[:limit]
+        tags.pop()
+
+
+def _shorten(text: str, size: int) -> str:
+    if size <= 1:
+        return ""
+    return text if len(text) <= size else text[: size - 1].rstrip() + "…"
 
 
 @dataclass
@@ -102,6 +108,8 @@ class MastodonTarget:
         url = self.options.base_url.rstrip("/") + "/api/v1/statuses"
         headers = {"Authorization": f"Bearer {self.token}", "Idempotency-Key": message.key}
         body = {"status": status_text(message.view), "visibility": self.options.visibility}
+        if message.reply_to is not None:  # a followed dossier's next stage: one thread
+            body["in_reply_to_id"] = str(message.reply_to)
         try:
             response = await self.client.post(url, json=body, headers=headers)
         except httpx.HTTPError as exc:

@@ -20,10 +20,12 @@ from watcher.config import Config
 from watcher.delivery.base import Host, Opened, TargetConfig
 from watcher.delivery.deliverer import Deliverer, NotifyMaintainers, RunBlocking
 from watcher.delivery.digests import send_digests
+from watcher.delivery.notices import send_notices
 from watcher.delivery.outcome import RETRY_MIN
 from watcher.delivery.preferences import ChatPreferences
 from watcher.delivery.targets import KINDS
 from watcher.store import Store
+from watcher.store.notices import Notices
 
 logger = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
@@ -65,6 +67,7 @@ class DeliveryStage:
             retry_min=min(RETRY_MIN, settings.delivery_backoff),
             retry_max=settings.delivery_backoff,
         )
+        self.notices = Notices(host.store.database)  # announcements, maintainers' notices
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -81,6 +84,7 @@ class DeliveryStage:
     async def flush(self, *, settle: float = 0.0, digests: bool = True) -> None:
         """Send what is due; and the digests due, unless the wall-clock jobs do (``jobs``)."""
         stats = await self.sender.drain(settle=settle)
+        await send_notices(self.sender, self.notices)
         if digests:
             await send_digests(self.sender, datetime.now(UTC))
         if stats.messages or stats.failed:
