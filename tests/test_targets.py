@@ -14,11 +14,14 @@ from tests.conftest import PYTHON, python_env, run
 from tests.fake_receivers import MASTODON_TOKEN, Receivers, running_receivers, verify
 from tests.fake_telegram import TOKEN, FakeTelegram, running_fake_telegram
 from tests.feed_server import FeedServer
+from watcher.delivery.active import audience
+from watcher.delivery.base import TargetConfig
 from watcher.delivery.http import wait_seconds
 from watcher.delivery.mastodon import hashtag, status_text
 from watcher.delivery.render import AlertView
 from watcher.items import Item
 from watcher.matching.engine import TopicMatch
+from watcher.routing import routes
 from watcher.store import Store
 from watcher.store.subscribers import Subscribers
 
@@ -184,6 +187,13 @@ def test_each_alert_reaches_each_target_once_through_watcher_run(
         ("webhook", "sent", 2),
     ]
     assert MASTODON_TOKEN not in stderr and SECRET not in stderr
+    status = run("status").out.splitlines()
+    assert status[-4:] == [
+        "  drones-only: 1 sent",
+        "  mastodon: 2 sent",
+        "  telegram: 2 sent",
+        "  webhook: 2 sent",
+    ]
 
 
 def test_a_webhook_refusing_for_good_is_told_to_the_maintainers_once(
@@ -337,3 +347,18 @@ def test_a_status_fits_500_characters_whatever_the_title() -> None:
 )
 def test_how_long_a_429_asks_to_wait(headers: dict[str, str], seconds: float) -> None:
     assert wait_seconds(httpx.Headers(headers), now=NOW) == pytest.approx(seconds)
+
+
+def test_a_target_filtered_by_territory_gets_its_places_and_the_national_texts() -> None:
+    config = TargetConfig("webhook", "idf", None, frozenset({"Île-de-France"}))
+    everyone = TargetConfig("console", "console")
+    recipients = audience([config, everyone], ["biometrie"], {})
+    by_place = {
+        place: sorted(r.target for r in routes(["biometrie"], recipients, place))
+        for place in ("Île-de-France", "Bretagne", "")
+    }
+    assert by_place == {
+        "Île-de-France": ["console", "idf"],
+        "Bretagne": ["console"],
+        "": ["console", "idf"],  # a national source reaches every target
+    }

@@ -274,6 +274,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"{failures['chat_gone']} to chats that refuse the bot, {failures['refused']} refused"
         + (f", {failures['failed']} failed (older versions)" if failures.get("failed") else "")
     )
+    for target, counts in sorted(store.outbox.target_counts().items()):
+        print(f"  {target}: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
     if args.check:
         pollable = [s for s in statuses if s.id not in skipped]
         found = problems(pollable, store.meta.last_beat(), datetime.now(UTC))

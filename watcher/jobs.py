@@ -32,7 +32,10 @@ from watcher.store.maintenance import (
 logger = logging.getLogger(__name__)
 WEEKLY_AT = "09:00"  # Mondays
 NIGHTLY_AT = "03:30"
-TURN_SECONDS = 5.0
+TURN_SECONDS = 1.0  # how often ``schedule`` is asked what is due
+# Digest chats are checked this often against their hour (a chat that moves its hour
+# to one already past gets today's digest within seconds).
+DIGEST_CHECK_SECONDS = 5
 
 
 @dataclass
@@ -56,7 +59,7 @@ class Jobs:
         self.now = now
         self.scheduler = schedule.Scheduler()
         self._pending: list[Coroutine[Any, Any, None]] = []
-        self.scheduler.every().minute.do(self._queue, self.digests)
+        self.scheduler.every(DIGEST_CHECK_SECONDS).seconds.do(self._queue, self.digests)
         self.scheduler.every().monday.at(WEEKLY_AT).do(self._queue, self.weekly_report)
         self.scheduler.every().day.at(NIGHTLY_AT).do(self._queue, self.nightly)
 
