@@ -254,6 +254,10 @@ def test_real_jorfsimple_and_cnil_files(feed_server: FeedServer, workdir: Path) 
     )
     (kind,) = db.execute("SELECT kind FROM items WHERE key = 'JORFTEXT000054245373'").fetchone()
     assert kind == "arrêté"
+    # Texts known only from the issue's table of contents get their kind from their
+    # title, "Arrêté du 10 juin 2026…" (accents folded): all 38 arrêtés of the issue.
+    kinds = dict(db.execute("SELECT kind, COUNT(*) FROM items GROUP BY kind").fetchall())
+    assert kinds["arrêté"] == 38
     # The whole text is read from the archive (and not kept, since it matches nothing).
     path = workdir / "archive.tar.gz"
     path.write_bytes(archive(real))

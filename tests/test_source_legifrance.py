@@ -433,3 +433,39 @@ def test_a_real_law_is_known_by_its_number_nor_eli_and_senate_dossier(
         "loi:2020-1576",
         "dossier:senat:pjl20-101",  # its preparatory works name the Sénat's bill
     )
+
+
+def test_one_failing_text_neither_fails_the_poll_nor_blocks_its_issue(
+    piste: FakePiste, workdir: Path, feed_server: FeedServer
+) -> None:
+    working = feed_server.handlers["/api/consult/jorf"]
+
+    def nomination_fails(request: Seen) -> Route:
+        if json.loads(request.body)["textCid"] == NOMINATION:
+            return Route(b'{"message": "erreur"}', status=500, etag=False, last_modified=None)
+        return working(request)
+
+    feed_server.handle("/api/consult/jorf", nomination_fails)
+
+    first = run("poll")
+
+    assert first.code == 0, first.err
+    assert "Décret n° 2023-828 du 28 août 2023" in first.out  # the others are alerted
+    assert f"{NOMINATION}: HTTP 500" in first.err and "tried again next poll" in first.err
+    db = sqlite3.connect(workdir / "watcher.db")
+    # A successful poll (with a warning), not a failed one.
+    assert db.execute("SELECT consecutive_errors FROM sources").fetchone()[0] == 0
+    keys = {k for (k,) in db.execute("SELECT key FROM items")}
+    assert keys == {VSA_DECREE, CATASTROPHE}
+
+    def consulted() -> list[str]:
+        return [json.loads(r.body)["textCid"] for r in feed_server.hits("/api/consult/jorf")]
+
+    run("poll")
+    assert consulted()[3:] == [NOMINATION]  # only the failed one is asked again
+    third = run("poll")
+    assert "full text unreadable 3 times" in third.err  # kept by its title, not lost
+    assert NOMINATION in {k for (k,) in db.execute("SELECT key FROM items")}
+    asked = len(consulted())
+    run("poll")
+    assert len(consulted()) == asked  # the issue is done: not blocked forever

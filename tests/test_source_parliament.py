@@ -165,7 +165,7 @@ def test_real_akoma_ntoso_text(feed_server: FeedServer, workdir: Path) -> None:
 REUNION = {
     "reunion": {
         "uid": "RUANR5L17S2026IDC450123",
-        "timestampDebut": "2026-01-20T09:30:00.000+01:00",
+        "timeStampDebut": "2026-01-20T09:30:00.000+01:00",
         "lieu": {"libelleLong": "Salle 6242"},
         "ODJ": {
             "resumeODJ": {
@@ -349,7 +349,7 @@ SITTING_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <reunion xmlns="http://schemas.assemblee-nationale.fr/referentiel"
          xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
   <uid>RUANR5L17S2026IDS29999</uid>
-  <timestampDebut>2026-12-15T15:00:00.000+01:00</timestampDebut>
+  <timeStampDebut>2026-12-15T15:00:00.000+01:00</timeStampDebut>
   <lieu><code>AN</code><libelleLong>Salle des séances</libelleLong></lieu>
   <cycleDeVie><etat>Confirmé</etat></cycleDeVie>
   <identifiants><numSeanceJO xsi:nil="true"/></identifiants>
@@ -396,8 +396,15 @@ def test_assemblee_reads_the_xml_documents_the_lists_give(
     assert "Calendrier : réunion du 15/12/2026 à 15:00" in result.out
     assert "caméras augmentées" in result.out
     db = sqlite3.connect(workdir / "watcher.db")
-    assert db.execute("SELECT key, kind FROM items").fetchall() == [
-        ("RUANR5L17S2026IDS29999", "ordre du jour")
+    assert db.execute("SELECT key, kind, dossier, event FROM items").fetchall() == [
+        ("RUANR5L17S2026IDS29999", "ordre du jour", "", "Séance publique"),
+        # The point naming a dossier gives that dossier the sitting's date.
+        (
+            "RUANR5L17S2026IDS29999PT1:DLR5L17N51234",
+            "ordre du jour",
+            "an:DLR5L17N51234",
+            "Examen en séance publique",
+        ),
     ]
     assert run("poll").out == ""  # listed again unchanged: not read again, nothing alerted
     assert len(feed_server.hits(path)) == 1

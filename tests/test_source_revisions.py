@@ -92,11 +92,16 @@ def test_assemblee_reads_a_uid_again_when_it_is_republished_with_a_newer_timesta
     source = {"id": "an", "name": "AN", "kind": "assemblee", "url": feed_server.url(AN_LISTS)}
     source["days"] = 1
 
-    (first,) = read(workdir, source, {}).items
-    assert first.revision == "2026-12-01T18:00:00.000+01:00"
-    assert first.dossier == "an:DLR5L17N51234"
+    (first, point) = read(workdir, source, {}).items
+    assert first.revision == point.revision == "2026-12-01T18:00:00.000+01:00"
     assert (first.event, first.event_at) == (
         "Séance publique",
+        datetime(2026, 12, 15, 15, tzinfo=PARIS),
+    )
+    # Its agenda point names the dossier debated: the dossier gets the sitting.
+    assert (point.dossier, point.event, point.event_at) == (
+        "an:DLR5L17N51234",
+        "Examen en séance publique",
         datetime(2026, 12, 15, 15, tzinfo=PARIS),
     )
     # Listed again with the same timestamp: not read again.
@@ -112,7 +117,7 @@ def test_assemblee_reads_a_uid_again_when_it_is_republished_with_a_newer_timesta
         f"2026-12-01T18:00:00.000+01:00;{feed_server.url(path)}\n"
         f"2026-12-03T09:12:00.000+01:00;{feed_server.url(path)}",
     )
-    (completed,) = read(workdir, source, {uid: first.revision}).items
+    (completed, _) = read(workdir, source, {uid: first.revision}).items
 
     assert len(feed_server.hits(path)) == 2
     assert completed.key == uid

@@ -347,6 +347,9 @@ def _sources(
             options = build_options(kind.options, data)
         except OptionError as exc:
             raise reader.fail(f"{path}.{exc.key}" if exc.key else path, str(exc)) from None
+        fulltext = reader.boolean(data.get("fulltext", False), f"{path}.fulltext")
+        if fulltext and kind.no_fulltext:
+            raise reader.fail(f"{path}.fulltext", f"kind {kind_name} {kind.no_fulltext}")
         sources.append(
             SourceConfig(
                 id=source_id,
@@ -358,7 +361,7 @@ def _sources(
                 ),
                 topics=topic_ids,
                 backfill=reader.boolean(data.get("backfill", False), f"{path}.backfill"),
-                fulltext=reader.boolean(data.get("fulltext", False), f"{path}.fulltext"),
+                fulltext=fulltext,
                 options=options,
                 territory=_territory(reader, data, f"{path}.territory"),
             )

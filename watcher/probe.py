@@ -21,12 +21,13 @@ from bs4 import BeautifulSoup
 from watcher.errors import FetchError, ParseError, WatcherError
 from watcher.fetch import FetchSession, Response
 from watcher.items import Item
-from watcher.sources import arcgis
+from watcher.sources import arcgis, dataset_schema, senat_agenda
 from watcher.sources.listing import ListingOptions, listing_items
 from watcher.sources.rss import parse_feed
 from watcher.sources.scdl import DEFAULT_FIELDS, parse_scdl, records_to_items
+from watcher.sources.senat import kind_of_signet, signet_of
 from watcher.sources.webdelib import parse_sittings
-from watcher.sources.xmlutil import PARIS
+from watcher.sources.xmlutil import PARIS, find, local, parse_xml, text_of
 from watcher.textdecode import decode_bytes
 
 SHOWN = 5
@@ -129,21 +130,38 @@ def _opendatasoft(fetcher: FetchSession, url: str, dataset: str) -> Probe:
         raise ParseError("not an Opendatasoft v2.1 records answer (no results list)")
     results = data["results"]
     found = sorted({str(k) for r in results if isinstance(r, dict) for k in r})
+    fields, options = dict(DEFAULT_FIELDS), {}
     if results and "delib_objet" not in {f.lower() for f in found}:
-        raise ProbeError(
-            f"{url}: an Opendatasoft dataset without SCDL fields (found: {', '.join(found[:10])}): "
-            "map them with `fields: {title: ..., id: ..., date: ...}`"
-        )
-    items = records_to_items([r for r in results if isinstance(r, dict)], "probe", DEFAULT_FIELDS)
+        # Not SCDL (Île-de-France's acts): the dataset's schema says which fields to map.
+        fields = _mapped_fields(fetcher, records, found)
+        mapped = {k: v for k, v in fields.items() if v != DEFAULT_FIELDS.get(k)}
+        options["fields"] = "{" + ", ".join(f"{k}: {v}" for k, v in mapped.items()) + "}"
+    items = records_to_items([r for r in results if isinstance(r, dict)], "probe", fields)
     total = data.get("total_count", len(results))
     return Probe(
         url=records,
         kind="opendatasoft",
-        what=f"an Opendatasoft dataset of SCDL deliberations ({total} records)",
+        what=f"an Opendatasoft dataset of {'SCDL ' if not options else ''}deliberations "
+        f"({total} records)",
         name=_collectivity(items) or dataset,
         rows=_rows(items),
+        options=options,
         hints=["mode: export   # read the whole dataset at once (small datasets)"],
     )
+
+
+def _mapped_fields(fetcher: FetchSession, records: str, found: list[str]) -> dict[str, str]:
+    """Watcher's fields in a non-SCDL dataset, from its schema; ProbeError when unclear."""
+    described = dataset_schema.dataset_url(records)
+    try:
+        response = _get(fetcher, described or records)
+        schema = dataset_schema.parse_schema(response.body, described or records)
+        return dataset_schema.resolve(schema, {}, DEFAULT_FIELDS)
+    except (FetchError, ParseError):
+        raise ProbeError(
+            f"{records}: an Opendatasoft dataset without SCDL fields (found: "
+            f"{', '.join(found[:10])}): map them with `fields: {{title: ..., id: ..., date: ...}}`"
+        ) from None
 
 
 def _by_content(response: Response, url: str) -> Probe:
@@ -154,6 +172,8 @@ def _by_content(response: Response, url: str) -> Probe:
         if isinstance(data, dict) and isinstance(data.get("error"), dict):
             arcgis.parse_page(response.body, url)  # raises the error's message
         raise ProbeError(f"{url}: a JSON document that is not a known dataset or layer API")
+    if re.search(rb"<texts[\s>]", head):
+        return _senat_index(response, url)
     if re.search(rb"<(rss|feed|rdf:rdf)[\s>]", head) or any(
         t in content_type for t in ("rss", "atom")
     ):
@@ -191,11 +211,45 @@ def _feed(response: Response, url: str) -> Probe:
     )
 
 
+def _senat_index(response: Response, url: str) -> Probe:
+    """The Sénat's Akoma Ntoso index (``depots.xml``, ``adoptions.xml``), newest first."""
+    root = parse_xml(response.body, "Sénat Akoma Ntoso index")
+    rows = []
+    for entry in root.iter():
+        signet = signet_of(text_of(find(entry, "url"))) if local(entry.tag) == "text" else None
+        if signet:
+            stamp = text_of(find(entry, "lastModifiedDateTime"))
+            kind = kind_of_signet(signet) or "texte"
+            rows.append((stamp, f"{kind[:1].upper()}{kind[1:]} {signet}"))
+    if not rows:
+        raise ProbeError(f"{url}: a Sénat Akoma Ntoso index that lists no text")
+    rows.sort(reverse=True)
+    shown = [(f"{s[8:10]}/{s[5:7]}/{s[:4]}" if len(s) >= 10 else "", title) for s, title in rows]
+    return Probe(
+        url=url,
+        kind="senat",
+        what=f"the Sénat's Akoma Ntoso index ({len(rows)} texts; each new one is read in full)",
+        name="Sénat — " + ("textes adoptés" if "adoption" in url else "textes déposés"),
+        rows=shown,
+        hints=["max_texts: 50   # full texts read per poll"],
+    )
+
+
 def _html(response: Response, url: str) -> Probe:
     page = decode_bytes(response.body, response.content_type)
     soup = BeautifulSoup(page, "html.parser")
     name = " ".join(soup.title.get_text(" ").split()) if soup.title else ""
     name = name or urlsplit(url).netloc
+    if senat_agenda.is_agenda(page):
+        today = datetime.now(PARIS).date()
+        items = senat_agenda.agenda_items(page, response.url, "probe", today)
+        return Probe(
+            url=url,
+            kind="senat",
+            what=f"the Sénat's coming sittings ({len(items)} texts, each with its sitting day)",
+            name="Sénat — textes discutés prochainement en séance publique",
+            rows=[(f"{i.event_at:%d/%m/%Y}" if i.event_at else "", i.title) for i in items],
+        )
     if "seance_agenda.jsp" in page or "/webdelibplus/" in urlsplit(url).path:
         sittings = parse_sittings(page, response.url)
         if not sittings:

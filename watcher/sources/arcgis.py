@@ -21,7 +21,9 @@ from urllib.parse import urlencode
 from watcher.errors import ParseError
 from watcher.fetch import FetchSession
 from watcher.items import Item
+from watcher.sources import dataset_schema
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
+from watcher.sources.fulltext import attach_fulltext
 from watcher.sources.options import field_map, option, text
 from watcher.sources.scdl import records_to_items, with_defaults
 from watcher.sources.xmlutil import PARIS
@@ -42,14 +44,20 @@ def read_arcgis(
     source: SourceConfig, options: ArcgisOptions, state: SourceState, ctx: PollContext
 ) -> PollResult:
     """Every record of the layer (identity keeps them from alerting twice)."""
-    fields = with_defaults(options.fields)
+    # The layer describes its fields at {url}?f=json: the mapping is checked at start-up.
+    schema_url = f"{source.url.rstrip('/')}?f=json"
+    defaults = with_defaults({})
+    fields = dataset_schema.checked_fields(ctx, source.url, schema_url, options.fields, defaults)
     records = list(
         layer_records(ctx.fetcher, source.url, where=options.where, order_by=options.order_by)
     )
     items = records_to_items(
         [normalise_dates(r, fields["date"]) for r in records], source.id, fields
     )
-    return PollResult(items, state)
+    warnings: list[str] = []
+    if source.fulltext and not ctx.backlog:  # the records' document links (fields.url)
+        items = attach_fulltext(items, ctx, warnings)
+    return PollResult(items, state, warnings=warnings)
 
 
 KIND = SourceKind("arcgis", ArcgisOptions, read_arcgis)

@@ -7,38 +7,25 @@ agendas), each URL an XML document named by its UID (``.json`` gives the same
 document as JSON). watcher reads today's and yesterday's lists (Paris dates) and
 fetches each new document, and each document listed again with a newer timestamp.
 The AN answers 429 to rapid requests: the source then backs off by Retry-After.
+Sittings are read first and amendments last (see ``_reading_order``); each
+document becomes items in ``assemblee_documents``.
 """
 
-import json
 import logging
-import re
-import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, timedelta
 
 from watcher.errors import FetchError, ParseError
 from watcher.items import Item
+from watcher.sources.assemblee_documents import parse_document, parse_stamp
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.options import option, whole_number
-from watcher.sources.xmlutil import PARIS, local, parse_xml
+from watcher.sources.xmlutil import PARIS
 from watcher.textdecode import decode_bytes
 
 logger = logging.getLogger(__name__)
-MAX_BODY_CHARS = 200_000
 MAX_CARRIED = 14  # days of lists whose unread documents are carried to the next poll
-TITLE_KEYS = ("titrePrincipal", "titre", "titreDossier", "libelle", "objet")
-DATE_KEYS = ("dateDepot", "dateActe", "timestampDebut", "dateSeance", "datePublication", "date")
-DOCUMENT_KINDS = {
-    "dossierParlementaire": "dossier législatif",
-    "document": "document parlementaire",
-    "amendement": "amendement",
-    "reunion": "ordre du jour",
-    "compteRendu": "compte rendu",
-    "question": "question",
-    "scrutin": "scrutin",
-}
 
 
 def publication_lines(text: str) -> Iterator[tuple[str, str]]:
@@ -102,13 +89,17 @@ def poll_assemblee(
                 listed[uid] = _Listed(uid, url, stamp, day)
     revisions = {uid: entry.stamp for uid, entry in listed.items()}
     changed = ctx.changed(revisions)
-    todo = [entry for uid, entry in listed.items() if uid in changed]
+    # Busy days list thousands of amendments: sittings, dossiers and texts are read
+    # first, so a sitting agenda published late never waits behind them.
+    todo = sorted((e for uid, e in listed.items() if uid in changed), key=_reading_order)
     # Noted, not read: the backlog, and documents stored before revisions existed.
     unrevised = ctx.unrevised(revisions)
     noted = [entry for uid, entry in listed.items() if uid in unrevised]
     if ctx.backlog:
         noted, todo = noted + todo, []
-    items = [Item(source.id, e.uid, e.uid, e.url, _stamp(e.stamp), revision=e.stamp) for e in noted]
+    items = [
+        Item(source.id, e.uid, e.uid, e.url, parse_stamp(e.stamp), revision=e.stamp) for e in noted
+    ]
     read_count = 0
     left: list[_Listed] = []
     for index, entry in enumerate(todo):
@@ -133,13 +124,13 @@ def poll_assemblee(
             warnings.append(f"{entry.url}: {exc}")
             continue
         try:
-            items.append(
+            items.extend(
                 parse_document(
                     response.body if response else b"",
                     source.id,
                     entry.uid,
                     entry.url,
-                    _stamp(entry.stamp),
+                    parse_stamp(entry.stamp),
                     revision=entry.stamp,
                 )
             )
@@ -150,6 +141,23 @@ def poll_assemblee(
         cursor["pending"] = ",".join(sorted({e.day.isoformat() for e in left})[-MAX_CARRIED:])
     new_state = SourceState(state.etag, state.last_modified, state.content_hash, cursor)
     return PollResult(items, new_state, warnings=warnings)
+
+
+def _reading_order(entry: _Listed) -> int:
+    """Sittings (``RUAN…``) first, then dossiers and texts, amendments (``AMAN…``) last.
+
+    UID prefixes as the open data names them (``AMANR5L15PO744107B0806P0D1N26`` in
+    betagouv/zam's tests; ``RUANR5L15S2018IDC428849`` and ``PRJLANR5L15B0764`` in the
+    recorded dossier ../shared/fixtures/real/assemblee/opendata_dossier-DLR5L15N36460.json).
+    """
+    uid = entry.uid.upper()
+    if uid.startswith("RU"):
+        return 0
+    if uid.startswith("AM"):
+        return 3
+    if uid.startswith(("DL", "PION", "PRJL", "PNRE", "RAPP", "AVIS", "TA")):
+        return 1
+    return 2
 
 
 def _days(text: str) -> list[date]:
@@ -163,7 +171,7 @@ def _days(text: str) -> list[date]:
 
 
 def _later(stamp: str, than: str) -> bool:
-    first, second = _stamp(stamp), _stamp(than)
+    first, second = parse_stamp(stamp), parse_stamp(than)
     if first is None or second is None:
         return stamp > than
     return first > second
@@ -174,146 +182,5 @@ KIND = SourceKind(
     AssembleeOptions,
     poll_assemblee,
     default_url="https://www.assemblee-nationale.fr/dyn/opendata/list-publication",
+    no_fulltext="reads each document whole already; remove fulltext",
 )
-
-
-def _stamp(value: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
-
-
-def parse_document(
-    body: bytes,
-    source_id: str,
-    uid: str,
-    url: str,
-    listed_at: datetime | None,
-    *,
-    revision: str = "",
-) -> Item:
-    """An AN open-data document, in its XML form (what the lists give) or JSON, as an item.
-
-    The JSON form is the XML converted element for element, so the XML is read
-    into the same shape and both go through one path.
-    """
-    if body.lstrip().startswith((b"{", b"[")):
-        try:
-            data = json.loads(body)
-        except ValueError:
-            raise ParseError(f"{url}: not valid JSON") from None
-    else:
-        root = parse_xml(body, url)
-        data = {local(root.tag): _element_data(root)}
-    root_name, document = _root(data)
-    strings = list(_strings(document))
-    title = _first(document, TITLE_KEYS)
-    dated = _first(document, DATE_KEYS)
-    if root_name in ("reunion", "amendement") or not isinstance(document, Mapping):
-        kind = DOCUMENT_KINDS.get(root_name, "")
-    else:
-        kind = _first(document, ("denominationStructurelle", "libelle"))
-        kind = kind or DOCUMENT_KINDS.get(root_name, "")
-    published = _stamp(dated) or listed_at
-    schedule = event = ""
-    event_at = None
-    if root_name == "reunion" and isinstance(document, Mapping):
-        # A sitting's agenda: its items say what will be debated, and when.
-        agenda = [text for text in _strings(document.get("ODJ")) if text]
-        title = f"Ordre du jour : {agenda[0]}" if agenda else title
-        event_at = _stamp(_first(document, ("timestampDebut",)))
-        event = _sitting_kind(uid)
-        if published:
-            schedule = f"réunion du {published.astimezone(PARIS).strftime('%d/%m/%Y à %H:%M')}"
-    elif root_name == "scrutin" and isinstance(document, Mapping):
-        event_at = _stamp(_first(document, ("dateScrutin",)))
-        event = "Vote" if event_at else ""
-    dossier = uid if root_name == "dossierParlementaire" else _first(document, ("dossierRef",))
-    return Item(
-        source_id=source_id,
-        key=uid,
-        title=" ".join((title or uid).split())[:1000],
-        url=url,
-        published=published,
-        summary=kind,
-        body=" ".join(" ".join(strings).split())[:MAX_BODY_CHARS],
-        kind=kind.lower() if kind else "",
-        schedule=schedule,
-        revision=revision,
-        event_at=event_at,
-        event=event,
-        dossier=f"an:{dossier}" if dossier else "",
-        aliases=(f"an:{uid}",),
-    )
-
-
-def _sitting_kind(uid: str) -> str:
-    # Sitting UIDs end in IDS<n> for a public sitting and IDC<n> for a committee
-    # meeting (seen in the UIDs of the open data; not documented).
-    if re.search(r"IDS\d+$", uid):
-        return "Séance publique"
-    if re.search(r"IDC\d+$", uid):
-        return "Réunion de commission"
-    return "Réunion"
-
-
-def _element_data(element: ET.Element) -> Any:
-    """An element as the AN's JSON form writes it: text, or a mapping of children
-    (a child that repeats becomes a list); ``xsi:nil`` elements are None."""
-    children = [child for child in element if isinstance(child.tag, str)]
-    if not children:
-        if any(local(name) == "nil" for name in element.attrib):
-            return None
-        return (element.text or "").strip()
-    data: dict[str, Any] = {}
-    for child in children:
-        name, value = local(child.tag), _element_data(child)
-        if name not in data:
-            data[name] = value
-        elif isinstance(data[name], list):
-            data[name].append(value)
-        else:
-            data[name] = [data[name], value]
-    return data
-
-
-def _root(data: Any) -> tuple[str, Any]:
-    if isinstance(data, Mapping) and len(data) == 1:
-        name, value = next(iter(data.items()))
-        return str(name), value
-    return "", data
-
-
-def _strings(value: Any) -> Iterator[str]:
-    """Every text value of a JSON document, in order (identifiers and codes skipped)."""
-    if isinstance(value, str):
-        if " " in value.strip():
-            yield value
-    elif isinstance(value, Mapping):
-        for child in value.values():
-            yield from _strings(child)
-    elif isinstance(value, list):
-        for child in value:
-            yield from _strings(child)
-
-
-def _first(value: Any, keys: tuple[str, ...]) -> str:
-    """The first text found under any of these keys, searching breadth-first."""
-    queue = [value]
-    while queue:
-        current = queue.pop(0)
-        if isinstance(current, Mapping):
-            for key in keys:
-                found = current.get(key)
-                if isinstance(found, str) and found.strip():
-                    return found
-                if isinstance(found, Mapping):
-                    nested = _first(found, keys)
-                    if nested:
-                        return nested
-            queue.extend(v for v in current.values() if isinstance(v, Mapping | list))
-        elif isinstance(current, list):
-            queue.extend(current)
-    return ""

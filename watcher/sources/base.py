@@ -131,3 +131,6 @@ class SourceKind(Generic[OptionsT]):
     read: Callable[[SourceConfig, OptionsT, SourceState, PollContext], PollResult]
     default_url: str | None = None
     required_env: tuple[str, ...] = ()
+    # Why ``fulltext: true`` cannot work for this kind ("" when it does): said by
+    # ``watcher validate`` instead of silently ignoring the key.
+    no_fulltext: str = ""

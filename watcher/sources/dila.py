@@ -21,6 +21,7 @@ from urllib.parse import urljoin
 
 from watcher.errors import FetchError, ParseError
 from watcher.items import Item
+from watcher.matching.normalize import fold
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.legifrance import NATURES, PUBLIC_LINK, jo_aliases
 from watcher.sources.options import archive_prefix, option, size, whole_number
@@ -92,6 +93,7 @@ KIND = SourceKind(
     DilaOptions,
     poll_dila,
     default_url="https://echanges.dila.gouv.fr/OPENDATA/JORFSIMPLE/",
+    no_fulltext="reads each text's full text from the archives already; remove fulltext",
 )
 
 
@@ -231,5 +233,10 @@ def _with_body(item: Item, body: str) -> Item:
 
 
 def _kind_from_title(title: str) -> str:
-    first = title.split(" ", 1)[0].upper().replace("É", "E").rstrip(".")
-    return NATURES.get(first, "")
+    """The nature a title opens with: "Arrêté du 10 juin…", "ARRÊTÉ", "Décret n°…".
+
+    Every accent is folded ("ARRÊTÉ" is ARRETE): 38 of the recorded JO container's
+    101 titles open with "Arrêté".
+    """
+    words = fold(title).split(" ", 1)
+    return NATURES.get(words[0].upper(), "") if words[0] else ""

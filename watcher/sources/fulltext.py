@@ -8,6 +8,7 @@ be read is recorded as a warning and the item is matched on what it has.
 import dataclasses
 import io
 import logging
+from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
@@ -24,17 +25,26 @@ MAX_DOCUMENT_BYTES = 15 * 1024 * 1024
 MAX_BODY_CHARS = 400_000
 
 
-def attach_fulltext(items: list[Item], ctx: "PollContext", warnings: list[str]) -> list[Item]:
+def attach_fulltext(
+    items: list[Item],
+    ctx: "PollContext",
+    warnings: list[str],
+    *,
+    read: "Callable[[FetchSession, str], str] | None" = None,
+) -> list[Item]:
     """Each new or changed item with its document's text as body; failures become warnings.
 
     Items stored at the same revision are not fetched again: a full text costs a request.
+    ``read`` gets a document's text (default ``document_text``); a kind whose links
+    lead to the document in more than one step (WebDélib+) passes its own.
     """
+    read = read or document_text
     wanted = ctx.changed({item.key: item.revision for item in items})
     result = []
     for item in items:
         if item.url and not item.body and item.key in wanted:
             try:
-                body = document_text(ctx.fetcher, item.url)
+                body = read(ctx.fetcher, item.url)
             except (FetchError, ParseError) as exc:
                 warnings.append(f"full text of {item.url}: {exc}")
             else:

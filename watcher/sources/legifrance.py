@@ -35,6 +35,7 @@ PAGE_SIZE = 100  # the API refuses larger pages
 MAX_PAGES = 20
 TOKEN_MARGIN = 60.0  # renew a minute before the announced expiry
 REMEMBERED_ISSUES = 60
+MAX_TEXT_TRIES = 3  # polls that may fail to read one text before it is kept by its title
 
 NATURES = {
     "LOI": "loi",
@@ -121,6 +122,7 @@ def poll_legifrance(
     if not isinstance(containers, list):
         raise ParseError("Légifrance lastNJo: no 'containers' list in the answer")
     done = [c for c in state.cursor.get("issues", "").split(",") if c]
+    tries = _tries(state.cursor.get("failed", ""))
     budget = options.max_texts
     items: list[Item] = []
     warnings: list[str] = []
@@ -143,18 +145,57 @@ def poll_legifrance(
                 complete = False
                 warnings.append(f"{issue_title}: text limit reached, the rest next poll")
                 break
+            budget -= 1
             try:
                 text = api.post("/consult/jorf", {"textCid": link["id"]})
             except FetchError as exc:
                 if exc.status == 429 and items:
                     warnings.append(f"quota reached after {len(items)} text(s): {exc}")
-                    return PollResult(items, _with_done(state, done), warnings=warnings)
-                raise
-            budget -= 1
-            items.append(_item(source.id, link, text, published, issue_title))
+                    cursor_state = _with_failed(_with_done(state, done), tries)
+                    return PollResult(items, cursor_state, warnings=warnings)
+                if exc.status in (401, 429):
+                    raise
+                failure: Exception = exc
+            except ParseError as exc:
+                failure = exc
+            else:
+                tries.pop(link["id"], None)
+                items.append(_item(source.id, link, text, published, issue_title))
+                continue
+            # One text that fails does not fail the others: they are stored and
+            # alerted, this one is tried again at the next polls, then stored from
+            # its table-of-contents entry so that its issue is not blocked forever.
+            tries[link["id"]] = tries.get(link["id"], 0) + 1
+            if tries[link["id"]] >= MAX_TEXT_TRIES:
+                tries.pop(link["id"])
+                items.append(_item(source.id, link, None, published, issue_title))
+                warnings.append(
+                    f"{link['id']}: full text unreadable {MAX_TEXT_TRIES} times ({failure}); "
+                    "kept with its title only"
+                )
+            else:
+                complete = False
+                warnings.append(f"{link['id']}: {failure}; tried again next poll")
         if complete:
             done.append(issue_id)
-    return PollResult(items, _with_done(state, done), warnings=warnings)
+    return PollResult(items, _with_failed(_with_done(state, done), tries), warnings=warnings)
+
+
+def _tries(text: str) -> dict[str, int]:
+    """``JORFTEXT…:2,JORFTEXT…:1``: how many polls failed to read each text."""
+    tries = {}
+    for part in text.split(","):
+        text_id, _, count = part.partition(":")
+        if text_id and count.isdigit():
+            tries[text_id] = int(count)
+    return tries
+
+
+def _with_failed(state: SourceState, tries: Mapping[str, int]) -> SourceState:
+    cursor = {k: v for k, v in state.cursor.items() if k != "failed"}
+    if tries:
+        cursor["failed"] = ",".join(f"{text_id}:{count}" for text_id, count in tries.items())
+    return SourceState(state.etag, state.last_modified, state.content_hash, cursor)
 
 
 KIND = SourceKind(
@@ -163,6 +204,7 @@ KIND = SourceKind(
     poll_legifrance,
     default_url=PRODUCTION_API,
     required_env=("LEGIFRANCE_CLIENT_ID", "LEGIFRANCE_CLIENT_SECRET"),
+    no_fulltext="reads each text's full text already (consult/jorf); remove fulltext",
 )
 
 

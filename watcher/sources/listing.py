@@ -15,7 +15,9 @@ from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup
 
+from watcher.errors import ParseError
 from watcher.items import Item, normalise_link
+from watcher.matching.normalize import fold
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
 from watcher.sources.frenchdates import day_text, find_dates
@@ -52,11 +54,35 @@ def poll_listing(
         source,
         state,
         ctx,
-        lambda response: listing_items(
+        lambda response: chosen_links(
             decode_bytes(response.body, response.content_type), response.url, source.id, options
         ),
         fulltext=source.fulltext or options.follow,
     )
+
+
+def chosen_links(page: str, base_url: str, source_id: str, options: ListingOptions) -> list[Item]:
+    """The page's chosen links; a page where none is chosen is an error, not a quiet success.
+
+    A listing that moved (a redirect to a home page, a new template) still answers
+    200: only the missing links tell, and an empty success would hide it for good.
+    """
+    items = listing_items(page, base_url, source_id, options)
+    if not items:
+        total = len(BeautifulSoup(page, "html.parser").find_all("a", href=True))
+        chosen = " and ".join(
+            f"{name} {value!r}"
+            for name, value in (
+                ("link_selector", options.link_selector),
+                ("link_pattern", options.link_pattern),
+            )
+            if value
+        )
+        raise ParseError(
+            f"{base_url}: 0 links chosen by {chosen} among the page's {total}: "
+            "has the page moved or changed? `watcher probe` it"
+        )
+    return items
 
 
 KIND = SourceKind("html", ListingOptions, poll_listing)
@@ -107,8 +133,9 @@ def listing_items(page: str, base_url: str, source_id: str, options: ListingOpti
 
 
 def _kind(text: str) -> str:
-    lowered = text.lower()
-    return next((kind for words, kind in _KINDS if words in lowered), "")
+    """The kind a link's words name, accents and case folded ("ARRÊTÉ", "Arrete")."""
+    folded = f" {fold(text)} "
+    return next((kind for words, kind in _KINDS if f" {fold(words)}" in folded), "")
 
 
 def _date_in(text: str) -> datetime | None:

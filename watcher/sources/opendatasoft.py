@@ -1,10 +1,12 @@
 """Deliberations published on Opendatasoft portals (``kind: opendatasoft``).
 
-Île-de-France, Bretagne, Pays de la Loire, Rennes… publish SCDL deliberations
-through the Explore API v2.1. ``mode: records`` (default) reads
-``…/datasets/{id}/records`` newest first with an incremental ``where`` on the
-date field; ``mode: export`` reads ``…/datasets/{id}/exports/json``, a bare
-list. The API refuses ``offset + limit`` past 10,000 and answers 429 on quota.
+Bretagne, Pays de la Loire, Rennes… publish SCDL deliberations through the
+Explore API v2.1; Île-de-France publishes acts under its own field names, mapped
+by ``fields:`` and checked against the dataset's schema (``dataset_schema``).
+``mode: records`` (default) reads ``…/datasets/{id}/records`` newest first with
+an incremental ``where`` on the date field; ``mode: export`` reads
+``…/datasets/{id}/exports/json``, a bare list. The API refuses ``offset + limit``
+past 10,000 and answers 429 on quota.
 """
 
 import json
@@ -16,8 +18,10 @@ from urllib.parse import urlencode
 
 from watcher.errors import ParseError
 from watcher.items import Item
+from watcher.sources import dataset_schema
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
+from watcher.sources.fulltext import attach_fulltext
 from watcher.sources.options import duration, field_map, one_of, option, text
 from watcher.sources.scdl import records_to_items, with_defaults
 
@@ -39,7 +43,7 @@ class OpendatasoftOptions:
 def poll_opendatasoft(
     source: SourceConfig, options: OpendatasoftOptions, state: SourceState, ctx: PollContext
 ) -> PollResult:
-    fields = with_defaults(options.fields)
+    fields = dataset_fields(source, options, ctx)
     if options.mode == "export":
         return poll_document(
             source,
@@ -76,7 +80,20 @@ def poll_opendatasoft(
     cursor = dict(state.cursor)
     if newest:
         cursor["since"] = newest
-    return PollResult(items, SourceState(state.etag, state.last_modified, None, cursor))
+    warnings: list[str] = []
+    if source.fulltext and not ctx.backlog:  # the records' document links (fields.url)
+        items = attach_fulltext(items, ctx, warnings)
+    new_state = SourceState(state.etag, state.last_modified, None, cursor)
+    return PollResult(items, new_state, warnings=warnings)
+
+
+def dataset_fields(
+    source: SourceConfig, options: OpendatasoftOptions, ctx: PollContext
+) -> dict[str, str]:
+    """Watcher's fields as the dataset names them, checked against its schema at start-up."""
+    schema_url = dataset_schema.dataset_url(source.url)
+    defaults = with_defaults({})
+    return dataset_schema.checked_fields(ctx, source.url, schema_url, options.fields, defaults)
 
 
 KIND = SourceKind("opendatasoft", OpendatasoftOptions, poll_opendatasoft)

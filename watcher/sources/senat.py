@@ -18,18 +18,25 @@ from datetime import date, datetime
 from watcher.errors import FetchError, ParseError
 from watcher.fetch import Response
 from watcher.items import Item, content_revision, normalise_link
+from watcher.sources import senat_agenda
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
 from watcher.sources.frenchdates import DatedEvent, day_text, find_dates
 from watcher.sources.options import http_url, option, whole_number
 from watcher.sources.rss import parse_feed
 from watcher.sources.xmlutil import PARIS, find, local, paris_date, parse_xml, text_of
+from watcher.textdecode import decode_bytes
 
 logger = logging.getLogger(__name__)
 SENAT = "https://www.senat.fr"
+# A report's annexes and volumes have their own path, ``/rap/l25-139-312/``,
+# ``/rap/l18-147-3-1/`` (in the recorded rapports.rss): the segments after the
+# report's number are part of the text's identity.
 _SIGNET = re.compile(
-    r"/(?:leg|dossier-legislatif|dossierleg|akomantoso|rap)/([a-z]{1,5}\d{2}-\d+)", re.IGNORECASE
+    r"/(?:leg|dossier-legislatif|dossierleg|akomantoso|rap)/([a-z]{1,5}\d{2}-\d+(?:-\d+)*)",
+    re.IGNORECASE,
 )
+_PART = re.compile(r"^([a-z]{1,5}\d{2}-\d+)-\d")
 DOCUMENT_KINDS = {
     "ppl": "proposition de loi",
     "pplo": "proposition de loi organique",
@@ -100,6 +107,12 @@ def _parse(
 ) -> list[Item]:
     if re.search(rb"<texts[\s>]", response.body[:2048]):
         return _akn_index(response.body, source, options, ctx)
+    if response.body[:1024].lstrip().lower().startswith((b"<!doctype html", b"<html")):
+        page = decode_bytes(response.body, response.content_type)
+        if not senat_agenda.is_agenda(page):
+            raise ParseError(f"{source.url}: an HTML page, not a feed nor the sittings agenda")
+        around = ctx.now.astimezone(PARIS).date()
+        return senat_agenda.agenda_items(page, options.site, source.id, around)
     items = parse_feed(response.body, source.id, response.content_type)
     feed_dossier = _DOSSIER_LINK.search(source.url) or _DOSSIER_LINK.search(
         response.body[:4096].decode("latin-1")
@@ -123,9 +136,12 @@ def _senat_item(item: Item, feed_dossier: str | None, around: date) -> Item:
     signet = signet_of(item.url or "")
     if signet is None:
         return item
+    part_of = _PART.match(signet)
     return dataclasses.replace(
         item,
         key=signet,
+        # An annex or volume belongs with its report: the report names its dossier.
+        dossier=item.dossier or (f"senat:{part_of.group(1)}" if part_of else ""),
         url=normalise_link(item.url) if item.url else None,  # https, /dossier-legislatif/
         kind=item.kind or kind_of_signet(signet) or _kind_from_title(item.title),
         aliases=(f"senat:{signet}",),

@@ -11,7 +11,9 @@ published days before the vote and acts are added to a sitting page over days,
 so sittings in the future and in the last ``recheck_days`` are read again at
 every poll; older ones are read once and remembered in the cursor. Only
 ``openfile.jsp`` links become items: menus, footers and the portal's own
-navigation (also under ``/webdelibplus/``) never do.
+navigation (also under ``/webdelibplus/``) never do. ``openfile.jsp`` is not the
+file: its page's script moves on to ``showFile.jsp``, which serves the PDF
+(``document_text`` follows it, on the portal's host only).
 """
 
 import hashlib
@@ -19,6 +21,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
@@ -26,10 +29,13 @@ from bs4 import BeautifulSoup, Tag
 from watcher.errors import FetchError, ParseError
 from watcher.items import Item, normalise_link
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
-from watcher.sources.fulltext import attach_fulltext
+from watcher.sources.fulltext import MAX_DOCUMENT_BYTES, attach_fulltext, extract_text
 from watcher.sources.options import option, whole_number
 from watcher.sources.xmlutil import PARIS
 from watcher.textdecode import decode_bytes
+
+if TYPE_CHECKING:
+    from watcher.fetch import FetchSession
 
 _SETTLED = "settled"  # cursor key: sittings read once after they left the recheck window
 _NUMERIC = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b")
@@ -84,6 +90,11 @@ def read_webdelib(
     if listing is None:
         raise ParseError(f"{source.url}: the server answered 304 to an unconditional request")
     sittings = parse_sittings(decode_bytes(listing.body, listing.content_type), listing.url)
+    if not sittings:  # a portal that moved still answers 200: only the empty list tells
+        raise ParseError(
+            f"{source.url}: no sitting on the page (no seance_agenda.jsp nor dated "
+            "openfile.jsp link): has the portal moved? `watcher probe` it"
+        )
     settled = set(state.cursor.get(_SETTLED, "").split())
     items: list[Item] = []
     warnings: list[str] = []
@@ -112,13 +123,64 @@ def read_webdelib(
         items.extend(document_items(source.id, sitting, documents))
     items = list({item.key: item for item in items}.values())
     if not backlog:
-        items = attach_fulltext(items, ctx, warnings)
+        items = attach_fulltext(items, ctx, warnings, read=document_text)
     # Only sittings still listed are remembered, so the cursor does not grow forever.
     cursor = {**state.cursor, _SETTLED: " ".join(sorted(now_settled))}
     return PollResult(items, SourceState(cursor=cursor), warnings=warnings)
 
 
 KIND = SourceKind("webdelib", WebdelibOptions, read_webdelib)
+
+
+# ``openfile.jsp`` answers an HTML page whose script moves the browser on:
+# ``document.location.href='../jsp/showFile.jsp?…&pdf=…'``, and that address serves
+# the PDF, the same for every visitor (no cookie, no challenge). Seen in a public
+# reader of the Lyon, Béziers and Levallois portals: mml-studio/declassifie,
+# src/data/permitListsFeed.js (``webdelibFileUrl``) and its test
+# scripts/lib/permitLists.test.mjs (the fake host's ``openfile.jsp`` answer).
+_QUOTED_SHOWFILE = re.compile(r"""['"]([^'"<>]*showFile\.jsp\?[^'"<>]*)['"]""", re.IGNORECASE)
+_BARE_SHOWFILE = re.compile(r"""(?:\.\./jsp/)?showFile\.jsp\?[^'"\s<>]+""", re.IGNORECASE)
+
+
+def showfile_url(html: str, open_url: str) -> str | None:
+    """The ``showFile.jsp`` address an ``openfile.jsp`` page moves to; None if it names none.
+
+    Only an address on the portal's own host is followed: ParseError otherwise.
+    """
+    quoted = _QUOTED_SHOWFILE.search(html)
+    found = quoted.group(1) if quoted else None
+    if found is None:
+        bare = _BARE_SHOWFILE.search(html)
+        if bare is None:
+            return None
+        found = bare.group(0)
+    if not found.startswith(("/", ".", "http://", "https://")):
+        found = f"../jsp/{found}"  # as a browser at …/jsp/openfile.jsp resolves it
+    target: str = urljoin(open_url, found.strip())
+    if urlsplit(target).netloc.lower() != urlsplit(open_url).netloc.lower():
+        raise ParseError(
+            f"{open_url}: its page leads to another host ({urlsplit(target).netloc}); not followed"
+        )
+    return target
+
+
+def document_text(fetcher: "FetchSession", url: str) -> str:
+    """The text of a WebDélib+ document: ``openfile.jsp``, then the file it leads to."""
+    response = fetcher.get(url, max_bytes=MAX_DOCUMENT_BYTES)
+    if response is None:
+        raise ParseError(f"{url}: the server answered 304 to an unconditional request")
+    is_pdf = response.body.startswith(b"%PDF") or "pdf" in response.content_type.lower()
+    target = (
+        None
+        if is_pdf
+        else showfile_url(decode_bytes(response.body, response.content_type), response.url)
+    )
+    if target is None:  # a portal that serves the file itself
+        return extract_text(response.body, response.content_type, url)
+    document = fetcher.get(target, max_bytes=MAX_DOCUMENT_BYTES)
+    if document is None:
+        raise ParseError(f"{target}: the server answered 304 to an unconditional request")
+    return extract_text(document.body, document.content_type, target)
 
 
 def parse_sittings(page: str, base_url: str) -> list[Sitting]:
@@ -226,25 +288,51 @@ def _date(year: int, month: int, day: int) -> date | None:
 
 
 def _document(anchor: Tag, url: str) -> Document:
-    """A document's title: its link text, or the file name WebDélib+ puts in ``name=``."""
+    """A document's title: what it is (its link or ``name=``) and its subject (its row).
+
+    Real act rows (``td.tableActe``) put the subject before a link that only says
+    what the file is, then the annex note and two dates:
+    ``Sécurité des lycées - <a>Rapport</a> - (sans annexe) 15/12/2026 03/12/2026``.
+    The title keeps what the file is ("Rapport", "Délibération", "Acte n° 2026-3")
+    before the subject, so an act whose subject is its report's title stays its
+    own text, and drops the row's noise.
+    """
     text = " ".join(anchor.get_text(" ").split())
     name = " ".join(parse_qs(urlsplit(url).query).get("name", [""])[0].split())
-    title = text if len(text) > max(3, len(name)) else (name or text or url.rsplit("/", 1)[-1])
+    # "name=Acte n° " (no number) says less than a link saying "Rapport".
+    informative_name = bool(re.search(r"\d", name)) or len(name) > len(text)
+    label = name if name and informative_name and len(text) <= len(name) else text
+    label = label or name or url.rsplit("/", 1)[-1]
     context = _row_text(anchor)
-    subject = _subject(context, title)
-    # "Acte n° 2026-03-27-3" says nothing: its subject is in the same table row.
-    if subject and "ordre du jour" not in title.lower() and len(title) < 60:
-        title = f"{title} : {subject}"
-    return Document(title=title, url=url, context=context)
+    subject = _subject(context, label, text)
+    if "ordre du jour" in label.lower():
+        return Document(title=label, url=url, context=context)
+    if len(label) >= 60 or not subject:  # the link is the subject (Béziers' rows)
+        return Document(title=_clean(label), url=url, context=_clean(context))
+    return Document(title=f"{label} : {subject}", url=url, context=_clean(context))
 
 
-def _subject(context: str, title: str) -> str:
+# The row noise of real act rows: the annex note, and the act's and publication's dates.
+_ANNEX_NOTE = re.compile(r"\s*-?\s*\((?:sans|avec|\d+)\s+annexes?[^)]*\)", re.IGNORECASE)
+_TRAILING_DATES = re.compile(r"(?:\s+\d{1,2}/\d{1,2}/\d{4})+\s*$")
+
+
+def _clean(text: str) -> str:
+    """A row's text without its annex note, trailing dates and dangling dashes."""
+    text = _TRAILING_DATES.sub("", _ANNEX_NOTE.sub(" ", f" {text}"))
+    return " ".join(text.split()).strip(" -–")
+
+
+def _subject(context: str, label: str, link_text: str) -> str:
     """The row's text besides the link and the numbers it repeats; "" when that is little."""
-    words = context.replace(title, " ").split()
-    known = set(title.split())
+    text = f" {context} "
+    for said in dict.fromkeys(part for part in (label, link_text) if len(part) > 1):
+        text = text.replace(f" - {said} - ", " ").replace(f" {said} ", " ", 1)
+    words = _clean(text).split()
+    known = set(label.split()) | set(link_text.split())
     while words and words[0] in known:
         words.pop(0)
-    return " ".join(words) if len(words) >= 2 else ""
+    return " ".join(words).strip(" -–") if len(words) >= 2 else ""
 
 
 def _row_text(anchor: Tag) -> str:
@@ -263,6 +351,13 @@ def _label(context: str, url: str = "") -> str:
 
 
 def _kind(document: Document) -> str:
+    # What the file is comes first in the title ("Rapport : …", "Délibération : …");
+    # the row's text decides only when the title does not say.
+    head = document.title.split(" : ", 1)[0].lower()
+    if "rapport" in head:
+        return "rapport"
+    if "délib" in head or "delib" in head or "acte" in head or "arrêté" in head:
+        return "délibération"
     lowered = f"{document.title} {document.context}".lower()
     if "rapport" in lowered:
         return "rapport"
