@@ -9,16 +9,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from telegram.error import InvalidToken, NetworkError
-
 from watcher.bot.deps import BotDeps
 from watcher.bot.maintainer import announce
 from watcher.bot.settings import TelegramSettings
-from watcher.bot.wiring import INVALID_TOKEN, build_application, close_requests, serve_bot
+from watcher.bot.wiring import build_application, close_requests, serve_bot
 from watcher.delivery.base import Opened, TargetConfig
-from watcher.delivery.telegram import TelegramTarget
+from watcher.delivery.outcome import Sent
+from watcher.delivery.telegram import TelegramTarget, attempt
 from watcher.delivery.telegram_kind import TelegramOptions
-from watcher.errors import ConfigError, DeliveryError
+from watcher.errors import ConfigError
 from watcher.store.notices import Notices
 
 if TYPE_CHECKING:
@@ -62,18 +61,15 @@ def open_bot(service: "Service", target: TargetConfig) -> Opened:
         await announce(deps, topic_ids)
 
     async def reachable() -> bool:
-        """Is the Bot API there, and is the token good?"""
-        try:
-            await bot.get_me()
-        except InvalidToken:
-            raise DeliveryError(INVALID_TOKEN) from None
-        except NetworkError as exc:
-            logger.warning(
-                "Telegram Bot API unreachable (%s): alerts stay in the outbox for the next run",
-                exc.message,
-            )
-            return False
-        return True
+        """Is the Bot API there, and is the token good (a bad one raises)?"""
+        outcome = await attempt(bot.get_me)
+        if isinstance(outcome, Sent):
+            return True
+        logger.warning(
+            "Telegram Bot API unreachable (%s): alerts stay in the outbox for the next run",
+            getattr(outcome, "error", outcome),
+        )
+        return False
 
     async def serve() -> None:
         await serve_bot(application, deps)

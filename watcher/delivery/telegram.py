@@ -142,16 +142,17 @@ def classify(exc: TelegramError) -> Outcome:
 async def answer(call: Callable[[], Awaitable[object]], what: str) -> Outcome:
     """One reply to a command, through the gate: a 429 is waited once (a person is
     waiting for it), anything else is logged and the command can be sent again."""
-    outcome = await _attempt(call)
+    outcome = await attempt(call)
     if isinstance(outcome, Wait) and outcome.seconds <= REPLY_WAIT_MAX:
         await asyncio.sleep(outcome.seconds)
-        outcome = await _attempt(call)
+        outcome = await attempt(call)
     if not isinstance(outcome, Sent):
         logger.warning("%s: not answered (%s)", what, outcome)
     return outcome
 
 
-async def _attempt(call: Callable[[], Awaitable[object]]) -> Outcome:
+async def attempt(call: Callable[[], Awaitable[object]]) -> Outcome:
+    """One Bot API call, its failure classified (a rejected token raises DeliveryError)."""
     try:
         await call()
     except TelegramError as exc:
