@@ -362,3 +362,28 @@ def test_a_target_filtered_by_territory_gets_its_places_and_the_national_texts()
         "Bretagne": ["console"],
         "": ["console", "idf"],  # a national source reaches every target
     }
+
+
+def test_a_telegram_target_reads_its_token_where_it_says_and_keeps_channels_working(
+    workdir: Path,
+    feed_server: FeedServer,
+    telegram: tuple[FakeTelegram, str],
+    receivers: Receivers,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake, api_url = telegram
+    monkeypatch.setenv("OUR_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_URL", api_url)
+    url = feed_server.serve("/feed", feed([]))
+    targets = (
+        "  - kind: telegram\n    token_env: OUR_BOT_TOKEN\n"
+        "    channels:\n      - chat_id: '@drones'\n        topics: [drones]\n"
+        "channels:\n  - chat_id: '@veille'\n    topics: [biometrie]\n"
+    )
+    write_feeds_yml(workdir, url, receivers, targets)
+    assert run("poll").code == 0
+    feed_server.serve("/feed", feed([(1, "la reconnaissance faciale"), (2, "les drones")]))
+    result = run("poll")
+    assert result.code == 0, result.err
+    assert ["Texte n° 1" in m.text for m in fake.messages_to("@veille")] == [True]
+    assert ["Texte n° 2" in m.text for m in fake.messages_to("@drones")] == [True]
