@@ -1,8 +1,10 @@
 """Shared fixtures: a local feed server, a feeds.yml writer, and the CLI runner."""
 
+import contextlib
 import io
 import os
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -11,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.feed_server import FeedServer, running_feed_server
+from tests.processes import SESSION_MARK, marked
+from tests.waiting import wait_until
 from watcher.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -96,6 +100,32 @@ def python_env(**extra: str) -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_process_left_behind() -> Iterator[None]:
+    """Every process a test started (and theirs, workers included) has ended with the session.
+
+    Each carries a mark in its environment, inherited from this process, so an orphan
+    re-parented to init is still found. Our own multiprocessing resource tracker ends
+    with us and is not counted.
+    """
+    mark = uuid.uuid4().hex
+    os.environ[SESSION_MARK] = mark
+    yield
+
+    def leaked() -> dict[int, str]:
+        return {
+            pid: command
+            for pid, command in marked(mark).items()
+            if "resource_tracker" not in command
+        }
+
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(AssertionError):
+            wait_until(lambda: not leaked(), "the test processes to end", timeout=15)
+        left = leaked()
+        assert not left, f"processes left behind by the tests: {left}"
 
 
 @pytest.fixture(autouse=True)

@@ -32,7 +32,8 @@ EXAMPLES = {
     ),
     "status": (
         "examples:\n  watcher status --db /var/lib/watcher/watcher.db\n"
-        "  watcher status --check      # exit 1 if the run loop stopped or every source fails"
+        "  watcher status --check      # exit 1 if the run loop stopped, every source fails,\n"
+        "                              # or a source drifts (0 links, no text, stalled...)"
     ),
     "dossiers": "example:\n  watcher dossiers --db /var/lib/watcher/watcher.db",
     "search": (
@@ -44,6 +45,11 @@ EXAMPLES = {
     "export": (
         "examples:\n  watcher export --format csv --output alerts.csv\n"
         "  watcher export --format jsonl | jq .title"
+    ),
+    "sources": (
+        "examples:\n  watcher sources check      # every source fetched once, nothing stored\n"
+        "  watcher sources check --source senat-textes\n\n"
+        "Exit status: 0 when every source checked is usable, 1 otherwise."
     ),
     "probe": (
         "example:\n  watcher probe 'https://edelib.auvergnerhonealpes.fr/webdelibplus/jsp/"
@@ -93,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument(
         "--check",
         action="store_true",
-        help="exit 1 when the run loop has stopped or every source is failing (health check)",
+        help="exit 1 when the run loop has stopped, every source is failing or a source drifts",
     )
     command(
         "dossiers",
@@ -109,6 +115,28 @@ def build_parser() -> argparse.ArgumentParser:
     export = command("export", "Export the stored alerts (matched items) as CSV or JSONL.")
     export.add_argument("--format", choices=("csv", "jsonl"), required=True)
     export.add_argument("--output", help="file to write (default: stdout)")
+    sources = command("sources", "Check the configured sources on the real services.")
+    actions = sources.add_subparsers(dest="action", metavar="ACTION", required=True)
+    check_sources = actions.add_parser(
+        "check",
+        help="fetch every source once and say, in a table, whether each is usable",
+        description=(
+            "Fetch every configured source once with its own reader (nothing is stored),\n"
+            "then print a table: HTTP answer, final address, shape recognised, items read,\n"
+            "documents with and without text, newest date, dates and sittings, a verdict,\n"
+            "and what to change when something is off."
+        ),
+        epilog=EXAMPLES["sources"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[after],
+    )
+    check_sources.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="check only this source (repeat for several)",
+    )
     probe = command("probe", "Say what a URL is and print a feeds.yml entry to watch it.")
     probe.add_argument("url", help="a feed, SCDL CSV, dataset, ArcGIS layer or council page")
     return parser
@@ -276,9 +304,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     )
     for target, counts in sorted(store.outbox.target_counts().items()):
         print(f"  {target}: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
+    now = datetime.now(UTC)
+    drifts = store.polls.drifts([s.id for s in statuses if s.id not in skipped], now)
+    for drift in drifts:
+        print(f"drift: {drift.line()}")
     if args.check:
         pollable = [s for s in statuses if s.id not in skipped]
-        found = problems(pollable, store.meta.last_beat(), datetime.now(UTC))
+        found = problems(pollable, store.meta.last_beat(), now, drifts)
         if found:
             raise WatcherError("unhealthy: " + "; ".join(found))
         print("healthy")
@@ -371,6 +403,17 @@ def cmd_probe(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sources(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from watcher.selfcheck import check_sources
+    from watcher.selfcheck_report import render
+
+    checks = check_sources(_load(args), os.environ, datetime.now(UTC), only=args.source)
+    print(render(checks))
+    return 0 if all(check.usable for check in checks) else 1
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "validate": cmd_validate,
     "poll": cmd_poll,
@@ -382,5 +425,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "search": cmd_search,
     "feed": cmd_feed,
     "export": cmd_export,
+    "sources": cmd_sources,
     "probe": cmd_probe,
 }

@@ -33,5 +33,12 @@ class ParseError(WatcherError):
     """A source answered, but its payload could not be read as what it should be."""
 
 
+class EmptyListingError(ParseError):
+    """A listing answered in its shape but gave nothing to read: 0 links chosen, no sitting.
+
+    A page that moved or was redesigned still answers 200; only its emptiness tells.
+    """
+
+
 class DeliveryError(WatcherError):
     """An alert could not be delivered."""

@@ -6,10 +6,12 @@ Workers start on first use as fresh interpreters (``spawn``: a fork of this
 threaded process could inherit a lock held by another thread, and Python
 3.11's fork server preloads modules ignoring this process's ``sys.path``).
 Should a worker die, the pool is replaced and the payload parsed in the thread.
+Workers end when this process dies, however it dies (``watcher.orphans``).
 """
 
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import CancelledError, ProcessPoolExecutor
@@ -17,6 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from watcher.errors import WatcherError
+from watcher.orphans import exit_with_parent
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -37,7 +40,12 @@ class ParsingPool:
             if self._closed:
                 raise WatcherError("watcher is stopping: payload left unparsed")
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context)
+                self._pool = ProcessPoolExecutor(
+                    self.workers,
+                    mp_context=self._context,
+                    initializer=exit_with_parent,
+                    initargs=(os.getpid(),),
+                )
             pool = self._pool
         try:
             return pool.submit(function, *args).result()

@@ -23,6 +23,7 @@ from watcher.decide import (
     should_alert,
 )
 from watcher.errors import FetchError, WatcherError
+from watcher.figures import failure_figures, figures_of
 from watcher.items import Item
 from watcher.matching.engine import Matcher
 from watcher.routing import Route as Alert
@@ -73,6 +74,9 @@ class Poller:
             return outcome  # the runtime gave up on this poll and recorded why
         self.store.save_poll(outcome)
         log_outcome(outcome)
+        drift = self.store.polls.note(source.id, now)
+        if drift is not None:
+            logger.warning("source %s", drift.line())
         return outcome
 
     def _poll(self, source: SourceConfig, fetcher: Any, now: datetime) -> PollOutcome:
@@ -124,6 +128,7 @@ class Poller:
             unchanged=result.unchanged,
             backlog=not alert,
             stream=stream,
+            figures=None if stream else figures_of(result, source, now),
         )
 
     def followers(
@@ -200,7 +205,13 @@ class Poller:
             max_backoff=self.config.settings.max_backoff,
             retry_after=exc.retry_after if isinstance(exc, FetchError) else None,
         )
-        return PollOutcome(source_id=source.id, at=now, next_check=next_check, error=message)
+        return PollOutcome(
+            source_id=source.id,
+            at=now,
+            next_check=next_check,
+            error=message,
+            figures=failure_figures(exc, now),
+        )
 
 
 def log_outcome(outcome: PollOutcome) -> None:

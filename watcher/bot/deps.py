@@ -6,7 +6,7 @@ Handlers read it as ``runtime(context)``. It is built from the service by
 neither the runtime nor the delivery stage.
 """
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,6 +32,7 @@ class BotDeps:
     current_config: Callable[[], Config]  # the running configuration (a reload swaps it)
     match: Callable[[Sequence[str]], list[TopicMatch]]  # /tester: the running rules
     reload: Callable[[], Awaitable[Config]]  # /recharger
+    environ: Mapping[str, str]  # /verifier: the sources' credentials
     is_stopping: Callable[[], bool]
     wait_stopping: Callable[[], Awaitable[None]]
 

@@ -1,6 +1,7 @@
 """The maintainers' commands (ids listed under ``maintainers`` in feeds.yml).
 
-/statut (sources' health, outbox), /tester <texte> (what would match, and why),
+/statut (sources' health and drift, outbox), /verifier [source] (every source
+fetched once, as ``watcher sources check``), /tester <texte> (what would match, and why),
 /recharger (reload feeds.yml; a broken file keeps the running configuration;
 a topic it adds is announced once to every subscriber, with its button),
 /stats. Anyone else gets a polite refusal.
@@ -10,13 +11,19 @@ import asyncio
 import html
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from telegram import Update
 
 from watcher.bot.commands import Context, Handler, reply, runtime
 from watcher.delivery.telegram_kind import NAME as TELEGRAM
-from watcher.errors import ConfigError
+from watcher.drift import PROBLEMS_FR
+from watcher.errors import ConfigError, WatcherError
+from watcher.selfcheck import check_sources
+from watcher.selfcheck_report import details, table
 from watcher.store.notices import Notices
 
 if TYPE_CHECKING:
@@ -46,18 +53,70 @@ def maintainer_only(handler: Handler) -> Handler:
 async def status(update: Update, context: Context) -> None:
     """Each source's health and the outbox length."""
     rt = runtime(context)
-    rows = await asyncio.to_thread(rt.store.sources.statuses, [s.id for s in rt.config.sources])
+    ids = [s.id for s in rt.config.sources]
+    rows = await asyncio.to_thread(rt.store.sources.statuses, ids)
+    drifts = {
+        d.source_id: d
+        for d in await asyncio.to_thread(rt.store.polls.drifts, ids, datetime.now(UTC))
+    }
     lines = []
     for row in rows:
-        health = "✅" if row.consecutive_errors == 0 and row.last_success else "⚠️"
+        drift = drifts.get(row.id)
+        ok = row.consecutive_errors == 0 and row.last_success and drift is None
+        health = "✅" if ok else "⚠️"
         line = f"{health} <b>{row.id}</b> : {row.items_seen} textes, {row.alerts_sent} alertes"
         if row.last_error and row.consecutive_errors:
             line += f"\n   erreur ({row.consecutive_errors}x) : {html.escape(row.last_error[:200])}"
+        if drift is not None:
+            line += f"\n   dérive : {html.escape(PROBLEMS_FR[drift.problem])}"
+            line += f"\n   aujourd'hui : {html.escape(drift.today.summary_fr())}"
+            if drift.last_good is not None:
+                line += (
+                    f"\n   dernier relevé correct ({drift.last_good.at:%d/%m %H:%M}) : "
+                    f"{html.escape(drift.last_good.summary_fr())}"
+                )
         lines.append(line)
     outbox = await asyncio.to_thread(rt.store.outbox.outbox_length)
     await reply(
         update, "<b>État des sources</b>\n" + "\n".join(lines) + f"\nFile d'envoi : {outbox}"
     )
+
+
+# Telegram refuses messages over 4,096 characters.
+MAX_MESSAGE = 4000
+
+
+@maintainer_only
+async def verify(update: Update, context: Context) -> None:
+    """/verifier [source…]: every source fetched once, with a verdict each."""
+    rt = runtime(context)
+    await reply(update, "🔎 Vérification des sources en cours (une requête par source)…")
+    check = partial(
+        check_sources, rt.config, rt.environ, datetime.now(UTC), only=context.args or ()
+    )
+    # A thread of its own: a check takes as long as the slowest source, and the
+    # shared executors serve the database and the polls meanwhile. Never waited for
+    # at shutdown: its sessions are daemon threads.
+    pool = ThreadPoolExecutor(1, thread_name_prefix="verify")
+    try:
+        checks = await asyncio.get_running_loop().run_in_executor(pool, check)
+    except WatcherError as exc:
+        await reply(update, f"❌ {html.escape(str(exc))}")
+        return
+    finally:
+        pool.shutdown(wait=False)
+    usable = sum(check.usable for check in checks)
+    text = (
+        f"<b>Vérification des sources</b> : {usable} utilisable(s) sur {len(checks)}\n"
+        f"<pre>{html.escape(chr(10).join(table(checks, french=True)))}</pre>"
+    )
+    notes = "\n".join(details(checks))
+    room = MAX_MESSAGE - len(text) - 20
+    while len(html.escape(notes)) > room:  # cut the plain text: never inside an entity
+        notes = notes[: max(0, room - 1 - (len(html.escape(notes)) - len(notes)))] + "…"
+    if notes.strip("…"):
+        text += f"\n<pre>{html.escape(notes)}</pre>"
+    await reply(update, text)
 
 
 @maintainer_only

@@ -35,6 +35,7 @@ def bot_deps(service: "Service") -> BotDeps:
         current_config=lambda: service.config,
         match=lambda fields: service.poller.matcher.match(fields),
         reload=service.reload,
+        environ=service.environ,
         is_stopping=lambda: service.stopping,
         wait_stopping=service.wait_stopping,
     )

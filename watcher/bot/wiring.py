@@ -91,6 +91,7 @@ def build_application(service: "BotDeps", settings: TelegramSettings) -> BotAppl
         "aide": commands.help_command,
         "help": commands.help_command,
         "statut": maintainer.status,
+        "verifier": maintainer.verify,
         "tester": maintainer.test_text,
         "recharger": maintainer.reload,
         "stats": maintainer.stats,

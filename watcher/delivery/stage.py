@@ -11,6 +11,7 @@ runtime's executor (``Service.blocking``).
 
 import asyncio
 import contextlib
+import html
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -84,6 +85,7 @@ class DeliveryStage:
     async def flush(self, *, settle: float = 0.0, digests: bool = True) -> None:
         """Send what is due; and the digests due, unless the wall-clock jobs do (``jobs``)."""
         stats = await self.sender.drain(settle=settle)
+        await self.tell_drift()
         await send_notices(self.sender, self.notices)
         if digests:
             await send_digests(self.sender, datetime.now(UTC))
@@ -118,6 +120,16 @@ class DeliveryStage:
         for opened in self.opened:
             if opened.announce is not None:
                 await opened.announce(topic_ids)
+
+    async def tell_drift(self) -> None:
+        """Tell the maintainers, once, of each source that started drifting (when a target
+        reaches them; until then the notices wait)."""
+        if self.sender.notify_maintainers is None:
+            return
+        polls = self.host.store.polls
+        for notice in await self.host.blocking(polls.untold):
+            await self.sender.notify_maintainers(html.escape(notice.text, quote=False))
+            await self.host.blocking(polls.told, notice, datetime.now(UTC))
 
     async def notify_maintainers(self, text: str) -> None:
         """A notice for the maintainers, through every target that reaches them."""

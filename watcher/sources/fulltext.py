@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 MAX_DOCUMENT_BYTES = 15 * 1024 * 1024
 MAX_BODY_CHARS = 400_000
+# How the warning of a document that gave no text starts (``watcher.figures`` counts them).
+NO_TEXT = "full text of "
 
 
 def attach_fulltext(
@@ -46,7 +48,7 @@ def attach_fulltext(
             try:
                 body = read(ctx.fetcher, item.url)
             except (FetchError, ParseError) as exc:
-                warnings.append(f"full text of {item.url}: {exc}")
+                warnings.append(f"{NO_TEXT}{item.url}: {exc}")
             else:
                 item = dataclasses.replace(item, body=body[:MAX_BODY_CHARS])
         result.append(item)

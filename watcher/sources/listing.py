@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup
 
-from watcher.errors import ParseError
+from watcher.errors import EmptyListingError
 from watcher.items import Item, normalise_link
 from watcher.matching.normalize import fold
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
@@ -78,7 +78,7 @@ def chosen_links(page: str, base_url: str, source_id: str, options: ListingOptio
             )
             if value
         )
-        raise ParseError(
+        raise EmptyListingError(
             f"{base_url}: 0 links chosen by {chosen} among the page's {total}: "
             "has the page moved or changed? `watcher probe` it"
         )

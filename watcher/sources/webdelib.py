@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
-from watcher.errors import FetchError, ParseError
+from watcher.errors import EmptyListingError, FetchError, ParseError
 from watcher.items import Item, normalise_link
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.fulltext import MAX_DOCUMENT_BYTES, attach_fulltext, extract_text
@@ -91,7 +91,7 @@ def read_webdelib(
         raise ParseError(f"{source.url}: the server answered 304 to an unconditional request")
     sittings = parse_sittings(decode_bytes(listing.body, listing.content_type), listing.url)
     if not sittings:  # a portal that moved still answers 200: only the empty list tells
-        raise ParseError(
+        raise EmptyListingError(
             f"{source.url}: no sitting on the page (no seance_agenda.jsp nor dated "
             "openfile.jsp link): has the portal moved? `watcher probe` it"
         )

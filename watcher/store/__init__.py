@@ -11,12 +11,14 @@ from datetime import datetime
 from pathlib import Path
 
 from watcher.decide import ItemChange
+from watcher.figures import PollFigures
 from watcher.sources.base import SourceState
 from watcher.store.db import Database
 from watcher.store.dossiers import DossierTable, note_change
 from watcher.store.items import ItemTable, save_change
 from watcher.store.meta import Meta
 from watcher.store.outbox import Outbox, PendingAlert
+from watcher.store.polls import PollHistory, save_figures
 from watcher.store.schema import now_iso
 from watcher.store.sources import (
     SourceRecord,
@@ -53,6 +55,7 @@ class PollOutcome:
     unchanged: bool = False
     backlog: bool = False  # a first poll that only noted where the source stands
     stream: str = ""  # a followed dossier's own stream (its state is the dossier's)
+    figures: PollFigures | None = None  # what the poll read (None: unchanged, or a stream)
 
     @property
     def new(self) -> int:
@@ -75,6 +78,7 @@ class Store:
         self.meta = Meta(self.database)
         self.subscribers = Subscribers(self)
         self.dossiers = DossierTable(self.database)
+        self.polls = PollHistory(self.database)
 
     def close(self) -> None:
         """Close the calling thread's connection."""
@@ -91,6 +95,8 @@ class Store:
                     db, outcome.stream, state=outcome.state, now=outcome.at, error=outcome.error
                 )
                 return
+            if outcome.figures is not None:
+                save_figures(db, outcome.source_id, outcome.figures)
             if outcome.state is None:
                 save_failure(
                     db,

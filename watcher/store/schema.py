@@ -175,7 +175,25 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX item_links_item ON item_links (item_id);
     CREATE INDEX items_link_any ON items (link_key);
     """,
-    # 8: messages that are not alerts (new topics announced, maintainers' notices), queued
+    # 8: each poll's figures per source (what it read, or how it failed), to tell a
+    # source that drifts (0 links, no text, a newest item that stops advancing, an
+    # unrecognised answer); the drift each source shows, and when maintainers were told.
+    """
+    CREATE TABLE source_polls (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL, at TEXT NOT NULL, outcome TEXT NOT NULL,
+        items INTEGER NOT NULL DEFAULT 0,
+        with_text INTEGER NOT NULL DEFAULT 0, without_text INTEGER NOT NULL DEFAULT 0,
+        dated INTEGER NOT NULL DEFAULT 0, sittings INTEGER NOT NULL DEFAULT 0,
+        newest TEXT, whole INTEGER NOT NULL DEFAULT 0, error TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX source_polls_source ON source_polls (source_id, at);
+    CREATE TABLE source_drift (
+        source_id TEXT PRIMARY KEY, problem TEXT NOT NULL, since TEXT NOT NULL,
+        notice TEXT NOT NULL, told_at TEXT
+    );
+    """,
+    # 9: messages that are not alerts (new topics announced, maintainers' notices), queued
     # and delivered like alerts: crash-safe, paced, retried; each key once per destination.
     """
     CREATE TABLE notices (
