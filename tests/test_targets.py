@@ -214,8 +214,9 @@ def test_a_webhook_refusing_for_good_is_told_to_the_maintainers_once(
     )
     assert done.returncode == 0, done.stderr
     assert len(receivers.posts("/gone")) == 2  # no retry of a 410
-    notices = [m.text for m in fake.messages_to(MAINTAINER)]
-    assert len(notices) == 1 and "webhook" in notices[0] and "410" in notices[0]
+    # (The feed empty at the first poll is a drift the maintainers hear of too.)
+    notices = [m.text for m in fake.messages_to(MAINTAINER) if "webhook" in m.text]
+    assert len(notices) == 1 and "410" in notices[0]
     db = sqlite3.connect(workdir / "watcher.db")
     assert db.execute("SELECT status FROM alerts WHERE target = 'webhook'").fetchall() == [
         ("refused",),
