@@ -71,7 +71,9 @@ def detect(source_id: str, history: Sequence[PollFigures], now: datetime) -> Dri
         return None
     today = history[-1]
     if today.outcome == "unrecognised":
-        return _drift(source_id, "unrecognised", f"answer not recognised ({today.error})", history)
+        return _drift(
+            source_id, "unrecognised", "answer not recognised (its last error says why)", history
+        )
     if today.outcome == "empty" or (today.ok and today.whole and today.items == 0):
         return _drift(source_id, "empty", "the listing gave 0 links/items", history)
     if _textless(today) and (today.without_text >= 2 or _previous_textless(history)):
