@@ -13,6 +13,7 @@ from watcher.delivery.render import (
     render_html,
     render_text,
 )
+from watcher.following import stage_label
 from watcher.items import Item
 from watcher.matching.engine import TopicMatch
 from watcher.matching.excerpt import Excerpt
@@ -84,7 +85,7 @@ def test_a_past_sitting_is_a_plain_date_line_after_the_text() -> None:
     lines = plain(render_html(alert)).splitlines()
 
     assert lines[0].startswith("🔎 ")
-    assert lines[-1] == "📅 séance du 01/07/2026"
+    assert lines[-1] == "📅 Vote le 01/07/2026"  # what happened, never "séance" for all
 
 
 def test_an_updated_document_is_marked() -> None:
@@ -186,3 +187,42 @@ def test_a_short_digest_is_one_unnumbered_message() -> None:
 
     assert plain(message).startswith("🗞 Votre sélection du jour — 3 alertes\n")
     assert positions == [0, 1, 2]
+
+
+def test_a_step_done_today_is_never_announced_as_to_come() -> None:
+    # The committee's text "déposé le 13 juillet" (midnight in Paris), read that morning.
+    alert = view(
+        event_at=datetime(2026, 7, 12, 22, 0, tzinfo=UTC),
+        event_label="Texte de la commission déposé",
+    )
+    text = render_text(alert)
+    assert "prévu" not in text
+    assert "📅 Texte de la commission déposé le 13/07/2026" in text
+
+
+def test_a_follow_up_is_the_same_whichever_source_told_the_step() -> None:
+    """What happened and when, linked to the text: not the source, not its wording."""
+    textes = Item(
+        "senat-textes",
+        "tas22-128",
+        "Proposition de loi relative à la reconnaissance biométrique dans l'espace public",
+        "http://www.senat.fr/leg/tas22-128.html",
+        datetime(2023, 6, 13, 6, 0, tzinfo=UTC),
+        summary="Texte adopté n° 128 (2022-2023) le 12 juin 2023",
+    )
+    dossier_feed = Item(
+        "senat-textes",
+        "http://www.senat.fr/leg/tas22-128.html",
+        "Texte n° 128",
+        "http://www.senat.fr/leg/tas22-128.html",
+        datetime(2023, 6, 12, 0, 0, tzinfo=UTC),
+        summary="Première lecture - Sénat : Texte adopté par le Sénat le 12 juin 2023",
+    )
+    messages = {
+        render_html(AlertView(name, item, (), {}, follow_up=stage_label(item), now=NOW))
+        for name, item in (("Sénat — textes", textes), ("Sénat — dossier", dossier_feed))
+    }
+    assert len(messages) == 1
+    assert (
+        plain(messages.pop()) == "🔁 Suite du dossier : Adopté par le Sénat (n° 128) · 12/06/2023"
+    )

@@ -216,8 +216,8 @@ def test_a_dossier_follow_up_answers_the_message_of_its_previous_stage(
     save_and_deliver(report, "follow-up")
 
     first, follow_up = telegram.messages_to(CHAT)
-    # The stage is named as a follow-up names it (following.stage_label): in lower case.
-    assert "🔁 Suite du dossier : <b>rapport de commission</b>" in follow_up.text
+    # The step is named as a follow-up names it (following.stage_label): what happened.
+    assert "🔁 Suite du dossier : <b>Rapport</b>" in follow_up.text
     (_, reply) = telegram.calls_of("sendMessage")
     assert f'"message_id": {first.message_id}' in reply["reply_parameters"]
 

@@ -81,6 +81,18 @@ LATER_STEPS = (
         "Première lecture - Sénat : Texte de la commission déposé le 18 janvier 2023",
     ),
     Step(
+        "Amendements déposés sur le texte n° 249",
+        "/amendements/2022-2023/249/accueil.html",
+        "2023-01-24",
+        "Première lecture - Sénat : Amendements déposés sur le texte n° 249",
+    ),
+    Step(
+        "Compte rendu intégral de la séance du 31 janvier 2023",
+        "/seances/s202301/s20230131/s20230131.html",
+        "2023-01-30",
+        "Première lecture - Sénat : Compte rendu intégral de la séance du 31 janvier 2023",
+    ),
+    Step(
         "Texte n° 50",
         "/leg/tas22-050.html",
         "2023-01-30",
@@ -88,9 +100,11 @@ LATER_STEPS = (
     ),
 )
 STAGES = (
-    "rapport (n° 248)",
-    "texte de la commission (n° 249)",
-    "texte modifié par le Sénat (n° 50)",
+    "Rapport (n° 248) · 18/01/2023",
+    "Texte de la commission (n° 249) · 18/01/2023",
+    "Amendements (texte n° 249) · 25/01/2023",
+    "Compte rendu de la séance · 31/01/2023",
+    "Adopté par le Sénat (n° 50) · 31/01/2023",
 )
 
 
@@ -153,8 +167,9 @@ def subscribe(db: Path, chats: list[int], *, topic: str | None = "biometrie") ->
 
 @pytest.fixture
 def senat_site(workdir: Path, feed_server: FeedServer) -> FeedServer:
-    """A local Sénat site: an empty textes feed, and the bill's dossier feed."""
-    feed_server.serve("/rss/textes.rss", textes())
+    """A local Sénat site: a textes feed without the bill, and the bill's dossier feed."""
+    # Never empty: an empty list is a source that drifts, and maintainers are told.
+    feed_server.serve("/rss/textes.rss", textes(UNRELATED))
     feed_server.serve(DOSLEG, dosleg(BILL_STEP), content_type="application/atom+xml")
     write_config(
         workdir,
@@ -219,7 +234,10 @@ def test_every_step_of_a_followed_dossier_is_a_reply_to_the_first_alert(
     # lists the committee's text too, and an unrelated bill.
     senat_site.serve(DOSLEG, dosleg(BILL_STEP, *LATER_STEPS), content_type="application/atom+xml")
     senat_site.serve("/rss/textes.rss", textes(BILL, COMMITTEE_IN_TEXTES, UNRELATED))
-    fake.wait_for(lambda: all(len(fake.messages_to(c)) == 4 for c in (ALICE, BOB, CHANNEL)))
+    # Five steps on one day, more than a burst: each its own message, in the thread.
+    fake.wait_for(
+        lambda: all(len(fake.messages_to(c)) == 6 for c in (ALICE, BOB, CHANNEL)), timeout=40
+    )
     # Polls go on: nothing is sent twice.
     hits = len(senat_site.hits(DOSLEG))
     fake.wait_for(lambda: len(senat_site.hits(DOSLEG)) >= hits + 2)
@@ -227,24 +245,22 @@ def test_every_step_of_a_followed_dossier_is_a_reply_to_the_first_alert(
 
     for chat in (ALICE, BOB, CHANNEL):
         texts = watcher.texts(chat)
-        assert len(texts) == 4, texts
+        assert len(texts) == 6, texts
         for text, stage in zip(texts[1:], STAGES, strict=True):
             assert f"🔁 Suite du dossier : {stage}" in text
-        assert watcher.replied_to(chat) == [None, first[chat], first[chat], first[chat]]
+        assert watcher.replied_to(chat) == [None] + [first[chat]] * 5
     assert not any("finances" in text for text in watcher.texts(ALICE))
     assert fake.messages_to(CAROL) == []  # she never had the first alert
 
     db = sqlite3.connect(workdir / "watcher.db")
-    assert db.execute("SELECT stage FROM dossiers").fetchall() == [
-        ("texte modifié par le Sénat (n° 50)",)
-    ]
+    assert db.execute("SELECT stage FROM dossiers").fetchall() == [("Adopté par le Sénat (n° 50)",)]
 
 
 PPL18_260_STAGES = [
-    "🔁 Suite du dossier : comptes rendus des réunions de la commission des affaires économiques",
-    "🔁 Suite du dossier : rapport (n° 537)",
-    "🔁 Suite du dossier : texte résultat des travaux de la commission (n° 538)",
-    "🔁 Suite du dossier : amendements déposés sur le texte n°260",
+    "🔁 Suite du dossier : Travaux de la commission · 29/05/2019",
+    "🔁 Suite du dossier : Rapport (n° 537) · 29/05/2019",
+    "🔁 Suite du dossier : Texte de la commission (n° 538) · 29/05/2019",
+    "🔁 Suite du dossier : Amendements (texte n° 260) · 06/06/2019",
 ]
 
 
@@ -348,13 +364,17 @@ def test_buttons_suivre_dossiers_and_oublier(
 
     senat_site.serve(DOSLEG, dosleg(BILL_STEP, LATER_STEPS[0]), content_type="application/atom+xml")
     fake.wait_for(lambda: len(fake.messages_to(BOB)) == 2 and fake.messages_to(CAROL)[3:])
-    assert "🔁 Suite du dossier : rapport (n° 248)" in watcher.texts(CAROL)[3]
+    assert "🔁 Suite du dossier : Rapport (n° 248)" in watcher.texts(CAROL)[3]
     assert watcher.replied_to(CAROL)[3] is None  # she had no first alert to answer
     assert len(fake.messages_to(ALICE)) == 1
 
     listing = say(watcher, BOB, "/dossiers")
     assert "Projet de loi relatif aux jeux Olympiques" in listing
-    assert "Dernière étape : rapport (n° 248), 18/01/2023" in listing
+    assert "Dernière étape : Rapport (n° 248), 18/01/2023" in listing
+    # Its steps in order, each with its date.
+    assert listing.index("· 22/12/2022 Déposé au Sénat (n° 220)") < listing.index(
+        "· 18/01/2023 Rapport (n° 248)"
+    )
     assert "Vous ne suivez aucun dossier" in say(watcher, ALICE, "/dossiers")
 
     assert "réservée aux mainteneurs" in say(watcher, BOB, "/oublier senat:pjl22-220")
@@ -478,10 +498,12 @@ def test_an_assemblee_dossier_is_followed_through_its_open_data_document(
     result = run("poll")
 
     assert result.code == 0, result.err
-    follow_ups = [line for line in result.out.splitlines() if "Suite du dossier" in line]
+    follow_ups = [
+        line.split(" · ")[0] for line in result.out.splitlines() if "Suite du dossier" in line
+    ]
     assert not any("1er dépôt d'une initiative" in line for line in follow_ups)
-    assert "🔁 Suite du dossier : dépôt d'une initiative en navette" in follow_ups
-    assert "🔁 Suite du dossier : décision de la CMP" in follow_ups
+    assert "🔁 Suite du dossier : Dépôt d'une initiative en navette" in follow_ups
+    assert "🔁 Suite du dossier : Décision de la CMP" in follow_ups
     assert run("poll").out == ""  # nothing twice
 
 
@@ -496,10 +518,41 @@ def jo_text(text_id: str, nature: str, nor: str, title: str, visas: str, article
 </BLOC_TEXTUEL></ARTICLE></STRUCT></TEXTE>""".encode()
 
 
-def test_a_followed_law_gets_the_decrees_that_cite_it(
-    workdir: Path, feed_server: FeedServer
-) -> None:
-    """The law matches; its application decree says none of the words but cites the law."""
+OLYMPICS_LAW = jo_text(
+    "JORFTEXT000047561974",
+    "LOI",
+    "SPOX2229503L",
+    "LOI n° 2023-380 du 19 mai 2023 relative aux jeux Olympiques et Paralympiques de 2024",
+    "L'Assemblée nationale et le Sénat ont adopté,",
+    "À titre expérimental, les images collectées au moyen de systèmes de vidéoprotection "
+    "peuvent faire l'objet de traitements algorithmiques.",
+)
+# The Conseil constitutionnel's decision names the law by its subject, not its number
+# (it precedes promulgation): JORF of 20 May 2023, "Décision n° 2023-850 DC du 17 mai 2023".
+OLYMPICS_DECISION = jo_text(
+    "JORFTEXT000047561900",
+    "DECISION",
+    "CSCX2313593S",
+    "Décision n° 2023-850 DC du 17 mai 2023",
+    "Le Conseil constitutionnel a été saisi de la loi relative aux jeux Olympiques et "
+    "Paralympiques de 2024 et portant diverses autres dispositions",
+    "La loi est déclarée partiellement conforme à la Constitution.",
+)
+OLYMPICS_DECREE = jo_text(
+    "JORFTEXT000047992482",
+    "DECRET",
+    "IOMD2318990D",
+    "Décret n° 2023-828 du 28 août 2023 relatif aux modalités de mise en œuvre de l'article "
+    "10 de la loi n° 2023-380 du 19 mai 2023",
+    "Vu la loi n° 2023-380 du 19 mai 2023 relative aux jeux Olympiques, notamment son article 10",
+    "Le présent décret précise les conditions de l'expérimentation.",
+)
+
+
+def publish_law_then(
+    workdir: Path, feed_server: FeedServer, later: dict[str, bytes], settings: str = ""
+) -> tuple[str, str]:
+    """The JO publishes the Olympics law (it matches), then ``later``: each poll's output."""
     from tests.test_source_dila import NEW, NEWER, OLD, archive, listing
 
     base = "/OPENDATA/JORFSIMPLE/"
@@ -507,32 +560,24 @@ def test_a_followed_law_gets_the_decrees_that_cite_it(
     write_config(
         workdir,
         [{"id": "jo", "name": "Journal officiel", "kind": "dila", "url": feed_server.url(base)}],
+        extra=settings,
     )
     assert run("poll").code == 0  # where the JO stands
-    law = jo_text(
-        "JORFTEXT000047561974",
-        "LOI",
-        "SPOX2229503L",
-        "LOI n° 2023-380 du 19 mai 2023 relative aux jeux Olympiques et Paralympiques de 2024",
-        "L'Assemblée nationale et le Sénat ont adopté,",
-        "À titre expérimental, les images collectées au moyen de systèmes de vidéoprotection "
-        "peuvent faire l'objet de traitements algorithmiques.",
-    )
     feed_server.serve(base, listing(OLD, NEW), content_type="text/html")
-    feed_server.serve(base + NEW, archive({"a/JORFTEXT000047561974.xml": law}))
+    feed_server.serve(base + NEW, archive({"a/JORFTEXT000047561974.xml": OLYMPICS_LAW}))
     first = run("poll")
     assert first.code == 0, first.err
-    assert "LOI n° 2023-380" in first.out
+    feed_server.serve(base, listing(OLD, NEW, NEWER), content_type="text/html")
+    feed_server.serve(base + NEWER, archive(later))
+    second = run("poll")
+    assert second.code == 0, second.err
+    return first.out, second.out
 
-    decree = jo_text(
-        "JORFTEXT000047992482",
-        "DECRET",
-        "IOMD2318990D",
-        "Décret n° 2023-828 du 28 août 2023 relatif aux modalités de mise en œuvre de l'article "
-        "10 de la loi n° 2023-380 du 19 mai 2023",
-        "Vu la loi n° 2023-380 du 19 mai 2023 relative aux jeux Olympiques, notamment son article 10",
-        "Le présent décret précise les conditions de l'expérimentation.",
-    )
+
+def test_a_followed_law_gets_its_decision_and_the_decrees_that_cite_it(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    """The law matches; its decision and its decree say none of the words: they are steps."""
     unrelated = jo_text(
         "JORFTEXT000047992999",
         "ARRETE",
@@ -541,21 +586,50 @@ def test_a_followed_law_gets_the_decrees_that_cite_it(
         "Vu le code rural",
         "Les semences sont contrôlées.",
     )
-    feed_server.serve(base, listing(OLD, NEW, NEWER), content_type="text/html")
-    feed_server.serve(
-        base + NEWER,
-        archive({"b/JORFTEXT000047992482.xml": decree, "b/JORFTEXT000047992999.xml": unrelated}),
+    first, second = publish_law_then(
+        workdir,
+        feed_server,
+        {
+            "b/JORFTEXT000047561900.xml": OLYMPICS_DECISION,
+            "b/JORFTEXT000047992482.xml": OLYMPICS_DECREE,
+            "b/JORFTEXT000047992999.xml": unrelated,
+        },
     )
-    second = run("poll")
 
-    assert second.code == 0, second.err
-    assert "🔁 Suite du dossier : décret (n° 2023-828)" in second.out
-    assert "Décret n° 2023-828" in second.out
-    assert "semences" not in second.out
-    db = sqlite3.connect(workdir / "watcher.db")
-    assert db.execute("SELECT law, stage FROM dossiers").fetchall() == [
-        ("2023-380", "décret (n° 2023-828)")
+    assert "LOI n° 2023-380" in first
+    follow_ups = [line.split(" · ")[0] for line in second.splitlines() if "Suite" in line]
+    assert sorted(follow_ups) == [
+        "🔁 Suite du dossier : Décision du Conseil constitutionnel n° 2023-850 DC",
+        "🔁 Suite du dossier : Décret d'application n° 2023-828",
     ]
+    assert "semences" not in second
+    assert run("poll").out == ""  # nothing twice
+    db = sqlite3.connect(workdir / "watcher.db")
+    # One dossier: the decision is a step of the law's, not a dossier of its own.
+    assert db.execute("SELECT dossier, law FROM dossiers").fetchall() == [
+        ("jorf:JORFTEXT000047561974", "2023-380")
+    ]
+    listing = run("dossiers").out
+    assert "Promulguée : loi n° 2023-380" in listing
+    assert "Décision du Conseil constitutionnel n° 2023-850 DC" in listing
+
+
+def test_a_dossier_ends_once_its_law_had_time_for_its_decrees(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    """After ``settings.follow_after_law``, a decree citing the law is no longer a step."""
+    # The law was published on 30/06/2026; 30 days later its following ended.
+    _, second = publish_law_then(
+        workdir,
+        feed_server,
+        {"b/JORFTEXT000047992482.xml": OLYMPICS_DECREE},
+        settings="settings:\n  follow_after_law: 30d\n",
+    )
+
+    assert "Suite du dossier" not in second
+    listing = run("dossiers").out
+    assert "jorf:JORFTEXT000047561974" in listing and " ended " in listing
+    assert "ended: law 2023-380 published" in listing
 
 
 def test_a_failing_dossier_stream_is_recorded_and_shown(
@@ -591,3 +665,96 @@ def test_a_failing_dossier_stream_is_recorded_and_shown(
     listing = run("dossiers").out
     assert "senat:pjl22-220" in listing and "followed" in listing
     assert "stream error: HTTP 503" in listing
+
+
+def test_following_starts_from_another_sources_sighting_matched_in_its_text(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    """The textes feed lists the bill without the words; a second source shows the same text
+    (same link) with them: that alert, a sighting, makes the dossier followed."""
+    bill = """<item><title>Projet de loi relatif aux jeux Olympiques et Paralympiques de
+    2024</title><pubDate>Thu, 22 Dec 2022 17:05:00 GMT</pubDate><description>Texte n° 220
+    (2022-2023) déposé au Sénat le 22 décembre 2022</description>
+    <link>http://www.senat.fr/leg/pjl22-220.html</link>
+    <guid>http://www.senat.fr/leg/pjl22-220.html</guid></item>"""
+    # The same text, as a feed that quotes its article 7 (matched in its text, not its title).
+    quoted = BILL.replace("<title>", "<title>JOP 2024 : ").replace("17:05", "18:05")
+    feed_server.serve("/rss/textes.rss", textes())
+    feed_server.serve("/rss/presse.rss", textes())
+    feed_server.serve(DOSLEG, dosleg(BILL_STEP), content_type="application/atom+xml")
+    site = feed_server.url("")
+    write_config(
+        workdir,
+        [
+            {
+                "id": "senat-textes",
+                "name": "Sénat",
+                "kind": "senat",
+                "url": feed_server.url("/rss/textes.rss"),
+                "site": site,
+            },
+            {
+                "id": "presse",
+                "name": "Presse",
+                "kind": "rss",
+                "url": feed_server.url("/rss/presse.rss"),
+            },
+        ],
+    )
+    assert run("poll").code == 0  # the backlog
+    feed_server.serve("/rss/textes.rss", textes(bill))
+    assert run("poll").out == ""  # no words: stored, not alerted
+    feed_server.serve("/rss/presse.rss", textes(quoted))
+    sighted = run("poll")
+    assert sighted.code == 0, sighted.err
+    assert sighted.out.count("Mots-clés") == 1
+    assert run("poll").out == ""  # the stream's first read notes the steps taken
+
+    feed_server.serve(
+        DOSLEG, dosleg(BILL_STEP, *LATER_STEPS[:2]), content_type="application/atom+xml"
+    )
+    later = run("poll")
+
+    assert later.code == 0, later.err
+    assert [line.split(" · ")[0] for line in later.out.splitlines() if "Suite" in line] == [
+        "🔁 Suite du dossier : Rapport (n° 248)",
+        "🔁 Suite du dossier : Texte de la commission (n° 249)",
+    ]
+
+
+def test_a_step_published_before_the_dossier_feed_could_be_read_is_still_told(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    """The dossier feed fails at first; when it answers, the steps taken since the dossier
+    was followed are told, the older ones only noted."""
+    feed_server.serve("/rss/textes.rss", textes())
+    feed_server.serve(DOSLEG, "busy", status=503)
+    write_config(
+        workdir,
+        [
+            {
+                "id": "senat-textes",
+                "name": "Sénat",
+                "kind": "senat",
+                "url": feed_server.url("/rss/textes.rss"),
+                "site": feed_server.url(""),
+            }
+        ],
+    )
+    assert run("poll").code == 0  # the backlog
+    feed_server.serve("/rss/textes.rss", textes(BILL))
+    first = run("poll")
+    assert first.out.count("Mots-clés") == 1  # the alert; the dossier's feed failed
+    today = datetime.now(UTC).date().isoformat()
+    report = Step(
+        "Rapport n° 248", "/rap/l22-248/l22-248.html", today, "Première lecture - Sénat : Rapport"
+    )
+    feed_server.serve(DOSLEG, dosleg(BILL_STEP, report), content_type="application/atom+xml")
+
+    later = run("poll")
+
+    assert later.code == 0, later.err
+    assert [line.split(" · ")[0] for line in later.out.splitlines() if "Suite" in line] == [
+        "🔁 Suite du dossier : Rapport (n° 248)"
+    ]
+    assert run("poll").out == ""

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import FIXTURES, run, write_config
 from tests.feed_server import FeedServer, Route, Seen
 from tests.pdfs import text_pdf
-from watcher.sources.webdelib import parse_sitting, parse_sittings
+from watcher.sources.webdelib import act_dossier, parse_sitting, parse_sittings
 
 JSP = "/webdelibplus/jsp"
 TODAY = datetime.now(UTC).astimezone(ZoneInfo("Europe/Paris")).date()
@@ -178,10 +178,16 @@ def test_agendas_and_acts_are_items_navigation_links_never(portal: Portal, workd
         title: (event, _paris_day(event_at), dossier)
         for title, _, _, event, event_at, dossier in rows
     }
-    assert events["Acte n° 2026-06-4 : Aide aux clubs sportifs"] == (
+    # An act is a dossier of its own (``act_dossier``); an agenda belongs to its sitting.
+    assert events["Acte n° 2026-06-4 : Aide aux clubs sportifs"][:2] == (
         "Vote en commission permanente",
         RECENT.isoformat(),
-        f"aura:{RECENT.isoformat()}",
+    )
+    assert events["Acte n° 2026-06-4 : Aide aux clubs sportifs"][2] == act_dossier(
+        "aura", "Acte n° 2026-06-4 : Aide aux clubs sportifs", RECENT
+    )
+    assert events[f"Ordre du jour du {RECENT.strftime('%d/%m/%Y')}"][2] == (
+        f"aura:{RECENT.isoformat()}"
     )
     kinds = {title: kind for title, _, kind, *_ in rows}
     assert kinds[f"Ordre du jour du {FUTURE.strftime('%d/%m/%Y')}"] == "ordre du jour"
@@ -291,3 +297,75 @@ def test_document_title_comes_from_the_name_parameter_when_the_link_says_little(
     html = '<a href="openfile.jsp?id=3&name=Acte%20n%C2%B0%202026-03-27-3">PDF</a>'
     [document] = parse_sitting(html, "https://limoges.example/webdelibplus/jsp/seance_agenda.jsp")
     assert document.title == "Acte n° 2026-03-27-3"
+
+
+# A plenary's page as the AuRA portal lays one out: the act's number in one cell, its subject
+# as the link to its PDF (../shared/replay/payloads.py ``wd_sitting``, rebuilt from the real
+# portal); the report is listed before the vote, the deliberation that adopts it after.
+SUBJECT = "Sécurité des lycées : convention d'expérimentation"
+ROW = '<tr><td>{name}</td><td><a href="openfile.jsp?id={id}&amp;name={name}">{label}</a></td></tr>'
+
+
+def plenary(rows: list[tuple[str, str, str]]) -> bytes:
+    cells = "".join(ROW.format(id=i, name=name, label=label) for i, name, label in rows)
+    return (
+        "<html><body><h1>Séance du {day} - Assemblée plénière</h1>"
+        f'<table class="documents">{cells}</table></body></html>'
+    ).encode()
+
+
+def test_a_council_report_and_its_deliberation_are_one_dossier(
+    feed_server: FeedServer, workdir: Path
+) -> None:
+    """The report matches and is followed; the deliberation adopting it (same subject,
+    its own number) is its follow-up; the sitting's other documents are not."""
+    day = RECENT.strftime("%d/%m/%Y")
+    listing = (
+        f'<html><body><table><tr><td>{day}</td><td>Assemblée plénière</td><td><a href="'
+        f'seance_agenda.jsp?date={RECENT.strftime("%d-%m-%Y")}">Délibérations</a></td></tr>'
+        "</table></body></html>"
+    ).encode()
+    feed_server.serve(f"{JSP}/seances.jsp", listing, content_type="text/html")
+    pdfs = {
+        "11": text_pdf("Rapport du président", "expérimentation de la reconnaissance faciale"),
+        "12": text_pdf("Rapport du président", "Budget supplémentaire de l'exercice."),
+        "21": text_pdf("Délibération", "La convention est approuvée."),
+        "22": text_pdf("Délibération", "Le budget est adopté."),
+    }
+    feed_server.handle(
+        f"{JSP}/openfile.jsp",
+        lambda seen: Route(
+            pdfs[parse_qs(urlsplit(seen.path).query)["id"][0]], content_type="application/pdf"
+        ),
+    )
+    sitting = f"{JSP}/seance_agenda.jsp"
+    feed_server.serve(sitting, plenary([]), content_type="text/html")
+    _config(workdir, feed_server.url(f"{JSP}/seances.jsp?role=usager"))
+    assert run("poll").code == 0  # the backlog
+
+    reports = [
+        ("11", "Rapport n° 2021-07-123", SUBJECT),
+        ("12", "Rapport n° 2021-07-124", "Budget supplémentaire 2021"),
+    ]
+    feed_server.serve(sitting, plenary(reports), content_type="text/html")
+    before = run("poll")
+    assert before.code == 0, before.err
+    # The report, with its sitting's date.
+    assert f"Vote en séance plénière le {day}" in before.out
+    assert before.out.count("Mots-clés") == 1 and SUBJECT in before.out
+
+    deliberations = [
+        ("21", "Délibération n° 2021-07-4456", SUBJECT),
+        ("22", "Délibération n° 2021-07-4457", "Budget supplémentaire 2021"),
+    ]
+    feed_server.serve(sitting, plenary(reports + deliberations), content_type="text/html")
+    after = run("poll")
+
+    assert after.code == 0, after.err
+    assert after.out.splitlines()[0] == (
+        f"🔁 Suite du dossier : Délibération adoptée (n° 2021-07-4456) · {day}"
+    )
+    assert "Budget" not in after.out  # another act of the sitting: not a follow-up
+    assert run("poll").out == ""
+    db = sqlite3.connect(workdir / "watcher.db")
+    assert db.execute("SELECT COUNT(*) FROM dossiers").fetchone() == (1,)

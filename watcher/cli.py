@@ -35,7 +35,10 @@ EXAMPLES = {
         "  watcher status --check      # exit 1 if the run loop stopped, every source fails,\n"
         "                              # or a source drifts (0 links, no text, stalled...)"
     ),
-    "dossiers": "example:\n  watcher dossiers --db /var/lib/watcher/watcher.db",
+    "dossiers": (
+        "examples:\n  watcher dossiers --db /var/lib/watcher/watcher.db\n"
+        "  watcher dossiers ppl22-505       # one dossier, by signet or number"
+    ),
     "search": (
         "examples:\n  watcher search cameras augmentees      # accents and case ignored\n"
         "  watcher search reconnaissance faciale --limit 50\n\n"
@@ -101,9 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 1 when the run loop has stopped, every source is failing or a source drifts",
     )
-    command(
+    dossiers = command(
         "dossiers",
-        "Show the followed dossiers: their stage, last step, next date, the chats following each.",
+        "Show the followed dossiers: each one's steps in order with their dates and sources, "
+        "next date, the chats following it.",
+    )
+    dossiers.add_argument(
+        "dossier", nargs="?", help="only this dossier: its signet, number, key or link"
     )
     search = command("search", "Search every stored item (accents and case ignored).")
     search.add_argument("words", nargs="+", help="words to find (each a word's beginning)")
@@ -328,12 +335,25 @@ def _existing_database(args: argparse.Namespace) -> "Database":
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from watcher.delivery.render import format_date
     from watcher.feeds_out import render_search
+    from watcher.store.dossiers import DossierTable
     from watcher.store.search import Search
 
     config = _load(args)
     words = " ".join(args.words)
-    page = Search(_existing_database(args)).search(words, limit=args.limit)
+    database = _existing_database(args)
+    # A dossier's number or signet ("505", "ppl22-505") names the dossier first.
+    dossiers = DossierTable(database).find(words)
+    for dossier in dossiers:
+        record = DossierTable(database).get(dossier)
+        assert record is not None
+        print(f"dossier {dossier}: {record.title}")
+        for step in DossierTable(database).steps(dossier):
+            print(f"  {format_date(step.at, config.settings.timezone) or '-':<10} {step.label}")
+    page = Search(database).search(words, limit=args.limit)
+    if dossiers and not page.results:
+        return 0
     if not page.results:
         print(f"no stored item contains: {words}", file=sys.stderr)
         return 1
@@ -379,14 +399,21 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_dossiers(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from watcher.dossier_report import report
+    from watcher.following.report import report
     from watcher.store import Store
 
     config = _load(args)
     _existing_database(args)
     store = Store(db_path(args))
     now = datetime.now(UTC)
-    print(report(store.dossiers.all(), timezone=config.settings.timezone, now=now))
+    dossiers = store.dossiers.all()
+    if args.dossier:
+        named = store.dossiers.find(args.dossier)
+        dossiers = [d for d in dossiers if d.dossier in named]
+        if not dossiers:
+            raise WatcherError(f"no dossier is named {args.dossier!r}: try `watcher dossiers`")
+    steps = {d.dossier: store.dossiers.steps(d.dossier) for d in dossiers}
+    print(report(dossiers, timezone=config.settings.timezone, now=now, steps=steps))
     return 0
 
 

@@ -72,6 +72,8 @@ class Settings:
     backup_dir: str | None = None  # nightly online backups of the database go here
     backup_keep: int = 7  # how many of them are kept
     retention: float = 2 * 365 * 86400.0  # unmatched items older than this are pruned
+    # A dossier whose law was published is followed this long for its decrees, then ends.
+    follow_after_law: float = 183 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,7 @@ def _settings(reader: _Reader, raw: object) -> Settings:
         "backup_dir",
         "backup_keep",
         "retention",
+        "follow_after_law",
     )
     data = reader.mapping(raw if raw is not None else {}, "settings", keys)
     defaults = Settings()
@@ -252,6 +255,9 @@ def _settings(reader: _Reader, raw: object) -> Settings:
         allow_private_addresses=reader.boolean(
             data.get("allow_private_addresses", defaults.allow_private_addresses),
             "settings.allow_private_addresses",
+        ),
+        follow_after_law=reader.duration(
+            data.get("follow_after_law", defaults.follow_after_law), "settings.follow_after_law"
         ),
         delivery_backoff=reader.duration(
             data.get("delivery_backoff", defaults.delivery_backoff), "settings.delivery_backoff"

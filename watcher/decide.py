@@ -9,11 +9,12 @@ lemon24/reader's entry_dedupe does), so a feed's mistake never alerts twice.
 
 import difflib
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from watcher import routing
+from watcher.following.plan import NO_STEP, NOTHING_FOLLOWED, Followed, Step
 from watcher.items import Item, normalise_link
 from watcher.matching.engine import TopicMatch
 from watcher.matching.normalize import fold
@@ -24,8 +25,8 @@ _MAX_DOUBLINGS = 10
 # one item republished (small edits, a new guid), not two publications.
 SAME_CONTENT_RATIO = 0.8
 
-# Whom an item that matched these topics alerts (``routing.routes`` over the targets' audience).
-Route = Callable[[Sequence[str]], Sequence[routing.Route]]
+# What an item is about: the topics it matched (the matcher, pure).
+Match = Callable[[Item], Sequence[TopicMatch]]
 
 
 @dataclass(frozen=True)
@@ -129,30 +130,40 @@ def _alike(a: str, b: str) -> bool:
     return matcher.quick_ratio() >= SAME_CONTENT_RATIO and matcher.ratio() >= SAME_CONTENT_RATIO
 
 
+@dataclass(frozen=True)
+class Audience:
+    """Who this poll's alerts may go to, as data: the recipients and the source's territory.
+
+    ``alert`` is false for a poll that only marks a backlog as seen.
+    """
+
+    recipients: tuple[routing.Recipient, ...] = ()
+    territory: str = ""
+    alert: bool = True
+
+    def routes(self, topics: Collection[str]) -> tuple[routing.Route, ...]:
+        if not self.alert or not topics:
+            return ()
+        return tuple(routing.routes(topics, self.recipients, self.territory))
+
+
 def plan_items(
     items: Sequence[Item],
     known: KnownItems,
     *,
-    match: Callable[[Item], Sequence[TopicMatch]],
-    route: Route,
-    alert: bool,
-    followers: Callable[[Item], tuple[str, Sequence[routing.Route]]] | None = None,
+    match: Match,
+    audience: Audience,
+    followed: Followed = NOTHING_FOLLOWED,
     revise: bool = True,
 ) -> list[ItemChange]:
     """What to store and whom to alert for the items a poll found, in their order.
 
-    A new item is matched and alerted. A stored item is written again only when
-    its document changed (another revision) or its key changed (a feed renaming
-    its guids); it is alerted again only when the change brings a topic that the
-    stored version did not match, and then marked as an update. A text stored
-    from another source is one text: its sighting here is noted, and alerted only
-    for topics the stored one lacked, to chats that did not have it.
-
-    ``followers(item)`` names the followed dossier a new item is a step of, and
-    who follows it: they get it as a follow-up, whatever its words; the other
-    chats only when it matches their topics. Without ``revise`` (a dossier's
-    stream, which shows the source's texts in other words), a stored text is
-    never rewritten from this sighting of it.
+    Each item is what the store makes of it: new (``plan_new``), a text stored
+    from another source (``plan_sighting``), a stored text a followed dossier
+    shows to be one of its steps (``plan_follow_up``), or a stored one that may
+    have changed (``plan_changed``). Without ``revise`` (a dossier's stream,
+    which shows the source's texts in other words), a stored text is never
+    rewritten from this sighting of it.
     """
     changes: list[ItemChange] = []
     seen: set[str] = set()
@@ -161,66 +172,92 @@ def plan_items(
             continue
         seen.add(item.key)
         stored = identify(item, known)
+        step = followed.of(item) if audience.alert else NO_STEP
+        if stored is None:
+            changes.append(plan_new(item, match(item), audience, step))
+            continue
         # A text stored under another dossier (the textes feed files a committee's text
         # as its own) that a followed dossier's stream shows to be one of its steps.
-        joins = stored is not None and bool(item.dossier) and stored.dossier != item.dossier
-        dossier, follow = followers(item) if followers and alert and joins else ("", ())
-        if stored is not None and stored.elsewhere:
-            if stored.linked and stored.key == item.key and not follow:
-                continue
-            matches = tuple(match(item))
-            gained = sorted({m.topic for m in matches} - stored.topics)
-            alerts = _alerts(route, gained) if alert and gained else ()
-            kept = tuple(m for m in matches if m.topic in gained)
-            changes.append(
-                ItemChange(
-                    item, kept, alerts, known=stored, reason="sighting", follow_ups=tuple(follow)
-                )
-            )
-            continue
-        if stored is not None and follow:
-            matches = tuple(match(item))
-            changes.append(
-                ItemChange(
-                    item, matches, (), known=stored, reason="follow-up", follow_ups=tuple(follow)
-                )
-            )
-            continue
-        if stored is not None and not revise:
-            continue
-        if stored is not None:
-            # A stored row without a revision predates revisions: take this one as its
-            # baseline quietly, or every stored item would look changed once.
-            revised = bool(item.revision and stored.revision) and item.revision != stored.revision
-            refreshed = stored.key != item.key or (item.revision and not stored.revision)
-            if not revised:
-                if refreshed:  # a new guid or a first revision: remember it, alert nothing
-                    changes.append(ItemChange(item, (), (), known=stored, reason="refresh"))
-                continue
-            matches = tuple(match(item))
-            gained = sorted({m.topic for m in matches} - stored.topics)
-            alerts = _alerts(route, gained) if alert and gained else ()
-            changes.append(ItemChange(item, matches, alerts, known=stored, reason="update"))
-            continue
-        matches = tuple(match(item))
-        topics = [m.topic for m in matches]
-        alerts = _alerts(route, topics) if alert and topics else ()
-        dossier, follow = followers(item) if followers is not None and alert else ("", ())
-        if follow:
-            # A follower has the dossier's thread: this step goes there, as a reply,
-            # with the topics it matched (if any) shown.
-            follow = [replace(f, topics=tuple(sorted(topics))) for f in follow]
-            following = {f.destination for f in follow}
-            alerts = tuple(a for a in alerts if a.destination not in following)
-            if dossier != item.dossier:  # a decree applying a followed law joins its dossier
-                aliases = (*item.aliases, item.dossier) if item.dossier else item.aliases
-                item = replace(item, dossier=dossier, aliases=aliases)
-        changes.append(ItemChange(item, matches, alerts, follow_ups=tuple(follow)))
+        joins = bool(item.dossier) and stored.dossier != item.dossier
+        if stored.elsewhere:
+            change = plan_sighting(item, stored, match, audience, step if joins else NO_STEP)
+        elif joins and step.routes:
+            change = plan_follow_up(item, stored, match(item), step)
+        else:
+            change = plan_changed(item, stored, match, audience, step) if revise else None
+        if change is not None:
+            changes.append(change)
     return changes
 
 
-def _alerts(route: Route, topics: Sequence[str]) -> tuple[routing.Route, ...]:
-    return tuple(route(topics))
+def plan_new(
+    item: Item, matches: Sequence[TopicMatch], audience: Audience, step: Step
+) -> ItemChange:
+    """A new item: alerted to the chats whose topics it matched; a step of a followed
+    dossier goes to the dossier's followers instead, as a reply in its thread."""
+    alerts = audience.routes([m.topic for m in matches])
+    item, alerts, follow = _as_step(item, matches, alerts, step)
+    return ItemChange(item, tuple(matches), alerts, follow_ups=follow)
+
+
+def plan_sighting(
+    item: Item, stored: Known, match: Match, audience: Audience, step: Step
+) -> ItemChange | None:
+    """A text stored from another source, seen here too: its sighting is noted, and
+    alerted only for topics the stored one lacked (to chats that did not have it)."""
+    if stored.linked and stored.key == item.key and not step.routes:
+        return None
+    matches = tuple(match(item))
+    gained = sorted({m.topic for m in matches} - stored.topics)
+    kept = tuple(m for m in matches if m.topic in gained)
+    item, alerts, follow = _as_step(item, kept, audience.routes(gained), step)
+    return ItemChange(item, kept, alerts, known=stored, reason="sighting", follow_ups=follow)
+
+
+def _as_step(
+    item: Item, matches: Sequence[TopicMatch], alerts: tuple[routing.Route, ...], step: Step
+) -> tuple[Item, tuple[routing.Route, ...], tuple[routing.Route, ...]]:
+    """A step of a followed dossier joins it (a committee's text filed under its own
+    signet, a decree applying a followed law): its followers get it in the thread."""
+    if not step.routes:
+        return item, alerts, ()
+    topics = tuple(sorted(m.topic for m in matches))
+    follow = tuple(replace(f, topics=topics) for f in step.routes)
+    following = {f.destination for f in follow}
+    alerts = tuple(a for a in alerts if a.destination not in following)
+    if step.dossier != item.dossier:
+        aliases = (*item.aliases, item.dossier) if item.dossier else item.aliases
+        item = replace(item, dossier=step.dossier, aliases=aliases)
+    return item, alerts, follow
+
+
+def plan_follow_up(
+    item: Item, stored: Known, matches: Sequence[TopicMatch], step: Step
+) -> ItemChange:
+    """A stored text that a followed dossier's stream shows to be one of its steps."""
+    return ItemChange(
+        item, tuple(matches), (), known=stored, reason="follow-up", follow_ups=step.routes
+    )
+
+
+def plan_changed(
+    item: Item, stored: Known, match: Match, audience: Audience, step: Step = NO_STEP
+) -> ItemChange | None:
+    """A stored item seen again: written when its document changed (another revision) or
+    its key changed (a feed renaming its guids); alerted again only for a topic the
+    stored version did not match, then marked as an update; never to the followers of
+    its dossier, who had it in their thread."""
+    # A stored row without a revision predates revisions: take this one as its
+    # baseline quietly, or every stored item would look changed once.
+    revised = bool(item.revision and stored.revision) and item.revision != stored.revision
+    refreshed = stored.key != item.key or (item.revision and not stored.revision)
+    if not revised:  # a new guid or a first revision: remember it, alert nothing
+        return ItemChange(item, (), (), known=stored, reason="refresh") if refreshed else None
+    matches = tuple(match(item))
+    gained = sorted({m.topic for m in matches} - stored.topics)
+    following = {f.destination for f in step.routes}
+    alerts = tuple(a for a in audience.routes(gained) if a.destination not in following)
+    return ItemChange(item, matches, alerts, known=stored, reason="update")
 
 
 def keys_to_look_up(items: Iterable[Item]) -> tuple[list[str], list[str], list[str]]:

@@ -10,13 +10,13 @@ others. Delivery is not done here: alerts wait in the outbox.
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from watcher import following
 from watcher.config import Config, SourceConfig
 from watcher.decide import (
+    Audience,
     next_check_after_failure,
     next_check_after_success,
     plan_items,
@@ -24,18 +24,22 @@ from watcher.decide import (
 )
 from watcher.errors import FetchError, WatcherError
 from watcher.figures import failure_figures, figures_of
+from watcher.following import plan
+from watcher.following.plan import NOTHING_FOLLOWED, Followed
+from watcher.following.steps import step_date
 from watcher.items import Item
-from watcher.matching.engine import Matcher
-from watcher.routing import Route as Alert
-from watcher.routing import SourceRoute
-from watcher.sources.base import Compute, PollContext, PollResult, run_here
+from watcher.matching.engine import Matcher, TopicMatch
+from watcher.routing import Recipient
+from watcher.sources.base import Compute, PollContext, PollResult, SourceState, run_here
 from watcher.sources.catalog import KINDS
 from watcher.store import PollOutcome, Store
 
 if TYPE_CHECKING:
-    from watcher.streams import Stream
+    from watcher.following.streams import Stream
 
 logger = logging.getLogger(__name__)
+# How a source kind (or a dossier stream) reads: options, where it stands -> what it found.
+Reader = Callable[[SourceConfig, Any, SourceState, PollContext], PollResult]
 
 
 class Cancellable(Protocol):
@@ -51,7 +55,8 @@ class Poller:
 
     config: Config
     store: Store
-    route: SourceRoute
+    # Who may be alerted now (the targets' audience, read from the subscribers).
+    recipients: Callable[[], Sequence[Recipient]]
     environ: Mapping[str, str] = field(default_factory=dict)
     cache_dir: Path | None = None
     compute: Compute = run_here  # where readers parse payloads (the runtime's processes)
@@ -64,23 +69,57 @@ class Poller:
 
     def poll(self, source: SourceConfig, fetcher: Any, now: datetime) -> PollOutcome:
         """Poll one source and save what it found; failures are recorded, never raised."""
+        record = self.store.sources.record(source.id)
+        return self.read(
+            Reading(
+                source,
+                KINDS[source.kind].read,
+                record.state,
+                initialized=record.initialized,
+                errors=record.consecutive_errors,
+            ),
+            fetcher,
+            now,
+        )
+
+    def poll_stream(self, stream: "Stream", fetcher: Any, now: datetime) -> PollOutcome:
+        """Read a followed dossier's stream like a source: its new steps go to the
+        dossier's followers; its first read only notes the steps already taken."""
+        return self.read(
+            Reading(
+                stream.source,
+                stream.read,
+                stream.state,
+                initialized=stream.initialized,
+                errors=stream.errors,
+                stream=stream.dossier,
+                since=stream.since,
+            ),
+            fetcher,
+            now,
+        )
+
+    def read(self, reading: "Reading", fetcher: Any, now: datetime) -> PollOutcome:
+        """The one path of a source's poll and a dossier stream's read: read, decide,
+        save in one transaction; a failure is recorded with its backoff, never raised."""
+        source = reading.source
         try:
-            outcome = self._poll(source, fetcher, now)
+            outcome = self._outcome(reading, self._result(reading, fetcher, now), now)
         except Exception as exc:  # a bug in a reader must not stop the other sources
             if not isinstance(exc, WatcherError):
-                logger.exception("source %s: unexpected error", source.id)
-            outcome = self.failure(source, exc, now)
+                logger.exception("%s: unexpected error", reading.name)
+            outcome = self.failure(source, exc, now, errors=reading.errors, stream=reading.stream)
         if getattr(fetcher, "cancelled", False):
             return outcome  # the runtime gave up on this poll and recorded why
         self.store.save_poll(outcome)
         log_outcome(outcome)
-        drift = self.store.polls.note(source.id, now)
+        drift = None if reading.stream else self.store.polls.note(source.id, now)
         if drift is not None:
             logger.warning("source %s", drift.line())
         return outcome
 
-    def _poll(self, source: SourceConfig, fetcher: Any, now: datetime) -> PollOutcome:
-        record = self.store.sources.record(source.id)
+    def _result(self, reading: "Reading", fetcher: Any, now: datetime) -> PollResult:
+        source = reading.source
         assert self.cache_dir is not None
         ctx = PollContext(
             fetcher=fetcher,
@@ -89,32 +128,33 @@ class Poller:
             known_revisions=lambda keys: self.store.items.known_revisions(source.id, keys),
             environ=self.environ,
             cache_dir=self.cache_dir / source.id,
-            backlog=not record.initialized and not source.backfill,
-            memory=self._memory.setdefault(source.id, {}),
+            backlog=not reading.alert,
+            memory=self._memory.setdefault(reading.name, {}),
             compute=self.compute,
         )
-        result = KINDS[source.kind].read(source, source.options, record.state, ctx)
-        alert = should_alert(initialized=record.initialized, backfill=source.backfill)
-        return self._outcome(source, result, now, alert=alert)
+        return reading.read(source, source.options, reading.state, ctx)
 
-    def _outcome(
-        self,
-        source: SourceConfig,
-        result: PollResult,
-        now: datetime,
-        *,
-        alert: bool,
-        revise: bool = True,
-        stream: str = "",
-    ) -> PollOutcome:
+    def _outcome(self, reading: "Reading", result: PollResult, now: datetime) -> PollOutcome:
         """What a read found, decided: what to store, whom to alert, when to look again."""
+        source, alert, items = reading.source, reading.alert, result.items
+        known = self.store.items.known(source.id, items)
+        backlog, fresh = reading.split(items)
+
+        def match(item: Item) -> Sequence[TopicMatch]:
+            return self.matcher.match(item.fields, topics=source.topics)
+
+        # A dossier's stream shows the source's texts in other words: never a revision.
+        revise = not reading.stream
         changes = plan_items(
-            result.items,
-            self.store.items.known(source.id, result.items),
-            match=lambda item: self.matcher.match(item.fields, topics=source.topics),
-            route=lambda topics: self.route(topics, source.territory),
-            alert=alert,
-            followers=self.followers(result.items, now) if alert else None,
+            backlog, known, match=match, audience=Audience(alert=False), revise=revise
+        )
+        changes += plan_items(
+            fresh,
+            known,
+            match=match,
+            # Read once per poll, and only when the poll found something to alert.
+            audience=Audience(tuple(self.recipients()) if fresh else (), source.territory),
+            followed=self.followed(fresh, now) if fresh else NOTHING_FOLLOWED,
             revise=revise,
         )
         return PollOutcome(
@@ -124,84 +164,40 @@ class Poller:
             state=result.state,
             changes=tuple(changes),
             warnings=tuple(result.warnings),
-            fetched=len(result.items),
+            fetched=len(items),
             unchanged=result.unchanged,
             backlog=not alert,
-            stream=stream,
-            figures=None if stream else figures_of(result, source, now),
+            stream=reading.stream,
+            figures=None if reading.stream else figures_of(result, source, now),
+            follow_after_law=timedelta(seconds=self.config.settings.follow_after_law),
         )
 
-    def followers(
-        self, items: Iterable[Item], now: datetime
-    ) -> Callable[[Item], tuple[str, Sequence[Alert]]]:
-        """Who follows the dossier each item may be a step of (one query per poll)."""
-        # Reading the laws a full text cites is a pass over it: once per item and poll.
-        keys_of = {item.key: following.follow_keys(item) for item in items}
-        keys = {key for item_keys in keys_of.values() for key in item_keys}
+    def followed(self, items: Sequence[Item], now: datetime) -> Followed:
+        """Who follows the dossiers these items may be steps of (one query per poll)."""
+        keys = plan.keys_of(items, self.store.dossiers.subjects(now))
+        wanted = {key for item_keys in keys.values() for key in item_keys}
+        if not wanted:
+            return NOTHING_FOLLOWED
         channels = {str(channel.chat_id) for channel in self.config.channels}
-        found = self.store.dossiers.followers_of(keys, now=now, channels=channels) if keys else {}
+        found = self.store.dossiers.followers_of(wanted, now=now, channels=channels)
+        return Followed(found, keys) if found else NOTHING_FOLLOWED
 
-        def of(item: Item) -> tuple[str, Sequence[Alert]]:
-            if not found:
-                return "", ()
-            for key in keys_of.get(item.key) or following.follow_keys(item):
-                if key in found:
-                    return found[key]
-            return "", ()
-
-        return of
-
-    def poll_stream(self, stream: "Stream", fetcher: Any, now: datetime) -> PollOutcome:
-        """Read a followed dossier's stream: its new steps go to the dossier's followers.
-
-        Its first read only notes the steps already taken, like a source's first poll.
-        """
-        source = stream.source
-        try:
-            ctx = PollContext(
-                fetcher=fetcher,
-                now=now,
-                known=lambda keys: self.store.items.known_keys(source.id, keys),
-                known_revisions=lambda keys: self.store.items.known_revisions(source.id, keys),
-                environ=self.environ,
-                cache_dir=(self.cache_dir or Path(".")) / source.id,
-                backlog=not stream.initialized,
-                memory=self._memory.setdefault(stream.id, {}),
-            )
-            result = stream.read(source, source.options, stream.state, ctx)
-            outcome = self._outcome(
-                source, result, now, alert=stream.initialized, revise=False, stream=stream.dossier
-            )
-        except Exception as exc:
-            if not isinstance(exc, WatcherError):
-                logger.exception("dossier %s: unexpected error", stream.dossier)
-            outcome = PollOutcome(
-                source_id=source.id,
-                at=now,
-                next_check=next_check_after_failure(
-                    now,
-                    interval=source.interval,
-                    consecutive_errors=stream.errors + 1,
-                    max_backoff=self.config.settings.max_backoff,
-                    retry_after=exc.retry_after if isinstance(exc, FetchError) else None,
-                ),
-                error=str(exc) or type(exc).__name__,
-                stream=stream.dossier,
-            )
-        if getattr(fetcher, "cancelled", False):
-            return outcome
-        self.store.save_poll(outcome)
-        log_outcome(outcome)
-        return outcome
-
-    def failure(self, source: SourceConfig, exc: BaseException, now: datetime) -> PollOutcome:
-        """The outcome of a poll that failed: its error, and when to try again."""
-        message = str(exc) or type(exc).__name__
-        errors = self.store.sources.record(source.id).consecutive_errors + 1
+    def failure(
+        self,
+        source: SourceConfig,
+        exc: BaseException,
+        now: datetime,
+        *,
+        errors: int | None = None,
+        stream: str = "",
+    ) -> PollOutcome:
+        """The outcome of a read that failed: its error, and when to try again."""
+        if errors is None:
+            errors = self.store.sources.record(source.id).consecutive_errors
         next_check = next_check_after_failure(
             now,
             interval=source.interval,
-            consecutive_errors=errors,
+            consecutive_errors=errors + 1,
             max_backoff=self.config.settings.max_backoff,
             retry_after=exc.retry_after if isinstance(exc, FetchError) else None,
         )
@@ -209,9 +205,47 @@ class Poller:
             source_id=source.id,
             at=now,
             next_check=next_check,
-            error=message,
-            figures=failure_figures(exc, now),
+            error=str(exc) or type(exc).__name__,
+            stream=stream,
+            figures=None if stream else failure_figures(exc, now),
         )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one read needs: a source (or a dossier's stream under its parent source),
+    its reader, where it stands, and whether what it finds is alerted."""
+
+    source: SourceConfig
+    read: Reader
+    state: SourceState
+    initialized: bool
+    errors: int = 0  # reads that failed in a row (for the backoff)
+    stream: str = ""  # the followed dossier whose stream this is
+    # A stream's first read: steps from the day the dossier was followed on are new, not
+    # backlog (a step published before the feed could first be read is still told).
+    since: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.source.id}>{self.stream}" if self.stream else self.source.id
+
+    def split(self, items: Sequence[Item]) -> tuple[list[Item], list[Item]]:
+        """(The backlog, only noted; what may alert): a first read's items are backlog,
+        but for a dossier's stream the steps since the dossier was followed."""
+        if self.alert:
+            return [], list(items)
+        if self.since is None:
+            return list(items), []
+        day = self.since.date()
+        new = [i for i in items if (when := step_date(i)) is not None and when.date() >= day]
+        return [i for i in items if i not in new], new
+
+    @property
+    def alert(self) -> bool:
+        """A first read only marks the backlog as seen (a source may backfill it)."""
+        backfill = self.source.backfill and not self.stream
+        return should_alert(initialized=self.initialized, backfill=backfill)
 
 
 def log_outcome(outcome: PollOutcome) -> None:

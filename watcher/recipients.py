@@ -1,5 +1,6 @@
-"""Whom a matched item alerts at run time: the active targets' audiences, over a
-snapshot of the chats' subscriptions read lazily and reused for a moment.
+"""Who may be alerted at run time: the active targets' audiences, over a snapshot of
+the chats' subscriptions read lazily and reused for a moment (``decide`` intersects
+them with what matched).
 
 Only a poll that matched something asks, so a cycle of unchanged sources costs
 the same with or without subscribers.
@@ -7,14 +8,13 @@ the same with or without subscribers.
 
 import threading
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 
 from watcher.config import Config
 from watcher.delivery.active import audience, wants_subscribers
 from watcher.delivery.base import TargetConfig
-from watcher.routing import Recipient, SourceRoute, routes
-from watcher.routing import Route as Alert
+from watcher.routing import Recipient
 from watcher.store.subscribers import Subscribers
 
 # How long a routing snapshot of the subscribers is reused between matched items.
@@ -59,21 +59,20 @@ def with_territories(
     ]
 
 
-def route_for(
+def recipients_for(
     config: Config, targets: Sequence[TargetConfig], subscriptions: Subscriptions
-) -> SourceRoute:
-    """The routing function of a configuration: (topics, territory) -> the alerts to queue."""
+) -> Callable[[], list[Recipient]]:
+    """Who may be alerted: the targets' audience, rebuilt when the subscriptions change."""
     serve_chats = wants_subscribers(targets)
     recipients: list[Recipient] = []
     read: Mapping[int, Collection[str]] | None = None
 
-    def route(topics: Sequence[str], territory: str = "") -> list[Alert]:
-        # The audience is rebuilt only when the subscriptions snapshot changes.
+    def current() -> list[Recipient]:
         nonlocal recipients, read
-        current = subscriptions() if serve_chats else {}
-        if current is not read:
-            recipients = audience(targets, list(config.topics), current)
-            recipients, read = with_territories(recipients, subscriptions.territories), current
-        return routes(topics, recipients, territory)
+        snapshot = subscriptions() if serve_chats else {}
+        if snapshot is not read:
+            recipients = audience(targets, list(config.topics), snapshot)
+            recipients, read = with_territories(recipients, subscriptions.territories), snapshot
+        return recipients
 
-    return route
+    return current

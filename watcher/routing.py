@@ -4,9 +4,8 @@ Targets say who their recipients are (``delivery.active.audience``); this
 module only intersects topics, so it knows no target by name.
 """
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -30,12 +29,6 @@ class Route:
     target: str
     destination: str
     topics: tuple[str, ...]
-
-
-class SourceRoute(Protocol):
-    """Whom an item of a source of ``territory`` that matched ``topics`` alerts."""
-
-    def __call__(self, topics: Sequence[str], territory: str, /) -> Sequence[Route]: ...
 
 
 def routes(

@@ -19,7 +19,6 @@ import os
 import signal
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -30,15 +29,15 @@ from watcher.decide import is_due
 from watcher.delivery.base import TargetConfig
 from watcher.errors import ConfigError, FetchError
 from watcher.fetch import Fetcher, FetchSession
+from watcher.following.streams import Stream, streams_for
 from watcher.netguard import is_private_host
 from watcher.parsing_pool import ParsingPool
 from watcher.poll import Poller, missing_secrets, summarize
-from watcher.recipients import Subscriptions, route_for
-from watcher.routing import SourceRoute
+from watcher.recipients import Subscriptions, recipients_for
+from watcher.routing import Recipient
 from watcher.scheduling import DueTimes
 from watcher.store import PollOutcome, Store
 from watcher.store.subscribers import Subscribers
-from watcher.streams import Stream, streams_for
 
 if TYPE_CHECKING:
     from watcher.delivery.stage import DeliveryStage
@@ -96,13 +95,14 @@ class Service:
         return Poller(
             config,
             self.store,
-            route=self.route_for(config),
+            recipients=self.recipients_for(config),
             environ=self.environ,
             compute=self.parsing,
         )
 
-    def route_for(self, config: Config) -> SourceRoute:
-        return route_for(config, self.targets, self.subscriptions)
+    def recipients_for(self, config: Config) -> Callable[[], list[Recipient]]:
+        """Who may be alerted: the run's targets' audience (``recipients``)."""
+        return recipients_for(config, self.targets, self.subscriptions)
 
     def _skipped(self, config: Config) -> dict[str, list[str]]:
         skipped = missing_secrets(config, self.environ)
@@ -157,9 +157,12 @@ class Service:
         except TimeoutError:
             reason = f"poll timed out after {limit:g}s (settings.poll_timeout)"
             session.cancel(reason)
-            outcome = poller.failure(source, FetchError(reason), now)
-            if stream is not None:
-                outcome = replace(outcome, stream=stream.dossier)
+            if stream is None:
+                outcome = poller.failure(source, FetchError(reason), now)
+            else:
+                outcome = poller.failure(
+                    source, FetchError(reason), now, errors=stream.errors, stream=stream.dossier
+                )
             await self.blocking(self.store.save_poll, outcome)
             logger.warning("source %s: %s", source.id, reason)
             return outcome

@@ -114,18 +114,28 @@ async def dossiers(update: Update, context: Context) -> None:
     )
 
 
+# The latest steps /dossiers lists under each dossier (all of them: `watcher dossiers`).
+STEPS_SHOWN = 8
+
+
 def describe(dossier: Dossier, timezone: str, *, now: datetime) -> str:
-    """One dossier as /dossiers shows it: title, last step, next date."""
+    """One dossier as /dossiers shows it: title, last step, its latest steps, next date."""
     lines = [f"• <b>{html.escape(dossier.title or dossier.dossier)}</b> ({dossier.dossier})"]
     if dossier.stage:
         when = format_date(dossier.last_step_at, timezone)
         lines.append(
             f"  Dernière étape : {html.escape(dossier.stage)}" + (f", {when}" if when else "")
         )
+    for step in dossier.steps[-STEPS_SHOWN:]:
+        lines.append(f"  · {format_date(step.at, timezone)} {html.escape(step.label)}")
     if dossier.next_date is not None and dossier.next_date > now:
         event = html.escape(dossier.next_event or "Examen")
         lines.append(f"  Prochaine date : {event} le {format_date(dossier.next_date, timezone)}")
-    if dossier.ends_at is not None:
+    if dossier.ends_at is not None and dossier.ends_at <= now:
+        lines.append(
+            f"  Suivi terminé le {format_date(dossier.ends_at, timezone)} (loi {dossier.law})"
+        )
+    elif dossier.ends_at is not None:
         lines.append(
             f"  Suivi jusqu'au {format_date(dossier.ends_at, timezone)} (décrets d'application)"
         )

@@ -183,6 +183,9 @@ class Deliverer:
     ) -> None:
         """One destination's alerts in order; stop at the first that must wait."""
         prefs = prefs or ChatPreferences()
+        # A dossier's step is never folded into a burst: it answers its thread.
+        steps = [alert for alert in alerts if alert.reason == "follow-up"]
+        alerts = [alert for alert in alerts if alert.reason != "follow-up"]
         views = [self.view(alert) for alert in alerts]
         if target.groups and len(alerts) > 1 and self._grouped(target, destination, alerts, prefs):
             # Only the first part of a burst rings: the rest follow it silently.
@@ -205,6 +208,9 @@ class Deliverer:
                 )
                 for view, alert in zip(views, alerts, strict=True)
             ]
+        for step in steps:
+            view = self.view(step)
+            messages.append((self._message(render_html(view), render_text(view), prefs), [step]))
         for message, carried in messages:
             if len(carried) == 1 and carried[0].reason == "follow-up" and carried[0].item.dossier:
                 # A dossier's next stage answers the message of its previous one.

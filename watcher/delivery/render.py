@@ -10,12 +10,14 @@ zone), ``words_found`` the one way the matched words are.
 """
 
 import html
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+from watcher.following.steps import step_date
 from watcher.items import Item
 from watcher.matching.engine import FIELD_SEPARATOR, TopicMatch
 from watcher.matching.excerpt import Excerpt
@@ -90,10 +92,19 @@ def event_line(view: AlertView) -> tuple[bool, str] | None:
     event = view.event_at if view.event_at.tzinfo else view.event_at.replace(tzinfo=UTC)
     days = (event.astimezone(zone).date() - now.date()).days
     date = format_date(event, view.timezone)
-    if days < 0:
-        return False, f"📅 séance du {date}"
+    # A day without an hour is midnight: today's "Texte de la commission déposé" is done.
+    if days < 0 or (event <= now and _DONE.search(view.event_label)):
+        # What happened then, as the source says it ("Déposé au Sénat").
+        return False, f"📅 {view.event_label} le {date}"
     when = "aujourd'hui" if days == 0 else "demain" if days == 1 else f"dans {days} jours"
     return True, f"⏰ {view.event_label} prévu le {date}, {when}"
+
+
+# What a step's label says was done (not to come).
+_DONE = re.compile(
+    r"\b(?:déposée?s?|adoptée?s?|transmise?s?|publiée?s?|promulguée?s?|rejetée?s?|modifiée?s?)\b",
+    re.IGNORECASE,
+)
 
 
 def _repeats_title(excerpt: Excerpt, title: str) -> bool:
@@ -114,21 +125,20 @@ def _head(view: AlertView) -> list[str]:
 
 def render_text(view: AlertView) -> str:
     """The console (and plain-text fallback) form of an alert."""
+    if view.follow_up:
+        return _follow_up_text(view)
     item = view.item
     event = event_line(view)
     lines = [event[1]] if event and event[0] else []
     mark = " 🔄 mis à jour" if view.update else ""
-    # A dossier's step alerted without its words (a follow-up) has no topic to show.
     topics = f"[{', '.join(view.topics)}]{mark} " if view.topics else mark.lstrip()
     lines.append(f"{topics}{' · '.join(_head(view))}".strip())
-    if view.follow_up:
-        lines.append(f"🔁 Suite du dossier : {view.follow_up}")
     lines.append(item.title or "(sans titre)")
     if view.keywords:
         lines.append("Mots-clés : " + ", ".join(view.keywords))
     if view.excerpt:
         lines.append("Extrait : " + view.excerpt.marked())
-    if event and not event[0]:
+    if event and not event[0] and not item.schedule:  # else the schedule says it
         lines.append(event[1])
     if item.schedule:
         lines.append("Calendrier : " + item.schedule)
@@ -155,15 +165,38 @@ def render_html(view: AlertView, *, limit: int = TELEGRAM_LIMIT) -> str:
     return message
 
 
+def _follow_up_lines(view: AlertView) -> tuple[str, str, str]:
+    """A dossier's step, the same whichever source told it first: (upcoming date line,
+    what happened, when): the thread it answers says which dossier it is."""
+    event = event_line(view)
+    # A step is what happened: only a date still ahead (not today's midnight) is to come.
+    ahead = view.event_at is not None and view.event_at > (view.now or datetime.now(UTC))
+    upcoming = event[1] if event and event[0] and ahead else ""
+    return upcoming, view.follow_up, format_date(step_date(view.item), view.timezone)
+
+
+def _follow_up_text(view: AlertView) -> str:
+    upcoming, step, when = _follow_up_lines(view)
+    line = f"🔁 Suite du dossier : {step}"
+    lines = [upcoming, f"{line} · {when}" if when else line]
+    return "\n".join(line for line in [*lines, view.item.url or ""] if line)
+
+
+def _follow_up_html(view: AlertView) -> str:
+    upcoming, step, when = _follow_up_lines(view)
+    line = f"🔁 Suite du dossier : <b>{_link(view.item.url, step)}</b>"
+    return "\n".join(x for x in (_escape(upcoming), f"{line} · {when}" if when else line) if x)
+
+
 def _html(view: AlertView, title: str, excerpt: Excerpt | None) -> str:
+    if view.follow_up:
+        return _follow_up_html(view)
     item = view.item
     event = event_line(view)
     lines = [_escape(event[1])] if event and event[0] else []
     mark = " · 🔄 mis à jour" if view.update else ""
     if view.topics:
         lines.append(f"🔎 <b>{_escape(', '.join(view.topics))}</b>{mark}")
-    if view.follow_up:
-        lines.append(f"🔁 Suite du dossier : <b>{_escape(view.follow_up)}</b>")
     lines.append(" · ".join(_escape(p) for p in _head(view)))
     lines.append(f"<b>{_link(item.url, title)}</b>")
     if view.keywords:
@@ -175,7 +208,7 @@ def _html(view: AlertView, title: str, excerpt: Excerpt | None) -> str:
         lines.append(
             f"<blockquote>{_escape(before)}<b>{_escape(hit)}</b>{_escape(after)}</blockquote>"
         )
-    if event and not event[0]:
+    if event and not event[0] and not item.schedule:  # else the schedule says it
         lines.append(_escape(event[1]))
     if item.schedule:
         lines.append("📅 " + _escape(item.schedule))

@@ -28,11 +28,18 @@ from bs4 import BeautifulSoup, Tag
 
 from watcher.errors import EmptyListingError, FetchError, ParseError
 from watcher.items import Item, normalise_link
+from watcher.matching.normalize import fold
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.fulltext import MAX_DOCUMENT_BYTES, attach_fulltext, extract_text
 from watcher.sources.options import option, whole_number
 from watcher.sources.xmlutil import PARIS
 from watcher.textdecode import decode_bytes
+
+# An act's title is parts: "Acte n° 2026-07-2 : Sécurité des lycées : convention…"; the
+# numbered ones ("Rapport n° 1234", "Délibération n° 2021-07-5") name it, the rest is its subject.
+_ACT_PARTS = re.compile(r"\s+[:–-]\s+|\s*:\s+")
+_NUMBERED = re.compile(r"[^:\d]{0,40}?\bn[°o]\s*([\w./-]*\d[\w./-]*)", re.IGNORECASE)
+_SUBJECT_WORDS = 3
 
 if TYPE_CHECKING:
     from watcher.fetch import FetchSession
@@ -248,10 +255,24 @@ def document_items(source_id: str, sitting: Sitting, documents: Iterable[Documen
                 event_at=published,
                 # Alerts say "⏰ Vote en séance plénière prévu le 19/07/2021, dans 6 jours".
                 event=f"Vote en {sitting.label}",
-                dossier=f"{source_id}:{sitting.day.isoformat()}",
+                dossier=act_dossier(source_id, document.title, sitting.day),
             )
         )
     return items
+
+
+def act_dossier(source_id: str, title: str, day: date) -> str:
+    """The dossier of an act: a report and the deliberation that adopts it share their
+    subject ("Délibération n° 5678 : Rapport n° 1234 : Vidéoprotection des lycées") or, when
+    the subject says too little, their number; an agenda belongs to its sitting."""
+    if "ordre du jour" in title.lower():
+        return f"{source_id}:{day.isoformat()}"
+    parts = [part.strip() for part in _ACT_PARTS.split(title) if part.strip()]
+    numbers = [m.group(1) for part in parts if (m := _NUMBERED.fullmatch(part))]
+    subject = fold(" ".join(part for part in parts if not _NUMBERED.fullmatch(part)))
+    if len(subject.split()) >= _SUBJECT_WORDS or not numbers:
+        return f"{source_id}:{hashlib.sha1(subject.encode()).hexdigest()[:12]}"
+    return f"{source_id}:{numbers[0]}"
 
 
 def parse_day(text: str) -> date | None:

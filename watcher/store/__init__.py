@@ -7,14 +7,16 @@ none of it.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from watcher.decide import ItemChange
 from watcher.figures import PollFigures
+from watcher.following import FOLLOW_AFTER_LAW
 from watcher.sources.base import SourceState
 from watcher.store.db import Database
-from watcher.store.dossiers import DossierTable, note_change
+from watcher.store.dossier_steps import note_change, untold
+from watcher.store.dossiers import DossierTable
 from watcher.store.items import ItemTable, save_change
 from watcher.store.meta import Meta
 from watcher.store.outbox import Outbox, PendingAlert
@@ -56,6 +58,8 @@ class PollOutcome:
     backlog: bool = False  # a first poll that only noted where the source stands
     stream: str = ""  # a followed dossier's own stream (its state is the dossier's)
     figures: PollFigures | None = None  # what the poll read (None: unchanged, or a stream)
+    # How long a dossier whose law this poll shows published is followed for its decrees.
+    follow_after_law: timedelta = FOLLOW_AFTER_LAW
 
     @property
     def new(self) -> int:
@@ -89,8 +93,14 @@ class Store:
         with self.database.transaction() as db:
             if outcome.stream:
                 for change in outcome.changes:
-                    save_change(db, change, now=outcome.at)
-                    note_change(db, change, now=outcome.at)
+                    change = untold(db, change)
+                    note_change(
+                        db,
+                        change,
+                        save_change(db, change, now=outcome.at),
+                        now=outcome.at,
+                        follow_after_law=outcome.follow_after_law,
+                    )
                 self.dossiers.save_stream_state(
                     db, outcome.stream, state=outcome.state, now=outcome.at, error=outcome.error
                 )
@@ -107,8 +117,14 @@ class Store:
                 )
                 return
             for change in outcome.changes:
-                save_change(db, change, now=outcome.at)
-                note_change(db, change, now=outcome.at)
+                change = untold(db, change)
+                note_change(
+                    db,
+                    change,
+                    save_change(db, change, now=outcome.at),
+                    now=outcome.at,
+                    follow_after_law=outcome.follow_after_law,
+                )
             save_success(
                 db,
                 outcome.source_id,

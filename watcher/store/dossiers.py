@@ -1,19 +1,20 @@
-"""Followed dossiers: who follows each, its last step, and the state of its own stream.
+"""Followed dossiers: who follows each, their steps, and the state of their own stream.
 
 A dossier becomes followed when one of its items is alerted (inside that poll's
-transaction, ``note_change``); the chats that got the alert follow it, and so do
+transaction, ``dossier_steps.note_change``); the chats that got the alert follow it, and so do
 those that ``/suivre`` it. ``/oublier`` stops it for everyone (``status``
 ``stopped``): its stream is no longer read and its steps no longer alerted.
 """
 
 import json
+import re
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from watcher import following
-from watcher.decide import ItemChange
+from watcher.following.plan import Step
 from watcher.routing import Route
 from watcher.sources.base import SourceState
 from watcher.store.db import Database
@@ -47,9 +48,21 @@ class Dossier:
     last_error: str | None
     followers: tuple[Follower, ...] = ()
     consecutive_errors: int = 0
+    created: datetime | None = None  # when it was first followed
+    steps: tuple["StepRecord", ...] = ()  # in order (read for /dossiers only)
 
     def followed(self, now: datetime) -> bool:
         return following.is_followed(self.status, self.ends_at, now)
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One step of a dossier, once, whichever sources showed it."""
+
+    label: str
+    at: datetime | None
+    sources: tuple[str, ...]
+    url: str | None
 
 
 def _when(value: str | None) -> datetime | None:
@@ -75,13 +88,16 @@ class DossierTable:
         return [d for d in self.all() if d.followed(now)]
 
     def of_destination(self, destination: str) -> list[Dossier]:
+        """The dossiers a chat follows (for /dossiers), each with its steps."""
         rows = self.database.db.query(
             """SELECT dossiers.* FROM dossiers JOIN dossier_followers f USING (dossier)
                WHERE f.destination = ? AND f.active = 1 AND dossiers.status = 'followed'
                ORDER BY dossiers.created""",
             [destination],
         )
-        return [self._dossier(row) for row in rows]
+        return [
+            replace(self._dossier(row), steps=tuple(self.steps(row["dossier"]))) for row in rows
+        ]
 
     def follows(self, dossier: str, destination: str) -> bool:
         """Whether this destination gets the dossier's steps (it follows, it is not stopped)."""
@@ -108,6 +124,33 @@ class DossierTable:
             "SELECT dossier FROM items WHERE dossier = ? LIMIT 1", [name]
         ).fetchone()
         return str(row[0]) if row else None
+
+    def steps(self, dossier: str) -> list[StepRecord]:
+        """The dossier's steps in the order they happened (then the order they were seen)."""
+        rows = self.database.db.execute(
+            """SELECT label, at, sources, url FROM dossier_steps WHERE dossier = ?
+               ORDER BY COALESCE(at, seen), seen""",
+            [dossier],
+        )
+        return [
+            StepRecord(label, _when(at), tuple(json.loads(sources)), url)
+            for label, at, sources, url in rows
+        ]
+
+    def find(self, words: str) -> list[str]:
+        """The dossiers a maintainer names: a signet, a dossier key or link, an alias of
+        one of its texts, or a text's number ("505", "n° 664": any of its steps)."""
+        key = following.parse_dossier(words)
+        found = [d for d in (self.resolve(key) if key else None, self.resolve(words)) if d]
+        number = re.fullmatch(r"(?:n[°o]\s*)?(\d+(?:-\d+)?)", words.strip(), re.IGNORECASE)
+        if number:
+            rows = self.database.db.execute(
+                """SELECT DISTINCT dossier FROM dossier_steps WHERE label LIKE ?
+                   UNION SELECT dossier FROM dossiers WHERE dossier LIKE ? OR law = ?""",
+                [f"%n° {number.group(1)})%", f"%-{number.group(1)}", number.group(1)],
+            )
+            found += [str(row[0]) for row in rows]
+        return [d for d in dict.fromkeys(found) if self.get(d) is not None]
 
     def title_of(self, dossier: str) -> str:
         """The title of the dossier's first stored text ('' when none is stored)."""
@@ -142,16 +185,29 @@ class DossierTable:
             last_error=row["last_error"],
             followers=followers,
             consecutive_errors=int(row["consecutive_errors"]),
+            created=_when(row["created"]),
         )
 
     # -- who follows ---------------------------------------------------------------
 
+    def subjects(self, now: datetime) -> dict[str, str]:
+        """The followed dossiers by their subject (``following.subject_of`` their title)."""
+        rows = self.database.db.execute(
+            "SELECT dossier, title, status, ends_at FROM dossiers WHERE status = 'followed'"
+        ).fetchall()
+        found = {}
+        for dossier, title, status, end in rows:
+            subject = following.subject_of(title)
+            if subject and following.is_followed(status, _when(end), now):
+                found[dossier] = subject
+        return found
+
     def followers_of(
         self, keys: Iterable[str], *, now: datetime, channels: Collection[str]
-    ) -> dict[str, tuple[str, list[Route]]]:
+    ) -> dict[str, Step]:
         """For each key (a dossier, or a followed law's ``loi:`` key): the dossier it is
         and who gets its steps now (a paused, stopped or departed chat does not)."""
-        result: dict[str, tuple[str, list[Route]]] = {}
+        result: dict[str, Step] = {}
         for key in dict.fromkeys(keys):
             if key.startswith("loi:"):
                 row = self.database.db.execute(
@@ -171,14 +227,14 @@ class DossierTable:
                    WHERE f.dossier = ? AND f.active = 1 ORDER BY f.since""",
                 [dossier],
             )
-            routes = [
+            routes = tuple(
                 Route(target, destination, ())
                 for target, destination, chat_id, active, paused in rows
                 if (chat_id is not None and active and not paused)
                 or (chat_id is None and (target != "telegram" or destination in channels))
-            ]
+            )
             if routes:
-                result[key] = (dossier, routes)
+                result[key] = Step(dossier, routes)
         return result
 
     def follow(
@@ -252,46 +308,4 @@ class DossierTable:
                 now_iso(now),
                 dossier,
             ],
-        )
-
-
-def note_change(db: Any, change: ItemChange, *, now: datetime) -> None:
-    """Inside a poll's transaction: an alerted item's dossier becomes followed by the
-    chats it alerts; any saved step of a followed dossier becomes its last step."""
-    item = change.item
-    if not item.dossier or change.reason in ("refresh", "sighting"):
-        return
-    if change.alerts:
-        db.execute(
-            """INSERT OR IGNORE INTO dossiers (dossier, source_id, title, created)
-               VALUES (?,?,?,?)""",
-            [item.dossier, item.source_id, " ".join(item.title.split()), now_iso(now)],
-        )
-        for route in change.alerts:
-            db.execute(
-                """INSERT OR IGNORE INTO dossier_followers
-                   (dossier, target, destination, how, since) VALUES (?,?,?,'alert',?)""",
-                [item.dossier, route.target, route.destination, now_iso(now)],
-            )
-    row = db.execute(
-        "SELECT last_step_at FROM dossiers WHERE dossier = ?", [item.dossier]
-    ).fetchone()
-    if row is None:
-        return
-    step_at = item.published or now
-    if row[0] is None or now_iso(step_at) >= row[0]:
-        db.execute(
-            "UPDATE dossiers SET stage = ?, last_step_at = ? WHERE dossier = ?",
-            [following.stage_label(item), now_iso(step_at), item.dossier],
-        )
-    if item.event_at is not None and item.event_at > now:
-        db.execute(
-            "UPDATE dossiers SET next_date = ?, next_event = ? WHERE dossier = ?",
-            [now_iso(item.event_at), item.event or "Examen", item.dossier],
-        )
-    law = following.law_of(item)
-    if law:
-        db.execute(
-            "UPDATE dossiers SET law = ?, ends_at = ? WHERE dossier = ? AND law = ''",
-            [law, now_iso(following.ends_at(item.published, now)), item.dossier],
         )

@@ -50,6 +50,7 @@ def prune(database: Database, now: datetime, *, retention: timedelta) -> int:
                WHERE items.first_seen < ?
                  AND NOT EXISTS (SELECT 1 FROM matches WHERE matches.item_id = items.id)
                  AND NOT EXISTS (SELECT 1 FROM alerts WHERE alerts.item_id = items.id)
+                 AND NOT EXISTS (SELECT 1 FROM dossier_steps WHERE dossier_steps.item_id = items.id)
                  AND (items.dossier = '' OR NOT EXISTS (
                       SELECT 1 FROM dossiers WHERE dossiers.dossier = items.dossier))""",
             [cutoff],

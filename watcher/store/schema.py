@@ -193,7 +193,17 @@ MIGRATIONS: tuple[str, ...] = (
         notice TEXT NOT NULL, told_at TEXT
     );
     """,
-    # 9: messages that are not alerts (new topics announced, maintainers' notices), queued
+    # 9: each step of a dossier once, whichever sources told it (``following.step_key``):
+    # what happened, when, the text that told it first and every source that showed it.
+    """
+    CREATE TABLE dossier_steps (
+        dossier TEXT NOT NULL, step TEXT NOT NULL, label TEXT NOT NULL, at TEXT,
+        item_id INTEGER NOT NULL REFERENCES items(id), url TEXT,
+        sources TEXT NOT NULL DEFAULT '[]', seen TEXT NOT NULL,
+        PRIMARY KEY (dossier, step)
+    );
+    """,
+    # 10: messages that are not alerts (new topics announced, maintainers' notices), queued
     # and delivered like alerts: crash-safe, paced, retried; each key once per destination.
     """
     CREATE TABLE notices (

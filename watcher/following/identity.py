@@ -1,58 +1,25 @@
-"""Following a dossier: what a step is called, when a dossier ends, what names one. Pure.
+"""What names a dossier: the keys its texts carry, the law it became, a name a user types. Pure.
 
 A dossier is the key its items carry (``Item.dossier``): ``senat:pjl22-220``,
-``an:DLR5L16N…``, ``jorf:JORFTEXT…``. Once an item of it is alerted, watcher
-follows it: each new step is alerted to the chats that had the first alert,
-labelled with ``stage_label``, until the law is published and its decrees had
-time to follow (``FOLLOW_AFTER_LAW``), or a maintainer stops it.
+``an:DLR5L16N…``, ``jorf:JORFTEXT…``. A text may also name the dossier it is a
+step of in other words: the law it is (``loi:2023-380``), the laws it applies
+(a decree citing "loi n° 2023-380"), the Sénat dossier a law's preparatory works
+name (``sources/prepwork.py``).
 """
 
 import re
-from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from watcher.items import Item
 from watcher.matching.normalize import fold
 from watcher.sources.prepwork import DOSSIER_ALIAS
 
-# A law's application decrees mostly come within months of its publication; the
-# 2024 Olympics law's VSA decree came 3 months after it. Six months, then it ends.
-FOLLOW_AFTER_LAW = timedelta(days=183)
-STAGE_CHARS = 80
-
-# "Première lecture - Sénat : Texte de la commission déposé le 22 mai 2019" (per-dossier feeds).
-_READING = re.compile(r"^[^:]{0,80}(?:Sénat|Assemblée nationale|CMP|mixte paritaire)\s*:\s*", re.I)
-# Where the name of a step ends and its details (who, when) begin.
-_DETAILS = re.compile(
-    r"\s+(?:déposée?\b|le \d|du \d|de (?:M\.|Mme|MM\.)|fait au nom)|,|\s\(|\s-\s", re.IGNORECASE
-)
-_NUMBER = re.compile(r"\bn[°o]\s*(\d+(?:-\d+)?)", re.IGNORECASE)
 # On folded text, where "n° 2023-380" reads "n 2023 380".
 _LAW = re.compile(r"\bloi (?:n|no|numero) ?(\d{4})[ -]?(\d{1,4})\b")
 _SIGNET = re.compile(r"^[a-z]{1,5}\d{2}-\d+$")
 _AN_UID = re.compile(r"^DLR\d+L\d+N\d+$", re.IGNORECASE)
 _NOR = re.compile(r"^[A-Z]{4}\d{7}[A-Z]$")
 _JORFTEXT = re.compile(r"JORFTEXT\d{12}")
-
-
-def stage_label(item: Item) -> str:
-    """The step an item is, as a follow-up names it: "texte de la commission (n° 249)"."""
-    summary = " ".join(item.summary.split())
-    reading = _READING.match(summary)
-    base = ""
-    if reading:
-        rest = summary[reading.end() :]
-        base = _DETAILS.split(rest, maxsplit=1)[0].strip()
-        if len(base) > STAGE_CHARS - 15:
-            base = ""
-    if not base:
-        base = item.event or item.kind or " ".join(item.title.split())
-    number = _NUMBER.search(item.title)
-    if number and number.group(0) not in base and not _NUMBER.search(base):
-        base = f"{base} (n° {number.group(1)})"
-    if len(base) > STAGE_CHARS:
-        base = base[: STAGE_CHARS - 1].rstrip() + "…"
-    return base[:1].lower() + base[1:] if base[1:2].islower() else base
 
 
 def law_of(item: Item) -> str:
@@ -75,6 +42,39 @@ def cited_laws(item: Item) -> set[str]:
     return {f"loi:{year}-{number}" for year, number in _LAW.findall(text)}
 
 
+# What precedes a bill's subject in its title: "Projet de loi relatif aux", "Proposition de
+# loi organique visant à"... (folded).
+_TITLE_HEAD = re.compile(
+    r"^(?:(?:projet|proposition) de loi(?: organique| constitutionnelle)?|loi n \d{4} \d+"
+    r"(?: du \d{1,2} \w+ \d{4})?)\s+(?:(?:relati(?:f|ve)|visant|portant|tendant|pour|sur)\s+)?"
+    r"(?:(?:a la|a l|aux|au|a|de la|de l|des|du|de|la|le|les|l)\s+)?"
+)
+# A subject shorter than this would be cited by texts of other dossiers too.
+SUBJECT_WORDS = 4
+SUBJECT_CHARS = 25
+
+
+def subject_of(title: str) -> str:
+    """A dossier's subject, folded, as other texts cite it ("reconnaissance biometrique dans
+    l espace public"); '' when too short to name one dossier only."""
+    subject = _TITLE_HEAD.sub("", fold(title), count=1).strip()
+    enough = len(subject.split()) >= SUBJECT_WORDS and len(subject) >= SUBJECT_CHARS
+    return subject if enough else ""
+
+
+# Where a text names what it is about: its title, summary and first lines (a Conseil
+# constitutionnel decision names the law it judges there, before any law number exists).
+CITING_CHARS = 1000
+
+
+def cites(item: Item, subject: str) -> bool:
+    """Whether an item's title, summary or first lines name a dossier by its subject."""
+    if not subject:
+        return False
+    text = fold(f"{item.title} {item.summary} {item.body[:CITING_CHARS]}")
+    return f" {subject} " in f" {text} "
+
+
 def follow_keys(item: Item) -> list[str]:
     """The keys under which an item may belong to a followed dossier: its dossier,
     the law it is, the laws it cites (a decree applying a followed law)."""
@@ -83,15 +83,6 @@ def follow_keys(item: Item) -> list[str]:
     keys += [a.removeprefix(DOSSIER_ALIAS) for a in item.aliases if a.startswith(DOSSIER_ALIAS)]
     keys += sorted({a for a in item.aliases if a.startswith("loi:")} | cited_laws(item))
     return keys
-
-
-def ends_at(published: datetime | None, now: datetime) -> datetime:
-    """Until when a dossier whose law was published then stays followed."""
-    return (published or now) + FOLLOW_AFTER_LAW
-
-
-def is_followed(status: str, end: datetime | None, now: datetime) -> bool:
-    return status == "followed" and (end is None or now < end)
 
 
 def parse_dossier(text: str) -> str | None:

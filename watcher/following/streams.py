@@ -26,7 +26,6 @@ from watcher.sources.catalog import KINDS
 from watcher.sources.conditional import poll_document
 from watcher.store.dossiers import Dossier
 
-Reader = Callable[[SourceConfig, Any, SourceState, PollContext], PollResult]
 # The AN's open data serves each document by its UID under this path (SOURCES.md: the
 # publication lists link ".../dyn/opendata/{UID}.xml|json").
 _AN_OPENDATA = "/dyn/opendata/"
@@ -34,6 +33,9 @@ _AN_SITE = "https://www.assemblee-nationale.fr"
 # A document's page by its UID (as public code that reads the AN's open data builds it,
 # e.g. "https://www.assemblee-nationale.fr/dyn/docs/PRJLANR5L17B3210.raw").
 _AN_DOCUMENT = _AN_SITE + "/dyn/docs/{}.raw"
+
+# A reader, as ``poll.Reader`` (not imported: poll imports this module's Stream).
+Reader = Callable[[SourceConfig, Any, SourceState, PollContext], PollResult]
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Stream:
     state: SourceState
     initialized: bool
     errors: int = 0  # its reads that failed in a row (for the backoff)
+    since: datetime | None = None  # when the dossier was first followed
 
     @property
     def id(self) -> str:
@@ -59,11 +62,13 @@ def streams_for(config: Config, dossiers: Sequence[Dossier], now: datetime) -> l
     for dossier in dossiers:
         if not dossier.followed(now):
             continue
-        parent = config.source(dossier.source_id) or _fallback(config, dossier.dossier)
-        if parent is None:
-            continue
-        found = _stream_of(dossier.dossier, parent)
-        if found is not None:
+        # The source that alerted it (a press feed can alert a Sénat bill), else one of its house.
+        parents = (config.source(dossier.source_id), _fallback(config, dossier.dossier))
+        found, parent = next(
+            ((f, p) for p in parents if p is not None and (f := _stream_of(dossier.dossier, p))),
+            (None, None),
+        )
+        if found is not None and parent is not None:
             url, read = found
             streams.append(
                 Stream(
@@ -73,13 +78,15 @@ def streams_for(config: Config, dossiers: Sequence[Dossier], now: datetime) -> l
                     dossier.state,
                     dossier.initialized,
                     dossier.consecutive_errors,
+                    dossier.created,
                 )
             )
     return streams
 
 
 def _fallback(config: Config, dossier: str) -> SourceConfig | None:
-    """A dossier followed by hand, or whose source left feeds.yml: a source of its house."""
+    """A dossier followed by hand, alerted by a source of another kind, or whose source left
+    feeds.yml: a source of its house."""
     kind = {"senat": "senat", "an": "assemblee"}.get(dossier.split(":", 1)[0])
     return next((s for s in config.sources if s.kind == kind), None)
 

@@ -1,10 +1,10 @@
-"""``watcher dossiers``: the followed dossiers as a table for maintainers. Pure."""
+"""``watcher dossiers``: the followed dossiers for maintainers, each with its steps. Pure."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from watcher.delivery.render import format_date
-from watcher.store.dossiers import Dossier
+from watcher.store.dossiers import Dossier, StepRecord
 
 STAGE_WIDTH = 44
 
@@ -16,8 +16,15 @@ def status_of(dossier: Dossier, now: datetime) -> str:
     return "followed" if dossier.followed(now) else "ended"
 
 
-def report(dossiers: Sequence[Dossier], *, timezone: str, now: datetime) -> str:
-    """One line per dossier (its title under it), then who follows it."""
+def report(
+    dossiers: Sequence[Dossier],
+    *,
+    timezone: str,
+    now: datetime,
+    steps: Mapping[str, Sequence[StepRecord]] | None = None,
+) -> str:
+    """One line per dossier (its title under it, then its steps in order: date, what
+    happened, the sources that showed it), then who follows it."""
     if not dossiers:
         return "no dossier followed yet: one is followed once one of its texts is alerted"
     lines = [
@@ -37,4 +44,9 @@ def report(dossiers: Sequence[Dossier], *, timezone: str, now: datetime) -> str:
             lines.append(f"  {d.title[:100]}")
         if d.last_error:
             lines.append(f"  stream error: {d.last_error[:200]}")
+        for step in (steps or {}).get(d.dossier, ()):
+            when = format_date(step.at, timezone) or "-"
+            lines.append(f"  {when:<10} {step.label:<{STAGE_WIDTH}} {', '.join(step.sources)}")
+        if status_of(d, now) == "ended" and d.law:
+            lines.append(f"  ended: law {d.law} published, its decrees' time is over")
     return "\n".join(lines)
