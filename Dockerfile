@@ -4,6 +4,11 @@
 #     -v "$PWD/feeds.yml:/etc/watcher/feeds.yml:ro" -v watcher-data:/data watcher
 FROM python:3.11-slim
 
+# OCR of scanned pages in prefecture RAAs (French data, 23 MB): see README "Prefectures".
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-fra \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin watcher \
     && mkdir -p /data /etc/watcher && chown watcher:watcher /data
 

@@ -83,7 +83,35 @@ def healthy_sources(
             server.serve("/OPENDATA/JORFSIMPLE/", dila_listing(OLD), content_type="text/html"),
         ),
         source("jo", "legifrance", piste.api_url, oauth_url=f"'{piste.oauth_url}'"),
+        source("pref", "raa", _prefecture(server), pause="0.1"),
+        source(
+            "attrap",
+            "attrap",
+            server.serve("/api/v1/search", ATTRAP_ANSWER, content_type="application/json"),
+            query="drone",
+        ),
     ]
+
+
+# One answer of Attrap's search, in the shape of the real one in
+# ../shared/fixtures/real/raa/attrap_api_v1_search_response_2025-10-31.json.
+ATTRAP_ANSWER = (
+    b'{"elements": [{"administration": "ppparis", "administration_name": "Pr\\u00e9fecture de '
+    b'police de Paris", "content": ["<em>drone</em>"], "date": "2025-10-29", "first_seen_on": '
+    b'"2025-10-29T15:05:36+00:00", "id": "ab", "name": "Arr\\u00eat\\u00e9 n\\u00b02025-01426",'
+    b' "url": "https://www.prefecturedepolice.interieur.gouv.fr/a.pdf"}], "total": 1}'
+)
+
+
+def _prefecture(server: FeedServer) -> str:
+    """A prefecture's RAA site (tests/raa_site.py) holding one RAA this month."""
+    from tests.raa_pdfs import raa_pdf
+    from tests.raa_site import PrefectureSite, Raa
+
+    site = PrefectureSite(server, "/pref")
+    site.start()
+    site.publish(Raa("recueil-01-2026-340", raa_pdf("340", []), site.today))
+    return site.root
 
 
 def table_rows(output: str) -> dict[str, list[str]]:
@@ -115,6 +143,8 @@ def test_healthy_sources_of_each_kind_are_all_usable(
         "an",
         "jo-dila",
         "jo",
+        "pref",
+        "attrap",
     }
     assert {cells[1] for cells in rows.values()} == set(KINDS)  # every kind
     assert all(cells[-1] == "ok" for cells in rows.values()), result.out
@@ -124,7 +154,7 @@ def test_healthy_sources_of_each_kind_are_all_usable(
     with_text, without = rows["portal"][8].split("/")
     assert int(with_text) > 0 and without == "0"
     assert int(rows["jo"][4]) > 0  # the JO's texts, listed without their full text
-    assert result.out.rstrip().endswith("10 of 10 source(s) usable")
+    assert result.out.rstrip().endswith("12 of 12 source(s) usable")
     assert not list(workdir.glob("*.db"))  # a check stores nothing
 
 

@@ -4,7 +4,13 @@ Input: one JSON object a line with ``id``, ``title`` and optional ``summary``,
 ``body`` (other fields ignored). Output: exactly one line per input line, in
 order: ``{"id", "matched", "topics", "keywords"}``. When the input carries a
 ``relevant`` boolean, recall and precision are measured (``ambiguous`` lines
-left out) and the misses and false alarms listed.
+left out) and the misses and false alarms listed, overall, per topic and per
+source kind (``kind``, else ``source``: legifrance, senat, region...). A line
+with a ``topic`` is labelled for that topic alone (the review queue writes such
+lines); without, for every topic when there is one, else for any topic.
+
+With a second matcher (``--compare OLD.yml``), the items whose outcome the rule
+change flips are listed.
 """
 
 import json
@@ -18,6 +24,35 @@ from watcher.matching.engine import Matcher
 
 
 @dataclass
+class Tally:
+    """Recall and precision counts of one slice of the labelled items."""
+
+    true_positives: int = 0
+    false_positives: int = 0
+    misses: int = 0
+
+    def add(self, *, relevant: bool, matched: bool) -> None:
+        if relevant and matched:
+            self.true_positives += 1
+        elif relevant:
+            self.misses += 1
+        elif matched:
+            self.false_positives += 1
+
+    def line(self) -> str:
+        found, alerted = (
+            self.true_positives + self.misses,
+            self.true_positives + self.false_positives,
+        )
+        recall = self.true_positives / found if found else None
+        precision = self.true_positives / alerted if alerted else None
+        return (
+            f"recall: {_fmt(recall)} ({self.true_positives}/{found}), "
+            f"precision: {_fmt(precision)} ({self.true_positives}/{alerted})"
+        )
+
+
+@dataclass
 class Scores:
     """Counts of a backtest, and the labelled items it got wrong."""
 
@@ -28,6 +63,11 @@ class Scores:
     true_positives: int = 0
     false_positives: list[tuple[str, str]] = field(default_factory=list)
     misses: list[tuple[str, str]] = field(default_factory=list)
+    by_topic: dict[str, Tally] = field(default_factory=dict)
+    by_kind: dict[str, Tally] = field(default_factory=dict)
+    # Items a rule change flips: (id, label), "now alerts" or "no longer alerts".
+    flipped_on: list[tuple[str, str]] = field(default_factory=list)
+    flipped_off: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def recall(self) -> float | None:
@@ -71,10 +111,26 @@ def _item(line: str, where: str) -> dict[str, Any]:
     return item
 
 
-def backtest(matcher: Matcher, items: Iterable[dict[str, Any]], out: TextIO) -> Scores:
-    """Match every item, write one result line per item, and count."""
+def backtest(
+    matcher: Matcher,
+    items: Iterable[dict[str, Any]],
+    out: TextIO,
+    *,
+    old: Matcher | None = None,
+    topic: str | None = None,
+) -> Scores:
+    """Match every item, write one result line per item, and count.
+
+    With ``old``, the items whose outcome differs under the old rules are noted.
+    """
     scores = Scores()
     write = out.write
+    if topic is not None and topic not in matcher.topics:
+        raise WatcherError(
+            f"--topic {topic}: no such topic; feeds.yml has {', '.join(matcher.topics)}"
+        )
+    # The topic a line without its own "topic" is labelled for: --topic, else the only one.
+    default_topic = topic or (next(iter(matcher.topics)) if len(matcher.topics) == 1 else None)
     for item in items:
         fields = (item["title"], _text(item.get("summary")), _text(item.get("body")))
         matches = matcher.match(fields, explain=False)
@@ -95,16 +151,38 @@ def backtest(matcher: Matcher, items: Iterable[dict[str, Any]], out: TextIO) -> 
         scores.items += 1
         scores.matched += bool(matches)
         scores.per_topic.update(topics)
+        labelled_topic = item.get("topic") if isinstance(item.get("topic"), str) else None
+        labelled_topic = labelled_topic or default_topic
+        matched = labelled_topic in topics if labelled_topic else bool(matches)
+        label = f"{item['id']}: {str(item['title'])[:100]}"
         relevant = item.get("relevant")
-        if isinstance(relevant, bool) and not item.get("ambiguous"):
-            scores.labelled += 1
-            label = f"{item['id']}: {item['title'][:100]}"
-            if relevant and matches:
-                scores.true_positives += 1
-            elif relevant:
-                scores.misses.append((str(item["id"]), label))
-            elif matches:
-                scores.false_positives.append((str(item["id"]), f"{label} [{', '.join(keywords)}]"))
+        is_labelled = isinstance(relevant, bool) and not item.get("ambiguous")
+        if old is not None:
+            before = old.match(fields, explain=False)
+            was = labelled_topic in {m.topic for m in before} if labelled_topic else bool(before)
+            if was != matched:
+                verdict = (
+                    "" if not is_labelled else " (relevant)" if relevant else " (not relevant)"
+                )
+                (scores.flipped_on if matched else scores.flipped_off).append(
+                    (str(item["id"]), label + verdict)
+                )
+        if not is_labelled:
+            continue
+        assert isinstance(relevant, bool)
+        scores.labelled += 1
+        if relevant and matched:
+            scores.true_positives += 1
+        elif relevant:
+            scores.misses.append((str(item["id"]), label))
+        elif matched:
+            scores.false_positives.append((str(item["id"]), f"{label} [{', '.join(keywords)}]"))
+        kind = str(item.get("kind") or item.get("source") or "?")
+        scores.by_kind.setdefault(kind, Tally()).add(relevant=relevant, matched=matched)
+        if labelled_topic is not None:
+            scores.by_topic.setdefault(labelled_topic, Tally()).add(
+                relevant=relevant, matched=matched
+            )
     return scores
 
 
@@ -124,6 +202,17 @@ def report(scores: Scores) -> str:
         )
         lines += [f"  miss: {label}" for _, label in scores.misses]
         lines += [f"  false alarm: {label}" for _, label in scores.false_positives]
+        lines += [
+            f"topic {name}: {tally.line()}" for name, tally in sorted(scores.by_topic.items())
+        ]
+        lines += [f"kind {name}: {tally.line()}" for name, tally in sorted(scores.by_kind.items())]
+    if scores.flipped_on or scores.flipped_off:
+        lines.append(
+            f"changed by the new rules: {len(scores.flipped_on)} now alert, "
+            f"{len(scores.flipped_off)} no longer alert"
+        )
+        lines += [f"  + {label}" for _, label in scores.flipped_on]
+        lines += [f"  - {label}" for _, label in scores.flipped_off]
     return "\n".join(lines)
 
 

@@ -26,9 +26,16 @@ EXAMPLES = {
         "  pdftotext decret.pdf - | watcher check -"
     ),
     "backtest": (
-        "example:\n  watcher backtest --input items.jsonl --output results.jsonl\n\n"
+        "examples:\n  watcher backtest --input items.jsonl --output results.jsonl\n"
+        "  watcher backtest --input review-labels.jsonl --compare feeds.yml.old\n\n"
         'Input lines: {"id", "title", "summary"?, "body"?, "relevant"?, "ambiguous"?}\n'
         'Output lines: {"id", "matched", "topics", "keywords"}, one per input line.'
+    ),
+    "review": (
+        "examples:\n  watcher review                 # the near misses waiting for a label\n"
+        "  watcher review --relevant 12   # label #12 relevant (--not-relevant 12: not)\n\n"
+        "Labels go to $WATCHER_REVIEW_LABELS, else review-labels.jsonl beside the database,\n"
+        "in the backtest format: watcher backtest --input review-labels.jsonl"
     ),
     "status": (
         "examples:\n  watcher status --db /var/lib/watcher/watcher.db\n"
@@ -96,6 +103,23 @@ def build_parser() -> argparse.ArgumentParser:
     backtest = command("backtest", "Run the matcher over past items from a JSONL file.")
     backtest.add_argument("--input", required=True, help="JSONL file of items (- for stdin)")
     backtest.add_argument("--output", help="where to write results (default: stdout)")
+    backtest.add_argument(
+        "--compare",
+        metavar="OLD.yml",
+        help="also match with this older feeds.yml and list the items whose outcome changes",
+    )
+    backtest.add_argument(
+        "--topic",
+        help='the topic lines without their own "topic" are labelled for '
+        "(default: the only topic, else any topic)",
+    )
+    review = command("review", "Show the near misses held for review (not alerted), or label one.")
+    review.add_argument("--limit", type=_positive, default=20, help="entries (default 20)")
+    labels = review.add_mutually_exclusive_group()
+    labels.add_argument("--relevant", type=_positive, metavar="ID", help="label #ID relevant")
+    labels.add_argument(
+        "--not-relevant", type=_positive, metavar="ID", help="label #ID not relevant"
+    )
     status = command(
         "status", "Show each source's last success, last error, items seen, alerts sent."
     )
@@ -228,29 +252,50 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     config = _load(args)
     text = sys.stdin.read() if args.text == "-" else args.text
-    matches = Matcher(config.topics).match([text])
-    if not matches:
-        print("no match")
-        return 1
-    for match in matches:
+    # The first line is the title (a weak word there can be a second signal), the rest the body.
+    title, _, body = text.strip().partition("\n")
+    assessment = Matcher(config.topics).assess([title, body])
+    for match in assessment.matches:
         print(f"{match.topic} ({match.label})")
         print(f"  keywords: {', '.join(match.keywords)}")
+        if set(match.signals) - {"mot-clé"}:  # more than a keyword said it
+            print(f"  signals: {', '.join(match.signals)}")
+        for ignored in match.ignored:
+            print(f"  ignoré : {ignored}")
         if match.excerpt:
             print(f"  excerpt: {match.excerpt.marked()}")
-    return 0
+    if not assessment.matches:
+        print("no match")
+    for miss in assessment.held:
+        print(f"held for review: {miss.topic} ({miss.label})")
+        for reason in miss.reasons:
+            print(f"  {reason}")
+        for ignored in miss.ignored:
+            print(f"  ignoré : {ignored}")
+        if miss.excerpt:
+            print(f"  excerpt: {miss.excerpt.marked()}")
+    return 0 if assessment.matches else 1
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     from watcher.backtest import backtest, read_items, report
+    from watcher.config import load_config
     from watcher.matching.engine import Matcher
 
     config = _load(args)
     matcher = Matcher(config.topics)
+    old = Matcher(load_config(Path(args.compare)).topics) if args.compare else None
     source = sys.stdin if args.input == "-" else _open(args.input, "r")
     out = sys.stdout if not args.output else _open(args.output, "w")
     errors: list[str] = []
     try:
-        scores = backtest(matcher, read_items(source, Path(args.input).name, errors), out)
+        scores = backtest(
+            matcher,
+            read_items(source, Path(args.input).name, errors),
+            out,
+            old=old,
+            topic=args.topic,
+        )
     finally:
         if source is not sys.stdin:
             source.close()
@@ -267,6 +312,35 @@ def _open(path: str, mode: str, newline: str | None = None) -> TextIO:
         return cast(TextIO, open(path, mode, encoding="utf-8", newline=newline))
     except OSError as exc:
         raise WatcherError(f"{path}: cannot open ({exc.strerror})") from None
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from watcher.review import describe, labels_path, record_label
+    from watcher.store import Store
+
+    config = _load(args)
+    _existing_database(args)
+    store = Store(db_path(args))
+    if args.relevant or args.not_relevant:
+        path = labels_path(db_path(args), os.environ)
+        relevant = bool(args.relevant)
+        entry_id = args.relevant or args.not_relevant
+        record_label(
+            store, config, path, entry_id, relevant=relevant, by=None, now=datetime.now(UTC)
+        )
+        print(f"#{entry_id} labelled {'relevant' if relevant else 'not relevant'} in {path}")
+        return 0
+    pending = store.review.pending(limit=args.limit)
+    if not pending:
+        print("no near miss waiting for review")
+        return 0
+    total = store.review.pending_count()
+    for entry in pending:
+        print(describe(entry))
+    print(f"({len(pending)} of {total} waiting; label with --relevant ID or --not-relevant ID)")
+    return 0
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
@@ -286,6 +360,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     from watcher.health import problems
     from watcher.poll import missing_secrets
+    from watcher.sources.pdfpages import ocr_warning
     from watcher.store import Store
 
     config = _load(args)
@@ -303,6 +378,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"{status.id:<24} {status.last_success or 'never':<26} "
             f"{status.items_seen:>6} {status.alerts_sent:>6}  {error}"
         )
+    if (missing := ocr_warning(config.sources)) is not None:
+        print(f"warning: {missing}")
     failures = store.outbox.failure_counts()
     print(
         f"outbox: {store.outbox.outbox_length()} pending alert(s); ended for good: "
@@ -448,6 +525,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": cmd_check,
     "backtest": cmd_backtest,
     "status": cmd_status,
+    "review": cmd_review,
     "dossiers": cmd_dossiers,
     "search": cmd_search,
     "feed": cmd_feed,

@@ -279,6 +279,18 @@ def _whole(reader: _Reader, value: object, key: str) -> int:
     return value
 
 
+TOPIC_KEYS = (
+    "label",
+    "keywords",
+    "exclude",
+    "weak",
+    "weak_min",
+    "weak_repeat",
+    "weak_title",
+    "negation",
+)
+
+
 def _topics(reader: _Reader, raw: object) -> dict[str, TopicRules]:
     if not isinstance(raw, Mapping) or not raw:
         raise reader.fail("topics", "must map at least one topic id to {label, keywords}")
@@ -287,7 +299,11 @@ def _topics(reader: _Reader, raw: object) -> dict[str, TopicRules]:
         path = f"topics.{topic_id}"
         if not isinstance(topic_id, str) or not _SLUG.match(topic_id):
             raise reader.fail(path, "topic id must be a lower-case slug like biometrie")
-        data = reader.mapping(body, path, ("label", "keywords", "exclude", "weak", "weak_min"))
+        data = reader.mapping(
+            body,
+            path,
+            TOPIC_KEYS,
+        )
         if "keywords" not in data:
             raise reader.fail(f"{path}.keywords", "is missing; list the words that alert")
         keywords = data["keywords"]
@@ -296,6 +312,19 @@ def _topics(reader: _Reader, raw: object) -> dict[str, TopicRules]:
         weak_min = data.get("weak_min", 2)
         if isinstance(weak_min, bool) or not isinstance(weak_min, int) or weak_min < 1:
             raise reader.fail(f"{path}.weak_min", f"{weak_min!r} must be a whole number >= 1")
+        weak_repeat = data.get("weak_repeat", 0)
+        if isinstance(weak_repeat, bool) or not isinstance(weak_repeat, int) or weak_repeat < 0:
+            raise reader.fail(
+                f"{path}.weak_repeat", f"{weak_repeat!r} must be a whole number (0: off)"
+            )
+        weak_title = data.get("weak_title", False)
+        if not isinstance(weak_title, bool):
+            raise reader.fail(f"{path}.weak_title", f"{weak_title!r} must be true or false")
+        negation = data.get("negation")
+        if negation is not None and not isinstance(negation, Mapping):
+            raise reader.fail(
+                f"{path}.negation", "must be a mapping {words: [...], bans: [...], within: N}"
+            )
         try:
             topics[topic_id] = compile_topic(
                 topic_id,
@@ -304,6 +333,9 @@ def _topics(reader: _Reader, raw: object) -> dict[str, TopicRules]:
                 exclude=_rule_list(reader, data.get("exclude", []), f"{path}.exclude"),
                 weak=reader.string_list(data.get("weak", []), f"{path}.weak", allow_empty=True),
                 weak_min=weak_min,
+                weak_repeat=weak_repeat,
+                weak_title=weak_title,
+                negation=negation,
             )
         except RuleError as exc:
             raise reader.fail(path, str(exc)) from None

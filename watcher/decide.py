@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from watcher import routing
 from watcher.following.plan import NO_STEP, NOTHING_FOLLOWED, Followed, Step
 from watcher.items import Item, normalise_link
-from watcher.matching.engine import TopicMatch
+from watcher.matching.engine import NearMiss, TopicMatch
 from watcher.matching.normalize import fold
 
 # Minutes of jitter-free exponential backoff: interval, 2x, 4x... capped.
@@ -75,6 +75,8 @@ class ItemChange:
     reason: str = "new"
     # A step of a followed dossier: alerted to the dossier's followers, keywords or not.
     follow_ups: tuple[routing.Route, ...] = ()
+    # Topics the new item came close to without firing: held for review, not alerted.
+    held: tuple[NearMiss, ...] = ()
 
     @property
     def link_key(self) -> str | None:

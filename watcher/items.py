@@ -44,7 +44,8 @@ class Item:
 
 def normalise_link(link: str) -> str:
     """A link in the one spelling used as identity: https, lower-case host, no
-    fragment, no trailing slash, Sénat ``/dossierleg/`` as ``/dossier-legislatif/``."""
+    fragment (but a PDF's ``#page=N``), no trailing slash, Sénat ``/dossierleg/``
+    as ``/dossier-legislatif/``."""
     parts = urlsplit(link.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
@@ -58,7 +59,9 @@ def normalise_link(link: str) -> str:
     path = re.sub(r"/{2,}", "/", path)
     if len(path) > 1:
         path = path.rstrip("/")
-    return urlunsplit((scheme, host, path, parts.query, ""))
+    # A PDF's "#page=N" names a part of it (an act of a prefecture's RAA): kept.
+    fragment = parts.fragment if re.fullmatch(r"page=\d+", parts.fragment) else ""
+    return urlunsplit((scheme, host, path, parts.query, fragment))
 
 
 def item_key(guid: str | None, link: str | None, title: str, summary: str) -> str:

@@ -9,7 +9,7 @@ others. Delivery is not done here: alerts wait in the outbox.
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -28,7 +28,7 @@ from watcher.following import plan
 from watcher.following.plan import NOTHING_FOLLOWED, Followed
 from watcher.following.steps import step_date
 from watcher.items import Item
-from watcher.matching.engine import Matcher, TopicMatch
+from watcher.matching.engine import Matcher, NearMiss, TopicMatch
 from watcher.routing import Recipient
 from watcher.sources.base import Compute, PollContext, PollResult, SourceState, run_here
 from watcher.sources.catalog import KINDS
@@ -139,11 +139,19 @@ class Poller:
         source, alert, items = reading.source, reading.alert, result.items
         known = self.store.items.known(source.id, items)
         backlog, fresh = reading.split(items)
+        held: dict[str, tuple[NearMiss, ...]] = {}
 
         def match(item: Item) -> Sequence[TopicMatch]:
             return self.matcher.match(item.fields, topics=source.topics)
 
-        # A dossier's stream shows the source's texts in other words: never a revision.
+        def match_and_hold(item: Item) -> Sequence[TopicMatch]:
+            """A fresh item's matches; its near misses are kept for the review queue."""
+            assessment = self.matcher.assess(item.fields, topics=source.topics)
+            held[item.key] = tuple(assessment.held)
+            return assessment.matches
+
+        # A dossier's stream shows the source's texts in other words: never a revision,
+        # and no review (the source's own poll queues its near misses).
         revise = not reading.stream
         changes = plan_items(
             backlog, known, match=match, audience=Audience(alert=False), revise=revise
@@ -151,12 +159,17 @@ class Poller:
         changes += plan_items(
             fresh,
             known,
-            match=match,
+            match=match if reading.stream else match_and_hold,
             # Read once per poll, and only when the poll found something to alert.
             audience=Audience(tuple(self.recipients()) if fresh else (), source.territory),
             followed=self.followed(fresh, now) if fresh else NOTHING_FOLLOWED,
             revise=revise,
         )
+        # Only a new text's near misses are queued: an update was reviewed when it was new.
+        changes = [
+            replace(c, held=held[c.item.key]) if c.reason == "new" and held.get(c.item.key) else c
+            for c in changes
+        ]
         return PollOutcome(
             source_id=source.id,
             at=now,

@@ -22,7 +22,9 @@ from watcher.errors import FetchError, ParseError, WatcherError
 from watcher.fetch import FetchSession, Response
 from watcher.items import Item
 from watcher.sources import arcgis, dataset_schema, senat_agenda
+from watcher.sources import raa_listing as raa
 from watcher.sources.listing import ListingOptions, listing_items
+from watcher.sources.raa_listing import classify, parse_listing
 from watcher.sources.rss import parse_feed
 from watcher.sources.scdl import DEFAULT_FIELDS, parse_scdl, records_to_items
 from watcher.sources.senat import kind_of_signet, signet_of
@@ -52,6 +54,7 @@ class Probe:
     rows: list[tuple[str, str]]  # (date, title) of the first items
     options: dict[str, str] = field(default_factory=dict)  # kind options, as YAML values
     hints: list[str] = field(default_factory=list)  # commented options worth knowing
+    territory: str = ""  # the place it covers, when the page says it
 
 
 def probe(fetcher: FetchSession, url: str) -> Probe:
@@ -87,7 +90,9 @@ def feeds_entry(found: Probe) -> list[str]:
         f"    name: {_quote(found.name)}",
         f"    kind: {found.kind}",
         f"    url: {_quote(found.url)}",
-        '    territory: "…"   # the place it covers: Auvergne-Rhône-Alpes, Rennes Métropole…',
+        f"    territory: {_quote(found.territory)}"
+        if found.territory
+        else '    territory: "…"   # the place it covers: Auvergne-Rhône-Alpes, Rennes Métropole…',
     ]
     lines += [f"    {key}: {value}" for key, value in found.options.items()]
     lines += [f"    # {hint}" for hint in found.hints]
@@ -272,6 +277,9 @@ def _html(response: Response, url: str) -> Probe:
             rows=rows,
             hints=["recheck_days: 30   # sittings read again until this long after they are held"],
         )
+    raa = _raa(page, response.url, url, name)
+    if raa is not None:
+        return raa
     links = [urljoin(response.url, str(a.get("href"))) for a in soup.find_all("a", href=True)]
     extensions = Counter(
         found.group(1).lower() for link in links if (found := _DOCUMENT.search(urlsplit(link).path))
@@ -291,6 +299,55 @@ def _html(response: Response, url: str) -> Probe:
         rows=_rows(items),
         options={"link_pattern": _quote(pattern), "follow": "true"},
         hints=['link_selector: "main a"   # narrow the links to a part of the page'],
+    )
+
+
+def _raa(page: str, base_url: str, url: str, name: str) -> Probe | None:
+    """A prefecture's RAA page on the State platform (root, year, period or list), if it is."""
+    path = urlsplit(url).path.lower()
+    if not any(word in path for word in ("recueil", "raa", "/publications/")):
+        return None
+    listing = parse_listing(
+        page, base_url, navigation=raa.NAVIGATION, entries=raa.ENTRIES, select="select"
+    )
+    dated = [choice for choice in listing.choices if choice.day]  # a <select> of RAAs
+    if not listing.is_raa_page and not dated:
+        return None
+    rows = [
+        (p.start.strftime("%m/%Y") if p.first == p.last else str(p.year), f"→ {card.title}")
+        for card in listing.navigation
+        if (p := classify(card.title, None)) is not None
+    ]
+    rows += [(d.day.strftime("%d/%m/%Y") if d.day else "", d.title) for d in listing.documents]
+    rows += [
+        (d.day.strftime("%d/%m/%Y") if d.day else "", f"(page) {d.title}") for d in listing.details
+    ]
+    what = (
+        f"a prefecture's RAA page ({len(rows) - len(listing.documents) - len(listing.details)} "
+        f"year or period cards, {len(listing.documents)} RAA PDFs, {len(listing.details)} "
+        f"detail pages{f', {len(dated)} dated options to POST' if dated else ''}); only the "
+        "current period is walked, 5 s between requests"
+    )
+    rows += [(c.day.strftime("%d/%m/%Y") if c.day else "", f"(option) {c.label}") for c in dated]
+    options = {}
+    if dated:
+        field = dated[0].field
+        options["select"] = _quote(f"select[name='{field}'], select[id='{field}']")
+    # "… - Les services de l'État dans les Hautes-Alpes" (the platform's page titles)
+    place = re.search(r"services de l.[ÉE]tat (?:dans |en )(?:les |le |la |l'|l’)?(.+)$", name)
+    return Probe(
+        url=url,
+        kind="raa",
+        territory=place.group(1).strip() if place else "",
+        what=what,
+        name=name.split(" - ")[-1] if " - " in name else name,
+        rows=rows,
+        options=options,
+        hints=[
+            "order: ascending   # when the list is oldest first (its newest on the last page)",
+            "period_pattern: '(?P<month>\\d{2})-(?P<year>\\d{4})'   # when cards are not "
+            "read as periods",
+        ],
     )
 
 

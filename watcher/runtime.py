@@ -36,6 +36,7 @@ from watcher.poll import Poller, missing_secrets, summarize
 from watcher.recipients import Subscriptions, recipients_for
 from watcher.routing import Recipient
 from watcher.scheduling import DueTimes
+from watcher.sources.pdfpages import ocr_warning
 from watcher.store import PollOutcome, Store
 from watcher.store.subscribers import Subscribers
 
@@ -83,6 +84,8 @@ class Service:
         )
         self.poller = self._poller(config)
         self.skipped = self._skipped(config)
+        if (missing := ocr_warning(config.sources)) is not None:
+            logger.warning("%s", missing)  # once, at start-up
         self._sessions: set[FetchSession] = set()
         # Events bind to the running loop on first use, so they can be made here.
         self._wake = asyncio.Event()

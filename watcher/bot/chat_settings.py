@@ -29,6 +29,11 @@ MODE_TEXT = {
 }
 
 
+# Telegram refuses an inline keyboard of over 100 buttons (tginfo/Telegram-Limits#228), and
+# the shipped sources cover some 120 territories (regions, then départements): in pages.
+TERRITORIES_PER_PAGE = 40
+
+
 def territories_of(config: Config) -> list[str]:
     """The territories the sources cover, in a stable order (buttons name them by position)."""
     return sorted({s.territory for s in config.sources if s.territory})
@@ -48,7 +53,7 @@ def describe(config: Config, subscriber: Subscriber) -> str:
     )
 
 
-def keyboard(config: Config, subscriber: Subscriber) -> InlineKeyboardMarkup:
+def keyboard(config: Config, subscriber: Subscriber, page: int = 0) -> InlineKeyboardMarkup:
     def mark(on: bool, text: str) -> str:
         return f"✅ {text}" if on else text
 
@@ -90,13 +95,26 @@ def keyboard(config: Config, subscriber: Subscriber) -> InlineKeyboardMarkup:
                 )
             ]
         )
+        first = page * TERRITORIES_PER_PAGE
         buttons = [
             InlineKeyboardButton(
                 mark(name in subscriber.territories, name), callback_data=f"set:where:{n}"
             )
             for n, name in enumerate(territories)
+            if first <= n < first + TERRITORIES_PER_PAGE
         ]
         rows += [buttons[i : i + 2] for i in range(0, len(buttons), 2)]  # two a row
+        turn = []
+        if page > 0:
+            turn.append(
+                InlineKeyboardButton("◀ Territoires", callback_data=f"set:wpage:{page - 1}")
+            )
+        if first + TERRITORIES_PER_PAGE < len(territories):
+            turn.append(
+                InlineKeyboardButton("Territoires ▶", callback_data=f"set:wpage:{page + 1}")
+            )
+        if turn:
+            rows.append(turn)
     return InlineKeyboardMarkup(rows)
 
 
@@ -129,7 +147,10 @@ async def settings_button(update: Update, context: Context) -> None:
     _, what, value = [*query.data.split(":", 2), "", ""][:3]
     chats, chat_id = rt.subscribers, chat.id
     territories = territories_of(rt.config)
-    if what == "mode" and value in MODES:
+    page = 0
+    if what == "wpage" and value.isdigit() and int(value) * TERRITORIES_PER_PAGE < len(territories):
+        page = int(value)  # another page of territories: nothing changes
+    elif what == "mode" and value in MODES:
         await asyncio.to_thread(chats.set_mode, chat_id, value)  # type: ignore[arg-type]
     elif what == "hour" and value in DIGEST_HOURS:
         await asyncio.to_thread(chats.set_digest_time, chat_id, value)
@@ -140,16 +161,20 @@ async def settings_button(update: Update, context: Context) -> None:
     elif what == "where" and value.isdigit() and int(value) < len(territories):
         chosen = set(subscriber.territories) ^ {territories[int(value)]}
         await asyncio.to_thread(chats.set_territories, chat_id, chosen)
+        page = int(value) // TERRITORIES_PER_PAGE
     else:
         await query.answer("Ce réglage n'existe plus : /reglages pour le menu à jour.")
         return
-    rt.subscriptions.invalidate()
-    await query.answer("Réglage enregistré.")
+    if what == "wpage":
+        await query.answer()
+    else:
+        rt.subscriptions.invalidate()
+        await query.answer("Réglage enregistré.")
     changed = await asyncio.to_thread(chats.get, chat_id)
     assert changed is not None
     try:
         await query.edit_message_text(
-            describe(rt.config, changed), reply_markup=keyboard(rt.config, changed)
+            describe(rt.config, changed), reply_markup=keyboard(rt.config, changed, page)
         )
     except BadRequest as exc:  # "message is not modified": nothing to redraw
         if "not modified" not in exc.message.lower():

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from watcher.config import Config
-from watcher.matching.engine import TopicMatch
+from watcher.matching.engine import Assessment
 from watcher.store import Store
 from watcher.store.subscribers import Subscribers
 
@@ -30,7 +30,7 @@ class BotDeps:
     subscribers: Subscribers
     subscriptions: Invalidates  # emptied when a chat changes its topics or territories
     current_config: Callable[[], Config]  # the running configuration (a reload swaps it)
-    match: Callable[[Sequence[str]], list[TopicMatch]]  # /tester: the running rules
+    assess: Callable[[Sequence[str]], Assessment]  # /tester: the running rules, explained
     reload: Callable[[], Awaitable[Config]]  # /recharger
     environ: Mapping[str, str]  # /verifier: the sources' credentials
     is_stopping: Callable[[], bool]

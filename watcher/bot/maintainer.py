@@ -126,17 +126,22 @@ async def test_text(update: Update, context: Context) -> None:
         await reply(update, "Usage : /tester &lt;texte à essayer&gt;")
         return
     text = " ".join(context.args)
-    matches = runtime(context).match([text])
-    if not matches:
-        await reply(update, "Aucune correspondance.")
-        return
+    assessment = runtime(context).assess([text])
     lines = []
-    for match in matches:
+    for match in assessment.matches:
         lines.append(
             f"<b>{html.escape(match.label)}</b> : {html.escape(', '.join(match.keywords))}"
         )
+        if set(match.signals) - {"mot-clé"}:
+            lines.append("Signaux : " + html.escape(", ".join(match.signals)))
+        lines += [f"Ignoré : {html.escape(ignored)}" for ignored in match.ignored]
         if match.excerpt:
             lines.append(f"<i>{html.escape(match.excerpt.marked())}</i>")
+    if not assessment.matches:
+        lines.append("Aucune correspondance.")
+    for miss in assessment.held:
+        lines.append(f"Retenu pour revue ({html.escape(miss.label)}) :")
+        lines += [f"  {html.escape(reason)}" for reason in miss.reasons]
     await reply(update, "\n".join(lines))
 
 

@@ -33,7 +33,7 @@ def bot_deps(service: "Service") -> BotDeps:
         subscribers=service.subscribers,
         subscriptions=service.subscriptions,
         current_config=lambda: service.config,
-        match=lambda fields: service.poller.matcher.match(fields),
+        assess=lambda fields: service.poller.matcher.assess(fields),
         reload=service.reload,
         environ=service.environ,
         is_stopping=lambda: service.stopping,

@@ -27,7 +27,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from watcher.bot import chat_settings, commands, following, maintainer
+from watcher.bot import chat_settings, commands, following, maintainer, review
 from watcher.bot.settings import TelegramSettings
 from watcher.errors import DeliveryError
 
@@ -99,6 +99,7 @@ def build_application(service: "BotDeps", settings: TelegramSettings) -> BotAppl
     }
     for name, handler in {**handlers, **following.COMMANDS}.items():
         application.add_handler(CommandHandler(name, handler))
+    review.register(application)  # /revue and its 👍 / 👎 buttons (maintainers)
     application.add_handler(CallbackQueryHandler(commands.topic_button, pattern=r"^(un)?sub:"))
     application.add_handler(CallbackQueryHandler(commands.search_more, pattern=r"^plus:"))
     application.add_handler(CallbackQueryHandler(chat_settings.settings_button, pattern=r"^set:"))

@@ -27,6 +27,8 @@ TELEGRAM_LIMIT = 4096
 FULL_IN_BURST = 3  # a grouped burst shows its first alerts in full, the rest one line each
 LINE_TITLE_CHARS = 160
 _ELLIPSIS = "…"
+# An authorisation's window (a prefecture's drone or VSA arrêté) leads its alert as written.
+WINDOW_MARKS = ("🚁", "📹")
 
 # One rendered message and the positions (in the views given) of the alerts it holds.
 Part = tuple[str, list[int]]
@@ -55,6 +57,12 @@ class AlertView:
     @property
     def keywords(self) -> list[str]:
         return words_found(self.matches)
+
+    @property
+    def signals(self) -> list[str]:
+        """Why weak evidence was enough ("titre : biométrie"); a plain keyword says itself."""
+        found = dict.fromkeys(s for m in self.matches for s in m.signals)
+        return [s for s in found if s not in ("mot-clé", "mot faible en renfort")]
 
     @property
     def excerpt(self) -> Excerpt | None:
@@ -87,6 +95,8 @@ def event_line(view: AlertView) -> tuple[bool, str] | None:
     """(upcoming?, plain line) for the view's debate or vote date, if it has one."""
     if view.event_at is None:
         return None
+    if view.event_label.startswith(WINDOW_MARKS):  # "🚁 Drones autorisés du … au …": as is
+        return True, view.event_label
     zone = ZoneInfo(view.timezone)
     now = (view.now or datetime.now(UTC)).astimezone(zone)
     event = view.event_at if view.event_at.tzinfo else view.event_at.replace(tzinfo=UTC)
@@ -136,6 +146,8 @@ def render_text(view: AlertView) -> str:
     lines.append(item.title or "(sans titre)")
     if view.keywords:
         lines.append("Mots-clés : " + ", ".join(view.keywords))
+    if view.signals:
+        lines.append("Signaux : " + ", ".join(view.signals))
     if view.excerpt:
         lines.append("Extrait : " + view.excerpt.marked())
     if event and not event[0] and not item.schedule:  # else the schedule says it
@@ -201,6 +213,8 @@ def _html(view: AlertView, title: str, excerpt: Excerpt | None) -> str:
     lines.append(f"<b>{_link(item.url, title)}</b>")
     if view.keywords:
         lines.append("Mots-clés : " + ", ".join(f"<i>{_escape(k)}</i>" for k in view.keywords))
+    if view.signals:
+        lines.append("Signaux : " + _escape(", ".join(view.signals)))
     if excerpt is not None and excerpt.text:
         before = excerpt.text[: excerpt.hit_start]
         hit = excerpt.text[excerpt.hit_start : excerpt.hit_end]

@@ -22,16 +22,26 @@ bounded set of fixed strings that one linear scan finds.
   ("biométrie oculaire"); an ``exclude`` proximity rule cancels the hits of its
   ``near`` terms that stand close to one of its ``with`` terms (biométrie near
   cornée, cristallin, prothèse: medical biometry). And ``weak`` terms alert
-  only when ``weak_min`` (default 2) different ones occur together.
+  only with a second signal: ``weak_min`` (default 2) different ones together,
+  another rule of the topic firing, and when the topic says so, one of them in
+  the title (``weak_title: true``) or repeated ``weak_repeat`` times.
+- Per topic, ``negation`` cues ("aucun", "à l'exclusion de", "ne … pas") void
+  the hits they govern: a cue at most ``within`` words before a hit, in the same
+  clause. A text about the ban itself still counts (see ``Negation``).
+
+Every word also matches its singular or plural, and the articles and
+prepositions de/des/du/d' and le/la/les/l' stand for one another, so
+"détection des émotions" matches "détection d'émotions".
 """
 
 import itertools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
 from watcher.errors import RuleError
+from watcher.matching.inflection import plurals, singulars
 from watcher.matching.normalize import fold
 from watcher.matching.refs import Spelling, parse_ref
 
@@ -41,6 +51,12 @@ MAX_WINDOW = 200
 _SPLIT_PREFIXES = ("video", "bio", "tele", "photo", "cyber")
 _ACRONYM = re.compile(r"^[A-ZÀ-ÖØ-Þ][A-Z0-9À-ÖØ-Þ]+$")
 _GROUP = re.compile(r"\(([^()]*)\)")
+# Contracted and inflected articles a keyword's article stands for: texts write
+# "détection d'émotions" as well as "détection des émotions".
+_ARTICLES = (("de", "des", "du", "d"), ("le", "la", "les", "l"), ("ne", "n"))
+_ARTICLE_FORMS = {form: group for group in _ARTICLES for form in group}
+# Where a negation cue may not reach across: the end of a sentence or clause.
+CLAUSE_BREAKS = ".;?!"
 
 
 @dataclass(frozen=True)
@@ -91,6 +107,34 @@ class TopicRules:
     exclude: tuple[Term | Near, ...] = ()
     weak: tuple[Term, ...] = ()
     weak_min: int = 2
+    weak_repeat: int = 0  # 0: repetition is no second signal
+    weak_title: bool = False  # a weak term in the title is a second signal
+    negation: "Negation | None" = None
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A negation cue; ``ne … pas`` is a ``head`` that must stand a few words before ``term``."""
+
+    term: Term
+    head: Term | None = None
+
+
+@dataclass(frozen=True)
+class Negation:
+    """The cues that void the hits they govern, and when a text is about the ban itself.
+
+    A hit with a cue at most ``within`` words before it, in the same clause, does
+    not count. Unless the text is about the prohibition: the title holds a hit
+    governed by a ``ban`` cue ("Proposition de loi visant à interdire la
+    reconnaissance faciale"), or ``subject_min`` hits of the topic are governed
+    by ban cues; then negated hits count like any other.
+    """
+
+    cues: tuple[Cue, ...]
+    bans: tuple[Cue, ...]
+    within: int = 6
+    subject_min: int = 3
 
 
 def compile_topic(
@@ -101,6 +145,9 @@ def compile_topic(
     exclude: Sequence[object] = (),
     weak: Sequence[str] = (),
     weak_min: int = 2,
+    weak_repeat: int = 0,
+    weak_title: bool = False,
+    negation: Mapping[str, object] | None = None,
 ) -> TopicRules:
     """Compile a topic's lists; raise RuleError naming the list, the index and the rule."""
     rules = tuple(compile_rule(rule, f"keywords[{i}]") for i, rule in enumerate(keywords))
@@ -115,7 +162,45 @@ def compile_topic(
         exclude=cast(tuple[Term | Near, ...], excluded),
         weak=tuple(compile_term(t, f"weak[{i}]") for i, t in enumerate(weak)),
         weak_min=weak_min,
+        weak_repeat=weak_repeat,
+        weak_title=weak_title,
+        negation=None if negation is None else compile_negation(negation, "negation"),
     )
+
+
+def compile_negation(spec: Mapping[str, object], where: str) -> Negation:
+    """``{words: [...], bans: [...], within: 6, subject_min: 3}``."""
+    unknown = set(spec) - {"words", "bans", "within", "subject_min"}
+    if unknown:
+        raise RuleError(
+            f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+            "use words, bans, within, subject_min"
+        )
+    numbers = []
+    for key, default, high in (("within", 6, 30), ("subject_min", 3, 100)):
+        value = spec.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+            raise RuleError(f"{where}.{key}: {value!r} must be a whole number from 1 to {high}")
+        numbers.append(value)
+    lists = []
+    for key in ("words", "bans"):
+        words = spec.get(key, [])
+        if isinstance(words, str) or not isinstance(words, list):
+            raise RuleError(f"{where}.{key}: must be a list of phrases")
+        lists.append(tuple(_compile_cue(w, f"{where}.{key}[{i}]") for i, w in enumerate(words)))
+    if not lists[0] and not lists[1]:
+        raise RuleError(f"{where}.words: list at least one cue (aucun, ne … pas, hors…)")
+    return Negation(lists[0], lists[1], numbers[0], numbers[1])
+
+
+def _compile_cue(text: object, where: str) -> Cue:
+    """A cue phrase; ``ne … pas`` (or ``ne ... pas``) is two parts a few words apart."""
+    if isinstance(text, str) and ("…" in text or "..." in text):
+        head, _, tail = text.replace("...", "…").partition("…")
+        # The tail is what is found; it is shown as the whole cue ("ne … pas").
+        shown = " … ".join(part.strip() for part in (head, tail))
+        return Cue(replace(compile_term(tail, where), text=shown), compile_term(head, where))
+    return Cue(compile_term(text, where))
 
 
 def compile_rule(rule: object, where: str) -> Rule:
@@ -179,7 +264,7 @@ def compile_term(text: object, where: str) -> Term:
             "with (e) or (s) for optional endings"
         )
     per_word: list[list[tuple[str, tuple[tuple[int, str], ...]]]] = []
-    for word in text.split(" "):
+    for word in _join_prefixes(text.split(" ")):
         per_word.append(_word_spellings(word, where, text))
     variants: dict[str, Variant] = {}
     for combo in itertools.product(*per_word):
@@ -196,6 +281,31 @@ def compile_term(text: object, where: str) -> Term:
     return Term(text, tuple(variants.values()))
 
 
+def _join_prefixes(words: list[str]) -> list[str]:
+    """ "vidéo protection" is written "vidéoprotection", which also matches it spaced.
+
+    An elided article is a word of its own: "d'images" is "d'" and "images".
+    """
+    joined: list[str] = []
+    for written in words:
+        head, apostrophe, word = written.replace("’", "'").partition("'")
+        if apostrophe and word and fold(head) in _ARTICLE_FORMS:
+            joined.append(head + "'")
+        else:
+            word = written
+        if (
+            joined
+            and fold(joined[-1]) in _SPLIT_PREFIXES
+            and word.isalpha()
+            and len(word) >= 4
+            and not _ACRONYM.match(word)
+        ):
+            joined[-1] += word
+        else:
+            joined.append(word)
+    return joined
+
+
 def _word_spellings(
     word: str, where: str, phrase: str
 ) -> list[tuple[str, tuple[tuple[int, str], ...]]]:
@@ -203,6 +313,11 @@ def _word_spellings(
     if _ACRONYM.match(word):
         # An acronym keeps its capitals: found folded, then compared as written.
         return [(fold(word), ((0, fold(word, keep_case=True)),))]
+    folded_word = fold(word)
+    if "(" not in word and all(fold(p) in _ARTICLE_FORMS for p in folded_word.split(" ")):
+        # "de", "des", "d'", "l'": each article stands for its group ("d'images").
+        groups = [_ARTICLE_FORMS[p] for p in folded_word.split(" ")]
+        return [(" ".join(c), ()) for c in itertools.product(*groups)]
     spellings: list[tuple[str, tuple[tuple[int, str], ...]]] = []
     for written in _expand_groups(word):
         parts = [p for p in written.split("-") if p]
@@ -237,10 +352,11 @@ def _part_forms(part: str, *, is_last: bool) -> list[str]:
         if folded.startswith(prefix) and len(folded) - len(prefix) >= 4 and " " not in folded:
             cut = _prefix_length(part, prefix)
             forms.append(part[:cut] + " " + part[cut:])
-    plurals = []
+    inflected = []
     for form in forms:
-        plurals.extend(_plurals(form))
-    return forms + plurals
+        inflected.extend(plurals(form))
+        inflected.extend(singulars(form))
+    return forms + inflected
 
 
 def _prefix_length(part: str, prefix: str) -> int:
@@ -249,16 +365,3 @@ def _prefix_length(part: str, prefix: str) -> int:
         if fold(part[:end]) == prefix:
             return end
     return len(prefix)
-
-
-def _plurals(word: str) -> list[str]:
-    """French regular plurals; a word already ending in s, x or z is its own plural."""
-    last = word.rsplit(" ", 1)[-1]
-    folded = fold(last)
-    if not folded or folded[-1] in "sxz" or folded[-1].isdigit() or _ACRONYM.match(last):
-        return []
-    if folded.endswith(("eau", "au", "eu")):
-        return [word + "x", word + "s"]
-    if folded.endswith("al"):
-        return [word + "s", word[:-1] + "ux"]
-    return [word + "s"]

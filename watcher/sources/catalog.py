@@ -9,10 +9,12 @@ from typing import Any
 from watcher.sources import (
     arcgis,
     assemblee,
+    attrap,
     dila,
     legifrance,
     listing,
     opendatasoft,
+    raa,
     rss,
     scdl,
     senat,
@@ -33,5 +35,7 @@ KINDS: dict[str, SourceKind[Any]] = {
         listing.KIND,
         webdelib.KIND,
         arcgis.KIND,
+        raa.KIND,
+        attrap.KIND,
     )
 }

@@ -21,6 +21,7 @@ from watcher.store.items import ItemTable, save_change
 from watcher.store.meta import Meta
 from watcher.store.outbox import Outbox, PendingAlert
 from watcher.store.polls import PollHistory, save_figures
+from watcher.store.review import ReviewQueue, save_held
 from watcher.store.schema import now_iso
 from watcher.store.sources import (
     SourceRecord,
@@ -83,6 +84,7 @@ class Store:
         self.subscribers = Subscribers(self)
         self.dossiers = DossierTable(self.database)
         self.polls = PollHistory(self.database)
+        self.review = ReviewQueue(self.database)
 
     def close(self) -> None:
         """Close the calling thread's connection."""
@@ -118,13 +120,12 @@ class Store:
                 return
             for change in outcome.changes:
                 change = untold(db, change)
+                item_id = save_change(db, change, now=outcome.at)
                 note_change(
-                    db,
-                    change,
-                    save_change(db, change, now=outcome.at),
-                    now=outcome.at,
-                    follow_after_law=outcome.follow_after_law,
+                    db, change, item_id, now=outcome.at, follow_after_law=outcome.follow_after_law
                 )
+                if change.held:
+                    save_held(db, item_id, change.held, now=outcome.at)
             save_success(
                 db,
                 outcome.source_id,

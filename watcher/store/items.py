@@ -267,7 +267,7 @@ def _insert_match(db: Any, item_id: int, match: TopicMatch, *, overwrite: bool =
     excerpt = match.excerpt or Excerpt("", 0, 0)
     db.execute(
         f"""INSERT {"" if overwrite else "OR IGNORE "}INTO matches (item_id, topic, keywords,
-           excerpt, hit_start, hit_end, words) VALUES (?,?,?,?,?,?,?)""",
+           excerpt, hit_start, hit_end, words, signals) VALUES (?,?,?,?,?,?,?,?)""",
         [
             item_id,
             match.topic,
@@ -276,6 +276,7 @@ def _insert_match(db: Any, item_id: int, match: TopicMatch, *, overwrite: bool =
             excerpt.hit_start,
             excerpt.hit_end,
             json.dumps(list(match.words), ensure_ascii=False),
+            json.dumps(list(match.signals), ensure_ascii=False),
         ],
     )
 
@@ -297,8 +298,9 @@ def save_change(db: Any, change: ItemChange, *, now: datetime) -> int:
         "published": now_iso(item.published) if item.published else None,
         "summary": item.summary,
         # Full texts are kept for matched items only: the others are needed for
-        # identity, not for search or alerts, and would grow the file fast.
-        "body": item.body if change.matches else "",
+        # identity, not for search or alerts, and would grow the file fast. A near miss
+        # held for review keeps its text: labelled, it becomes a backtest example.
+        "body": item.body if change.matches or change.held else "",
         "kind": item.kind,
         "schedule": item.schedule,
         "revision": item.revision,

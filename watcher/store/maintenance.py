@@ -51,6 +51,7 @@ def prune(database: Database, now: datetime, *, retention: timedelta) -> int:
                  AND NOT EXISTS (SELECT 1 FROM matches WHERE matches.item_id = items.id)
                  AND NOT EXISTS (SELECT 1 FROM alerts WHERE alerts.item_id = items.id)
                  AND NOT EXISTS (SELECT 1 FROM dossier_steps WHERE dossier_steps.item_id = items.id)
+                 AND NOT EXISTS (SELECT 1 FROM review_queue WHERE review_queue.item_id = items.id)
                  AND (items.dossier = '' OR NOT EXISTS (
                       SELECT 1 FROM dossiers WHERE dossiers.dossier = items.dossier))""",
             [cutoff],
@@ -121,12 +122,14 @@ def week_figures(database: Database, source_ids: list[str], now: datetime) -> We
 
 
 def _review_queue(conn: sqlite3.Connection) -> int | None:
+    """Near misses waiting for a maintainer's label (``review_queue``), if the table exists."""
     row = conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'review%' LIMIT 1"
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'review_queue'"
     ).fetchone()
     if row is None:
         return None
-    return int(conn.execute(f'SELECT COUNT(*) FROM "{row[0]}"').fetchone()[0])
+    query = "SELECT COUNT(*) FROM review_queue WHERE relevant IS NULL"
+    return int(conn.execute(query).fetchone()[0])
 
 
 def _size(database: Database) -> int:

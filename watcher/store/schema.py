@@ -203,7 +203,25 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (dossier, step)
     );
     """,
-    # 10: messages that are not alerts (new topics announced, maintainers' notices), queued
+    # 10: the review queue: near misses of the matcher (a weak word alone, a pair just
+    # outside its window, hits voided by a negation), held for a maintainer's 👍/👎.
+    """
+    CREATE TABLE review_queue (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items(id),
+        topic TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        excerpt TEXT NOT NULL DEFAULT '', hit_start INTEGER NOT NULL DEFAULT 0,
+        hit_end INTEGER NOT NULL DEFAULT 0,
+        created TEXT NOT NULL,
+        relevant INTEGER, labelled_at TEXT, labelled_by INTEGER,
+        UNIQUE (item_id, topic)
+    );
+    CREATE INDEX review_pending ON review_queue (relevant, id);
+    -- Why a match was enough ("titre : biométrie"), shown in its alert.
+    ALTER TABLE matches ADD COLUMN signals TEXT NOT NULL DEFAULT '[]';
+    """,
+    # 11: messages that are not alerts (new topics announced, maintainers' notices), queued
     # and delivered like alerts: crash-safe, paced, retried; each key once per destination.
     """
     CREATE TABLE notices (
@@ -252,4 +270,5 @@ def match_from_row(row: dict[str, Any]) -> TopicMatch:
         tuple(json.loads(row["keywords"])),
         excerpt,
         tuple(json.loads(row.get("words") or "[]")),
+        tuple(json.loads(row.get("signals") or "[]")),
     )
