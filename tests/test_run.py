@@ -56,7 +56,8 @@ def test_a_broken_database_file_is_one_clear_line(workdir: Path) -> None:
     assert result.code == 1
     assert (
         result.err.strip()
-        == "watcher: watcher.db: not a usable SQLite database (file is not a database)"
+        == "watcher: watcher.db: not a usable SQLite database (file is not a database); "
+        "restore it from a backup, or pass --db PATH"
     )
 
 

@@ -13,6 +13,8 @@ from watcher.errors import WatcherError
 from watcher.logs import configure_logging
 
 if TYPE_CHECKING:
+    from watcher.config import Config
+    from watcher.store import Store
     from watcher.store.db import Database
 
 logger = logging.getLogger("watcher")
@@ -356,15 +358,31 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    import sqlite3
+
+    from watcher.runner import integrity_line
+    from watcher.store import Store
+
+    config = _load(args)
+    store = Store(db_path(args))
+    damaged = store.database.integrity_problem()
+    if damaged:
+        print(integrity_line(store.path, damaged))
+    try:
+        return _status(args, config, store, damaged)
+    except sqlite3.DatabaseError as exc:  # a damaged file: said above, and here in one line
+        state = "unhealthy: the database fails its integrity check; " if damaged else ""
+        raise WatcherError(f"{state}{store.path}: cannot be read ({exc})") from None
+
+
+def _status(args: argparse.Namespace, config: "Config", store: "Store", damaged: str | None) -> int:
     from datetime import UTC, datetime
 
     from watcher.health import problems
     from watcher.poll import missing_secrets
     from watcher.sources.pdfpages import ocr_warning
-    from watcher.store import Store
+    from watcher.store.space import low_space
 
-    config = _load(args)
-    store = Store(db_path(args))
     skipped = missing_secrets(config, os.environ)
     print(f"{'source':<24} {'last success':<26} {'items':>6} {'alerts':>6}  last error")
     statuses = store.sources.statuses([s.id for s in config.sources])
@@ -381,6 +399,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     if (missing := ocr_warning(config.sources)) is not None:
         print(f"warning: {missing}")
     failures = store.outbox.failure_counts()
+    full = low_space(store.path)
+    if full:
+        print(full)
     print(
         f"outbox: {store.outbox.outbox_length()} pending alert(s); ended for good: "
         f"{failures['chat_gone']} to chats that refuse the bot, {failures['refused']} refused"
@@ -395,6 +416,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.check:
         pollable = [s for s in statuses if s.id not in skipped]
         found = problems(pollable, store.meta.last_beat(), now, drifts)
+        found += [full] if full else []
+        found += ["the database fails its integrity check"] if damaged else []
         if found:
             raise WatcherError("unhealthy: " + "; ".join(found))
         print("healthy")

@@ -8,7 +8,7 @@ duration like 30s, 15m, 2h, 1d``.
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -86,6 +86,9 @@ class Config:
     sources: tuple[SourceConfig, ...]
     channels: tuple[ChannelConfig, ...]
     maintainers: frozenset[int]
+    # A topic's former ids (``renamed_from:`` or ``aliases:``): old id -> current id.
+    # Subscriptions to an old id follow it (watcher.renames).
+    renamed: Mapping[str, str] = field(default_factory=dict)
     targets: tuple[TargetConfig, ...] = ()  # feeds.yml's targets: (empty: the default)
 
     def source(self, source_id: str) -> SourceConfig | None:
@@ -197,11 +200,14 @@ def parse_config(text: str, path: Path, reader: _Reader | None = None) -> Config
     sources = _sources(reader, top.get("sources"), settings, topics)
     channels = _channels(reader, top.get("channels", []), topics)
     maintainers = _maintainers(reader, top.get("maintainers", []))
+    renamed = _renamed(reader, top.get("topics"), topics)
     try:
         targets = parse_targets(top.get("targets"), list(topics))
     except TargetOptionError as exc:
         raise reader.fail(f"targets{exc.key}", str(exc)) from None
-    return Config(path, settings, topics, sources, channels, maintainers, targets)
+    return Config(
+        path, settings, topics, sources, channels, maintainers, renamed=renamed, targets=targets
+    )
 
 
 def _settings(reader: _Reader, raw: object) -> Settings:
@@ -302,7 +308,7 @@ def _topics(reader: _Reader, raw: object) -> dict[str, TopicRules]:
         data = reader.mapping(
             body,
             path,
-            TOPIC_KEYS,
+            (*TOPIC_KEYS, "renamed_from", "aliases"),
         )
         if "keywords" not in data:
             raise reader.fail(f"{path}.keywords", "is missing; list the words that alert")
@@ -340,6 +346,24 @@ def _topics(reader: _Reader, raw: object) -> dict[str, TopicRules]:
         except RuleError as exc:
             raise reader.fail(path, str(exc)) from None
     return topics
+
+
+def _renamed(reader: _Reader, raw: object, topics: Mapping[str, TopicRules]) -> dict[str, str]:
+    """Each former topic id (``renamed_from:``, or its synonym ``aliases:``) -> its topic."""
+    renamed: dict[str, str] = {}
+    assert isinstance(raw, Mapping)  # _topics checked it
+    for topic_id, body in raw.items():
+        for key in ("renamed_from", "aliases"):
+            path = f"topics.{topic_id}.{key}"
+            for i, old in enumerate(reader.string_list(body.get(key, []), path, allow_empty=True)):
+                if not _SLUG.match(old):
+                    raise reader.fail(f"{path}[{i}]", "a former topic id is a lower-case slug")
+                if old in topics:
+                    raise reader.fail(f"{path}[{i}]", f"{old!r} is still a topic of its own")
+                if renamed.get(old, topic_id) != topic_id:
+                    raise reader.fail(f"{path}[{i}]", f"{old!r} is claimed by {renamed[old]!r} too")
+                renamed[old] = topic_id
+    return renamed
 
 
 def _rule_list(reader: _Reader, value: object, path: str) -> list[object]:

@@ -19,6 +19,7 @@ import concurrent.futures
 import email.utils
 import hashlib
 import logging
+import ssl
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
@@ -33,7 +34,12 @@ import httpx
 
 from watcher import USER_AGENT
 from watcher.errors import FetchError
-from watcher.netguard import GuardedTransport, PrivateAddressError
+from watcher.netguard import (
+    GuardedTransport,
+    PrivateAddressError,
+    PrivateAllowance,
+    is_private_address,
+)
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -82,9 +88,11 @@ class Fetcher:
         self.allow_private = allow_private
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._closed = False
+        self._allowing: dict[frozenset[str], httpx.AsyncClient] = {}
+        self._ssl_context: ssl.SSLContext | None = None
         if transport is None:
             # Loading the CA bundle costs about 60 ms: both pools share one context.
-            ssl_context = httpx.create_ssl_context()
+            ssl_context = self._ssl_context = httpx.create_ssl_context()
             self._open = self._client(httpx.AsyncHTTPTransport(verify=ssl_context))
             # Its own pool: a connection opened for a source on a private address
             # must never be reused by a request that may not reach that address.
@@ -103,14 +111,39 @@ class Fetcher:
             transport=transport,
         )
 
+    def _client_for(self, allow_private: PrivateAllowance) -> httpx.AsyncClient:
+        """The client whose guard lets through exactly what ``allow_private`` allows."""
+        if allow_private is True:
+            return self._open
+        if not allow_private or self._ssl_context is None:
+            return self._guarded
+        # A source configured by a private address (http://10.0.0.5/feed) reaches that
+        # address, and only it: its own pool, as for the open client.
+        client = self._allowing.get(allow_private)
+        if client is None:
+            allowed = allow_private
+
+            def private(address: str) -> bool:
+                return address not in allowed and is_private_address(address)
+
+            transport = GuardedTransport(ssl_context=self._ssl_context, private=private)
+            client = self._allowing[allowed] = self._client(transport)
+        return client
+
     async def aclose(self) -> None:
         self._closed = True
         await self._open.aclose()
         if self._guarded is not self._open:
             await self._guarded.aclose()
+        for client in self._allowing.values():
+            await client.aclose()
 
     def session(
-        self, loop: asyncio.AbstractEventLoop, *, deadline: float | None, allow_private: bool
+        self,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        deadline: float | None,
+        allow_private: PrivateAllowance,
     ) -> "FetchSession":
         """A synchronous face for one poll's reader thread; ``loop`` runs this fetcher."""
         return FetchSession(self, loop, deadline=deadline, allow_private=allow_private)
@@ -127,7 +160,7 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         deadline: float | None = None,
-        allow_private: bool | None = None,
+        allow_private: PrivateAllowance | None = None,
     ) -> Response | None:
         """Send a request and read its whole body under the cap; None on 304.
 
@@ -169,7 +202,7 @@ class Fetcher:
         *,
         max_bytes: int | None = None,
         deadline: float | None = None,
-        allow_private: bool | None = None,
+        allow_private: PrivateAllowance | None = None,
     ) -> Path:
         """Stream a (large) file to disk, resuming a partial ``.part`` file with Range."""
         cap = max_bytes or self.max_bytes
@@ -198,11 +231,11 @@ class Fetcher:
         data: Mapping[str, str] | None = None,
         json: Any = None,
         deadline: float | None,
-        allow_private: bool | None,
+        allow_private: PrivateAllowance | None,
     ) -> AsyncIterator[httpx.Response]:
         """One request under its host's slot and its total time limit, errors translated."""
         private_ok = self.allow_private if allow_private is None else allow_private
-        client = self._open if private_ok else self._guarded
+        client = self._client_for(private_ok)
         slot = await self._slot(url, deadline)
         try:
             limit = self.timeout
@@ -282,7 +315,7 @@ class FetchSession:
         loop: asyncio.AbstractEventLoop,
         *,
         deadline: float | None,
-        allow_private: bool,
+        allow_private: PrivateAllowance,
     ) -> None:
         self.fetcher = fetcher
         self.loop = loop

@@ -3,12 +3,29 @@
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 # Sénat links move between spellings of the same page; identity must not.
 _PATH_ALIASES = (("/dossierleg/", "/dossier-legislatif/"),)
 _HTTPS_HOSTS = ("senat.fr", "assemblee-nationale.fr", "legifrance.gouv.fr", "cnil.fr", "gouv.fr")
+# The dates an item may carry. A feed's "9999-12-31 23:59 GMT" overflows once shown in
+# Paris time, and year 1 cannot be moved back an hour: a date outside these is a
+# source's mistake, brought to the nearest bound (the item itself is kept).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def clamp_date(moment: datetime | None) -> datetime | None:
+    """``moment`` within [EARLIEST, LATEST]; naive dates are taken as UTC."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return min(max(moment, EARLIEST), LATEST)
+    except OverflowError:  # an offset that pushes it past year 1 or 9999
+        return EARLIEST if moment.year < 2000 else LATEST
 
 
 @dataclass(frozen=True)
@@ -36,10 +53,26 @@ class Item:
     aliases: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
+    def __post_init__(self) -> None:
+        # Every reader builds items, and every stored row is read back as one: clamping
+        # here keeps an impossible date from reaching rendering, whoever read it.
+        for name in ("published", "event_at"):
+            value = getattr(self, name)
+            if value is not None and not _in_range(value):
+                object.__setattr__(self, name, clamp_date(value))
+
     @property
     def fields(self) -> tuple[str, str, str]:
         """What matching reads: title, summary, body."""
         return (self.title, self.summary, self.body)
+
+
+def _in_range(moment: datetime) -> bool:
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    try:
+        return EARLIEST <= aware <= LATEST
+    except OverflowError:
+        return False
 
 
 def normalise_link(link: str) -> str:

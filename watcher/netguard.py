@@ -19,6 +19,9 @@ import httpcore
 import httpx
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# What a fetch may reach besides public addresses: every private address (True, the
+# operator's setting), none (False), or these exact ones (a source's configured address).
+PrivateAllowance = bool | frozenset[str]
 
 # Ranges not covered by the ipaddress predicates used below.
 _EXTRA_RANGES = (
@@ -88,6 +91,23 @@ async def is_private_host(url: str) -> bool:
     except (OSError, ValueError, UnicodeError):
         return False
     return any(is_private_address(address) for address in addresses)
+
+
+def configured_address(url: str) -> frozenset[str]:
+    """The private address a source's URL names literally (``http://10.0.0.5/feed``).
+
+    Reliability: that address, and only it, is what the source may reach. A host
+    *name* is never trusted for one of its addresses being private: an extra A
+    record or a DNS rebinding would otherwise switch the guard off for the whole
+    poll (every link of the feed, every address of every host). An intranet source
+    known by name needs ``settings.allow_private_addresses``.
+    """
+    host = urlsplit(url).hostname or ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return frozenset()
+    return frozenset({str(address)}) if is_private_address(address) else frozenset()
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):

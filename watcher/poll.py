@@ -33,6 +33,7 @@ from watcher.routing import Recipient
 from watcher.sources.base import Compute, PollContext, PollResult, SourceState, run_here
 from watcher.sources.catalog import KINDS
 from watcher.store import PollOutcome, Store
+from watcher.store.space import full_error, is_disk_full
 
 if TYPE_CHECKING:
     from watcher.following.streams import Stream
@@ -111,7 +112,12 @@ class Poller:
             outcome = self.failure(source, exc, now, errors=reading.errors, stream=reading.stream)
         if getattr(fetcher, "cancelled", False):
             return outcome  # the runtime gave up on this poll and recorded why
-        self.store.save_poll(outcome)
+        try:
+            self.store.save_poll(outcome)
+        except Exception as exc:
+            if is_disk_full(exc):  # nothing saved: the source is polled again later
+                raise full_error(self.store.path, exc) from None
+            raise
         log_outcome(outcome)
         drift = None if reading.stream else self.store.polls.note(source.id, now)
         if drift is not None:

@@ -19,6 +19,7 @@ import os
 import signal
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -27,17 +28,19 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 from watcher.config import Config, SourceConfig, load_config
 from watcher.decide import is_due
 from watcher.delivery.base import TargetConfig
-from watcher.errors import ConfigError, FetchError
+from watcher.errors import ConfigError, FetchError, WatcherError
 from watcher.fetch import Fetcher, FetchSession
 from watcher.following.streams import Stream, streams_for
-from watcher.netguard import is_private_host
+from watcher.netguard import PrivateAllowance, configured_address
 from watcher.parsing_pool import ParsingPool
 from watcher.poll import Poller, missing_secrets, summarize
 from watcher.recipients import Subscriptions, recipients_for
+from watcher.renames import apply_renames, check_reload
 from watcher.routing import Recipient
 from watcher.scheduling import DueTimes
 from watcher.sources.pdfpages import ocr_warning
 from watcher.store import PollOutcome, Store
+from watcher.store.space import FullDiskLog, StorageFull, full_error, is_disk_full
 from watcher.store.subscribers import Subscribers
 
 if TYPE_CHECKING:
@@ -50,6 +53,8 @@ T = TypeVar("T")
 STOP_GRACE_SECONDS = 8.0
 # How often the run loop records that it is alive (`watcher status --check` reads it).
 HEARTBEAT_SECONDS = 30.0
+# A poll that cannot be saved for a full disk is tried again after this long at most.
+FULL_DISK_RETRY_MAX = 30.0
 
 
 class Service:
@@ -91,6 +96,8 @@ class Service:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self.delivery: DeliveryStage | None = None  # set by the caller
+        self._full_disk = FullDiskLog("polling")
+        self._full_disk_wait = 1.0
 
     # -- the pieces ----------------------------------------------------------
 
@@ -140,8 +147,10 @@ class Service:
         """Poll one source within its deadline; a poll that overruns is recorded as failed."""
         loop = asyncio.get_running_loop()
         limit = self.config.settings.poll_timeout
-        allow_private = self.config.settings.allow_private_addresses or await is_private_host(
-            source.url
+        # Every address connected to is checked; only the address the source's URL
+        # names literally is let through (a name resolving to a private address is not).
+        allow_private: PrivateAllowance = (
+            self.config.settings.allow_private_addresses or configured_address(source.url)
         )
         session = self.fetcher.session(
             loop, deadline=loop.time() + limit, allow_private=allow_private
@@ -157,6 +166,8 @@ class Service:
             )
         try:
             return await asyncio.wait_for(asyncio.shield(future), limit)
+        except StorageFull:
+            raise
         except TimeoutError:
             reason = f"poll timed out after {limit:g}s (settings.poll_timeout)"
             session.cancel(reason)
@@ -172,8 +183,32 @@ class Service:
         except asyncio.CancelledError:
             session.cancel("watcher is stopping")
             raise
+        except Exception as exc:
+            return await self._raised(source, stream, exc, now)
         finally:
             self._sessions.discard(session)
+
+    async def _raised(
+        self, source: SourceConfig, stream: Stream | None, exc: Exception, now: datetime
+    ) -> PollOutcome:
+        """A poll that raised is a failed poll: one line, and the source backs off.
+
+        Reliability: without this, a poll whose saving raised was polled again at once,
+        in a loop, without a word. A full disk is raised on (the caller pauses polling).
+        """
+        if is_disk_full(exc):
+            raise full_error(self.store.path, exc) from None
+        logger.error("source %s: poll failed: %s: %s", source.id, type(exc).__name__, exc)
+        outcome = self.poller.failure(source, WatcherError(f"{type(exc).__name__}: {exc}"), now)
+        if stream is not None:
+            outcome = replace(outcome, stream=stream.dossier)
+        try:
+            await self.blocking(self.store.save_poll, outcome)
+        except Exception as error:
+            if is_disk_full(error):
+                raise full_error(self.store.path, error) from None
+            raise
+        return outcome
 
     async def poll_cycle(self) -> list[PollOutcome]:
         """``watcher poll``: every source once (those backing off excepted), then return."""
@@ -181,7 +216,7 @@ class Service:
         backoffs = await self.blocking(self.store.sources.backoffs)
         due = []
         for source in self.pollable(self.config):
-            next_check = backoffs.get(source.id)
+            next_check = self._unstepped(backoffs.get(source.id), source, now)
             if not is_due(next_check, now):
                 assert next_check is not None
                 logger.info(
@@ -214,7 +249,7 @@ class Service:
         last_beat = -HEARTBEAT_SECONDS
         while not self._stopping.is_set():
             if loop.time() - last_beat >= HEARTBEAT_SECONDS:  # for `watcher status --check`
-                await self.blocking(self.store.meta.beat, datetime.now(UTC))
+                await self._beat()
                 last_beat = loop.time()
             sources = {s.id: s for s in self.pollable(self.config)}  # a reload changes these
             streams = {s.id: s for s in await self.streams()}  # and following dossiers these
@@ -227,11 +262,22 @@ class Service:
                 if task.done():
                     del running[source_id]
                     if not task.cancelled() and task.exception() is None:
+                        self._full_disk.succeeded()
+                        self._full_disk_wait = 1.0
                         outcome = task.result()
                         wait = (outcome.next_check - datetime.now(UTC)).total_seconds()
                         times.polled(source_id, loop.time(), wait)
                         if any(c.matches for c in outcome.changes):
                             await self._write_feeds()
+                    elif not task.cancelled():
+                        # Only a full disk gets here (other errors are failed polls): the
+                        # source is polled again later, its items then saved, none lost.
+                        error = task.exception()
+                        assert error is not None
+                        wait = self._full_disk_wait
+                        self._full_disk.failed(error, FULL_DISK_RETRY_MAX)
+                        self._full_disk_wait = min(wait * 2, FULL_DISK_RETRY_MAX)
+                        times.polled(source_id, loop.time(), wait)
                     self._wake_up(delivery=True)
             capacity = self.config.settings.concurrency - len(running)
             for source_id in times.take(loop.time(), running=running, capacity=capacity):
@@ -252,16 +298,41 @@ class Service:
         if running:
             await asyncio.wait(running.values(), timeout=STOP_GRACE_SECONDS / 2)
 
+    async def _beat(self) -> None:
+        """The heartbeat; a full disk skips it (``watcher status`` says why)."""
+        try:
+            await self.blocking(self.store.meta.beat, datetime.now(UTC))
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            self._full_disk.failed(exc, FULL_DISK_RETRY_MAX)
+
     async def _stored_backoffs(self, now: float) -> dict[str, float]:
         """Sources backing off keep their stored next check across a restart."""
         backoffs = await self.blocking(self.store.sources.backoffs)
         wall = datetime.now(UTC)
-        pollable = {source.id for source in self.pollable(self.config)}
+        by_id = {source.id: source for source in self.pollable(self.config)}
         return {
-            source_id: now + (at - wall).total_seconds()
+            source_id: now + (unstepped - wall).total_seconds()
             for source_id, at in backoffs.items()
-            if source_id in pollable and at > wall
+            if source_id in by_id
+            and (unstepped := self._unstepped(at, by_id[source_id], wall)) is not None
+            and unstepped > wall
         }
+
+    def _unstepped(
+        self, next_check: datetime | None, source: SourceConfig, now: datetime
+    ) -> datetime | None:
+        """A stored next check, unless the wall clock stepped back since it was set.
+
+        Reliability: no backoff is longer than ``settings.max_backoff`` (or the
+        source's interval); one further away than that was pushed there by a clock
+        step, and the source is due now rather than a day later.
+        """
+        if next_check is None:
+            return None
+        longest = max(self.config.settings.max_backoff, source.interval) + 3600.0
+        return now if (next_check - now).total_seconds() > longest else next_check
 
     def _wake_up(self, *, delivery: bool = False) -> None:
         self._wake.set()
@@ -287,6 +358,9 @@ class Service:
         if self.config_path is None:
             return self.config
         config = await self.blocking(load_config, self.config_path)
+        # Renamed topics keep their subscribers; a rename that forgot to say so is refused.
+        check_reload(self.config, config, await self.blocking(self.subscribers.subscribed_topics))
+        await self.blocking(apply_renames, self.subscribers, config)
         self.config = config
         self.poller = self._poller(config)
         self.skipped = self._skipped(config)
@@ -305,7 +379,8 @@ class Service:
         except ConfigError as exc:
             logger.error("reload refused, the running configuration stays: %s", exc)
             return
-        added = [t for t in config.topics if t not in before.topics]
+        renamed = set(config.renamed.values())
+        added = [t for t in config.topics if t not in before.topics and t not in renamed]
         if added and self.delivery is not None:
             await self.delivery.topics_added(added)
 

@@ -145,4 +145,64 @@ def as_utf8_xml(body: bytes, content_type: str = "") -> bytes:
         text,
         count=1,
     )
-    return text.encode("utf-8")
+    return fix_references(text).encode("utf-8")
+
+
+# A numeric character reference: &#233; or &#xE9;.
+_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
+_REPLACEMENT = "&#xFFFD;"
+
+
+def _code_point(match: re.Match[str]) -> int:
+    hexa, decimal = match.groups()
+    return int(hexa, 16) if hexa else int(decimal)
+
+
+def _allowed(code: int) -> bool:
+    """A character XML 1.0 allows (and Python can encode)."""
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
+
+
+def fix_references(text: str) -> str:
+    """Character references that feedparser cannot take, replaced before it reads them.
+
+    A surrogate pair written as two references (``&#55357;&#56569;``, as some CMSs
+    write an emoji) becomes the one character it spells; a lone surrogate, a
+    reference past U+10FFFF and a control character become U+FFFD. Each of these
+    made feedparser raise, and the whole feed failed at every poll.
+    """
+    if "&#" not in text:
+        return text
+    out: list[str] = []
+    last = 0
+    high: re.Match[str] | None = None  # a high surrogate waiting for its low half
+    for match in _REFERENCE.finditer(text):
+        code = _code_point(match)
+        if _allowed(code):
+            continue
+        if 0xD800 <= code <= 0xDBFF:
+            if high is not None:  # two highs in a row: the first is alone
+                out += [text[last : high.start()], _REPLACEMENT]
+                last = high.end()
+            high = match
+            continue
+        if 0xDC00 <= code <= 0xDFFF and high is not None and high.end() == match.start():
+            combined = 0x10000 + ((_code_point(high) - 0xD800) << 10) + (code - 0xDC00)
+            out += [text[last : high.start()], f"&#x{combined:X};"]
+            last, high = match.end(), None
+            continue
+        if high is not None:
+            out += [text[last : high.start()], _REPLACEMENT]
+            last, high = high.end(), None
+        out += [text[last : match.start()], _REPLACEMENT]
+        last = match.end()
+    if high is not None:
+        out += [text[last : high.start()], _REPLACEMENT]
+        last = high.end()
+    out.append(text[last:])
+    return "".join(out)

@@ -10,6 +10,7 @@ production one, untouched.
 
 Usage (by tests/faults/test_private_addresses.py):
     unshare -rn python -m tests.faults.private_network WORKDIR [feeds.yml extra]
+    unshare -rnm python -m tests.faults.private_network --dual WORKDIR   (a dual-address host)
 Prints one JSON object: the poll's exit code, stdout, stderr, and the paths the
 internal server was asked for.
 """
@@ -37,9 +38,18 @@ def feed(links: list[tuple[str, str]]) -> bytes:
     ).encode()
 
 
-def main(workdir: Path, extra: str) -> dict[str, object]:
+DUAL = "dual.example"  # with --dual: a name with a public and a private address
+
+
+def main(workdir: Path, extra: str, *, dual: bool = False) -> dict[str, object]:
     for command in (["ip", "link", "set", "lo", "up"], ["ip", "addr", "add", PUBLIC, "dev", "lo"]):
         subprocess.run(command, check=True)
+    if dual:
+        # An extra A record (or a rebinding) in a mount namespace of the test's own:
+        # this process's /etc/hosts gives DUAL both addresses (unshare -rnm).
+        hosts = workdir / "hosts"
+        hosts.write_text(f"{PUBLIC} {DUAL}\n127.0.0.1 {DUAL}\n", encoding="utf-8")
+        subprocess.run(["mount", "--bind", str(hosts), "/etc/hosts"], check=True)
     with running_feed_server() as internal, running_feed_server(PUBLIC) as public:
         internal.serve("/admin", f"<html><main>{SECRET}</main></html>", content_type="text/html")
         admin = internal.url("/admin")
@@ -59,10 +69,13 @@ def main(workdir: Path, extra: str) -> dict[str, object]:
                 ]
             )
         )
+        source_url = public.url("/feed")
+        if dual:
+            source_url = source_url.replace(PUBLIC, DUAL)
         (workdir / "feeds.yml").write_text(
             TOPIC
             + "sources:\n"
-            + f"  - id: public\n    name: Public\n    url: {public.url('/feed')}\n"
+            + f"  - id: public\n    name: Public\n    url: {source_url}\n"
             + "    backfill: true\n    fulltext: true\n"
             + extra,
             encoding="utf-8",
@@ -85,4 +98,6 @@ def main(workdir: Path, extra: str) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(Path(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "")))
+    arguments = [a for a in sys.argv[1:] if a != "--dual"]
+    extra = arguments[1] if len(arguments) > 1 else ""
+    print(json.dumps(main(Path(arguments[0]), extra, dual="--dual" in sys.argv)))

@@ -25,9 +25,11 @@ needs_namespaces = pytest.mark.skipif(
 )
 
 
-def poll_in_namespace(workdir: Path, extra: str = "") -> dict[str, object]:
+def poll_in_namespace(workdir: Path, extra: str = "", *, dual: bool = False) -> dict[str, object]:
+    unshare = ["unshare", "-rnm", "--"] if dual else ["unshare", "-rn"]
+    options = ["--dual"] if dual else []
     result = subprocess.run(
-        ["unshare", "-rn", PYTHON, "-m", "tests.faults.private_network", str(workdir), extra],
+        [*unshare, PYTHON, "-m", "tests.faults.private_network", *options, str(workdir), extra],
         env=python_env(),
         capture_output=True,
         text=True,
@@ -65,3 +67,21 @@ def test_the_setting_lets_an_operator_allow_internal_documents(tmp_path: Path) -
     assert poll["code"] == 0, poll["err"]
     assert "inventaire des caméras" in str(poll["out"])
     assert "/admin" in poll["internal_hits"]  # type: ignore[operator]
+
+
+@needs_namespaces
+def test_a_host_with_a_private_address_beside_its_public_one_is_not_trusted(
+    tmp_path: Path,
+) -> None:
+    # The source is known by a name that resolves to its public address and to
+    # 127.0.0.1: one private address must not open the guard for the whole poll.
+    poll = poll_in_namespace(tmp_path, dual=True)
+
+    assert poll["code"] == 0, poll["err"]
+    assert poll["internal_hits"] == []
+    assert "inventaire des caméras" not in str(poll["out"])
+    err = str(poll["err"])
+    assert "refused to fetch http://dual.example:" in err
+    assert "it resolves to a private address (127.0.0.1)" in err
+    assert "set settings.allow_private_addresses to allow it" in err
+    assert "Traceback" not in err

@@ -28,6 +28,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from watcher.bot import chat_settings, commands, following, maintainer, review
+from watcher.bot.chat_queue import SLOW_DOWN, PerChatProcessor
 from watcher.bot.settings import TelegramSettings
 from watcher.errors import DeliveryError
 
@@ -60,6 +61,8 @@ def build_application(service: "BotDeps", settings: TelegramSettings) -> BotAppl
         ),
         HTTPXRequest(connection_pool_size=2, read_timeout=30.0),
     )
+    # Reliability: chats are handled side by side, each in order, with a limit each.
+    processor = PerChatProcessor()
     application = (
         Application.builder()
         .request(requests[0])
@@ -73,8 +76,10 @@ def build_application(service: "BotDeps", settings: TelegramSettings) -> BotAppl
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        .concurrent_updates(processor)
         .build()
     )
+    processor.tell = lambda chat: application.bot.send_message(chat, SLOW_DOWN)
     application.bot_data["runtime"] = service
     application.bot_data["requests"] = requests
     handlers = {

@@ -12,6 +12,12 @@ a day instead (``send_digests``).
 
 Every blocking call (SQLite) goes through ``run_blocking``, an executor the
 runtime provides, so the event loop never waits on the disk.
+
+Reliability: a full disk is a pause, not a storm. When the outbox cannot record
+that a message was taken, its alerts are held in memory as sent (never sent
+again by this process), nothing more is sent, and ``drain`` raises
+``StorageFull``; the next drain writes those records first. A stored alert that
+cannot be rendered goes as plain text instead of blocking its chat.
 """
 
 import asyncio
@@ -50,10 +56,12 @@ from watcher.delivery.render import (
     render_burst,
     render_html,
     render_text,
+    web_url,
 )
 from watcher.following import stage_label
 from watcher.store import Store
 from watcher.store.outbox import PendingAlert
+from watcher.store.space import StorageFull, full_error, is_disk_full
 from watcher.store.subscribers import Subscribers
 
 logger = logging.getLogger(__name__)
@@ -62,6 +70,13 @@ T = TypeVar("T")
 BURST_SIZE = 3  # more alerts than this for one chat at once: one grouped message
 BURST_QUIET = 60.0  # a burst ends when its chat has had no new alert for this long
 MAX_CONCURRENT_SENDS = 32
+# Destinations read from the outbox at a time, each with all its due alerts (a burst
+# stays whole whatever the outbox holds); the next ones come once these are served.
+BATCH_DESTINATIONS = 200
+# Reliability (clock steps): waits are stored as wall-clock due times. One further
+# away than the longest wait watcher sets plus this margin was pushed there by the
+# clock stepping back: it is due now (and the outbox's order with it).
+CLOCK_STEP_MARGIN = timedelta(hours=1)
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -99,6 +114,7 @@ class Deliverer:
         retry_max: float = RETRY_MAX,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        batch_destinations: int = BATCH_DESTINATIONS,
     ) -> None:
         self.store = store
         self.outbox = store.outbox
@@ -110,9 +126,16 @@ class Deliverer:
         self.notify_maintainers = notify_maintainers
         self.retry_min, self.retry_max = retry_min, retry_max
         self.clock, self.now = clock, now
+        self.batch_destinations = batch_destinations
         self.pacers = {target.name: Pacer(target.overall_rate) for target in targets}
         self._burst_until: dict[tuple[str, str], datetime] = {}
         self._semaphore = asyncio.Semaphore(MAX_CONCURRENT_SENDS)
+        # Reliability (disk full): alerts a target took whose "sent" could not be
+        # written yet, by id: (when, the message's id there). Never sent again.
+        self._unrecorded: dict[int, tuple[datetime, int | None]] = {}
+        self._storage_full: StorageFull | None = None
+        self._render_failed: set[int] = set()  # alert ids already logged as unrenderable
+        self._moves: dict[str, str] | None = None  # chats that moved: old id -> new id
 
     def _digest_flags(self) -> Mapping[str, ChatPreferences]:
         digest = ChatPreferences(mode="digest")
@@ -129,6 +152,7 @@ class Deliverer:
         """
         stats = DeliveryStats()
         deadline = self.clock() + settle
+        await self._record_unrecorded()
         while True:
             preferences = await self.run_blocking(self.preferences)
             sent_any = False
@@ -142,6 +166,8 @@ class Deliverer:
                             for dest, alerts in batch.items()
                         )
                     )
+            if self._storage_full is not None:
+                raise self._storage_full
             if sent_any:
                 continue
             wait = await self.run_blocking(self._seconds_to_next_attempt)
@@ -154,15 +180,65 @@ class Deliverer:
     ) -> dict[str, list[PendingAlert]]:
         soon = self.clock() + BURST_QUIET
         pacer = self.pacers[target.name]
+        # Chats held back (429) and digest chats are left out of the query itself, so
+        # that they never take the places of chats that can be sent to now.
+        skip = [d for d, free_at in pacer.chat_free_at.items() if free_at > soon]
+        if target.groups:
+            skip += [d for d, prefs in preferences.items() if prefs.mode == "digest"]
         by_destination: dict[str, list[PendingAlert]] = {}
-        for alert in self.outbox.due_alerts(target.name, now=self.now()):
-            prefs = preferences.get(alert.destination)
-            if target.groups and prefs is not None and prefs.mode == "digest":
-                continue
-            if pacer.free_at(alert.destination) > soon:
+        now = self.now()
+
+        def query() -> list[PendingAlert]:
+            return self.outbox.due_by_destination(
+                target.name,
+                now=now,
+                skip=skip,
+                destinations=self.batch_destinations,
+                horizon=self._horizon(now),
+            )
+
+        due = query()
+        if self._follow_moves(due):
+            due = query()
+        for alert in due:
+            if alert.id in self._unrecorded:
                 continue
             by_destination.setdefault(alert.destination, []).append(alert)
         return by_destination
+
+    def _follow_moves(self, alerts: Sequence[PendingAlert]) -> bool:
+        """Alerts to a chat known to have moved go to its new id first; True if any did."""
+        if self._moves is None:
+            self._moves = self.outbox.moves()
+        stale = {a.destination for a in alerts if a.destination in self._moves}
+        for old in stale:
+            self.outbox.move_destination(old, self._moves[old])
+        return bool(stale)
+
+    async def _record_unrecorded(self) -> None:
+        """Write the "sent" that a full disk kept from being written; StorageFull while
+        it still cannot be."""
+        if not self._unrecorded:
+            self._storage_full = None
+            return
+        by_message: dict[tuple[datetime, int | None], list[int]] = {}
+        for alert_id, sent in self._unrecorded.items():
+            by_message.setdefault(sent, []).append(alert_id)
+        for (at, message_id), ids in by_message.items():
+            try:
+                await self.run_blocking(self.outbox.record_sent, ids, now=at, message_id=message_id)
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                self._storage_full = full_error(self.store.path, exc)
+                raise self._storage_full from None
+            for alert_id in ids:
+                del self._unrecorded[alert_id]
+        self._storage_full = None
+
+    def _horizon(self, now: datetime) -> datetime:
+        """No wait watcher sets ends later than this (see CLOCK_STEP_MARGIN)."""
+        return now + timedelta(seconds=self.retry_max) + CLOCK_STEP_MARGIN
 
     def _seconds_to_next_attempt(self) -> float | None:
         # Only alerts deferred to the future: one already due but held back (a digest
@@ -171,7 +247,7 @@ class Deliverer:
         dues = [d for name in self.targets if (d := self.outbox.next_attempt_due(name, after=now))]
         if not dues:
             return None
-        return max(0.0, (min(dues) - now).total_seconds())
+        return max(0.0, (min(min(dues), self._horizon(now)) - now).total_seconds())
 
     async def _send_chat(
         self,
@@ -186,31 +262,8 @@ class Deliverer:
         # A dossier's step is never folded into a burst: it answers its thread.
         steps = [alert for alert in alerts if alert.reason == "follow-up"]
         alerts = [alert for alert in alerts if alert.reason != "follow-up"]
-        views = [self.view(alert) for alert in alerts]
-        if target.groups and len(alerts) > 1 and self._grouped(target, destination, alerts, prefs):
-            # Only the first part of a burst rings: the rest follow it silently.
-            messages = [
-                (
-                    self._message(html, plain_text(html), prefs, quiet=n > 0),
-                    [alerts[p] for p in positions],
-                )
-                for n, (html, positions) in enumerate(render_burst(views))
-            ]
-        else:
-            messages = [
-                (
-                    replace(
-                        self._message(render_html(view), render_text(view), prefs),
-                        view=view,
-                        key=alert_key(alert),
-                    ),
-                    [alert],
-                )
-                for view, alert in zip(views, alerts, strict=True)
-            ]
-        for step in steps:
-            view = self.view(step)
-            messages.append((self._message(render_html(view), render_text(view), prefs), [step]))
+        messages = self._messages(target, destination, alerts, prefs)
+        messages += [(self._single(step, prefs), [step]) for step in steps]
         for message, carried in messages:
             if len(carried) == 1 and carried[0].reason == "follow-up" and carried[0].item.dossier:
                 # A dossier's next stage answers the message of its previous one.
@@ -225,6 +278,42 @@ class Deliverer:
                 message = replace(message, keyboard=follow_keyboard(carried[0].item, followed))
             if not await self._deliver(target, destination, message, carried, stats):
                 return  # this chat must wait: its next alerts keep their order
+
+    def _messages(
+        self, target: Target, destination: str, alerts: list[PendingAlert], prefs: ChatPreferences
+    ) -> list[tuple[Message, list[PendingAlert]]]:
+        """The messages carrying a chat's alerts: grouped in a burst, else one each.
+
+        Reliability: rendering never stops delivery. A burst that cannot be rendered
+        goes alert by alert, and an alert that cannot be rendered goes as plain text.
+        """
+        if target.groups and len(alerts) > 1 and self._grouped(target, destination, alerts, prefs):
+            try:
+                views = [self.view(alert) for alert in alerts]
+                # Only the first part of a burst rings: the rest follow it silently.
+                return [
+                    (
+                        self._message(html, _plain(html), prefs, quiet=n > 0),
+                        [alerts[p] for p in positions],
+                    )
+                    for n, (html, positions) in enumerate(render_burst(views))
+                ]
+            except Exception:
+                logger.exception("%s %s: a burst could not be grouped", target.name, destination)
+        return [(self._single(alert, prefs), [alert]) for alert in alerts]
+
+    def _single(self, alert: PendingAlert, prefs: ChatPreferences) -> Message:
+        """One alert's message; the bare title and link if it cannot be rendered."""
+        try:
+            view = self.view(alert)
+            message = self._message(render_html(view), render_text(view), prefs)
+            return replace(message, view=view, key=alert_key(alert))
+        except Exception:
+            if alert.id not in self._render_failed:  # said once, not at every retry
+                self._render_failed.add(alert.id)
+                logger.exception("alert %d cannot be rendered: sent as plain text", alert.id)
+            plain = _bare(alert)
+            return Message(escape(plain, quote=False), plain, silent=prefs.silent, preview=False)
 
     def _grouped(
         self, target: Target, destination: str, alerts: list[PendingAlert], prefs: ChatPreferences
@@ -272,10 +361,14 @@ class Deliverer:
         stats: DeliveryStats,
     ) -> bool:
         """Send one message carrying ``alerts``, record what happened; True: go on."""
+        if self._storage_full is not None:
+            return False  # the disk is full: nothing more is sent until it can be recorded
         pacer = self.pacers[target.name]
         at = pacer.reserve(destination, target.spacing(destination), self.clock())
         if (delay := at - self.clock()) > 0:
             await asyncio.sleep(delay)
+        if self._storage_full is not None:
+            return False
         attempted_at = self.now()
         async with self._semaphore:
             outcome = await target.send(destination, message)
@@ -286,9 +379,18 @@ class Deliverer:
         if isinstance(change, DeferChat):
             pacer.hold(destination, self.clock() + (change.until - self.now()).total_seconds())
         ids = [a.id for a in alerts]
-        notice = await self.run_blocking(
-            self._record, target.name, destination, ids, outcome, change, attempted_at, state
-        )
+        try:
+            notice = await self.run_blocking(
+                self._record, target.name, destination, ids, outcome, change, attempted_at, state
+            )
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            # Taken but not recorded: held as sent here, written when space returns.
+            if isinstance(change, MarkSent):
+                self._unrecorded.update(dict.fromkeys(ids, (change.at, change.message_id)))
+            self._storage_full = full_error(self.store.path, exc)
+            return False
         if notice is not None:
             stats.notices.append(notice)
             if self.notify_maintainers is not None:
@@ -350,7 +452,17 @@ class Deliverer:
                 logger.warning("%s %s refuses messages (%s): stopped", target, destination, reason)
             case MoveChat(new):
                 old = int(destination) if destination.lstrip("-").isdigit() else None
-                logger.info("%s %s moved to %s: its alerts follow", target, destination, new)
+                logger.warning(
+                    "%s %s moved to %s: its alerts follow (if it is listed under channels:, "
+                    "write %s there)",
+                    target,
+                    destination,
+                    new,
+                    new,
+                )
+                outbox.record_move(destination, new)
+                if self._moves is not None:
+                    self._moves[destination] = new
                 if old is not None and new.lstrip("-").isdigit():
                     self.subscribers.migrate(old, int(new))
                 else:
@@ -373,6 +485,15 @@ def alert_key(alert: PendingAlert) -> str:
 def plain_text(html: str) -> str:
     """The plain-text fallback of a rendered message (links lose their address)."""
     return unescape(_TAG.sub("", html))
+
+
+_plain = plain_text
+
+
+def _bare(alert: PendingAlert) -> str:
+    """An alert at its plainest: its title and its web link."""
+    item = alert.item
+    return "\n".join(p for p in (item.title or "(sans titre)", web_url(item.url)) if p)
 
 
 def _notice(kind: str, target: str, destination: str, change: OutboxChange) -> str:

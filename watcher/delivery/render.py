@@ -27,6 +27,7 @@ TELEGRAM_LIMIT = 4096
 FULL_IN_BURST = 3  # a grouped burst shows its first alerts in full, the rest one line each
 LINE_TITLE_CHARS = 160
 _ELLIPSIS = "…"
+COUNTDOWN_DAYS = 60  # beyond this, an upcoming date is given without "dans N jours"
 # An authorisation's window (a prefecture's drone or VSA arrêté) leads its alert as written.
 WINDOW_MARKS = ("🚁", "📹")
 
@@ -106,6 +107,8 @@ def event_line(view: AlertView) -> tuple[bool, str] | None:
     if days < 0 or (event <= now and _DONE.search(view.event_label)):
         # What happened then, as the source says it ("Déposé au Sénat").
         return False, f"📅 {view.event_label} le {date}"
+    if days > COUNTDOWN_DAYS:  # "dans 26671 jours" says nothing the date does not
+        return True, f"⏰ {view.event_label} prévu le {date}"
     when = "aujourd'hui" if days == 0 else "demain" if days == 1 else f"dans {days} jours"
     return True, f"⏰ {view.event_label} prévu le {date}, {when}"
 
@@ -154,8 +157,8 @@ def render_text(view: AlertView) -> str:
         lines.append(event[1])
     if item.schedule:
         lines.append("Calendrier : " + item.schedule)
-    if item.url:
-        lines.append(item.url)
+    if web_url(item.url):
+        lines.append(item.url or "")
     return "\n".join(lines)
 
 
@@ -248,7 +251,20 @@ def _escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def web_url(url: str | None) -> str | None:
+    """``url`` when it is a web address; None for ``javascript:``, ``tg://user``, ``data:``...
+
+    A feed's link is shown as a link only when it leads to a page: a ``tg://user``
+    link would mention someone, a ``javascript:`` one does nothing good.
+    """
+    if not url:
+        return None
+    scheme = url.strip().split(":", 1)[0].lower()
+    return url if scheme in ("http", "https") else None
+
+
 def _link(url: str | None, text: str) -> str:
+    url = web_url(url)
     if not url:
         return _escape(text)
     return f'<a href="{html.escape(url, quote=True)}">{_escape(text)}</a>'

@@ -27,9 +27,13 @@ from watcher.delivery.preferences import ChatPreferences
 from watcher.delivery.targets import KINDS
 from watcher.store import Store
 from watcher.store.notices import Notices
+from watcher.store.space import FullDiskLog, StorageFull
 
 logger = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
+FULL_DISK_RETRY_MAX = 10.0
+# A full disk is waited out, looking again this often at most (doubling from a tick).
+FULL_DISK_RETRY_MAX = 10.0
 
 
 class RunHost(Host, Protocol):
@@ -46,6 +50,8 @@ class RunHost(Host, Protocol):
 
     @property
     def stopping(self) -> bool: ...
+
+    async def wait_stopping(self) -> None: ...
 
     def preferences(self) -> Mapping[str, ChatPreferences]: ...
 
@@ -99,11 +105,20 @@ class DeliveryStage:
             )
 
     async def deliver_forever(self) -> None:
+        full_disk = FullDiskLog("delivery")
+        wait = TICK_SECONDS
         while not self.host.stopping:
             try:
                 await self.flush(digests=False)
+                full_disk.succeeded()
+                wait = TICK_SECONDS
             except asyncio.CancelledError:
                 raise
+            except StorageFull as exc:  # a pause: said once, looked at again later
+                full_disk.failed(exc, FULL_DISK_RETRY_MAX)
+                await self._pause(wait)
+                wait = min(wait * 2, FULL_DISK_RETRY_MAX)
+                continue
             except Exception as exc:
                 if getattr(exc, "fatal", False):
                     raise
@@ -111,6 +126,11 @@ class DeliveryStage:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), TICK_SECONDS)
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or less if the service stops."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.host.wait_stopping(), seconds)
 
     def tasks(self) -> list[Callable[[], Awaitable[None]]]:
         return [self.deliver_forever] + [task for o in self.opened for task in o.tasks]

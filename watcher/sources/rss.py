@@ -15,7 +15,7 @@ from typing import Any
 import feedparser
 
 from watcher.errors import ParseError
-from watcher.items import Item, content_revision, item_key
+from watcher.items import EARLIEST, LATEST, Item, content_revision, item_key
 from watcher.matching.normalize import strip_markup
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
@@ -95,7 +95,13 @@ def _published(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         value = entry.get(key)
         if value:
-            return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+            except (ValueError, OverflowError, OSError):
+                # "0001-01-01T00:00+01:00" comes out of feedparser as year 0, and
+                # "9999-12-31T23:59-01:00" as year 10000: out of datetime's range, so
+                # the nearest bound an item may carry (the item is kept).
+                return EARLIEST if value.tm_year < 1970 else LATEST
     return None
 
 

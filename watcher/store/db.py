@@ -14,10 +14,17 @@ from pathlib import Path
 
 from sqlite_utils import Database as SqliteUtilsDatabase
 
-from watcher.errors import WatcherError
+from watcher.store.opening import (
+    check_database_path,
+    create_database_file,
+    integrity_problem,
+    newer_schema,
+    opening_error,
+)
 from watcher.store.schema import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 30_000
+CACHE_KIB = 512
 
 
 class Database:
@@ -30,10 +37,15 @@ class Database:
         # (1, 2, 5... 100 ms): threads of this process queue here instead, so 32
         # polls saving at once cost their transactions, not the busy handler's naps.
         self._write = threading.RLock()
+        # Reliability: a folder or file problem is one line saying what to do, found
+        # before SQLite would create, re-initialise or half-migrate anything.
+        check_database_path(self.path)
         try:
+            create_database_file(self.path)
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise WatcherError(f"{self.path}: not a usable SQLite database ({exc})") from None
+        except (sqlite3.Error, OSError) as exc:
+            self.close()
+            raise opening_error(self.path, exc) from None
 
     @property
     def db(self) -> SqliteUtilsDatabase:
@@ -41,6 +53,10 @@ class Database:
         if db is None:
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # Reliability (memory): every poll thread has its own connection, and each
+            # page cache filled up to SQLite's default 2 MiB over hours, which a soak
+            # read as growth. 512 KiB each; the OS caches the file for all of them.
+            conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             db = SqliteUtilsDatabase(conn)
             self._local.db = db
         return db
@@ -86,6 +102,8 @@ class Database:
             try:
                 conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
                 current = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+                if (current or 0) > len(MIGRATIONS):
+                    raise newer_schema(self.path, current, len(MIGRATIONS))
                 for version, script in enumerate(MIGRATIONS, start=1):
                     if version <= (current or 0):
                         continue
@@ -112,6 +130,10 @@ class Database:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
+
+    def integrity_problem(self) -> str | None:
+        """What SQLite's quick_check finds wrong with the file, None when it is sound."""
+        return integrity_problem(self.db.conn)
 
     @property
     def schema_version(self) -> int:

@@ -11,6 +11,8 @@ from pathlib import Path
 from types import TracebackType
 
 from watcher.errors import WatcherError
+from watcher.store.opening import opening_error
+from watcher.store.space import is_disk_full
 
 
 class DatabaseInUse(WatcherError):
@@ -27,7 +29,10 @@ class WriterLock:
         self._fd: int | None = None
 
     def acquire(self) -> "WriterLock":
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # a missing or read-only folder: one line, not a traceback
+            raise opening_error(self.database, exc) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -36,8 +41,13 @@ class WriterLock:
             raise DatabaseInUse(
                 f"{self.database} is in use by {holder}: stop it first, or use another --db"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"watcher {self.command} (pid {os.getpid()})\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"watcher {self.command} (pid {os.getpid()})\n".encode(), 0)
+        except OSError as exc:  # a full disk: the lock is ours all the same
+            if not is_disk_full(exc):
+                os.close(fd)
+                raise opening_error(self.database, exc) from None
         self._fd = fd
         return self
 

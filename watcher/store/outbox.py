@@ -74,6 +74,58 @@ class Outbox:
         )
         return [self._pending(row) for row in rows]
 
+    def due_by_destination(
+        self,
+        target: str,
+        *,
+        now: datetime,
+        skip: Sequence[str] = (),
+        destinations: int = 200,
+        per_destination: int = 500,
+        horizon: datetime | None = None,
+    ) -> list[PendingAlert]:
+        """A target's due alerts for its ``destinations`` longest-waiting destinations,
+        every alert of each (up to ``per_destination``), oldest first.
+
+        Reliability: reading "the first N due alerts" instead cut a burst into one
+        alert per chat once the outbox held more than N (a fan-out of 200 alerts to
+        10,000 chats); reading whole destinations keeps each chat's burst together
+        whatever the outbox's size. ``skip``: destinations held back for now (429).
+        ``horizon``: a wait stored past it cannot be one watcher set (the wall clock
+        stepped back since): it is due now, so no clock step holds an alert for a day.
+        """
+        rows = self.db.query(
+            f"""WITH due AS (
+                    SELECT id, destination FROM alerts
+                    WHERE target = :target AND status = 'pending'
+                      AND (next_attempt IS NULL OR next_attempt <= :now
+                           OR next_attempt > :horizon)
+                      AND destination NOT IN (SELECT value FROM json_each(:skip))
+                ), chats AS (
+                    SELECT destination FROM due GROUP BY destination
+                    ORDER BY MIN(id) LIMIT :destinations
+                ), ranked AS (
+                    SELECT due.id, ROW_NUMBER() OVER (
+                        PARTITION BY due.destination ORDER BY due.id) AS n
+                    FROM due JOIN chats USING (destination)
+                )
+                SELECT {_PENDING_COLUMNS} FROM ranked
+                JOIN alerts ON alerts.id = ranked.id JOIN items ON items.id = alerts.item_id
+                WHERE ranked.n <= :per_destination ORDER BY alerts.id""",
+            {
+                "target": target,
+                "now": now_iso(now),
+                "horizon": now_iso(horizon) if horizon else "9999",
+                "skip": json.dumps(list(skip)),
+                "destinations": destinations,
+                "per_destination": per_destination,
+            },
+        )
+        # A fan-out holds the same few items for thousands of chats: their matches
+        # are read once per item, not once per alert.
+        matches: dict[int, list[TopicMatch]] = {}
+        return [self._pending(row, matches) for row in rows]
+
     def pending_for(self, target: str, destination: str) -> list[PendingAlert]:
         """Every pending alert of one destination, oldest first (for its digest)."""
         rows = self.db.query(
@@ -84,15 +136,23 @@ class Outbox:
         )
         return [self._pending(row) for row in rows]
 
-    def _pending(self, row: dict[str, Any]) -> PendingAlert:
+    def _pending(
+        self, row: dict[str, Any], matches: dict[int, list[TopicMatch]] | None = None
+    ) -> PendingAlert:
         topics = json.loads(row["topics"])
+        if matches is None:
+            found = self.matches_of(row["id"])
+        elif (found_or_none := matches.get(row["id"])) is None:
+            found = matches[row["id"]] = self.matches_of(row["id"])
+        else:
+            found = found_or_none
         return PendingAlert(
             id=row["alert_id"],
             target=row["target"],
             destination=row["destination"],
             attempts=row["attempts"],
             item=item_from_row(row),
-            matches=tuple(m for m in self.matches_of(row["id"]) if m.topic in topics),
+            matches=tuple(m for m in found if m.topic in topics),
             created=datetime.fromisoformat(row["alert_created"]),
             reason=row["reason"],
         )
@@ -174,6 +234,19 @@ class Outbox:
             [kind, destination, now_iso(now)],
         )
         return cursor.rowcount == 1
+
+    # Reliability: a chat that moved (a group become a supergroup) is remembered, so
+    # that alerts still routed to its old id (a channel of feeds.yml) go to the new
+    # one without costing a refused send each.
+    def record_move(self, old: str, new: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [f"chat_moved:{old}", new]
+        )
+
+    def moves(self) -> dict[str, str]:
+        """Every recorded move: old destination -> new one."""
+        rows = self.db.execute("SELECT key, value FROM meta WHERE key LIKE 'chat_moved:%'")
+        return {key.removeprefix("chat_moved:"): value for key, value in rows}
 
     # -- reading -------------------------------------------------------------------
 

@@ -253,6 +253,25 @@ class Subscribers:
         )
         return cursor.rowcount == 1
 
+    def rename_topic(self, old: str, new: str) -> int:
+        """A topic's id changed: its subscriptions follow, and the new id counts as
+        announced. How many subscriptions moved."""
+        with self.database.transaction() as db:
+            moved = db.execute(
+                "UPDATE OR IGNORE subscriptions SET topic = ? WHERE topic = ?", [new, old]
+            ).rowcount
+            db.execute("DELETE FROM subscriptions WHERE topic = ?", [old])
+            db.execute(  # what people already had is not announced as new
+                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                [f"announced_topic:{new}", now_iso()],
+            )
+        return int(moved)
+
+    def subscribed_topics(self) -> set[str]:
+        """Every topic at least one chat subscribes to."""
+        rows = self.database.db.execute("SELECT DISTINCT topic FROM subscriptions")
+        return {topic for (topic,) in rows}
+
     def active_chat_ids(self) -> list[int]:
         rows = self.database.db.execute(
             "SELECT chat_id FROM subscribers WHERE active = 1 ORDER BY chat_id"

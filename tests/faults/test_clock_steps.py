@@ -1,0 +1,138 @@
+"""A wall-clock step cannot hold an alert for a day, nor break the order of a chat's alerts.
+
+Waits (a transient error's retry, a 429's retry_after) are stored as wall-clock
+due times, so that they survive a restart. When the clock steps back a day (an
+NTP correction, a VM restored from a snapshot) a retry due "in 5 s" looked a
+day away. A due time further than any wait watcher sets is now due at once.
+The deliverer's injected clock steps in the first tests; `watcher run` under
+libfaketime (its wall clock stepped back a day while it runs) in the last. The
+pacing between sends runs on the monotonic clock, which no step moves.
+"""
+
+import asyncio
+import sqlite3
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run, write_config
+from tests.fake_telegram import FakeTelegram
+from tests.faults.conftest import FAST, Watcher, rss, tags, telegram_env
+from tests.feed_server import FeedServer, Route
+from tests.test_delivery_deliverer import Setup
+from tests.waiting import wait_until
+from watcher.delivery.outcome import RetryAfter, Transient
+
+CHANNEL = -1009876543210
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [Transient("network: Bad Gateway"), RetryAfter(1.0)],
+    ids=["retry", "429"],
+)
+def test_a_day_backward_step_neither_holds_nor_reorders_alerts(
+    tmp_path: Path, failure: Transient | RetryAfter
+) -> None:
+    s = Setup(tmp_path)
+    deliverer = s.deliverer()
+    s.queue(1)
+    s.target.answers = [failure]
+    asyncio.run(
+        deliverer.drain()
+    )  # the first alert waits (5 s, or the 429's 1 s, honoured on the monotonic clock)
+    assert s.target.sent == []
+
+    s.clock.at -= timedelta(days=1)  # the wall clock steps back a day
+    s.queue(1)  # a newer alert for the same chat
+    asyncio.run(deliverer.drain())
+
+    titles = [message.plain.splitlines()[1] for _, message in s.target.sent]
+    assert titles == ["Décret 1 biométrique", "Décret 2 biométrique"]
+
+
+def test_a_forward_step_sends_what_waited_at_once(tmp_path: Path) -> None:
+    s = Setup(tmp_path)
+    deliverer = s.deliverer()
+    s.queue(1)
+    s.target.answers = [Transient("network: Bad Gateway")]
+    asyncio.run(deliverer.drain())
+
+    s.clock.at += timedelta(days=1)
+    asyncio.run(deliverer.drain())
+
+    assert len(s.target.sent) == 1
+
+
+def test_a_source_backing_off_across_a_backward_step_is_polled_again(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/feed", rss(1, []))
+    write_config(workdir, [{"id": "s", "name": "S", "url": url, "interval": "1h"}], extra=FAST)
+    feed_server.routes["/feed"] = Route(status=500)
+    assert run("poll").code == 0  # fails: backs off for an hour (the source's interval)
+    # The wall clock then steps back two days: the stored next check looks 2 days away.
+    db = sqlite3.connect(workdir / "watcher.db")
+    (at,) = db.execute("SELECT next_check FROM sources").fetchone()
+    later = (datetime.fromisoformat(at) + timedelta(days=2)).isoformat()
+    db.execute("UPDATE sources SET next_check = ?", [later])
+    db.commit()
+    db.close()
+    feed_server.serve("/feed", rss(1, []))
+
+    result = run("poll")
+
+    assert "not due before" not in result.err
+    assert len(feed_server.hits("/feed")) == 2
+
+
+def faketime_library() -> Path | None:
+    """libfaketime's shared library, as the `libfaketime` package ships it."""
+    try:
+        import libfaketime
+    except ImportError:
+        return None
+    library = Path(libfaketime.__file__).parent / "vendor/libfaketime/src/libfaketime.so.1"
+    return library if library.is_file() else None
+
+
+def test_watcher_run_across_a_one_day_backward_step_of_the_wall_clock(
+    workdir: Path,
+    feed_server: FeedServer,
+    telegram: tuple[FakeTelegram, str],
+    watchers: list[Watcher],
+) -> None:
+    library = faketime_library()
+    if library is None:
+        pytest.skip("the libfaketime package is not installed")
+    fake, api_url = telegram
+    url = feed_server.serve("/feed", rss(1, []))
+    write_config(
+        workdir,
+        [{"id": "src", "name": "Source", "url": url, "interval": "1s"}],
+        extra=f"channels:\n  - chat_id: {CHANNEL}\n    topics: [biometrie]\n"
+        + FAST.replace("delivery_backoff: 0.05s", "delivery_backoff: 3s"),
+    )
+    assert run("poll").code == 0  # the backlog is seen
+    offset = workdir / "faketime"
+    offset.write_text("+0\n", encoding="utf-8")
+    env = telegram_env(api_url) | {
+        "LD_PRELOAD": str(library),
+        "FAKETIME_TIMESTAMP_FILE": str(offset),
+        "FAKETIME_NO_CACHE": "1",  # read the offset at every call: the step happens live
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",  # a wall-clock step leaves the monotonic clock
+    }
+    fake.outage = 1  # the first send fails: its alert waits 3 s (a wall-clock due time)
+    watcher = Watcher(workdir, env)
+    watchers.append(watcher)
+    feed_server.serve("/feed", rss(1, [1]))
+    wait_until(lambda: fake.outage == 0, "the failed first send")
+
+    offset.write_text("-1d\n", encoding="utf-8")  # the wall clock steps back a day
+    feed_server.serve("/feed", rss(1, [1, 2]))
+
+    wait_until(lambda: len(fake.messages_to(CHANNEL)) == 2, "both alerts, within seconds")
+    order = [tags(m.text) for m in fake.messages_to(CHANNEL)]
+    assert order == [[(1, 1)], [(1, 2)]]  # the older one first
+    assert watcher.stop() == 0

@@ -1,0 +1,235 @@
+"""No input can stop delivery: impossible dates, bad character references, odd links.
+
+Each feed is read through `watcher poll` beside normal items: the odd item is
+kept (its date brought within range, its reference replaced, its link shown as
+text), every item is alerted, and nothing raises.
+"""
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run, write_config
+from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.faults.conftest import FAST, tags
+from tests.feed_server import FeedServer
+from watcher.delivery.render import AlertView, render_html, render_text
+from watcher.items import Item
+
+CHANNEL = -1009876543210
+
+
+def rss_items(*items: tuple[int, str, str, str]) -> bytes:
+    """An RSS feed of (number, title words, pubDate, link) items tagged T1x<number>."""
+    entries = "".join(
+        f"<item><title>Texte T1x{n} {words} reconnaissance faciale</title>"
+        f"<link>{link}</link><guid>g{n}</guid><pubDate>{date}</pubDate></item>"
+        for n, words, date, link in items
+    )
+    return (
+        '<rss version="2.0"><channel><title>T</title><link>https://example.org</link>'
+        f"<description>d</description>{entries}</channel></rss>"
+    ).encode()
+
+
+def source_errors(workdir: Path) -> list[str | None]:
+    db = sqlite3.connect(workdir / "watcher.db")
+    errors = [row[0] for row in db.execute("SELECT last_error FROM sources")]
+    db.close()
+    return errors
+
+
+NORMAL = "Mon, 02 Dec 2024 10:00:00 GMT"
+
+
+def test_items_dated_9999_and_year_1_are_kept_and_alerted_beside_normal_ones(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    rss = feed_server.serve(
+        "/rss",
+        rss_items(
+            (1, "normal", NORMAL, "https://example.org/1"),
+            (2, "lointain", "Fri, 31 Dec 9999 23:59:00 GMT", "https://example.org/2"),
+            (3, "antique", "Mon, 01 Jan 0001 00:00:00 +0100", "https://example.org/3"),
+        ),
+    )
+    # Atom's "0001-01-01T00:00:00+01:00" comes out of feedparser as year 0.
+    atom = feed_server.serve(
+        "/atom",
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
+        "<entry><title>Texte T2x1 reconnaissance faciale</title><id>a1</id>"
+        '<updated>0001-01-01T00:00:00+01:00</updated><link href="https://example.org/a1"/></entry>'
+        "<entry><title>Texte T2x2 reconnaissance faciale</title><id>a2</id>"
+        '<updated>9999-12-31T23:59:59-01:00</updated><link href="https://example.org/a2"/></entry>'
+        "</feed>",
+    )
+    write_config(
+        workdir,
+        [
+            {"id": "rss", "name": "R", "url": rss, "backfill": "true"},
+            {"id": "atom", "name": "A", "url": atom, "backfill": "true"},
+        ],
+        extra=FAST,
+    )
+
+    result = run("poll")
+
+    assert result.code == 0, result.err
+    assert sorted(tags(result.out)) == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2)]
+    assert "01/01/2200" in result.out and "01/01/1900" in result.out
+    assert "Traceback" not in result.err
+    assert source_errors(workdir) == [None, None]
+
+
+def test_the_same_dates_reach_telegram_grouped_and_alone(
+    workdir: Path,
+    feed_server: FeedServer,
+    telegram: tuple[FakeTelegram, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake, api_url = telegram
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_URL", api_url)
+    url = feed_server.serve(
+        "/rss",
+        rss_items(
+            (1, "normal", NORMAL, "https://example.org/1"),
+            (2, "lointain", "Fri, 31 Dec 9999 23:59:00 GMT", "https://example.org/2"),
+        ),
+    )
+    write_config(
+        workdir,
+        [{"id": "rss", "name": "R", "url": url, "backfill": "true"}],
+        extra=f"channels:\n  - chat_id: {CHANNEL}\n    topics: [biometrie]\n" + FAST,
+    )
+
+    result = run("poll")
+
+    assert result.code == 0, result.err
+    delivered = sorted(t for m in fake.messages_to(CHANNEL) for t in tags(m.text))
+    assert delivered == [(1, 1), (1, 2)]
+
+
+def test_a_feed_with_bad_character_references_is_read_whole(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve(
+        "/rss",
+        rss_items(
+            (1, "caméra &#55357;&#56569; pair", NORMAL, "https://example.org/1"),
+            (2, "seul &#55357; et hors &#1114112; et nul &#0;", NORMAL, "https://example.org/2"),
+            (3, "sans histoire", NORMAL, "https://example.org/3"),
+        ),
+    )
+    write_config(workdir, [{"id": "rss", "name": "R", "url": url, "backfill": "true"}], extra=FAST)
+
+    result = run("poll")
+
+    assert result.code == 0, result.err
+    assert sorted(tags(result.out)) == [(1, 1), (1, 2), (1, 3)]
+    assert "caméra 📹 pair" in result.out  # the two references make one emoji
+    assert "seul \ufffd et hors \ufffd et nul \ufffd" in result.out
+    assert source_errors(workdir) == [None]
+
+
+def test_links_that_are_not_web_pages_reach_telegram_as_text(
+    workdir: Path,
+    feed_server: FeedServer,
+    telegram: tuple[FakeTelegram, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake, api_url = telegram
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_URL", api_url)
+    url = feed_server.serve(
+        "/rss",
+        rss_items(
+            (1, "script", NORMAL, "javascript:alert(1)"),
+            (2, "mention", NORMAL, "tg://user?id=42"),
+            (3, "page", NORMAL, "https://example.org/3"),
+            (4, "donnée", NORMAL, "data:text/html,x"),
+        ),
+    )
+    write_config(
+        workdir,
+        [{"id": "rss", "name": "R", "url": url, "backfill": "true"}],
+        extra=f"channels:\n  - chat_id: {CHANNEL}\n    topics: [biometrie]\n" + FAST,
+    )
+
+    assert run("poll").code == 0
+    (message,) = fake.messages_to(CHANNEL)  # a burst: one grouped message
+    assert sorted(tags(message.text)) == [(1, 1), (1, 2), (1, 3), (1, 4)]
+    assert 'href="https://example.org/3"' in message.text
+    for scheme in ("javascript:", "tg://", "data:"):
+        assert scheme not in message.text
+
+
+def test_a_debate_in_2099_is_given_by_its_date_without_a_countdown() -> None:
+    now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    item = Item("s", "k", "Proposition de loi", "https://example.org/p")
+    for event_at, shown in [
+        (datetime(2099, 3, 1, 9, 0, tzinfo=UTC), "prévu le 01/03/2099"),
+        (datetime(2026, 12, 17, 9, 0, tzinfo=UTC), "prévu le 17/12/2026, dans 10 jours"),
+    ]:
+        view = AlertView("S", item, (), {}, event_at=event_at, event_label="Vote", now=now)
+        for text in (render_text(view), render_html(view)):
+            line = next(line for line in text.splitlines() if "⏰" in line)
+            assert line.endswith(shown), line
+
+
+def test_a_migrated_group_still_listed_under_channels_costs_one_refused_send(
+    workdir: Path,
+    feed_server: FeedServer,
+    telegram: tuple[FakeTelegram, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake, api_url = telegram
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_URL", api_url)
+    old, new = -4001, -1004001
+    fake.migrated[old] = new
+    url = feed_server.serve("/rss", rss_items(*((n, "", NORMAL, "https://e.org/") for n in (1,))))
+    write_config(
+        workdir,
+        [{"id": "rss", "name": "R", "url": url, "interval": "1s"}],
+        extra=f"channels:\n  - chat_id: {old}\n    topics: [biometrie]\n" + FAST,
+    )
+    assert run("poll").code == 0  # the backlog is seen
+    for n in (2, 3):  # two polls, each with a new item routed to the old id
+        items = [(m, "", NORMAL, f"https://e.org/{m}") for m in range(1, n + 1)]
+        feed_server.serve("/rss", rss_items(*items))
+        result = run("poll")
+        assert result.code == 0, result.err
+
+    sends_to_old = [c for c in fake.calls_of("sendMessage") if int(c["chat_id"]) == old]
+    assert len(sends_to_old) == 1  # the first one learns of the move, the rest go straight
+    delivered = sorted(t for m in fake.messages_to(new) for t in tags(m.text))
+    assert delivered == [(1, 2), (1, 3)]
+
+
+def test_a_maintainer_notice_refused_as_html_arrives_as_plain_text(
+    workdir: Path,
+    feed_server: FeedServer,
+    telegram: tuple[FakeTelegram, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake, api_url = telegram
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_URL", api_url)
+    maintainer = 777
+    fake.refuse[CHANNEL] = "Bad Request: chat not found"  # a permanent failure: a notice
+    fake.reject_html.add(maintainer)  # and the notice's HTML is refused
+    url = feed_server.serve("/rss", rss_items((1, "", NORMAL, "https://e.org/1")))
+    write_config(
+        workdir,
+        [{"id": "rss", "name": "R", "url": url, "backfill": "true"}],
+        extra=f"channels:\n  - chat_id: {CHANNEL}\n    topics: [biometrie]\n"
+        f"maintainers: [{maintainer}]\n" + FAST,
+    )
+
+    assert run("poll").code == 0
+    (notice,) = fake.messages_to(maintainer)
+    assert notice.parse_mode is None
+    assert f"{CHANNEL} refuse les messages" in notice.text
