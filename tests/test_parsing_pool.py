@@ -5,7 +5,7 @@ import os
 import pytest
 
 from watcher.errors import WatcherError
-from watcher.runtime import ParsingPool
+from watcher.parsing_pool import ParsingPool
 
 
 def _die_unless_in(pid: int) -> str:

@@ -30,10 +30,11 @@ def _is_type_checking(node: ast.stmt) -> bool:
     return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
 
 
-def _statements(body: list[ast.stmt], *, lazy: bool) -> Iterator[ast.stmt]:
-    """Statements run at import time (and, with ``lazy``, those inside functions too)."""
+def _statements(body: list[ast.stmt], *, lazy: bool, typing: bool = False) -> Iterator[ast.stmt]:
+    """Statements run at import time (and, with ``lazy``, those inside functions too;
+    with ``typing``, those under ``if TYPE_CHECKING:`` as well)."""
     for node in body:
-        if _is_type_checking(node):
+        if _is_type_checking(node) and not typing:
             continue
         yield node
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not lazy:
@@ -41,17 +42,19 @@ def _statements(body: list[ast.stmt], *, lazy: bool) -> Iterator[ast.stmt]:
         for field in ("body", "orelse", "finalbody", "handlers"):
             children = getattr(node, field, None)
             if isinstance(children, list):
-                yield from _statements([c for c in children if isinstance(c, ast.stmt)], lazy=lazy)
+                yield from _statements(
+                    [c for c in children if isinstance(c, ast.stmt)], lazy=lazy, typing=typing
+                )
             if field == "handlers" and isinstance(children, list):
                 for handler in children:
-                    yield from _statements(handler.body, lazy=lazy)
+                    yield from _statements(handler.body, lazy=lazy, typing=typing)
 
 
-def imports_of(module: str, *, lazy: bool) -> set[str]:
+def imports_of(module: str, *, lazy: bool, typing: bool = False) -> set[str]:
     """The watcher modules ``module`` imports."""
     found: set[str] = set()
     tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
-    for node in _statements(tree.body, lazy=lazy):
+    for node in _statements(tree.body, lazy=lazy, typing=typing):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
@@ -106,6 +109,18 @@ def test_configuration_and_sources_have_no_cycle_even_through_lazy_imports() -> 
     for module in MODULES:
         if module.startswith("watcher.sources"):
             assert "watcher.config" not in imports_of(module, lazy=True), module
+
+
+def test_no_cycle_anywhere_even_through_type_only_and_lazy_imports() -> None:
+    # The bot, the delivery stage and the runtime once closed a circle of seven modules
+    # through ``if TYPE_CHECKING:`` imports: the bot now sees only ``bot.deps``.
+    graph = {module: imports_of(module, lazy=True, typing=True) for module in MODULES}
+    assert cycles(graph) == []
+    for module in MODULES:
+        if module.startswith("watcher.bot"):
+            assert "watcher.runtime" not in imports_of(module, lazy=True, typing=True) or (
+                module == "watcher.bot.target"  # builds the handlers' BotDeps from the service
+            ), module
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:

@@ -221,10 +221,12 @@ def db_path(args: argparse.Namespace) -> Path:
 
 def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from watcher.config import load_config
-    from watcher.logs import use_timezone
+    from watcher.delivery.targets import target_secrets
+    from watcher.logs import hide_secrets, use_timezone
 
     config = load_config(config_path(args))
     use_timezone(config.settings.timezone)
+    hide_secrets(os.environ.get(name, "") for name in target_secrets(config.targets))
     return config
 
 
@@ -245,6 +247,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             f"{len(topic.weak)} weak term(s)"
         )
     print(f"  {len(config.channels)} channel(s), {len(config.maintainers)} maintainer(s)")
+    for target in config.targets:
+        print(f"  target {target.name} ({target.kind})")
     for source_id, names in missing_secrets(config, os.environ).items():
         print(f"  {source_id}: skipped until {' and '.join(names)} are set")
     return 0
@@ -434,6 +438,8 @@ def _status(args: argparse.Namespace, config: "Config", store: "Store", damaged:
         f"{failures['chat_gone']} to chats that refuse the bot, {failures['refused']} refused"
         + (f", {failures['failed']} failed (older versions)" if failures.get("failed") else "")
     )
+    for target, counts in sorted(store.outbox.target_counts().items()):
+        print(f"  {target}: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
     now = datetime.now(UTC)
     drifts = store.polls.drifts([s.id for s in statuses if s.id not in skipped], now)
     for drift in drifts:

@@ -14,6 +14,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from watcher.config_yaml import load_yaml
+from watcher.delivery.base import OptionError as TargetOptionError
+from watcher.delivery.base import TargetConfig
+from watcher.delivery.targets import parse_targets
+from watcher.delivery.telegram_kind import ChannelConfig
 from watcher.durations import parse_duration, parse_size
 from watcher.errors import ConfigError, RuleError
 from watcher.matching.rules import TopicRules, compile_topic
@@ -21,7 +25,15 @@ from watcher.sources.base import SourceConfig, SourceKind
 from watcher.sources.catalog import KINDS
 from watcher.sources.options import OptionError, build_options, option_names, territory
 
-__all__ = ["ChannelConfig", "Config", "Settings", "SourceConfig", "load_config", "parse_config"]
+__all__ = [
+    "ChannelConfig",
+    "Config",
+    "Settings",
+    "SourceConfig",
+    "TargetConfig",
+    "load_config",
+    "parse_config",
+]
 
 _COMMON_KEYS = (
     "id",
@@ -56,16 +68,11 @@ class Settings:
     # forever, at most this far apart
     atom_dir: str | None = None  # `watcher run` keeps <topic>.xml Atom feeds here
     # (relative to feeds.yml's directory)
+    backup_dir: str | None = None  # nightly online backups of the database go here
+    backup_keep: int = 7  # how many of them are kept
+    retention: float = 2 * 365 * 86400.0  # unmatched items older than this are pruned
     # A dossier whose law was published is followed this long for its decrees, then ends.
     follow_after_law: float = 183 * 86400.0
-
-
-@dataclass(frozen=True)
-class ChannelConfig:
-    """A Telegram chat that receives every alert of its topics."""
-
-    chat_id: int | str
-    topics: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,7 @@ class Config:
     # A topic's former ids (``renamed_from:`` or ``aliases:``): old id -> current id.
     # Subscriptions to an old id follow it (watcher.renames).
     renamed: Mapping[str, str] = field(default_factory=dict)
+    targets: tuple[TargetConfig, ...] = ()  # feeds.yml's targets: (empty: the default)
 
     def source(self, source_id: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.id == source_id), None)
@@ -169,7 +177,7 @@ def parse_config(text: str, path: Path, reader: _Reader | None = None) -> Config
     top = reader.mapping(
         document if document is not None else {},
         "",
-        ("settings", "topics", "sources", "channels", "maintainers"),
+        ("settings", "topics", "sources", "channels", "maintainers", "targets"),
     )
     settings = _settings(reader, top.get("settings", {}))
     topics = _topics(reader, top.get("topics"))
@@ -177,7 +185,13 @@ def parse_config(text: str, path: Path, reader: _Reader | None = None) -> Config
     channels = _channels(reader, top.get("channels", []), topics)
     maintainers = _maintainers(reader, top.get("maintainers", []))
     renamed = _renamed(reader, top.get("topics"), topics)
-    return Config(path, settings, topics, sources, channels, maintainers, renamed)
+    try:
+        targets = parse_targets(top.get("targets"), list(topics))
+    except TargetOptionError as exc:
+        raise reader.fail(f"targets{exc.key}", str(exc)) from None
+    return Config(
+        path, settings, topics, sources, channels, maintainers, renamed=renamed, targets=targets
+    )
 
 
 def _settings(reader: _Reader, raw: object) -> Settings:
@@ -194,6 +208,9 @@ def _settings(reader: _Reader, raw: object) -> Settings:
         "allow_private_addresses",
         "delivery_backoff",
         "atom_dir",
+        "backup_dir",
+        "backup_keep",
+        "retention",
         "follow_after_law",
     )
     data = reader.mapping(raw if raw is not None else {}, "settings", keys)
@@ -246,6 +263,11 @@ def _settings(reader: _Reader, raw: object) -> Settings:
         atom_dir=reader.string(data["atom_dir"], "settings.atom_dir")
         if "atom_dir" in data
         else None,
+        backup_dir=reader.string(data["backup_dir"], "settings.backup_dir")
+        if "backup_dir" in data
+        else None,
+        backup_keep=_whole(reader, data.get("backup_keep", defaults.backup_keep), "backup_keep"),
+        retention=reader.duration(data.get("retention", defaults.retention), "settings.retention"),
     )
 
 

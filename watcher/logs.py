@@ -57,10 +57,20 @@ def use_timezone(name: str) -> None:
     FORMATTER.zone = ZoneInfo(name)
 
 
+REDACT = RedactSecrets(())
+
+
+def hide_secrets(values: Iterable[str]) -> None:
+    """Hide these values too (the secrets feeds.yml's targets name, known once it is read)."""
+    REDACT.secrets += [v for v in values if len(v) >= 6 and v not in REDACT.secrets]
+
+
 def configure_logging(verbose: bool, environ: Mapping[str, str]) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(FORMATTER)
-    handler.addFilter(RedactSecrets(environ.get(name, "") for name in SECRET_VARIABLES))
+    REDACT.secrets = []
+    hide_secrets(environ.get(name, "") for name in SECRET_VARIABLES)
+    handler.addFilter(REDACT)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True
     )

@@ -1,6 +1,6 @@
 """Who gets an alert: each recipient of each target whose topics matched. Pure.
 
-Targets say who their recipients are (``delivery.targets.audience``); this
+Targets say who their recipients are (``delivery.active.audience``); this
 module only intersects topics, so it knows no target by name.
 """
 
@@ -18,6 +18,8 @@ class Recipient:
     # Only alerts from sources of these territories (/reglages); empty: every one.
     # Sources with no territory (national ones) reach everybody.
     territories: frozenset[str] = frozenset()
+    # The same, from the target's own ``territories:`` filter in feeds.yml.
+    target_territories: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,16 @@ def routes(
         return []
     wanted: dict[tuple[str, str], set[str]] = {}
     for recipient in audience:
-        if territory and recipient.territories and territory not in recipient.territories:
+        if territory and not _place_wanted(territory, recipient):
             continue
         topics = recipient.topics & set(matched_topics)
         if topics:
             wanted.setdefault((recipient.target, recipient.destination), set()).update(topics)
     return [Route(target, dest, tuple(sorted(topics))) for (target, dest), topics in wanted.items()]
+
+
+def _place_wanted(territory: str, recipient: Recipient) -> bool:
+    return all(
+        not chosen or territory in chosen
+        for chosen in (recipient.territories, recipient.target_territories)
+    )

@@ -15,14 +15,10 @@ finishes with the configuration it started with.
 import asyncio
 import contextlib
 import logging
-import multiprocessing
 import os
 import signal
-import threading
-import time
-from collections.abc import Callable, Collection, Mapping, Sequence
-from concurrent.futures import CancelledError, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -31,13 +27,14 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from watcher.config import Config, SourceConfig, load_config
 from watcher.decide import is_due
-from watcher.delivery.targets import audience
+from watcher.delivery.base import TargetConfig
 from watcher.errors import ConfigError, FetchError, WatcherError
 from watcher.fetch import Fetcher, FetchSession
 from watcher.following.streams import Stream, streams_for
 from watcher.netguard import PrivateAllowance, configured_address
-from watcher.orphans import exit_with_parent
+from watcher.parsing_pool import ParsingPool
 from watcher.poll import Poller, missing_secrets, summarize
+from watcher.recipients import Subscriptions, recipients_for
 from watcher.renames import apply_renames, check_reload
 from watcher.routing import Recipient
 from watcher.scheduling import DueTimes
@@ -54,105 +51,10 @@ T = TypeVar("T")
 
 # How long `watcher run` gives itself to stop once asked (the issue's promise is 10 s).
 STOP_GRACE_SECONDS = 8.0
-# How long a routing snapshot of the subscribers is reused between matched items.
-SUBSCRIPTIONS_TTL = 2.0
 # How often the run loop records that it is alive (`watcher status --check` reads it).
 HEARTBEAT_SECONDS = 30.0
 # A poll that cannot be saved for a full disk is tried again after this long at most.
 FULL_DISK_RETRY_MAX = 30.0
-
-
-class Subscriptions:
-    """Which chats want which topics, read lazily and reused for a moment.
-
-    Only a poll that matched something asks, so a cycle of unchanged sources costs
-    the same with or without subscribers.
-    """
-
-    def __init__(self, subscribers: Subscribers, *, ttl: float = SUBSCRIPTIONS_TTL) -> None:
-        self.subscribers = subscribers
-        self.ttl = ttl
-        self._lock = threading.Lock()
-        self._value: Mapping[int, Collection[str]] = {}
-        self.territories: Mapping[int, frozenset[str]] = {}  # read with the topics
-        self._read_at = -float("inf")
-
-    def __call__(self) -> Mapping[int, Collection[str]]:
-        with self._lock:
-            if time.monotonic() - self._read_at > self.ttl:
-                self._value = self.subscribers.subscriptions()
-                self.territories = self.subscribers.territories()
-                self._read_at = time.monotonic()
-            return self._value
-
-    def invalidate(self) -> None:
-        with self._lock:
-            self._read_at = -float("inf")
-
-
-class ParsingPool:
-    """Worker processes that parse payloads, so that parsing spreads over the cores.
-
-    A reader thread hands its payload here (``PollContext.compute``) and waits:
-    with one interpreter lock, 32 polls parsing feeds in threads use one core.
-    Workers start on first use as fresh interpreters (``spawn``: a fork of this
-    threaded process could inherit a lock held by another thread, and Python
-    3.11's fork server preloads modules ignoring this process's ``sys.path``).
-    Should a worker die, the pool is replaced and the payload parsed in the thread.
-    Workers end when this process dies, however it dies (``watcher.orphans``).
-    """
-
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self._context = multiprocessing.get_context("spawn")
-        self._lock = threading.Lock()
-        self._pool: ProcessPoolExecutor | None = None
-        self._closed = False
-
-    def __call__(self, function: Callable[..., T], /, *args: Any) -> T:
-        with self._lock:
-            if self._closed:
-                raise WatcherError("watcher is stopping: payload left unparsed")
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    self.workers,
-                    mp_context=self._context,
-                    initializer=exit_with_parent,
-                    initargs=(os.getpid(),),
-                )
-            pool = self._pool
-        try:
-            return pool.submit(function, *args).result()
-        except CancelledError:
-            raise WatcherError("watcher is stopping: payload left unparsed") from None
-        except BrokenProcessPool:
-            logger.warning("a parsing process died; starting others, parsing this payload here")
-            with self._lock:
-                if self._pool is pool:
-                    self._pool = None
-            pool.shutdown(wait=False, cancel_futures=True)
-            return function(*args)
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-
-
-def with_territories(
-    recipients: list[Recipient], territories: Mapping[int, frozenset[str]]
-) -> list[Recipient]:
-    """The chats' territory choices (/reglages) added to their recipients."""
-    if not territories:
-        return recipients
-    return [
-        replace(r, territories=territories.get(int(r.destination), frozenset()))
-        if r.destination.lstrip("-").isdigit()
-        else r
-        for r in recipients
-    ]
 
 
 class Service:
@@ -166,14 +68,14 @@ class Service:
         environ: Mapping[str, str],
         out: TextIO,
         config_path: Path | None = None,
-        telegram: Any = None,
+        targets: Sequence[TargetConfig] = (),
     ) -> None:
         self.config_path = config_path
         self.config = config
         self.store = store
         self.environ = environ
         self.out = out
-        self.telegram = telegram
+        self.targets = tuple(targets)  # where alerts go (``delivery.active``), fixed for a run
         self.subscribers = Subscribers(store)
         self.subscriptions = Subscriptions(self.subscribers)
         settings = config.settings
@@ -209,20 +111,8 @@ class Service:
         )
 
     def recipients_for(self, config: Config) -> Callable[[], list[Recipient]]:
-        """Who may be alerted: the targets' audience, rebuilt when the subscriptions change."""
-        targets = ("console",) if self.telegram is None else ("telegram",)
-        recipients: list[Recipient] = []
-        read: Mapping[int, Collection[str]] | None = None
-
-        def current() -> list[Recipient]:
-            nonlocal recipients, read
-            subscriptions = self.subscriptions() if self.telegram is not None else {}
-            if subscriptions is not read:
-                recipients, read = audience(config, targets, subscriptions), subscriptions
-                recipients = with_territories(recipients, self.subscriptions.territories)
-            return recipients
-
-        return current
+        """Who may be alerted: the run's targets' audience (``recipients``)."""
+        return recipients_for(config, self.targets, self.subscriptions)
 
     def _skipped(self, config: Config) -> dict[str, list[str]]:
         skipped = missing_secrets(config, self.environ)

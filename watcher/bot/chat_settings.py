@@ -23,7 +23,7 @@ from watcher.filters import describe as describe_filter
 from watcher.store.subscribers import MODES, Subscriber
 
 if TYPE_CHECKING:
-    from watcher.runtime import Service as Runtime
+    from watcher.bot.deps import BotDeps as Runtime
 
 NO_FILTER = ChatFilter()
 DIGEST_HOURS = ("07:00", "08:00", "12:00", "18:00", "21:00")

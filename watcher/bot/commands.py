@@ -24,16 +24,16 @@ from typing import TYPE_CHECKING, Any
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import RetryAfter, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from watcher.delivery.render import format_date, words_found
-from watcher.delivery.telegram import retry_seconds
+from watcher.delivery.telegram import answer
 from watcher.items import Item
 from watcher.matching.engine import TopicMatch
 
 if TYPE_CHECKING:
-    from watcher.runtime import Service as Runtime
+    from watcher.bot.deps import BotDeps as Runtime
     from watcher.store.subscribers import Subscriber
 
 logger = logging.getLogger(__name__)
@@ -102,11 +102,10 @@ async def reply(update: Update, text: str, **kwargs: object) -> None:
     message = update.effective_message
     if message is None:
         return
-    try:
-        await message.reply_text(text, **kwargs)  # type: ignore[arg-type]
-    except RetryAfter as exc:
-        await asyncio.sleep(retry_seconds(exc))
-        await message.reply_text(text, **kwargs)  # type: ignore[arg-type]
+    await answer(
+        lambda: message.reply_text(text, **kwargs),  # type: ignore[arg-type]
+        f"reply in chat {message.chat_id}",
+    )
 
 
 async def chat_of(update: Update, context: Context) -> "tuple[Runtime, Subscriber, str] | None":

@@ -6,7 +6,6 @@ dossier document, where ``streams`` will read it), and names it by the title fou
 there; a 404 is a dossier that does not exist, said in one line.
 """
 
-import asyncio
 import html
 import json
 import logging
@@ -14,7 +13,6 @@ import re
 
 from watcher.bot.commands import Context, runtime
 from watcher.errors import FetchError
-from watcher.netguard import is_private_host
 from watcher.sources import senat
 from watcher.textdecode import decode_bytes
 
@@ -55,18 +53,16 @@ async def check_on_site(context: Context, dossier: str) -> tuple[str, str]:
     rt = runtime(context)
     name = html.escape(dossier.split(":", 1)[1])
     house = "du Sénat" if dossier.startswith("senat:") else "de l'Assemblée nationale"
-    allow_private = rt.config.settings.allow_private_addresses or await is_private_host(url)
-    loop = asyncio.get_running_loop()
+    if rt.fetch_page is None:
+        return UNREACHABLE.format(name=name, house=house, why="pas de connexion"), ""
     try:
-        response = await rt.fetcher.fetch(
-            "GET", url, deadline=loop.time() + CHECK_SECONDS, allow_private=allow_private
-        )
+        body = await rt.fetch_page(url)
     except FetchError as exc:
         if exc.status in (404, 410):
             return NOT_FOUND.format(name=name, house=house), ""
         logger.warning("/suivre could not check %s at %s: %s", dossier, url, exc)
         return UNREACHABLE.format(name=name, house=house, why=html.escape(str(exc)[:120])), ""
-    return "", _title(response.body if response is not None else b"")
+    return "", _title(body)
 
 
 def _title(body: bytes) -> str:

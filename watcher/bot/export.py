@@ -23,7 +23,7 @@ from watcher.personal import MAX_RULES, WordsError, parse_rule
 from watcher.store.subscribers import MODES
 
 if TYPE_CHECKING:
-    from watcher.runtime import Service as Runtime
+    from watcher.bot.deps import BotDeps as Runtime
 
 FILE_NAME = "watcher-reglages.json"
 FORMAT = "watcher-settings"

@@ -16,24 +16,20 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram import Update
 
 from watcher.bot.commands import Context, Handler, reply, runtime
-from watcher.delivery.telegram import retry_seconds
+from watcher.delivery.telegram_kind import NAME as TELEGRAM
 from watcher.drift import PROBLEMS_FR
 from watcher.errors import ConfigError, WatcherError
 from watcher.selfcheck import check_sources
 from watcher.selfcheck_report import details, table
+from watcher.store.notices import Notices
 
 if TYPE_CHECKING:
-    from telegram import Bot
-
-    from watcher.runtime import Service
+    from watcher.bot.deps import BotDeps
 
 logger = logging.getLogger(__name__)
-# Announcements go out at most this fast (Telegram allows about 30 messages/s overall).
-ANNOUNCE_SPACING = 0.05
 ALERT_STATES = {"pending": "en attente", "sent": "envoyées", "failed": "échouées"}
 ALERT_STATES |= {"gone": "abandonnées (chat parti)", "dropped": "retirées (désabonnement)"}
 ALERT_STATES |= {"refused": "refusées par Telegram"}
@@ -130,7 +126,7 @@ async def test_text(update: Update, context: Context) -> None:
         await reply(update, "Usage : /tester &lt;texte à essayer&gt;")
         return
     text = " ".join(context.args)
-    assessment = runtime(context).poller.matcher.assess([text])
+    assessment = runtime(context).assess([text])
     lines = []
     for match in assessment.matches:
         lines.append(
@@ -176,46 +172,41 @@ async def reload(update: Update, context: Context) -> None:
         ),
     )
     if added:
-        context.application.create_task(announce(context.bot, rt, added))
+        context.application.create_task(announce(rt, added))
 
 
-async def announce(bot: "Bot", rt: "Service", topic_ids: Sequence[str]) -> int:
-    """Tell every active chat about new topics, once per topic ever, with a button each."""
-    fresh = [t for t in topic_ids if await asyncio.to_thread(rt.subscribers.first_announcement, t)]
-    if not fresh:
-        return 0
-    labels = {t: rt.config.topics[t].label for t in fresh if t in rt.config.topics}
-    text = (
-        "🆕 Nouveau sujet surveillé : "
-        + ", ".join(f"<b>{html.escape(label)}</b>" for label in labels.values())
-        + "\nTouchez le bouton pour recevoir ses alertes (ou /sujets plus tard)."
-    )
-    markup = InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(f"➕ {label}", callback_data=f"sub:{t}")]
-            for t, label in labels.items()
+async def announce(rt: "BotDeps", topic_ids: Sequence[str]) -> int:
+    """Tell every active chat about new topics, once per topic ever, with a button each.
+
+    The announcements are queued in the notices outbox in the same transaction that
+    marks the topics announced, and sent from there like alerts (``delivery.notices``).
+    """
+    told = await asyncio.to_thread(queue_announcement, rt, topic_ids)
+    if told is not None:
+        logger.info("new topic(s) %s announced to %d chat(s)", ", ".join(topic_ids), told)
+    return told or 0
+
+
+def queue_announcement(rt: "BotDeps", topic_ids: Sequence[str]) -> int | None:
+    """The announcement queued for each chat not yet subscribed; None: nothing new."""
+    with rt.store.database.transaction():
+        fresh = [t for t in topic_ids if rt.subscribers.first_announcement(t)]
+        labels = {t: rt.config.topics[t].label for t in fresh if t in rt.config.topics}
+        if not labels:
+            return None
+        text = (
+            "🆕 Nouveau sujet surveillé : "
+            + ", ".join(f"<b>{html.escape(label)}</b>" for label in labels.values())
+            + "\nTouchez le bouton pour recevoir ses alertes (ou /sujets plus tard)."
+        )
+        buttons = [(f"➕ {label}", f"sub:{t}") for t, label in labels.items()]
+        chats = [
+            str(chat_id)
+            for chat_id in rt.subscribers.active_chat_ids()
+            if (s := rt.subscribers.get(chat_id)) is not None and not set(labels) <= s.topics
         ]
-    )
-    told = 0
-    for chat_id in await asyncio.to_thread(rt.subscribers.active_chat_ids):
-        subscriber = await asyncio.to_thread(rt.subscribers.get, chat_id)
-        if subscriber is None or set(labels) <= subscriber.topics:
-            continue
-        for _attempt in range(3):
-            try:
-                await bot.send_message(chat_id, text, reply_markup=markup)
-                told += 1
-                break
-            except RetryAfter as exc:
-                await asyncio.sleep(retry_seconds(exc))
-            except Forbidden:
-                break
-            except TelegramError as exc:
-                logger.warning("could not announce a new topic to %s: %s", chat_id, exc)
-                break
-        await asyncio.sleep(ANNOUNCE_SPACING)
-    logger.info("new topic(s) %s announced to %d chat(s)", ", ".join(labels), told)
-    return told
+        key = "announce:" + ",".join(sorted(labels))
+        return Notices(rt.store.database).queue(TELEGRAM, chats, key, text, buttons)
 
 
 @maintainer_only

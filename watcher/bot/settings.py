@@ -21,14 +21,16 @@ class TelegramSettings:
         return self.api_url.rstrip("/").removesuffix("bot") + "file/bot"
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> "TelegramSettings | None":
-        """None when TELEGRAM_BOT_TOKEN is unset: alerts then go to the console."""
-        token = environ.get("TELEGRAM_BOT_TOKEN", "").strip()
+    def from_environ(
+        cls, environ: Mapping[str, str], *, token_env: str = "TELEGRAM_BOT_TOKEN"
+    ) -> "TelegramSettings | None":
+        """None when the token's variable is unset: alerts then go to the console."""
+        token = environ.get(token_env, "").strip()
         if not token:
             return None
         if not _TOKEN.match(token):
             raise ConfigError(
-                "TELEGRAM_BOT_TOKEN does not look like a bot token (digits:letters from @BotFather)"
+                f"{token_env} does not look like a bot token (digits:letters from @BotFather)"
             )
         api_url = environ.get("TELEGRAM_API_URL", "").strip() or DEFAULT_API_URL
         parts = urlsplit(api_url)

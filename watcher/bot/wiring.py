@@ -43,7 +43,7 @@ from watcher.bot.settings import TelegramSettings
 from watcher.errors import DeliveryError
 
 if TYPE_CHECKING:
-    from watcher.runtime import Service
+    from watcher.bot.deps import BotDeps
 
 logger = logging.getLogger(__name__)
 BotApplication: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
@@ -59,7 +59,7 @@ SECOND_PROCESS = (
 )
 
 
-def build_application(service: "Service", settings: TelegramSettings) -> BotApplication:
+def build_application(service: "BotDeps", settings: TelegramSettings) -> BotApplication:
     """The python-telegram-bot Application with every handler."""
     # watcher owns the HTTP clients: PTB does not close them when initialize() fails
     # (a wrong token), so close_requests() must be able to.
@@ -150,7 +150,7 @@ async def close_requests(application: BotApplication) -> None:
         await request.shutdown()
 
 
-async def connect(application: BotApplication, service: "Service") -> bool:
+async def connect(application: BotApplication, service: "BotDeps") -> bool:
     """Initialise the bot (getMe), retrying while the Bot API is unreachable.
 
     Returns False when the service stopped first. A rejected token is fatal.
@@ -200,7 +200,7 @@ async def refuse_second_process(application: BotApplication) -> None:
         logger.warning("Telegram getUpdates failed at start-up, retrying: %s", exc.message)
 
 
-async def serve_bot(application: BotApplication, service: "Service") -> None:
+async def serve_bot(application: BotApplication, service: "BotDeps") -> None:
     """Run the bot's update loop until the service stops."""
     try:
         if not await connect(application, service):

@@ -1,16 +1,23 @@
-"""What every delivery target is: a name, its pacing, and ``send`` one message -> an Outcome.
+"""What every delivery target is: a kind (options, audience, opening) and, once
+opened, a name, its pacing, and ``send`` one message -> an Outcome.
 
 A target never touches the outbox: the deliverer decides what to send, the
 target says what happened (``outcome``), and ``outcome.apply`` what follows.
+A kind is declared by its module as one ``TargetKind`` and listed once in
+``delivery.targets``; nothing else in the package names it. This module imports
+no configuration, so ``config`` can validate targets through the registry.
 """
 
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
-from typing import Protocol
+import re
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TextIO
 
-from watcher.config import Config
 from watcher.delivery.outcome import Outcome
+from watcher.delivery.render import AlertView
 from watcher.routing import Recipient
+
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -32,10 +39,15 @@ class Message:
     keyboard: tuple[tuple[Button, ...], ...] = ()
     silent: bool = False
     preview: bool = False
+    # A message that carries one alert also carries its data, for targets that render
+    # it their own way (a Mastodon status, a webhook's JSON), and a key that stays the
+    # same for every attempt at it (idempotency: a retry is never taken twice).
+    view: AlertView | None = None
+    key: str = ""
 
 
 class Target(Protocol):
-    """Somewhere alerts go: the terminal, Telegram, tomorrow a webhook or e-mail."""
+    """Somewhere alerts go once opened: the terminal, Telegram, Mastodon, a webhook."""
 
     @property
     def name(self) -> str:
@@ -56,9 +68,83 @@ class Target(Protocol):
         """Send one message; say what happened, never raise for a refusal or a network error."""
 
 
-class Audience(Protocol):
-    """Who a target's alerts are for: each recipient and the topics it wants."""
+class OptionError(ValueError):
+    """A target's option is wrong: ``key`` names it, the message says what to fix."""
 
-    def __call__(
-        self, config: Config, subscriptions: Mapping[int, Collection[str]]
-    ) -> list[Recipient]: ...
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    """One entry of feeds.yml's ``targets:``: a kind, its name, its filters, its options."""
+
+    kind: str
+    name: str  # the alert rows' ``target``; the kind's name unless given
+    topics: frozenset[str] | None = None  # only alerts of these topics (None: all)
+    territories: frozenset[str] = frozenset()  # only these territories (national ones pass)
+    options: Any = None  # the kind's own typed options (``TargetKind.options``)
+
+
+@dataclass
+class Opened:
+    """A target ready to send, and what it runs or releases alongside (the bot, clients)."""
+
+    target: Target
+    tasks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    close: Callable[[], Awaitable[None]] | None = None
+    # Whether it can be reached now (a one-shot ``watcher poll`` asks before sending).
+    reachable: Callable[[], Awaitable[bool]] | None = None
+    # The maintainers' channel, and new topics told to subscribers (the bot has both).
+    notify: Callable[[str], Awaitable[None]] | None = None
+    announce: Callable[[Sequence[str]], Awaitable[None]] | None = None
+
+
+class Host(Protocol):
+    """What opening a target may use from the service that runs it."""
+
+    @property
+    def out(self) -> TextIO:
+        """Where the console writes."""
+
+    @property
+    def environ(self) -> Mapping[str, str]:
+        """The environment, where secrets are read by their variable's name."""
+
+    def telegram(self, target: TargetConfig) -> Opened:
+        """The Telegram bot (alerts and commands), built by the service's wiring."""
+
+
+@dataclass(frozen=True)
+class TargetKind:
+    """A kind of target: how feeds.yml configures it, whom it serves, how it opens."""
+
+    name: str
+    # feeds.yml's keys for this kind (the common ones excepted) -> typed options.
+    options: Callable[[Mapping[str, Any], Collection[str]], Any]
+    # Environment variables the options name, which must be set to open the target.
+    secrets: Callable[[Any], tuple[str, ...]]
+    # (target, every topic id, the chats' subscriptions) -> its recipients.
+    audience: Callable[
+        [TargetConfig, Collection[str], Mapping[int, Collection[str]]], list[Recipient]
+    ]
+    open: Callable[[TargetConfig, Host], Opened]
+    subscribers: bool = False  # whether its audience reads the chats' subscriptions
+
+
+def whole_audience(target: TargetConfig, topics: Collection[str]) -> list[Recipient]:
+    """One recipient, named like the target, wanting every topic (its filter applies later)."""
+    return [Recipient(target.name, target.name, frozenset(topics))]
+
+
+def no_secrets(options: Any) -> tuple[str, ...]:
+    return ()
+
+
+def env_name(data: Mapping[str, Any], key: str, default: str | None = None) -> str:
+    """An environment variable's name (a secret is never written in feeds.yml)."""
+    value = data.get(key, default)
+    if not isinstance(value, str) or not _ENV_NAME.match(value):
+        raise OptionError(key, f"{value!r} must name an environment variable (like MASTODON_TOKEN)")
+    return value

@@ -2,19 +2,21 @@
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
-from watcher.config import Config
-from watcher.delivery.base import Message
+from watcher.delivery.base import (
+    Host,
+    Message,
+    Opened,
+    OptionError,
+    TargetConfig,
+    TargetKind,
+    no_secrets,
+    whole_audience,
+)
 from watcher.delivery.outcome import Outcome, Sent, Transient
-from watcher.routing import Recipient
 
 NAME = "console"
-
-
-def audience(config: Config, subscriptions: Mapping[int, Collection[str]]) -> list[Recipient]:
-    """The terminal wants every topic."""
-    return [Recipient(NAME, NAME, frozenset(config.topics))]
 
 
 @dataclass
@@ -36,3 +38,21 @@ class ConsoleTarget:
         except OSError as exc:  # a closed pipe: keep the alert for the next run
             return Transient(f"console: {exc}")
         return Sent()
+
+
+def _options(data: Mapping[str, Any], topics: Collection[str]) -> None:
+    for key in data:
+        raise OptionError(key, "unknown key; the console takes no option")
+
+
+def _open(target: TargetConfig, host: Host) -> Opened:
+    return Opened(ConsoleTarget(host.out, name=target.name))
+
+
+KIND = TargetKind(
+    name=NAME,
+    options=_options,
+    secrets=no_secrets,
+    audience=lambda target, topics, subscriptions: whole_audience(target, topics),
+    open=_open,
+)

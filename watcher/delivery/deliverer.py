@@ -21,6 +21,7 @@ cannot be rendered goes as plain text instead of blocking its chat.
 """
 
 import asyncio
+import hashlib
 import logging
 import re
 import time
@@ -32,7 +33,7 @@ from typing import Any, Protocol, TypeVar
 
 from watcher.config import Config
 from watcher.delivery.base import Message, Target
-from watcher.delivery.buttons import digest_keyboard, follow_keyboard
+from watcher.delivery.buttons import follow_keyboard
 from watcher.delivery.outcome import (
     RETRY_MAX,
     RETRY_MIN,
@@ -49,13 +50,10 @@ from watcher.delivery.outcome import (
     failure_kind,
 )
 from watcher.delivery.pacing import Pacer
-from watcher.delivery.preferences import ChatPreferences, Preferences, digest_due
+from watcher.delivery.preferences import ChatPreferences, Preferences
 from watcher.delivery.render import (
     AlertView,
-    Part,
-    digest_order,
     render_burst,
-    render_digest,
     render_html,
     render_text,
     web_url,
@@ -308,7 +306,8 @@ class Deliverer:
         """One alert's message; the bare title and link if it cannot be rendered."""
         try:
             view = self.view(alert)
-            return self._message(render_html(view), render_text(view), prefs)
+            message = self._message(render_html(view), render_text(view), prefs)
+            return replace(message, view=view, key=alert_key(alert))
         except Exception:
             if alert.id not in self._render_failed:  # said once, not at every retry
                 self._render_failed.add(alert.id)
@@ -476,57 +475,11 @@ class Deliverer:
             return None
         return _notice(kind, target, destination, change)
 
-    # -- digests -------------------------------------------------------------------
 
-    async def send_digests(self, now: datetime) -> int:
-        """Send each digest chat its pending alerts, once a day after its digest time."""
-        sent = 0
-        preferences = await self.run_blocking(self.preferences)
-        subscribers = {
-            str(s.chat_id): s for s in await self.run_blocking(self.subscribers.digest_chats)
-        }
-        for target in self.targets.values():
-            if not target.groups:
-                continue
-            for destination, prefs in preferences.items():
-                if prefs.mode != "digest":
-                    continue
-                subscriber = subscribers.get(destination)
-                last = subscriber.last_digest if subscriber else None
-                at = prefs.digest_time or self.config.settings.digest_time
-                if not digest_due(last, now, at, self.config.settings.timezone):
-                    continue
-                alerts = await self.run_blocking(self.outbox.pending_for, target.name, destination)
-                if alerts and not await self._send_digest(target, destination, alerts, prefs):
-                    continue
-                sent += len(alerts)
-                if subscriber is not None:
-                    await self.run_blocking(
-                        self.subscribers.mark_digest, subscriber.chat_id, now=now
-                    )
-        return sent
-
-    async def _send_digest(
-        self, target: Target, destination: str, alerts: list[PendingAlert], prefs: ChatPreferences
-    ) -> bool:
-        views = [self.view(alert) for alert in alerts]
-        parts: list[Part] = render_digest(views)
-        numbers = {p: n for n, p in enumerate(digest_order(views), start=1)}
-        stats = DeliveryStats()
-        for n, (html, positions) in enumerate(parts):
-            # Each part is recorded as soon as it is taken: a later part that must
-            # wait does not make the earlier ones be sent again.
-            message = self._message(html, _plain(html), prefs, quiet=n > 0)
-            carried = [alerts[p] for p in positions]
-            keyboard = await self.run_blocking(
-                digest_keyboard,
-                [(a.item.dossier, numbers[p]) for a, p in zip(carried, positions, strict=True)],
-                lambda dossier: self.store.dossiers.follows(dossier, destination),
-            )
-            message = replace(message, keyboard=keyboard)
-            if not await self._deliver(target, destination, message, carried, stats):
-                return False
-        return True
+def alert_key(alert: PendingAlert) -> str:
+    """The same for every attempt at one alert (Mastodon's Idempotency-Key, a webhook's id)."""
+    digest = hashlib.sha256(f"{alert.item.source_id}\0{alert.item.key}".encode()).hexdigest()
+    return f"watcher-{alert.id}-{digest[:16]}"
 
 
 def plain_text(html: str) -> str:

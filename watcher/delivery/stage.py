@@ -1,58 +1,80 @@
-"""The delivery stage as the runtime sees it: a ``Deliverer`` woken by polls and every second.
+"""The delivery stage as the runtime sees it: the active targets opened through the
+registry, and a ``Deliverer`` woken by polls and every second.
 
-The runtime wakes the stage when a poll queued alerts; the stage also looks
-every second (for alerts whose retry time came) and sends the daily digests.
-Its blocking calls run in the runtime's executor (``Service.blocking``).
+``open_stage`` opens each target of the run (``delivery.active``) through its
+kind (``delivery.targets.KINDS``); the stage sends what the outbox holds for all
+of them, runs what they run alongside (the bot's update loop) and closes them.
+The runtime wakes the stage when a poll queued alerts; the stage also looks every
+second (for alerts whose retry time came). Its blocking calls run in the
+runtime's executor (``Service.blocking``).
 """
 
 import asyncio
 import contextlib
 import html
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from watcher.bot.settings import TelegramSettings
 from watcher.config import Config
-from watcher.delivery.base import Target
-from watcher.delivery.console import ConsoleTarget
-from watcher.delivery.deliverer import Deliverer, NotifyMaintainers
+from watcher.delivery.base import Host, Opened, TargetConfig
+from watcher.delivery.deliverer import Deliverer, NotifyMaintainers, RunBlocking
+from watcher.delivery.digests import send_digests
+from watcher.delivery.notices import send_notices
 from watcher.delivery.outcome import RETRY_MIN
-from watcher.errors import DeliveryError
+from watcher.delivery.preferences import ChatPreferences
+from watcher.delivery.targets import KINDS
+from watcher.store import Store
+from watcher.store.notices import Notices
 from watcher.store.space import FullDiskLog, StorageFull
-
-if TYPE_CHECKING:
-    from watcher.runtime import Service
 
 logger = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
+FULL_DISK_RETRY_MAX = 10.0
 # A full disk is waited out, looking again this often at most (doubling from a tick).
 FULL_DISK_RETRY_MAX = 10.0
 
 
-def deliverer(
-    service: "Service", targets: Sequence[Target], notify: NotifyMaintainers | None = None
-) -> Deliverer:
-    backoff = service.config.settings.delivery_backoff
-    return Deliverer(
-        service.store,
-        service.config,
-        targets,
-        run_blocking=service.blocking,
-        preferences=service.subscribers.preferences,  # /reglages
-        notify_maintainers=notify,
-        retry_min=min(RETRY_MIN, backoff),
-        retry_max=backoff,
-    )
+class RunHost(Host, Protocol):
+    """What the stage uses of the service that runs it (``runner.ServiceHost``)."""
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def blocking(self) -> RunBlocking: ...
+
+    @property
+    def stopping(self) -> bool: ...
+
+    async def wait_stopping(self) -> None: ...
+
+    def preferences(self) -> Mapping[str, ChatPreferences]: ...
 
 
 class DeliveryStage:
     """Sends what the outbox holds for its targets, whenever woken or every second."""
 
-    def __init__(self, service: "Service", sender: Deliverer) -> None:
-        self.service = service
-        self.sender = sender
+    def __init__(self, host: RunHost, opened: Sequence[Opened]) -> None:
+        self.host = host
+        self.opened = list(opened)
+        notices = [o.notify for o in self.opened if o.notify is not None]
+        settings = host.config.settings
+        self.sender = Deliverer(
+            host.store,
+            host.config,
+            [o.target for o in self.opened],
+            run_blocking=host.blocking,
+            preferences=host.preferences,  # /reglages
+            notify_maintainers=_tell_all(notices) if notices else None,
+            retry_min=min(RETRY_MIN, settings.delivery_backoff),
+            retry_max=settings.delivery_backoff,
+        )
+        self.notices = Notices(host.store.database)  # announcements, maintainers' notices
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -62,9 +84,17 @@ class DeliveryStage:
         """A reload: later renderings use the new labels and names."""
         self.sender.config = config
 
-    async def flush(self, *, settle: float = 0.0) -> None:
+    async def reachable(self) -> bool:
+        """For a one-shot ``watcher poll``: can every target that can tell be reached?"""
+        return all([await o.reachable() for o in self.opened if o.reachable is not None])
+
+    async def flush(self, *, settle: float = 0.0, digests: bool = True) -> None:
+        """Send what is due; and the digests due, unless the wall-clock jobs do (``jobs``)."""
         stats = await self.sender.drain(settle=settle)
-        await self.sender.send_digests(datetime.now(UTC))
+        await self.tell_drift()
+        await send_notices(self.sender, self.notices)
+        if digests:
+            await send_digests(self.sender, datetime.now(UTC))
         if stats.messages or stats.failed:
             logger.info(
                 "delivery: %d alert(s) sent in %d message(s), %d to retry, %d failed for good",
@@ -77,9 +107,9 @@ class DeliveryStage:
     async def deliver_forever(self) -> None:
         full_disk = FullDiskLog("delivery")
         wait = TICK_SECONDS
-        while not self.service.stopping:
+        while not self.host.stopping:
             try:
-                await self.flush()
+                await self.flush(digests=False)
                 full_disk.succeeded()
                 wait = TICK_SECONDS
             except asyncio.CancelledError:
@@ -100,91 +130,49 @@ class DeliveryStage:
     async def _pause(self, seconds: float) -> None:
         """Wait ``seconds``, or less if the service stops."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.service.wait_stopping(), seconds)
+            await asyncio.wait_for(self.host.wait_stopping(), seconds)
 
-    def tasks(self, service: "Service") -> list[Callable[[], Awaitable[None]]]:
-        return [self.deliver_forever]
+    def tasks(self) -> list[Callable[[], Awaitable[None]]]:
+        return [self.deliver_forever] + [task for o in self.opened for task in o.tasks]
 
     async def topics_added(self, topic_ids: Sequence[str]) -> None:
-        """A reload added topics: the console has nobody to tell."""
+        """A reload added topics: the targets that have subscribers tell them."""
+        for opened in self.opened:
+            if opened.announce is not None:
+                await opened.announce(topic_ids)
+
+    async def tell_drift(self) -> None:
+        """Tell the maintainers, once, of each source that started drifting (when a target
+        reaches them; until then the notices wait)."""
+        if self.sender.notify_maintainers is None:
+            return
+        polls = self.host.store.polls
+        for notice in await self.host.blocking(polls.untold):
+            await self.sender.notify_maintainers(html.escape(notice.text, quote=False))
+            await self.host.blocking(polls.told, notice, datetime.now(UTC))
+
+    async def notify_maintainers(self, text: str) -> None:
+        """A notice for the maintainers, through every target that reaches them."""
+        if self.sender.notify_maintainers is not None:
+            await self.sender.notify_maintainers(text)
+        else:
+            logger.info("for the maintainers (no target reaches them): %s", text)
 
     async def close(self) -> None:
         """Release what the targets hold (HTTP clients)."""
+        for opened in self.opened:
+            if opened.close is not None:
+                await opened.close()
 
 
-def console_stage(service: "Service") -> DeliveryStage:
-    """Alerts printed to the service's output."""
-    return DeliveryStage(service, deliverer(service, [ConsoleTarget(service.out)]))
+def open_stage(host: RunHost, targets: Sequence[TargetConfig]) -> DeliveryStage:
+    """The stage delivering to ``targets``, each opened through its kind."""
+    return DeliveryStage(host, [KINDS[t.kind].open(t, host) for t in targets])
 
 
-class TelegramStage(DeliveryStage):
-    """Alerts sent through the bot, which also answers its commands."""
+def _tell_all(channels: list[NotifyMaintainers]) -> NotifyMaintainers:
+    async def notify(text: str) -> None:
+        for channel in channels:
+            await channel(text)
 
-    def __init__(self, service: "Service", settings: TelegramSettings) -> None:
-        from watcher.bot.wiring import build_application
-        from watcher.delivery.telegram import TelegramTarget
-
-        self.application = build_application(service, settings)
-        bot = self.application.bot
-
-        async def notify_maintainers(text: str) -> None:
-            from telegram.error import BadRequest, TelegramError
-
-            from watcher.delivery.deliverer import plain_text
-
-            for chat_id in service.config.maintainers:
-                try:
-                    try:
-                        await bot.send_message(chat_id, text)
-                    except BadRequest:  # HTML refused: the same notice as plain text
-                        await bot.send_message(chat_id, plain_text(text), parse_mode=None)
-                except TelegramError as exc:  # the notice is in the log as well
-                    logger.warning("could not tell maintainer %s: %s", chat_id, exc)
-
-        self.notify_maintainers = notify_maintainers
-        super().__init__(service, deliverer(service, [TelegramTarget(bot)], notify_maintainers))
-
-    async def flush(self, *, settle: float = 0.0) -> None:
-        await super().flush(settle=settle)
-        await self.tell_drift()
-
-    async def tell_drift(self) -> None:
-        """Tell the maintainers, once, of each source that started drifting."""
-        polls = self.service.store.polls
-        for notice in await self.service.blocking(polls.untold):
-            await self.notify_maintainers(html.escape(notice.text, quote=False))
-            await self.service.blocking(polls.told, notice, datetime.now(UTC))
-
-    async def topics_added(self, topic_ids: Sequence[str]) -> None:
-        """A reload added topics: tell the subscribers once, with their buttons."""
-        from watcher.bot.maintainer import announce
-
-        await announce(self.application.bot, self.service, topic_ids)
-
-    async def reachable(self) -> bool:
-        """For a one-shot ``watcher poll``: is the Bot API there, and is the token good?"""
-        from telegram.error import InvalidToken, NetworkError
-
-        from watcher.bot.wiring import INVALID_TOKEN
-
-        try:
-            await self.application.bot.get_me()
-        except InvalidToken:
-            raise DeliveryError(INVALID_TOKEN) from None
-        except NetworkError as exc:
-            logger.warning(
-                "Telegram Bot API unreachable (%s): alerts stay in the outbox for the next run",
-                exc.message,
-            )
-            return False
-        return True
-
-    async def close(self) -> None:
-        from watcher.bot.wiring import close_requests
-
-        await close_requests(self.application)
-
-    def tasks(self, service: "Service") -> list[Callable[[], Awaitable[None]]]:
-        from watcher.bot.wiring import serve_bot
-
-        return [self.deliver_forever, lambda: serve_bot(self.application, service)]
+    return notify

@@ -1,6 +1,9 @@
-"""Telegram as a delivery target: one message to one chat, and what Telegram answered.
+"""Telegram's one gate: every message the bot sends (alerts, follow-ups, announcements,
+maintainers' notices through the outbox; replies to commands through ``answer``) and
+what Telegram answered.
 
-python-telegram-bot's exceptions are translated here, and only here, into Outcomes:
+python-telegram-bot's exceptions are translated here, and only here (``classify``),
+into Outcomes:
 
 - 429 RetryAfter: hold that chat exactly ``retry_after`` seconds;
 - 403 Forbidden (blocked, kicked, deactivated), 400 "chat not found": the chat is gone;
@@ -12,9 +15,10 @@ python-telegram-bot's exceptions are translated here, and only here, into Outcom
 ``BadRequest`` and ``TimedOut`` subclass ``NetworkError``, so they are caught first.
 """
 
+import asyncio
 import datetime as dt
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import (
@@ -36,7 +40,6 @@ from telegram.error import (
     TimedOut,
 )
 
-from watcher.config import Config
 from watcher.delivery.base import Message
 from watcher.delivery.outcome import (
     ChatGone,
@@ -49,29 +52,16 @@ from watcher.delivery.outcome import (
 from watcher.delivery.outcome import RetryAfter as Wait
 from watcher.delivery.pacing import GROUP_SPACING, OVERALL_RATE, PRIVATE_SPACING, is_group
 from watcher.errors import DeliveryError
-from watcher.routing import Recipient
 
 logger = logging.getLogger(__name__)
 NAME = "telegram"
 TEXT_LIMIT = 4096
+REPLY_WAIT_MAX = 60.0  # a reply held longer than this is not worth waiting for
 
 
 def chat_id_of(destination: str) -> int | str:
     """The Telegram chat id a destination names: a number, or an @channelname."""
     return int(destination) if destination.lstrip("-").isdigit() else destination
-
-
-def audience(config: Config, subscriptions: Mapping[int, Collection[str]]) -> list[Recipient]:
-    """The channels of feeds.yml and the subscribed chats (active, not paused)."""
-    recipients = [
-        Recipient(NAME, str(channel.chat_id), frozenset(channel.topics))
-        for channel in config.channels
-    ]
-    recipients += [
-        Recipient(NAME, str(chat_id), frozenset(topics))
-        for chat_id, topics in subscriptions.items()
-    ]
-    return recipients
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -98,12 +88,12 @@ class TelegramTarget:
             return await self._send(chat_id, message, html=True)
         except BadRequest as exc:
             if "parse entities" not in exc.message.lower():
-                return _refusal(exc)
+                return classify(exc)
             logger.error("chat %s: HTML refused (%s); sent as plain text", destination, exc.message)
         try:
             return await self._send(chat_id, message, html=False)
         except BadRequest as exc:
-            return _refusal(exc)
+            return classify(exc)
 
     async def _send(self, chat_id: int | str, message: Message, *, html: bool) -> Outcome:
         """One sendMessage; PTB's answers as Outcomes, BadRequest left to the caller."""
@@ -121,29 +111,53 @@ class TelegramTarget:
                 ),
                 reply_markup=_keyboard(message),
             )
-        except RetryAfter as exc:
-            return Wait(retry_seconds(exc))
-        except ChatMigrated as exc:
-            return ChatMoved(str(exc.new_chat_id))
-        except Forbidden as exc:
-            return ChatGone(exc.message)
-        except InvalidToken as exc:
-            raise DeliveryError(
-                "Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather"
-            ) from exc
         except BadRequest:
             raise
-        except (TimedOut, NetworkError) as exc:  # a timed-out send may have arrived
-            return Transient(f"network: {exc.message}")
-        except TelegramError as exc:  # e.g. 409, or an answer PTB cannot classify
-            return Transient(f"telegram: {exc.message}")
+        except TelegramError as exc:
+            return classify(exc)
         return Sent(sent.message_id)
 
 
-def _refusal(exc: BadRequest) -> Outcome:
-    if "chat not found" in exc.message.lower():
+def classify(exc: TelegramError) -> Outcome:
+    """What a Bot API error means for the message: decided here, once, for every call."""
+    if isinstance(exc, InvalidToken):
+        raise DeliveryError(
+            "Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather"
+        ) from exc
+    if isinstance(exc, RetryAfter):
+        return Wait(retry_seconds(exc))
+    if isinstance(exc, ChatMigrated):
+        return ChatMoved(str(exc.new_chat_id))
+    if isinstance(exc, Forbidden):
         return ChatGone(exc.message)
-    return Refused(exc.message)
+    if isinstance(exc, BadRequest):  # before NetworkError, which it subclasses
+        if "chat not found" in exc.message.lower():
+            return ChatGone(exc.message)
+        return Refused(exc.message)
+    if isinstance(exc, TimedOut | NetworkError):  # a timed-out send may have arrived
+        return Transient(f"network: {exc.message}")
+    return Transient(f"telegram: {exc.message}")  # e.g. 409, or an answer PTB cannot classify
+
+
+async def answer(call: Callable[[], Awaitable[object]], what: str) -> Outcome:
+    """One reply to a command, through the gate: a 429 is waited once (a person is
+    waiting for it), anything else is logged and the command can be sent again."""
+    outcome = await attempt(call)
+    if isinstance(outcome, Wait) and outcome.seconds <= REPLY_WAIT_MAX:
+        await asyncio.sleep(outcome.seconds)
+        outcome = await attempt(call)
+    if not isinstance(outcome, Sent):
+        logger.warning("%s: not answered (%s)", what, outcome)
+    return outcome
+
+
+async def attempt(call: Callable[[], Awaitable[object]]) -> Outcome:
+    """One Bot API call, its failure classified (a rejected token raises DeliveryError)."""
+    try:
+        await call()
+    except TelegramError as exc:
+        return classify(exc)
+    return Sent()
 
 
 def _keyboard(message: Message) -> InlineKeyboardMarkup | None:

@@ -11,7 +11,7 @@ come through the JO sources instead (``following.follow_keys``).
 
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -20,7 +20,6 @@ from watcher.config import Config, SourceConfig
 from watcher.errors import ParseError
 from watcher.fetch import Response
 from watcher.items import Item
-from watcher.poll import Reader
 from watcher.sources import senat
 from watcher.sources.base import PollContext, PollResult, SourceState
 from watcher.sources.catalog import KINDS
@@ -34,6 +33,9 @@ _AN_SITE = "https://www.assemblee-nationale.fr"
 # A document's page by its UID (as public code that reads the AN's open data builds it,
 # e.g. "https://www.assemblee-nationale.fr/dyn/docs/PRJLANR5L17B3210.raw").
 _AN_DOCUMENT = _AN_SITE + "/dyn/docs/{}.raw"
+
+# A reader, as ``poll.Reader`` (not imported: poll imports this module's Stream).
+Reader = Callable[[SourceConfig, Any, SourceState, PollContext], PollResult]
 
 
 @dataclass(frozen=True)

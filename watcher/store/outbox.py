@@ -290,3 +290,11 @@ class Outbox:
         for status, count in rows:
             counts[FAILURES[status]] = count
         return counts
+
+    def target_counts(self) -> dict[str, dict[str, int]]:
+        """Alerts per target and status (``watcher status``: each target's outcomes)."""
+        counts: dict[str, dict[str, int]] = {}
+        rows = self.db.execute("SELECT target, status, COUNT(*) FROM alerts GROUP BY 1, 2")
+        for target, status, count in rows:
+            counts.setdefault(target, {})[status] = count
+        return counts

@@ -221,6 +221,19 @@ MIGRATIONS: tuple[str, ...] = (
     -- Why a match was enough ("titre : biométrie"), shown in its alert.
     ALTER TABLE matches ADD COLUMN signals TEXT NOT NULL DEFAULT '[]';
     """,
+    # 11: messages that are not alerts (new topics announced, maintainers' notices), queued
+    # and delivered like alerts: crash-safe, paced, retried; each key once per destination.
+    """
+    CREATE TABLE notices (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL, target TEXT NOT NULL, destination TEXT NOT NULL,
+        text TEXT NOT NULL, buttons TEXT NOT NULL DEFAULT '[]',
+        status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT, next_attempt TEXT, created TEXT NOT NULL, sent_at TEXT,
+        UNIQUE (key, destination)
+    );
+    CREATE INDEX notices_due ON notices (target, status, next_attempt);
+    """,
 )
 
 

@@ -12,13 +12,22 @@ import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, cast
+from typing import Literal, Protocol, cast
 
 from watcher.delivery.preferences import ChatPreferences
+from watcher.store.db import Database
+from watcher.store.outbox import Outbox
 from watcher.store.schema import now_iso
 
-if TYPE_CHECKING:
-    from watcher.store import Store
+
+class StoreParts(Protocol):
+    """What subscribers need of the store (``watcher.store.Store``)."""
+
+    @property
+    def database(self) -> Database: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
 
 
 @dataclass(frozen=True)
@@ -58,7 +67,7 @@ Mode = Literal["immediate", "grouped", "digest"]
 class Subscribers:
     """Reads and changes subscribers; every method is one short transaction."""
 
-    def __init__(self, store: "Store") -> None:
+    def __init__(self, store: StoreParts) -> None:
         self.database = store.database
         self.outbox = store.outbox
 
