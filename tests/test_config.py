@@ -248,7 +248,7 @@ def test_the_shipped_channel_and_maintainer_examples_validate_once_uncommented(
     text = REPO_CONFIG.read_text(encoding="utf-8")
     assert "\nchannels:" not in text and "\nmaintainers:" not in text  # comments, not keys
     for line in ("# channels:", '#   - chat_id: "@veille_biometrie"', "#     topics: [biometrie]"):
-        text = text.replace(line, line[2:])
+        text = text.replace(line, line[2:], 1)
     text = text.replace("# maintainers: [123456789]", "maintainers: [123456789]")
     (tmp_path / "feeds.yml").write_text(text, encoding="utf-8")
     config = load_config(tmp_path / "feeds.yml")
