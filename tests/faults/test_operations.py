@@ -62,7 +62,11 @@ def test_status_started_with_run_on_a_new_database_never_stops_run(
         running, status = together
         try:
             _, status_err = status.communicate(timeout=30)
-            assert status.returncode == 0, status_err
+            # Before `run` has created the file, status says so in one line (#19:
+            # --db never creates a database); after, it reads it. Either way run goes on.
+            assert status.returncode == 0 or status_err.startswith(
+                f"watcher: {db}: no database here"
+            ), status_err
             time.sleep(1.0)
             assert running.poll() is None, running.communicate()[1]
         finally:
