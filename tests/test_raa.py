@@ -44,9 +44,15 @@ VSA = RaaAct(
 )
 
 
+def _shipped_head() -> str:
+    """The shipped file up to its sources, its settings opened to the local test site."""
+    head = SHIPPED.read_text(encoding="utf-8").split("\nsources:\n", 1)[0]
+    return head.replace("\nsettings:\n", "\nsettings:\n  allow_private_addresses: true\n", 1)
+
+
 def _config(directory: Path, *sites: PrefectureSite, **options: str) -> None:
     """The shipped topics, and one ``kind: raa`` source per site."""
-    topics = SHIPPED.read_text(encoding="utf-8").split("\nsources:\n", 1)[0]
+    topics = _shipped_head()
     lines = ["sources:"]
     for number, site in enumerate(sites, start=1):
         lines += [
@@ -59,7 +65,7 @@ def _config(directory: Path, *sites: PrefectureSite, **options: str) -> None:
             *[f"    {key}: {value}" for key, value in options.items()],
         ]
     (directory / "feeds.yml").write_text(
-        topics + "\n" + "\n".join(lines) + "\nsettings:\n  allow_private_addresses: true\n",
+        topics + "\n" + "\n".join(lines) + "\n",
         encoding="utf-8",
     )
 
@@ -436,12 +442,11 @@ def test_attrap_search_answers_are_items_of_their_prefecture(
 
     answer = (RAA_DIR / "attrap_api_v1_search_response_2025-10-31.json").read_bytes()
     url = feed_server.serve("/api/v1/search", answer, content_type="application/json")  # type: ignore[attr-defined]
-    topics = SHIPPED.read_text(encoding="utf-8").split("\nsources:\n", 1)[0]
+    topics = _shipped_head()
     (workdir / "feeds.yml").write_text(
         topics + "\nsources:\n  - id: attrap\n    name: Attrap\n    kind: attrap\n"
         f"    url: {url}\n    query: drone OR aéronef\n    administrations: [pref77, ppparis]\n"
-        "    backfill: true\n    pages: 1\n"
-        "settings:\n  allow_private_addresses: true\n",
+        "    backfill: true\n    pages: 1\n",
         encoding="utf-8",
     )
 
@@ -590,7 +595,7 @@ def test_the_shipped_territories_fit_telegrams_keyboard_in_pages() -> None:
     seen: list[str] = []
     page = 0
     while True:
-        rows = keyboard(config, chat, page).inline_keyboard
+        rows = keyboard(config, chat, page=page).inline_keyboard
         assert sum(len(row) for row in rows) <= 100  # Telegram's limit
         seen += [
             b.text
@@ -599,7 +604,7 @@ def test_the_shipped_territories_fit_telegrams_keyboard_in_pages() -> None:
             if (b.callback_data or "").startswith("set:where:")
             and b.text != "✅ Tous les territoires"
         ]
-        turn = [b for b in rows[-1] if b.text == "Territoires ▶"]
+        turn = [b for row in rows for b in row if b.text == "Territoires ▶"]
         if not turn:
             break
         assert turn[0].callback_data == f"set:wpage:{page + 1}"
@@ -661,11 +666,10 @@ def test_a_select_of_raas_is_posted_once_per_new_option(feed_server: object, wor
         return Route(html.encode(), content_type="text/html; charset=utf-8", etag=False)
 
     url = server.handle("/p54/Publications/Recueil-des-actes-administratifs", page)  # type: ignore[attr-defined]
-    topics = SHIPPED.read_text(encoding="utf-8").split("\nsources:\n", 1)[0]
+    topics = _shipped_head()
     (workdir / "feeds.yml").write_text(
         topics + f"\nsources:\n  - id: pref-54\n    name: Préfecture 54\n    kind: raa\n"
-        f"    url: {url}\n    pause: {PAUSE}\n    select: 'select#Liste-liste-docs'\n"
-        "settings:\n  allow_private_addresses: true\n",
+        f"    url: {url}\n    pause: {PAUSE}\n    select: 'select#Liste-liste-docs'\n",
         encoding="utf-8",
     )
     assert run("poll").code == 0  # the old option is not asked for
