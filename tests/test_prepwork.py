@@ -91,4 +91,4 @@ def test_a_followed_senate_dossier_gets_its_law_from_the_journal_officiel(
     second = run("poll")
     assert second.code == 0, second.err
     assert "🔁 Suite du dossier" in second.out
-    assert "LOI n° 2023-380" in second.out
+    assert "Promulguée : loi n° 2023-380" in second.out  # the step says what happened

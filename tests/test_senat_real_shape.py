@@ -55,7 +55,8 @@ def test_the_coming_sittings_page_gives_dossiers_their_sitting_day(
     assert rows["seance:ppl18-229"][2] == "Examen en séance publique (éventuellement)"
 
     # With backfill, the matched text is alerted with its sitting to come.
-    (workdir / "watcher.db").unlink()
+    for leftover in ("watcher.db", "watcher.db-wal", "watcher.db-shm"):
+        (workdir / leftover).unlink(missing_ok=True)  # a fresh database, its journal too
     write_config(
         workdir,
         [
