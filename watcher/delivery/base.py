@@ -18,6 +18,7 @@ from watcher.delivery.render import AlertView
 from watcher.routing import Recipient
 
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_HTTP_ADDRESS = re.compile(r"^https?://[^/\s]+")
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,21 @@ def whole_audience(target: TargetConfig, topics: Collection[str]) -> list[Recipi
 
 def no_secrets(options: Any) -> tuple[str, ...]:
     return ()
+
+
+def known_keys(data: Mapping[str, Any], allowed: Sequence[str]) -> None:
+    """Refuse a key the target kind does not take (a typo would otherwise be ignored)."""
+    for key in data:
+        if key not in allowed:
+            raise OptionError(key, f"unknown key; expected {', '.join(allowed)}")
+
+
+def http_address(data: Mapping[str, Any], key: str, what: str) -> str:
+    """An http(s) address option; ``what`` says what it must be, for the error."""
+    value = data.get(key)
+    if not isinstance(value, str) or not _HTTP_ADDRESS.match(value):
+        raise OptionError(key, f"{value!r} must be {what}")
+    return value
 
 
 def env_name(data: Mapping[str, Any], key: str, default: str | None = None) -> str:

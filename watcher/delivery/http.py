@@ -22,6 +22,16 @@ MAX_WAIT = 6 * 3600.0  # a rate-limit date further than this is taken as a clock
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 
 
+def client() -> httpx.AsyncClient:
+    """The client of a target that POSTs: its deadlines, and no redirect followed.
+
+    Its address is the maintainer's own choice in feeds.yml, not one read from a
+    feed: no private-address guard (a test instance or a receiver on the same host
+    is the usual case).
+    """
+    return httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False)
+
+
 def outcome_of(
     response: httpx.Response, *, now: datetime, message_id: int | None = None
 ) -> Outcome:

@@ -31,6 +31,8 @@ from watcher.delivery.base import (
     TargetConfig,
     TargetKind,
     env_name,
+    http_address,
+    known_keys,
     whole_audience,
 )
 from watcher.delivery.outcome import Outcome, Refused
@@ -127,12 +129,8 @@ def _status_id(response: httpx.Response) -> int | None:
 
 
 def _options(data: Mapping[str, Any], topics: Collection[str]) -> MastodonOptions:
-    for key in data:
-        if key not in ("base_url", "token_env", "visibility"):
-            raise OptionError(key, "unknown key; expected base_url, token_env, visibility")
-    base_url = data.get("base_url")
-    if not isinstance(base_url, str) or not re.match(r"^https?://[^/\s]+", base_url):
-        raise OptionError("base_url", f"{base_url!r} must be the instance's http(s) address")
+    known_keys(data, ("base_url", "token_env", "visibility"))
+    base_url = http_address(data, "base_url", "the instance's http(s) address")
     visibility = data.get("visibility", "unlisted")
     if visibility not in VISIBILITIES:
         raise OptionError("visibility", f"{visibility!r} must be one of {', '.join(VISIBILITIES)}")
@@ -141,9 +139,7 @@ def _options(data: Mapping[str, Any], topics: Collection[str]) -> MastodonOption
 
 def _open(target: TargetConfig, host: Host) -> Opened:
     options: MastodonOptions = target.options
-    # The instance is the maintainer's own choice in feeds.yml, not an address read
-    # from a feed: no private-address guard (a test instance may well be local).
-    client = httpx.AsyncClient(timeout=http.TIMEOUT, follow_redirects=False)
+    client = http.client()
     token = host.environ[options.token_env]
     return Opened(MastodonTarget(client, options, token, name=target.name), close=client.aclose)
 

@@ -13,7 +13,6 @@ ends the alert and the maintainers are told once (``delivery.http``).
 import hashlib
 import hmac
 import json
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,10 +25,11 @@ from watcher.delivery.base import (
     Host,
     Message,
     Opened,
-    OptionError,
     TargetConfig,
     TargetKind,
     env_name,
+    http_address,
+    known_keys,
     whole_audience,
 )
 from watcher.delivery.outcome import Outcome, Refused
@@ -115,20 +115,13 @@ class WebhookTarget:
 
 
 def _options(data: Mapping[str, Any], topics: Collection[str]) -> WebhookOptions:
-    for key in data:
-        if key not in ("url", "secret_env"):
-            raise OptionError(key, "unknown key; expected url, secret_env")
-    url = data.get("url")
-    if not isinstance(url, str) or not re.match(r"^https?://[^/\s]+", url):
-        raise OptionError("url", f"{url!r} must be an http(s) URL")
-    return WebhookOptions(url, env_name(data, "secret_env"))
+    known_keys(data, ("url", "secret_env"))
+    return WebhookOptions(http_address(data, "url", "an http(s) URL"), env_name(data, "secret_env"))
 
 
 def _open(target: TargetConfig, host: Host) -> Opened:
     options: WebhookOptions = target.options
-    # The URL is the maintainer's own choice in feeds.yml, not read from a feed:
-    # no private-address guard (a receiver on the same host is the usual case).
-    client = httpx.AsyncClient(timeout=http.TIMEOUT, follow_redirects=False)
+    client = http.client()
     secret = host.environ[options.secret_env]
     return Opened(WebhookTarget(client, options, secret, name=target.name), close=client.aclose)
 
