@@ -265,7 +265,7 @@ class Service:
                         self._full_disk.succeeded()
                         self._full_disk_wait = 1.0
                         outcome = task.result()
-                        wait = (outcome.next_check - datetime.now(UTC)).total_seconds()
+                        wait = self._wait_until(outcome.next_check, intervals[source_id])
                         times.polled(source_id, loop.time(), wait)
                         if any(c.matches for c in outcome.changes):
                             await self._write_feeds()
@@ -333,6 +333,17 @@ class Service:
             return None
         longest = max(self.config.settings.max_backoff, source.interval) + 3600.0
         return now if (next_check - now).total_seconds() > longest else next_check
+
+    def _wait_until(self, next_check: datetime, interval: float) -> float:
+        """Seconds to a poll's next check, set by the poll on the wall clock.
+
+        A wait longer than any watcher sets was computed before the wall clock
+        stepped back (the poll read it, then the clock moved): the source's
+        interval is waited instead of the step's length.
+        """
+        wait = (next_check - datetime.now(UTC)).total_seconds()
+        longest = max(self.config.settings.max_backoff, interval) + 3600.0
+        return interval if wait > longest else wait
 
     def _wake_up(self, *, delivery: bool = False) -> None:
         self._wake.set()

@@ -247,7 +247,10 @@ class Deliverer:
         dues = [d for name in self.targets if (d := self.outbox.next_attempt_due(name, after=now))]
         if not dues:
             return None
-        return max(0.0, (min(min(dues), self._horizon(now)) - now).total_seconds())
+        first, horizon = min(dues), self._horizon(now)
+        if first > horizon:  # set before the clock stepped back: due now (see CLOCK_STEP_MARGIN)
+            return 0.0
+        return max(0.0, (first - now).total_seconds())
 
     async def _send_chat(
         self,
