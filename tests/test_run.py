@@ -3,14 +3,13 @@
 import signal
 import sqlite3
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import PYTHON, fixture_bytes, python_env, run, write_config
 from tests.feed_server import FeedServer
-from tests.waiting import wait_until
+from tests.waiting import wait_for_more, wait_until
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -34,9 +33,8 @@ def test_run_polls_on_interval_and_exits_cleanly(
             lambda: "interdire la reconnaissance faciale" in (workdir / "out.txt").read_text(),
             "the alert on stdout",
         )
-        polls = len(feed_server.hits("/feed"))
-        time.sleep(2.5)
-        assert len(feed_server.hits("/feed")) > polls  # still polling on its interval
+        # Still polling on its interval: two more polls come.
+        wait_for_more(lambda: len(feed_server.hits("/feed")), 2, "polls")
         process.send_signal(stop_signal)
         assert process.wait(timeout=20) == 0
     finally:

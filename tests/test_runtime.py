@@ -3,12 +3,11 @@
 import signal
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 from tests.conftest import PYTHON, fixture_bytes, python_env, run, write_config
 from tests.feed_server import FeedServer, Route
-from tests.waiting import wait_until
+from tests.waiting import wait_for_more, wait_for_text, wait_until
 from watcher.store.db import Database
 from watcher.store.schema import MIGRATIONS
 
@@ -143,8 +142,10 @@ def test_sighup_reloads_feeds_yml_like_recharger(workdir: Path, feed_server: Fee
         wait_until(lambda: feed_server.hits("/first"), "the first source")
         (workdir / "feeds.yml").write_text("this: [is not valid", encoding="utf-8")
         process.send_signal(signal.SIGHUP)
-        time.sleep(1)
-        assert process.poll() is None  # a broken file keeps the running configuration
+        wait_for_text(workdir / "log.txt", "reload refused")
+        # A broken file keeps the running configuration: the source is polled again.
+        wait_for_more(lambda: len(feed_server.hits("/first")), 1, "polls")
+        assert process.poll() is None
         write_config(
             workdir,
             [

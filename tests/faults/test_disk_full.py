@@ -7,7 +7,6 @@ Mounting needs root (or a user namespace); where it is refused the test is skipp
 
 import errno
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from tests.conftest import run, write_config
 from tests.fake_telegram import FakeTelegram
 from tests.faults.conftest import FAST, Watcher, alert_rows, rss, tags, telegram_env
 from tests.feed_server import FeedServer
-from tests.waiting import wait_until
+from tests.waiting import wait_for_more, wait_until
 
 CHANNEL = -1009876543210
 
@@ -92,7 +91,9 @@ def test_a_full_disk_pauses_delivery_and_polling_then_both_resume(
     check = run("status", "--check", "--db", str(db))
     assert check.code == 1
     assert "disque plein" in check.err
-    time.sleep(2)  # a storm would re-send every second: give it the time to show
+    # A storm would re-send every second: two more (failing) polls of the source,
+    # retried at 1 s then 2 s, leave it the time to show while delivery looks again.
+    wait_for_more(lambda: len(feed_server.hits("/feed")), 2, "polls while the disk is full")
     assert len(fake.sent) == 1  # the burst taken as the disk filled, not again and again
     assert watcher.errors().count("delivery paused") == 1
     assert watcher.errors().count("polling paused") == 1

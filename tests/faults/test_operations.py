@@ -6,7 +6,6 @@ would migrate it; the migration is taken under an exclusive lock, once).
 """
 
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from tests.conftest import PYTHON, python_env, run, write_config
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.faults.conftest import FAST, rss, tags
 from tests.feed_server import FeedServer
+from tests.waiting import wait_for_more
 
 
 def test_a_quoted_negative_channel_id_is_a_channel(
@@ -67,7 +67,8 @@ def test_status_started_with_run_on_a_new_database_never_stops_run(
             assert status.returncode == 0 or status_err.startswith(
                 f"watcher: {db}: no database here"
             ), status_err
-            time.sleep(1.0)
+            # `run` got past the migration: it polls its source (and is still there).
+            wait_for_more(lambda: len(feed_server.hits("/feed")), 1, "polls by run")
             assert running.poll() is None, running.communicate()[1]
         finally:
             running.terminate()
