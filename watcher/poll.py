@@ -110,9 +110,13 @@ class Poller:
         try:
             outcome = self._outcome(reading, self._result(reading, fetcher, now), now)
         except Exception as exc:  # a bug in a reader must not stop the other sources
-            if not isinstance(exc, WatcherError):
-                logger.exception("%s: unexpected error", reading.name)
-            outcome = self.failure(source, exc, now, errors=reading.errors, stream=reading.stream)
+            outcome = self.failure(
+                source,
+                unexpected(exc, reading.name),
+                now,
+                errors=reading.errors,
+                stream=reading.stream,
+            )
         if getattr(fetcher, "cancelled", False):
             return outcome  # the runtime gave up on this poll and recorded why
         try:
@@ -275,6 +279,19 @@ class Reading:
         """A first read only marks the backlog as seen (a source may backfill it)."""
         backfill = self.source.backfill and not self.stream
         return should_alert(initialized=self.initialized, backfill=backfill)
+
+
+def unexpected(exc: Exception, name: str) -> Exception:
+    """A reader's error as a failed poll's: an unexpected one named by its type.
+
+    Reliability: a reader that raises what it does not declare (an ``OverflowError``
+    on a date in year 10000) fails its source like any error, said in one line by
+    ``log_outcome``; the traceback, for whoever fixes the reader, only with ``-v``.
+    """
+    if isinstance(exc, WatcherError):
+        return exc
+    logger.debug("%s: unexpected error", name, exc_info=exc)
+    return WatcherError(f"{type(exc).__name__}: {exc}")
 
 
 def log_outcome(outcome: PollOutcome) -> None:

@@ -139,7 +139,7 @@ async def _poll_once(service: Service, targets: Sequence[TargetConfig]) -> int:
     asyncio.get_running_loop().set_default_executor(service.db_executor)
     host = ServiceHost(service)
     try:
-        await service.poll_cycle()
+        await service.polling.cycle()
         if CONSOLE not in targets:
             # Alerts queued for the console before a token was set are printed, not stranded.
             await open_stage(host, [CONSOLE]).flush()

@@ -3,9 +3,9 @@
 Polling, delivery and the Telegram bot are tasks of one event loop. Blocking
 work (a reader's parsing, PDF text, matching, SQLite) runs in executors that the
 service owns: one for polls, bounded by ``settings.concurrency``, one for the
-database, so that a slow source never delays delivery or the bot. Every poll
-has a hard deadline (``settings.poll_timeout``): when it passes, the poll's
-requests are cancelled and the source records a timeout; nothing else waits.
+database, so that a slow source never delays delivery or the bot. The service
+holds the pieces and what a reload swaps; one poll within its deadline is
+``polling``, ``watcher run``'s schedule of polls is ``poll_loop``.
 
 A reload (``/recharger``, SIGHUP) is a message to the loop: the new feeds.yml is
 read and validated first, then swapped in between two polls; a poll under way
@@ -13,48 +13,45 @@ finishes with the configuration it started with.
 """
 
 import asyncio
-import contextlib
 import logging
 import os
 import signal
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import Any, Protocol, TextIO, TypeVar
 
-from watcher.config import Config, SourceConfig, load_config
-from watcher.decide import is_due
+from watcher.config import Config, load_config
 from watcher.delivery.base import TargetConfig
-from watcher.errors import ConfigError, FetchError, WatcherError
-from watcher.fetch import Fetcher, FetchSession
-from watcher.following.streams import Stream, streams_for
-from watcher.netguard import PrivateAllowance, configured_address
+from watcher.errors import ConfigError
+from watcher.fetch import Fetcher
 from watcher.parsing_pool import ParsingPool
-from watcher.poll import Poller, missing_secrets, summarize
+from watcher.poll import Poller, missing_secrets
+from watcher.poll_loop import PollLoop
+from watcher.polling import Polling
 from watcher.recipients import Subscriptions, recipients_for
 from watcher.renames import apply_renames, check_reload
 from watcher.routing import Recipient
-from watcher.scheduling import DueTimes
 from watcher.sources.pdfpages import ocr_warning
-from watcher.store import PollOutcome, Store
-from watcher.store.space import FullDiskLog, StorageFull, full_error, is_disk_full
+from watcher.store import Store
 from watcher.store.subscribers import Subscribers
-
-if TYPE_CHECKING:
-    from watcher.delivery.stage import DeliveryStage
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # How long `watcher run` gives itself to stop once asked (the issue's promise is 10 s).
 STOP_GRACE_SECONDS = 8.0
-# How often the run loop records that it is alive (`watcher status --check` reads it).
-HEARTBEAT_SECONDS = 30.0
-# A poll that cannot be saved for a full disk is tried again after this long at most.
-FULL_DISK_RETRY_MAX = 30.0
+
+
+class Delivery(Protocol):
+    """What the service tells the delivery stage (``delivery.stage.DeliveryStage``)."""
+
+    def wake(self) -> None: ...
+
+    def reconfigure(self, config: Config) -> None: ...
+
+    async def topics_added(self, topic_ids: Sequence[str]) -> None: ...
 
 
 class Service:
@@ -91,13 +88,11 @@ class Service:
         self.skipped = self._skipped(config)
         if (missing := ocr_warning(config.sources)) is not None:
             logger.warning("%s", missing)  # once, at start-up
-        self._sessions: set[FetchSession] = set()
+        self.polling = Polling(self)
+        self.poll_loop = PollLoop(self.polling, polled=self._polled)
         # Events bind to the running loop on first use, so they can be made here.
-        self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self.delivery: DeliveryStage | None = None  # set by the caller
-        self._full_disk = FullDiskLog("polling")
-        self._full_disk_wait = 1.0
+        self.delivery: Delivery | None = None  # set by the caller
 
     # -- the pieces ----------------------------------------------------------
 
@@ -125,242 +120,12 @@ class Service:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.db_executor, partial(function, *args, **kwargs))
 
-    # -- polling -------------------------------------------------------------
+    # -- polling ------------------------------------------------------------------
 
-    def pollable(self, config: Config) -> list[SourceConfig]:
-        return [s for s in config.sources if s.id not in self.skipped]
-
-    async def streams(self) -> list[Stream]:
-        """The streams of the followed dossiers (their parent sources not skipped)."""
-        dossiers = await self.blocking(self.store.dossiers.followed, datetime.now(UTC))
-        return [
-            s
-            for s in streams_for(self.config, dossiers, datetime.now(UTC))
-            if s.source.id not in self.skipped
-        ]
-
-    async def poll_stream(self, stream: Stream) -> PollOutcome:
-        """Read one followed dossier's stream, like a source: same deadline, same executor."""
-        return await self.poll_source(stream.source, stream=stream)
-
-    async def poll_source(self, source: SourceConfig, stream: Stream | None = None) -> PollOutcome:
-        """Poll one source within its deadline; a poll that overruns is recorded as failed."""
-        loop = asyncio.get_running_loop()
-        limit = self.config.settings.poll_timeout
-        # Every address connected to is checked; only the address the source's URL
-        # names literally is let through (a name resolving to a private address is not).
-        allow_private: PrivateAllowance = (
-            self.config.settings.allow_private_addresses or configured_address(source.url)
-        )
-        session = self.fetcher.session(
-            loop, deadline=loop.time() + limit, allow_private=allow_private
-        )
-        poller = self.poller
-        now = datetime.now(UTC)
-        self._sessions.add(session)
-        if stream is None:
-            future = loop.run_in_executor(self.poll_executor, poller.poll, source, session, now)
-        else:
-            future = loop.run_in_executor(
-                self.poll_executor, poller.poll_stream, stream, session, now
-            )
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), limit)
-        except StorageFull:
-            raise
-        except TimeoutError:
-            reason = f"poll timed out after {limit:g}s (settings.poll_timeout)"
-            session.cancel(reason)
-            if stream is None:
-                outcome = poller.failure(source, FetchError(reason), now)
-            else:
-                outcome = poller.failure(
-                    source, FetchError(reason), now, errors=stream.errors, stream=stream.dossier
-                )
-            await self.blocking(self.store.save_poll, outcome)
-            logger.warning("source %s: %s", source.id, reason)
-            return outcome
-        except asyncio.CancelledError:
-            session.cancel("watcher is stopping")
-            raise
-        except Exception as exc:
-            return await self._raised(source, stream, exc, now)
-        finally:
-            self._sessions.discard(session)
-
-    async def _raised(
-        self, source: SourceConfig, stream: Stream | None, exc: Exception, now: datetime
-    ) -> PollOutcome:
-        """A poll that raised is a failed poll: one line, and the source backs off.
-
-        Reliability: without this, a poll whose saving raised was polled again at once,
-        in a loop, without a word. A full disk is raised on (the caller pauses polling).
-        """
-        if is_disk_full(exc):
-            raise full_error(self.store.path, exc) from None
-        logger.error("source %s: poll failed: %s: %s", source.id, type(exc).__name__, exc)
-        outcome = self.poller.failure(source, WatcherError(f"{type(exc).__name__}: {exc}"), now)
-        if stream is not None:
-            outcome = replace(outcome, stream=stream.dossier)
-        try:
-            await self.blocking(self.store.save_poll, outcome)
-        except Exception as error:
-            if is_disk_full(error):
-                raise full_error(self.store.path, error) from None
-            raise
-        return outcome
-
-    async def poll_cycle(self) -> list[PollOutcome]:
-        """``watcher poll``: every source once (those backing off excepted), then return."""
-        now = datetime.now(UTC)
-        backoffs = await self.blocking(self.store.sources.backoffs)
-        due = []
-        for source in self.pollable(self.config):
-            next_check = self._unstepped(backoffs.get(source.id), source, now)
-            if not is_due(next_check, now):
-                assert next_check is not None
-                logger.info(
-                    "source %s: not due before %s (backing off after errors)",
-                    source.id,
-                    next_check.isoformat(timespec="seconds"),
-                )
-                continue
-            due.append(source)
-        limit = asyncio.Semaphore(self.config.settings.concurrency)
-
-        async def one(source: SourceConfig) -> PollOutcome:
-            async with limit:
-                return await self.poll_source(source)
-
-        outcomes = await asyncio.gather(*(one(s) for s in due))
-        # Then the streams of the dossiers followed, those this cycle's alerts made included.
-        outcomes += await asyncio.gather(*(self.poll_stream(s) for s in await self.streams()))
-        await self.blocking(self.store.meta.beat, datetime.now(UTC))
-        logger.info("%s", summarize(outcomes))
-        return list(outcomes)
-
-    async def schedule_forever(self) -> None:
-        """``watcher run``: each source on its interval, spread out, within the concurrency."""
-        loop = asyncio.get_running_loop()
-        times = DueTimes()
-        running: dict[str, asyncio.Task[PollOutcome]] = {}
-        sources: dict[str, SourceConfig] = {}
-        known = await self._stored_backoffs(loop.time())
-        last_beat = -HEARTBEAT_SECONDS
-        while not self._stopping.is_set():
-            if loop.time() - last_beat >= HEARTBEAT_SECONDS:  # for `watcher status --check`
-                await self._beat()
-                last_beat = loop.time()
-            sources = {s.id: s for s in self.pollable(self.config)}  # a reload changes these
-            streams = {s.id: s for s in await self.streams()}  # and following dossiers these
-            intervals = {i: s.interval for i, s in sources.items()}
-            intervals.update({i: s.source.interval for i, s in streams.items()})
-            # A dossier followed since the last turn has its stream read at once.
-            first = {**known, **{i: loop.time() for i in streams}}
-            times.sync(intervals, loop.time(), known=first)
-            for source_id, task in list(running.items()):
-                if task.done():
-                    del running[source_id]
-                    if not task.cancelled() and task.exception() is None:
-                        self._full_disk.succeeded()
-                        self._full_disk_wait = 1.0
-                        outcome = task.result()
-                        wait = self._wait_until(outcome.next_check, intervals[source_id])
-                        times.polled(source_id, loop.time(), wait)
-                        if any(c.matches for c in outcome.changes):
-                            await self._write_feeds()
-                    elif not task.cancelled():
-                        # Only a full disk gets here (other errors are failed polls): the
-                        # source is polled again later, its items then saved, none lost.
-                        error = task.exception()
-                        assert error is not None
-                        wait = self._full_disk_wait
-                        self._full_disk.failed(error, FULL_DISK_RETRY_MAX)
-                        self._full_disk_wait = min(wait * 2, FULL_DISK_RETRY_MAX)
-                        times.polled(source_id, loop.time(), wait)
-                    self._wake_up(delivery=True)
-            capacity = self.config.settings.concurrency - len(running)
-            for source_id in times.take(loop.time(), running=running, capacity=capacity):
-                running[source_id] = asyncio.create_task(
-                    self.poll_source(sources[source_id])
-                    if source_id in sources
-                    else self.poll_stream(streams[source_id])
-                )
-                running[source_id].add_done_callback(lambda _task: self._wake_up())
-            upcoming = times.next_wake(loop.time(), running=running)
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._wake.wait(), min(upcoming or HEARTBEAT_SECONDS, HEARTBEAT_SECONDS)
-                )
-        for task in running.values():
-            task.cancel()
-        if running:
-            await asyncio.wait(running.values(), timeout=STOP_GRACE_SECONDS / 2)
-
-    async def _beat(self) -> None:
-        """The heartbeat; a full disk skips it (``watcher status`` says why)."""
-        try:
-            await self.blocking(self.store.meta.beat, datetime.now(UTC))
-        except Exception as exc:
-            if not is_disk_full(exc):
-                raise
-            self._full_disk.failed(exc, FULL_DISK_RETRY_MAX)
-
-    async def _stored_backoffs(self, now: float) -> dict[str, float]:
-        """Sources backing off keep their stored next check across a restart."""
-        backoffs = await self.blocking(self.store.sources.backoffs)
-        wall = datetime.now(UTC)
-        by_id = {source.id: source for source in self.pollable(self.config)}
-        return {
-            source_id: now + (unstepped - wall).total_seconds()
-            for source_id, at in backoffs.items()
-            if source_id in by_id
-            and (unstepped := self._unstepped(at, by_id[source_id], wall)) is not None
-            and unstepped > wall
-        }
-
-    def _unstepped(
-        self, next_check: datetime | None, source: SourceConfig, now: datetime
-    ) -> datetime | None:
-        """A stored next check, unless the wall clock stepped back since it was set.
-
-        Reliability: no backoff is longer than ``settings.max_backoff`` (or the
-        source's interval); one further away than that was pushed there by a clock
-        step, and the source is due now rather than a day later.
-        """
-        if next_check is None:
-            return None
-        longest = max(self.config.settings.max_backoff, source.interval) + 3600.0
-        return now if (next_check - now).total_seconds() > longest else next_check
-
-    def _wait_until(self, next_check: datetime, interval: float) -> float:
-        """Seconds to a poll's next check, set by the poll on the wall clock.
-
-        A wait longer than any watcher sets was computed before the wall clock
-        stepped back (the poll read it, then the clock moved): the source's
-        interval is waited instead of the step's length.
-        """
-        wait = (next_check - datetime.now(UTC)).total_seconds()
-        longest = max(self.config.settings.max_backoff, interval) + 3600.0
-        return interval if wait > longest else wait
-
-    def _wake_up(self, *, delivery: bool = False) -> None:
-        self._wake.set()
-        if delivery and self.delivery is not None:
+    def _polled(self) -> None:
+        """Polls ended: what they queued is delivered now."""
+        if self.delivery is not None:
             self.delivery.wake()
-
-    async def _write_feeds(self) -> None:
-        """Bring the Atom files of ``settings.atom_dir`` up to date (a failure is logged)."""
-        if self.config.settings.atom_dir is None:
-            return
-        from watcher.feeds_out import write_atom_dir
-
-        directory = self.config.path.parent / self.config.settings.atom_dir
-        try:
-            await self.blocking(write_atom_dir, self.config, self.store.database, directory)
-        except OSError as exc:
-            logger.error("could not write the Atom feeds in %s: %s", directory, exc)
 
     # -- reload ----------------------------------------------------------------
 
@@ -378,7 +143,7 @@ class Service:
         self.subscriptions.invalidate()
         if self.delivery is not None:
             self.delivery.reconfigure(config)
-        self._wake_up()
+        self.poll_loop.wake()
         logger.info("configuration reloaded from %s", self.config_path)
         return config
 
@@ -400,7 +165,7 @@ class Service:
     def stop(self) -> None:
         """Ask the service to stop; it finishes what it can within a few seconds."""
         self._stopping.set()
-        self._wake_up()
+        self.poll_loop.wake()
 
     async def run_forever(self, extra: Sequence[Callable[[], Any]] = ()) -> int:
         """Poll, deliver and serve until SIGINT or SIGTERM; SIGHUP reloads feeds.yml."""
@@ -413,7 +178,7 @@ class Service:
         }
         for sig, handler in handlers.items():
             loop.add_signal_handler(sig, handler)
-        tasks = [asyncio.create_task(self.schedule_forever(), name="schedule")]
+        tasks = [asyncio.create_task(self.poll_loop.run(self._stopping), name="schedule")]
         tasks += [asyncio.create_task(start(), name="task") for start in extra]
         try:
             done, _ = await asyncio.wait(
@@ -422,7 +187,7 @@ class Service:
             )
             failed = [t for t in done if t in tasks and not t.cancelled() and t.exception()]
             self.stop()
-            await self._cancel_sessions()
+            self.polling.cancel_sessions()
             await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
             for task in tasks:
                 task.cancel()
@@ -440,10 +205,6 @@ class Service:
     def _on_stop_signal(self) -> None:
         logger.info("stopping: finishing what can be finished within %gs", STOP_GRACE_SECONDS)
         self.stop()
-
-    async def _cancel_sessions(self) -> None:
-        for session in list(self._sessions):
-            session.cancel("watcher is stopping")
 
     async def close(self) -> None:
         await self.fetcher.aclose()

@@ -233,3 +233,50 @@ def test_a_maintainer_notice_refused_as_html_arrives_as_plain_text(
     (notice,) = fake.messages_to(maintainer)
     assert notice.parse_mode is None
     assert f"{CHANNEL} refuse les messages" in notice.text
+
+
+# A deliberation dated 9999-12-31 23:00 UTC, the "no end date" sentinel: ArcGIS date
+# fields are epoch milliseconds in UTC (https://doc.arcgis.com/en/data-pipelines/latest/
+# process/output-feature-layer.htm, quoted in telefonicaid/fiware-cygnus#2339), and
+# 9999-12-31 sentinels are common in public data (bcgov/mds#729 removes them). In Paris
+# time it is year 10000: the arcgis reader raises OverflowError, which no reader declares.
+SENTINEL_MILLIS = 253402297200000
+
+
+def sentinel_layer(feed_server: FeedServer) -> str:
+    """A Normandie-like layer (tests/test_arcgis.py's shape) with one sentinel-dated record."""
+    from tests.test_arcgis import LAYER, Layer, _record
+
+    records = [
+        _record(1, "Caméras augmentées au stade"),
+        _record(2, "Vidéoprotection algorithmique", SENTINEL_MILLIS),
+    ]
+    feed_server.handle(f"{LAYER}/query", Layer(records))
+    return feed_server.url(LAYER)
+
+
+def test_a_reader_that_raises_fails_its_source_only_in_one_line(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    layer = sentinel_layer(feed_server)
+    rss = feed_server.serve("/rss", rss_items((1, "normal", NORMAL, "https://example.org/1")))
+    write_config(
+        workdir,
+        [
+            {"id": "normandie", "name": "Normandie", "kind": "arcgis", "url": layer},
+            {"id": "rss", "name": "R", "url": rss, "backfill": "true"},
+        ],
+        extra=FAST,
+    )
+
+    result = run("poll")
+
+    assert result.code == 0, result.err
+    assert tags(result.out) == [(1, 1)]  # the other source is read and alerted
+    (line,) = [line for line in result.err.splitlines() if "normandie" in line]
+    assert "OverflowError: date value out of range (retry at " in line
+    assert "Traceback" not in result.err
+    assert sorted(source_errors(workdir), key=str) == [
+        None,
+        "OverflowError: date value out of range",
+    ]
