@@ -2,19 +2,25 @@
 
 Each feed is read through `watcher poll` beside normal items: the odd item is
 kept (its date brought within range, its reference replaced, its link shown as
-text), every item is alerted, and nothing raises.
+text), every item is alerted, and nothing raises. Where an input still makes a
+poll raise (RAISING below), only its source fails: one line a poll, through
+`watcher poll` and `watcher run`, and the source backs off like any failure.
 """
 
 import sqlite3
+import time
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run, write_config
+from tests.conftest import python_env, run, write_config
 from tests.fake_telegram import TOKEN, FakeTelegram
-from tests.faults.conftest import FAST, tags
-from tests.feed_server import FeedServer
+from tests.faults.conftest import FAST, Watcher, tags
+from tests.feed_server import FeedServer, Route, Seen
+from tests.test_arcgis import LAYER, Layer, _record
+from tests.waiting import wait_until
 from watcher.delivery.render import AlertView, render_html, render_text
 from watcher.items import Item
 
@@ -235,35 +241,50 @@ def test_a_maintainer_notice_refused_as_html_arrives_as_plain_text(
     assert f"{CHANNEL} refuse les messages" in notice.text
 
 
-# A deliberation dated 9999-12-31 23:00 UTC, the "no end date" sentinel: ArcGIS date
-# fields are epoch milliseconds in UTC (https://doc.arcgis.com/en/data-pipelines/latest/
-# process/output-feature-layer.htm, quoted in telefonicaid/fiware-cygnus#2339), and
-# 9999-12-31 sentinels are common in public data (bcgov/mds#729 removes them). In Paris
-# time it is year 10000: the arcgis reader raises OverflowError, which no reader declares.
-SENTINEL_MILLIS = 253402297200000
+# Two inputs that make a poll raise what no reader declares, each behind the generic path:
+# - a deliberation dated 9999-12-31 23:00 UTC, the "no end date" sentinel: ArcGIS date
+#   fields are epoch milliseconds in UTC (https://doc.arcgis.com/en/data-pipelines/latest/
+#   process/output-feature-layer.htm, quoted in telefonicaid/fiware-cygnus#2339) and
+#   9999-12-31 sentinels are common in public data (bcgov/mds#729 removes them). In Paris
+#   time it is year 10000: the arcgis reader raises OverflowError;
+# - a subject cut in the middle of an emoji, leaving "\ud83d" alone: JSON allows such an
+#   escape (RFC 8259 section 8.2), JSON.stringify writes it since ES2019
+#   (tc39/proposal-well-formed-stringify), json.loads reads it as a lone surrogate, and
+#   SQLite cannot encode it: saving the poll raises UnicodeEncodeError.
+RAISING = {
+    "dated": (_record(2, "Vidéoprotection algorithmique", 253402297200000), "OverflowError"),
+    "truncated": (_record(2, "Caméras augmentées \ud83d"), "UnicodeEncodeError"),
+}
 
 
-def sentinel_layer(feed_server: FeedServer) -> str:
-    """A Normandie-like layer (tests/test_arcgis.py's shape) with one sentinel-dated record."""
-    from tests.test_arcgis import LAYER, Layer, _record
+def layer_of(feed_server: FeedServer, name: str, polls: list[float] | None = None) -> str:
+    """A Normandie-like layer (tests/test_arcgis.py's shape) holding one of RAISING's records;
+    the moments it is queried go to ``polls``."""
+    layer = Layer([_record(1, "Caméras augmentées au stade"), RAISING[name][0]])
 
-    records = [
-        _record(1, "Caméras augmentées au stade"),
-        _record(2, "Vidéoprotection algorithmique", SENTINEL_MILLIS),
-    ]
-    feed_server.handle(f"{LAYER}/query", Layer(records))
-    return feed_server.url(LAYER)
+    def answer(seen: Seen) -> Route:
+        if polls is not None:
+            polls.append(time.monotonic())
+        return layer(seen)
+
+    feed_server.handle(f"/{name}{LAYER}/query", answer)
+    return feed_server.url(f"/{name}{LAYER}")
 
 
-def test_a_reader_that_raises_fails_its_source_only_in_one_line(
-    workdir: Path, feed_server: FeedServer
+@pytest.mark.parametrize("name", list(RAISING), ids=["reader-raises", "saving-raises"])
+def test_a_poll_that_raises_fails_its_source_only_in_one_line(
+    name: str, workdir: Path, feed_server: FeedServer
 ) -> None:
-    layer = sentinel_layer(feed_server)
     rss = feed_server.serve("/rss", rss_items((1, "normal", NORMAL, "https://example.org/1")))
     write_config(
         workdir,
         [
-            {"id": "normandie", "name": "Normandie", "kind": "arcgis", "url": layer},
+            {
+                "id": "normandie",
+                "name": "Normandie",
+                "kind": "arcgis",
+                "url": layer_of(feed_server, name),
+            },
             {"id": "rss", "name": "R", "url": rss, "backfill": "true"},
         ],
         extra=FAST,
@@ -274,9 +295,44 @@ def test_a_reader_that_raises_fails_its_source_only_in_one_line(
     assert result.code == 0, result.err
     assert tags(result.out) == [(1, 1)]  # the other source is read and alerted
     (line,) = [line for line in result.err.splitlines() if "normandie" in line]
-    assert "OverflowError: date value out of range (retry at " in line
+    assert f"source normandie: {RAISING[name][1]}: " in line and "(retry at " in line
     assert "Traceback" not in result.err
-    assert sorted(source_errors(workdir), key=str) == [
-        None,
-        "OverflowError: date value out of range",
-    ]
+    (error,) = [e for e in source_errors(workdir) if e is not None]
+    assert error.startswith(f"{RAISING[name][1]}: ")
+
+
+def test_watcher_run_backs_off_polls_that_raise_and_says_each_once(
+    workdir: Path, feed_server: FeedServer, watchers: list[Watcher]
+) -> None:
+    polls: dict[str, list[float]] = {name: [] for name in RAISING}
+    write_config(
+        workdir,
+        [
+            {
+                "id": name,
+                "name": name,
+                "kind": "arcgis",
+                "interval": "1s",
+                "url": layer_of(feed_server, name, polls[name]),
+            }
+            for name in RAISING
+        ],
+        extra=FAST,
+    )
+    watcher = Watcher(workdir, python_env())
+    watchers.append(watcher)
+
+    for name in RAISING:  # a backoff from 1 s doubling: polls at about 0, 1, 3 and 7 s
+        wait_until(lambda name=name: len(polls[name]) >= 4, f"four polls of {name}")
+    assert watcher.stop() == 0
+
+    log = watcher.errors()
+    assert "Traceback" not in log
+    for name, (_, error) in RAISING.items():
+        lines = [line for line in log.splitlines() if f"source {name}:" in line]
+        # One line a poll (the last may have been cancelled by the stop), each the same.
+        assert len(polls[name]) - 1 <= len(lines) <= len(polls[name])
+        assert all(f"source {name}: {error}: " in line and "(retry at " in line for line in lines)
+        # Backed off like any failure, never polled again at once: 1 s, then 2 s, then 4 s.
+        gaps = [later - earlier for earlier, later in pairwise(polls[name])][:3]
+        assert all(gap > b - 0.5 for gap, b in zip(gaps, (1, 2, 4), strict=True)), gaps
