@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run, write_config
+from tests.conftest import python_env, run, write_config
 from tests.fake_telegram import FakeTelegram, running_fake_telegram
 from tests.faults.conftest import Watcher, telegram_env
 from tests.feed_server import FeedServer, Route
@@ -90,6 +90,19 @@ def seed(db: Path) -> None:
     store.database.close()
 
 
+def started(db: Path) -> None:
+    """Wait for the run loop's first heartbeat: the jobs are scheduled by then (on the
+    clock they started with), as ``watcher run`` schedules them before it polls."""
+
+    def beat() -> bool:
+        with sqlite3.connect(db) as connection:
+            row = connection.execute("SELECT 1 FROM meta WHERE key = 'heartbeat'").fetchone()
+        connection.close()
+        return row is not None
+
+    wait_until(beat, "the run loop's first heartbeat")
+
+
 def titles(db: Path) -> set[str]:
     with sqlite3.connect(db) as connection:
         found = {title for (title,) in connection.execute("SELECT title FROM items")}
@@ -123,8 +136,7 @@ def test_nightly_backup_and_weekly_report_through_watcher_run(
     set_clock(clock, datetime(2026, 12, 7, 3, 0))  # a Monday night
     watcher = Watcher(workdir, telegram_env(api_url) | faketime_env(clock))
     watchers.append(watcher)
-    # Polling has started: the jobs are scheduled (on the clock they started with).
-    wait_until(lambda: any(feed_server.hits(f"/{i}") for i in urls), "the first poll")
+    started(db)
 
     set_clock(clock, datetime(2026, 12, 7, 3, 30))  # the night's jobs are due
     wait_for_text(watcher.log, "nightly maintenance: 1 unmatched old item(s) pruned")
@@ -167,3 +179,37 @@ def test_nightly_backup_and_weekly_report_through_watcher_run(
     lines = {line.split()[0]: line for line in result.out.splitlines()[1:4]}
     assert set(lines) == {"broken", "fresh", "quiet"}
     assert "HTTP 500" in lines["broken"]
+
+
+def test_a_night_whose_backup_fails_is_one_line_and_the_next_night_backs_up(
+    workdir: Path,
+    feed_server: FeedServer,
+    watchers: list[Watcher],
+) -> None:
+    url = feed_server.serve("/feed", EMPTY)
+    write_config(
+        workdir,
+        [{"id": "feed", "name": "Feed", "url": url, "interval": "1h"}],
+        extra="settings:\n  backup_dir: disk/backups\n  retention: 365d\n",
+    )
+    db, clock = workdir / "watcher.db", workdir / "clock"
+    seed(db)
+    (workdir / "disk").write_text("a file where the backups' folder should be", encoding="utf-8")
+    set_clock(clock, datetime(2026, 12, 7, 3, 0))
+    watcher = Watcher(workdir, python_env() | faketime_env(clock))
+    watchers.append(watcher)
+    started(db)
+
+    set_clock(clock, datetime(2026, 12, 7, 3, 30))
+    log = wait_for_text(watcher.log, "scheduled job failed, it runs again next time")
+    (line,) = [line for line in log.splitlines() if "scheduled job failed" in line]
+    assert "disk/backups" in line
+    # Nothing is pruned on a night without a backup.
+    assert "Arrêté de voirie" in titles(db)
+
+    (workdir / "disk").unlink()
+    set_clock(clock, datetime(2026, 12, 8, 3, 30))
+    wait_for_text(watcher.log, "nightly maintenance: 1 unmatched old item(s) pruned")
+    assert [p.name[:17] for p in (workdir / "disk" / "backups").iterdir()] == ["watcher-20261208-"]
+    assert watcher.stop() == 0
+    assert "Traceback" not in watcher.errors()

@@ -8,7 +8,7 @@ others. Delivery is not done here: alerts wait in the outbox.
 """
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -322,12 +322,3 @@ def missing_secrets(config: Config, environ: Mapping[str, str]) -> dict[str, lis
         if names:
             missing[source.id] = names
     return missing
-
-
-def summarize(outcomes: Iterable[PollOutcome]) -> str:
-    outcomes = list(outcomes)
-    failed = [o for o in outcomes if o.error]
-    return (
-        f"{len(outcomes)} source(s) polled, {sum(o.new for o in outcomes)} new item(s), "
-        f"{sum(o.alerts for o in outcomes)} alert(s) queued, {len(failed)} failed"
-    )

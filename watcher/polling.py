@@ -14,7 +14,7 @@ is due now rather than a day later (``unstepped``).
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -26,7 +26,7 @@ from watcher.errors import FetchError
 from watcher.fetch import Fetcher, FetchSession
 from watcher.following.streams import Stream, streams_for
 from watcher.netguard import PrivateAllowance, configured_address
-from watcher.poll import Poller, log_outcome, summarize, unexpected
+from watcher.poll import Poller, log_outcome, unexpected
 from watcher.store import PollOutcome, Store
 from watcher.store.space import StorageFull, full_error, is_disk_full
 
@@ -202,3 +202,12 @@ def unstepped(next_check: datetime | None, longest: float, now: datetime) -> dat
     if next_check is None:
         return None
     return now if (next_check - now).total_seconds() > longest else next_check
+
+
+def summarize(outcomes: Iterable[PollOutcome]) -> str:
+    outcomes = list(outcomes)
+    failed = [o for o in outcomes if o.error]
+    return (
+        f"{len(outcomes)} source(s) polled, {sum(o.new for o in outcomes)} new item(s), "
+        f"{sum(o.alerts for o in outcomes)} alert(s) queued, {len(failed)} failed"
+    )
