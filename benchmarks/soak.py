@@ -7,7 +7,8 @@ The fake Bot API answers 429 to whatever exceeds Telegram's limits. At the end
 the stream stops, the outbox is given a minute to drain, and `watcher run`
 gets SIGTERM. Printed: alerts delivered / expected, duplicates, what is still
 pending, 429s and retry_after breaches, and the process's memory (RSS) after
-warm-up and at the end (targets: all delivered, no duplicates, growth < 10%).
+warm-up and at the end, and every 2 minutes (targets: all delivered, no duplicates,
+growth < 10%).
 
     python benchmarks/soak.py [--minutes 10] [--sources 200] [--item-every 120]
 """
@@ -110,6 +111,11 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def rss_at(samples: list[tuple[float, int]], moment: float) -> int:
+    """The RSS (KiB) sampled nearest to ``moment`` seconds after the start."""
+    return min(samples, key=lambda sample: abs(sample[0] - moment))[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0)
@@ -201,6 +207,12 @@ def main() -> None:
         f"{after / 1024:.1f} MB at the end: {100 * (after - before) / before:+.1f}% "
         "(target: under 10%)"
     )
+    # Whether memory levels off or keeps climbing: the RSS at each 2-minute mark.
+    marks = [
+        f"{minute} min {rss_at(samples, 60 * minute) / 1024:.1f}"
+        for minute in range(2, int(args.minutes) + 1, 2)
+    ]
+    print("memory by time: " + ", ".join(marks) + " (MB)")
     print(
         f"watcher run exited {code} on SIGTERM; tracebacks in its log: {text.count('Traceback')}; "
         f"log: {workdir / 'watcher.log'}"

@@ -16,7 +16,6 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -137,10 +136,10 @@ class Polling:
         Reliability: without this, a poll whose saving raised was polled again at once,
         in a loop, without a word. A full disk is raised on (the caller pauses polling).
         """
-        errors = None if stream is None else stream.errors  # None: the source's, stored
-        outcome = await self.host.blocking(poller.failure, source, error, now, errors=errors)
-        if stream is not None:
-            outcome = replace(outcome, stream=stream.dossier)
+        errors, dossier = (None, "") if stream is None else (stream.errors, stream.dossier)
+        outcome = await self.host.blocking(
+            poller.failure, source, error, now, errors=errors, stream=dossier
+        )
         try:
             await self.host.blocking(self.host.store.save_poll, outcome)
         except Exception as exc:
