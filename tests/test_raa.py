@@ -493,9 +493,9 @@ def test_authorisation_windows(text: str, label: str | None) -> None:
 def test_the_pause_is_at_least_five_seconds_on_the_internet(
     url: str, asked: float, pause: float
 ) -> None:
-    from watcher.sources.raa import _Site
+    from watcher.sources.raa_walk import Site
 
-    assert _Site(None, url, asked).pause == pause  # type: ignore[arg-type]
+    assert Site(None, url, asked).pause == pause  # type: ignore[arg-type]
 
 
 @needs_ocr  # (it runs no OCR: without Tesseract, scans are not waited for)

@@ -60,7 +60,7 @@ def read_arcgis(
     return PollResult(items, state, warnings=warnings)
 
 
-KIND = SourceKind("arcgis", ArcgisOptions, read_arcgis)
+KIND = SourceKind("arcgis", ArcgisOptions, read_arcgis, "données ouvertes (ArcGIS)")
 
 
 def query_url(

@@ -79,7 +79,9 @@ def read_attrap(
     return PollResult(items, SourceState())
 
 
-KIND = SourceKind("attrap", AttrapOptions, read_attrap, default_url=DEFAULT_URL)
+KIND = SourceKind(
+    "attrap", AttrapOptions, read_attrap, "arrêtés préfectoraux (Attrap)", default_url=DEFAULT_URL
+)
 
 
 def parse_search(body: bytes, source_id: str) -> tuple[list[Item], int]:

@@ -92,6 +92,7 @@ KIND = SourceKind(
     "dila",
     DilaOptions,
     poll_dila,
+    "Journal officiel",
     default_url="https://echanges.dila.gouv.fr/OPENDATA/JORFSIMPLE/",
     no_fulltext="reads each text's full text from the archives already; remove fulltext",
 )

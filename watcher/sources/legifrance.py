@@ -13,7 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -122,63 +122,87 @@ def poll_legifrance(
     if not isinstance(containers, list):
         raise ParseError("Légifrance lastNJo: no 'containers' list in the answer")
     done = [c for c in state.cursor.get("issues", "").split(",") if c]
-    tries = _tries(state.cursor.get("failed", ""))
-    budget = options.max_texts
-    items: list[Item] = []
-    warnings: list[str] = []
+    reading = _Reading(source, api, ctx, options.max_texts, _tries(state.cursor.get("failed", "")))
     for container in sorted(containers, key=lambda c: c.get("datePubli") or 0):
         issue_id = str(container.get("id", ""))
         if not issue_id or issue_id in done:
             continue
-        published = _date(container.get("datePubli"))
-        issue_title = str(container.get("titre") or issue_id)
-        links = list(_issue_texts(api, issue_id))
-        known = ctx.known(link["id"] for link in links)
-        new_links = [link for link in links if link["id"] not in known]
-        complete = True
-        for link in new_links:
-            if ctx.backlog:
-                # The backlog is only marked as seen: no need to spend quota on full texts.
-                items.append(_item(source.id, link, None, published, issue_title))
-                continue
-            if budget <= 0:
-                complete = False
-                warnings.append(f"{issue_title}: text limit reached, the rest next poll")
-                break
-            budget -= 1
-            try:
-                text = api.post("/consult/jorf", {"textCid": link["id"]})
-            except FetchError as exc:
-                if exc.status == 429 and items:
-                    warnings.append(f"quota reached after {len(items)} text(s): {exc}")
-                    cursor_state = _with_failed(_with_done(state, done), tries)
-                    return PollResult(items, cursor_state, warnings=warnings)
-                if exc.status in (401, 429):
-                    raise
-                failure: Exception = exc
-            except ParseError as exc:
-                failure = exc
-            else:
-                tries.pop(link["id"], None)
-                items.append(_item(source.id, link, text, published, issue_title))
-                continue
-            # One text that fails does not fail the others: they are stored and
-            # alerted, this one is tried again at the next polls, then stored from
-            # its table-of-contents entry so that its issue is not blocked forever.
-            tries[link["id"]] = tries.get(link["id"], 0) + 1
-            if tries[link["id"]] >= MAX_TEXT_TRIES:
-                tries.pop(link["id"])
-                items.append(_item(source.id, link, None, published, issue_title))
-                warnings.append(
-                    f"{link['id']}: full text unreadable {MAX_TEXT_TRIES} times ({failure}); "
-                    "kept with its title only"
-                )
-            else:
-                complete = False
-                warnings.append(f"{link['id']}: {failure}; tried again next poll")
+        try:
+            complete = reading.issue(container, issue_id)
+        except _QuotaReached:
+            break
         if complete:
             done.append(issue_id)
-    return PollResult(items, _with_failed(_with_done(state, done), tries), warnings=warnings)
+    new_state = _with_failed(_with_done(state, done), reading.tries)
+    return PollResult(reading.items, new_state, warnings=reading.warnings)
+
+
+class _QuotaReached(Exception):
+    """The API's quota ran out after some texts were read: those are kept, the rest waits."""
+
+
+@dataclass
+class _Reading:
+    """One poll's reading of the issues' new texts, within ``max_texts``."""
+
+    source: SourceConfig
+    api: _Api
+    ctx: PollContext
+    budget: int  # full texts still to read in this poll
+    tries: dict[str, int]  # polls that failed to read each text
+    items: list[Item] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def issue(self, container: Mapping[str, Any], issue_id: str) -> bool:
+        """Read the issue's new texts; whether all of them are done with."""
+        published = _date(container.get("datePubli"))
+        title = str(container.get("titre") or issue_id)
+        links = list(_issue_texts(self.api, issue_id))
+        known = self.ctx.known(link["id"] for link in links)
+        complete = True
+        for link in (link for link in links if link["id"] not in known):
+            if self.ctx.backlog:
+                # The backlog is only marked as seen: no need to spend quota on full texts.
+                self.items.append(_item(self.source.id, link, None, published, title))
+                continue
+            if self.budget <= 0:
+                self.warnings.append(f"{title}: text limit reached, the rest next poll")
+                return False
+            self.budget -= 1
+            complete = self._text(link, published, title) and complete
+        return complete
+
+    def _text(self, link: Mapping[str, str], published: datetime | None, title: str) -> bool:
+        """Read one text's full text; whether it is done with (read, or kept by its title)."""
+        try:
+            text = self.api.post("/consult/jorf", {"textCid": link["id"]})
+        except FetchError as exc:
+            if exc.status == 429 and self.items:
+                self.warnings.append(f"quota reached after {len(self.items)} text(s): {exc}")
+                raise _QuotaReached from None
+            if exc.status in (401, 429):
+                raise
+            failure: Exception = exc
+        except ParseError as exc:
+            failure = exc
+        else:
+            self.tries.pop(link["id"], None)
+            self.items.append(_item(self.source.id, link, text, published, title))
+            return True
+        # One text that fails does not fail the others: they are stored and
+        # alerted, this one is tried again at the next polls, then stored from
+        # its table-of-contents entry so that its issue is not blocked forever.
+        self.tries[link["id"]] = self.tries.get(link["id"], 0) + 1
+        if self.tries[link["id"]] < MAX_TEXT_TRIES:
+            self.warnings.append(f"{link['id']}: {failure}; tried again next poll")
+            return False
+        self.tries.pop(link["id"])
+        self.items.append(_item(self.source.id, link, None, published, title))
+        self.warnings.append(
+            f"{link['id']}: full text unreadable {MAX_TEXT_TRIES} times ({failure}); "
+            "kept with its title only"
+        )
+        return True
 
 
 def _tries(text: str) -> dict[str, int]:
@@ -202,6 +226,7 @@ KIND = SourceKind(
     "legifrance",
     LegifranceOptions,
     poll_legifrance,
+    "Légifrance",
     default_url=PRODUCTION_API,
     required_env=("LEGIFRANCE_CLIENT_ID", "LEGIFRANCE_CLIENT_SECRET"),
     no_fulltext="reads each text's full text already (consult/jorf); remove fulltext",

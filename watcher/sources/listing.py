@@ -85,7 +85,7 @@ def chosen_links(page: str, base_url: str, source_id: str, options: ListingOptio
     return items
 
 
-KIND = SourceKind("html", ListingOptions, poll_listing)
+KIND = SourceKind("html", ListingOptions, poll_listing, "page web")
 
 
 def listing_items(page: str, base_url: str, source_id: str, options: ListingOptions) -> list[Item]:

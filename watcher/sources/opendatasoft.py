@@ -96,7 +96,7 @@ def dataset_fields(
     return dataset_schema.checked_fields(ctx, source.url, schema_url, options.fields, defaults)
 
 
-KIND = SourceKind("opendatasoft", OpendatasoftOptions, poll_opendatasoft)
+KIND = SourceKind("opendatasoft", OpendatasoftOptions, poll_opendatasoft, "données ouvertes")
 
 
 def _minus(day: str, margin: timedelta) -> str:

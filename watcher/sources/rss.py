@@ -43,7 +43,7 @@ def poll_rss(
     )
 
 
-KIND = SourceKind("rss", NoOptions, poll_rss)
+KIND = SourceKind("rss", NoOptions, poll_rss, "flux RSS")
 
 
 def parse_feed(body: bytes, source_id: str, content_type: str = "") -> list[Item]:

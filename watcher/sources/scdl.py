@@ -57,7 +57,7 @@ def poll_scdl(
     )
 
 
-KIND = SourceKind("scdl", ScdlOptions, poll_scdl)
+KIND = SourceKind("scdl", ScdlOptions, poll_scdl, "délibérations (données ouvertes)")
 
 
 def parse_scdl(

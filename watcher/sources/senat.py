@@ -19,7 +19,14 @@ from watcher.errors import FetchError, ParseError
 from watcher.fetch import Response
 from watcher.items import Item, content_revision, normalise_link
 from watcher.sources import senat_agenda
-from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
+from watcher.sources.base import (
+    DossierStream,
+    PollContext,
+    PollResult,
+    SourceConfig,
+    SourceKind,
+    SourceState,
+)
 from watcher.sources.conditional import poll_document
 from watcher.sources.frenchdates import DatedEvent, day_text, find_dates
 from watcher.sources.options import http_url, option, whole_number
@@ -97,8 +104,18 @@ def poll_senat(
     )
 
 
+def _dossier_stream(parent: SourceConfig, signet: str) -> str:
+    """A followed Sénat dossier's feed, on the parent source's site (a mirror in tests)."""
+    return dossier_feed_url(getattr(parent.options, "site", SENAT), signet)
+
+
 KIND = SourceKind(
-    "senat", SenatOptions, poll_senat, default_url="https://www.senat.fr/rss/textes.rss"
+    "senat",
+    SenatOptions,
+    poll_senat,
+    "Sénat",
+    default_url="https://www.senat.fr/rss/textes.rss",
+    stream=DossierStream("senat", _dossier_stream, poll_senat),
 )
 
 

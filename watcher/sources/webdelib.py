@@ -136,9 +136,6 @@ def read_webdelib(
     return PollResult(items, SourceState(cursor=cursor), warnings=warnings)
 
 
-KIND = SourceKind("webdelib", WebdelibOptions, read_webdelib)
-
-
 # ``openfile.jsp`` answers an HTML page whose script moves the browser on:
 # ``document.location.href='../jsp/showFile.jsp?…&pdf=…'``, and that address serves
 # the PDF, the same for every visitor (no cookie, no challenge). Seen in a public
@@ -188,6 +185,15 @@ def document_text(fetcher: "FetchSession", url: str) -> str:
     if document is None:
         raise ParseError(f"{target}: the server answered 304 to an unconditional request")
     return extract_text(document.body, document.content_type, target)
+
+
+KIND = SourceKind(
+    "webdelib",
+    WebdelibOptions,
+    read_webdelib,
+    "séances du conseil (WebDélib+)",
+    documents=document_text,
+)
 
 
 def parse_sittings(page: str, base_url: str) -> list[Sitting]:
