@@ -19,6 +19,7 @@ from watcher.items import Item
 
 if TYPE_CHECKING:  # not at run time: parsing processes import readers without httpx
     from watcher.fetch import FetchSession
+    from watcher.sources.probing import Shape
 
 OptionsT = TypeVar("OptionsT")
 T = TypeVar("T")
@@ -159,3 +160,4 @@ class SourceKind(Generic[OptionsT]):
     # How its reader gets each item's document text when a link takes more than one
     # step (WebDélib+: ``openfile.jsp``, then the file): ``validate`` samples them so.
     documents: "Callable[[FetchSession, str], str] | None" = None
+    probe: "Shape | None" = None  # how ``watcher probe`` recognises an address of this kind

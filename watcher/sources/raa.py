@@ -24,15 +24,18 @@ and a drone or VSA authorisation's window as its event.
 
 import hashlib
 import logging
+import re
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from watcher.errors import FetchError, ParseError
 from watcher.items import Item
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.pdfpages import OcrBudget, read_pages
+from watcher.sources.probing import Page, Probe, Shape, quote
 from watcher.sources.raa_acts import act_item, published_at, split_acts
-from watcher.sources.raa_listing import Listed
+from watcher.sources.raa_listing import ENTRIES, NAVIGATION, Listed, classify, parse_listing
 from watcher.sources.raa_walk import Memory, RaaOptions, Site, Walk
 from watcher.sources.xmlutil import PARIS
 
@@ -63,9 +66,6 @@ def read_raa(
             f"{len(memory.pending)} RAA(s) left for the next poll (OCR budget or downloads)"
         )
     return PollResult(items, SourceState(cursor=memory.dump(today)), warnings=warnings)
-
-
-KIND = SourceKind("raa", RaaOptions, read_raa, "recueils des actes administratifs")
 
 
 def _walk(
@@ -199,3 +199,67 @@ def _to_json(listed: Listed) -> dict[str, str]:
 def _from_json(data: dict[str, str]) -> Listed:
     day = date.fromisoformat(data["day"]) if data.get("day") else None
     return Listed(data["url"], data.get("title", ""), day, data.get("detail", ""))
+
+
+# -- what ``watcher probe`` recognises as a prefecture's RAA page ---------------------
+
+# "… - Les services de l'État dans les Hautes-Alpes" (the platform's page titles)
+_PLACE = re.compile(r"services de l.[ÉE]tat (?:dans |en )(?:les |le |la |l'|l’)?(.+)$")
+
+
+def _probe(page: Page) -> Probe | None:
+    """A prefecture's RAA page on the State platform (root, year, period or list), if it is."""
+    path = urlsplit(page.url).path.lower()
+    if page.form != "html" or not any(w in path for w in ("recueil", "raa", "/publications/")):
+        return None
+    listing = parse_listing(
+        page.text, page.response.url, navigation=NAVIGATION, entries=ENTRIES, select="select"
+    )
+    dated = [choice for choice in listing.choices if choice.day]  # a <select> of RAAs
+    if not listing.is_raa_page and not dated:
+        return None
+    cards = [
+        (p.start.strftime("%m/%Y") if p.first == p.last else str(p.year), f"→ {card.title}")
+        for card in listing.navigation
+        if (p := classify(card.title, None)) is not None
+    ]
+    found = [
+        *cards,
+        *((_day(d.day), d.title) for d in listing.documents),
+        *((_day(d.day), f"(page) {d.title}") for d in listing.details),
+        *((_day(c.day), f"(option) {c.label}") for c in dated),
+    ]
+    what = (
+        f"a prefecture's RAA page ({len(cards)} year or period cards, "
+        f"{len(listing.documents)} RAA PDFs, {len(listing.details)} detail pages"
+        f"{f', {len(dated)} dated options to POST' if dated else ''}); only the "
+        "current period is walked, 5 s between requests"
+    )
+    options = {}
+    if dated:
+        name = dated[0].field
+        options["select"] = quote(f"select[name='{name}'], select[id='{name}']")
+    place = _PLACE.search(page.name)
+    return Probe(
+        url=page.url,
+        kind="raa",
+        territory=place.group(1).strip() if place else "",
+        what=what,
+        name=page.name.split(" - ")[-1] if " - " in page.name else page.name,
+        rows=found,
+        options=options,
+        hints=[
+            "order: ascending   # when the list is oldest first (its newest on the last page)",
+            "period_pattern: '(?P<month>\\d{2})-(?P<year>\\d{4})'   # when cards are not "
+            "read as periods",
+        ],
+    )
+
+
+def _day(day: date | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
+KIND = SourceKind(
+    "raa", RaaOptions, read_raa, "recueils des actes administratifs", probe=Shape(page=_probe)
+)

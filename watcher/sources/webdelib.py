@@ -21,7 +21,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
@@ -30,8 +29,10 @@ from watcher.errors import EmptyListingError, FetchError, ParseError
 from watcher.items import Item, normalise_link
 from watcher.matching.normalize import fold
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
-from watcher.sources.fulltext import MAX_DOCUMENT_BYTES, attach_fulltext, extract_text
+from watcher.sources.fulltext import attach_fulltext
 from watcher.sources.options import option, whole_number
+from watcher.sources.probing import Page, Probe, ProbeError, Shape
+from watcher.sources.webdelib_documents import document_text
 from watcher.sources.xmlutil import PARIS
 from watcher.textdecode import decode_bytes
 
@@ -40,9 +41,6 @@ from watcher.textdecode import decode_bytes
 _ACT_PARTS = re.compile(r"\s+[:–-]\s+|\s*:\s+")
 _NUMBERED = re.compile(r"[^:\d]{0,40}?\bn[°o]\s*([\w./-]*\d[\w./-]*)", re.IGNORECASE)
 _SUBJECT_WORDS = 3
-
-if TYPE_CHECKING:
-    from watcher.fetch import FetchSession
 
 _SETTLED = "settled"  # cursor key: sittings read once after they left the recheck window
 _NUMERIC = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b")
@@ -134,66 +132,6 @@ def read_webdelib(
     # Only sittings still listed are remembered, so the cursor does not grow forever.
     cursor = {**state.cursor, _SETTLED: " ".join(sorted(now_settled))}
     return PollResult(items, SourceState(cursor=cursor), warnings=warnings)
-
-
-# ``openfile.jsp`` answers an HTML page whose script moves the browser on:
-# ``document.location.href='../jsp/showFile.jsp?…&pdf=…'``, and that address serves
-# the PDF, the same for every visitor (no cookie, no challenge). Seen in a public
-# reader of the Lyon, Béziers and Levallois portals: mml-studio/declassifie,
-# src/data/permitListsFeed.js (``webdelibFileUrl``) and its test
-# scripts/lib/permitLists.test.mjs (the fake host's ``openfile.jsp`` answer).
-_QUOTED_SHOWFILE = re.compile(r"""['"]([^'"<>]*showFile\.jsp\?[^'"<>]*)['"]""", re.IGNORECASE)
-_BARE_SHOWFILE = re.compile(r"""(?:\.\./jsp/)?showFile\.jsp\?[^'"\s<>]+""", re.IGNORECASE)
-
-
-def showfile_url(html: str, open_url: str) -> str | None:
-    """The ``showFile.jsp`` address an ``openfile.jsp`` page moves to; None if it names none.
-
-    Only an address on the portal's own host is followed: ParseError otherwise.
-    """
-    quoted = _QUOTED_SHOWFILE.search(html)
-    found = quoted.group(1) if quoted else None
-    if found is None:
-        bare = _BARE_SHOWFILE.search(html)
-        if bare is None:
-            return None
-        found = bare.group(0)
-    if not found.startswith(("/", ".", "http://", "https://")):
-        found = f"../jsp/{found}"  # as a browser at …/jsp/openfile.jsp resolves it
-    target: str = urljoin(open_url, found.strip())
-    if urlsplit(target).netloc.lower() != urlsplit(open_url).netloc.lower():
-        raise ParseError(
-            f"{open_url}: its page leads to another host ({urlsplit(target).netloc}); not followed"
-        )
-    return target
-
-
-def document_text(fetcher: "FetchSession", url: str) -> str:
-    """The text of a WebDélib+ document: ``openfile.jsp``, then the file it leads to."""
-    response = fetcher.get(url, max_bytes=MAX_DOCUMENT_BYTES)
-    if response is None:
-        raise ParseError(f"{url}: the server answered 304 to an unconditional request")
-    is_pdf = response.body.startswith(b"%PDF") or "pdf" in response.content_type.lower()
-    target = (
-        None
-        if is_pdf
-        else showfile_url(decode_bytes(response.body, response.content_type), response.url)
-    )
-    if target is None:  # a portal that serves the file itself
-        return extract_text(response.body, response.content_type, url)
-    document = fetcher.get(target, max_bytes=MAX_DOCUMENT_BYTES)
-    if document is None:
-        raise ParseError(f"{target}: the server answered 304 to an unconditional request")
-    return extract_text(document.body, document.content_type, target)
-
-
-KIND = SourceKind(
-    "webdelib",
-    WebdelibOptions,
-    read_webdelib,
-    "séances du conseil (WebDélib+)",
-    documents=document_text,
-)
 
 
 def parse_sittings(page: str, base_url: str) -> list[Sitting]:
@@ -391,3 +329,45 @@ def _kind(document: Document) -> str:
     if "procès-verbal" in lowered or "compte rendu" in lowered:
         return "procès-verbal"
     return "délibération"
+
+
+# -- what ``watcher probe`` recognises as a WebDélib+ portal --------------------------
+
+
+def _probe(page: Page) -> Probe | None:
+    """A portal's list of sittings: each sitting, and whether it is still to come."""
+    if page.form != "html" or not (
+        "seance_agenda.jsp" in page.text or "/webdelibplus/" in urlsplit(page.url).path
+    ):
+        return None
+    sittings = parse_sittings(page.text, page.response.url)
+    if not sittings:
+        raise ProbeError(f"{page.url}: a WebDélib+ page that lists no sitting (use seances.jsp)")
+    today = datetime.now(PARIS).date()
+    found = [
+        (
+            s.day.strftime("%d/%m/%Y"),
+            f"{s.label}{' (coming)' if s.day >= today else ''}: "
+            + ((s.url.rsplit("/", 1)[-1] if s.url else "") or s.documents[0].title),
+        )
+        for s in sittings
+    ]
+    return Probe(
+        url=page.url,
+        kind="webdelib",
+        what=f"a WebDélib+ portal ({len(sittings)} sittings; each sitting's documents "
+        "are read from its page)",
+        name=page.name,
+        rows=found,
+        hints=["recheck_days: 30   # sittings read again until this long after they are held"],
+    )
+
+
+KIND = SourceKind(
+    "webdelib",
+    WebdelibOptions,
+    read_webdelib,
+    "séances du conseil (WebDélib+)",
+    documents=document_text,
+    probe=Shape(page=_probe),
+)
