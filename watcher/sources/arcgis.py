@@ -21,11 +21,12 @@ from urllib.parse import urlencode, urlsplit
 
 from watcher.errors import ParseError
 from watcher.fetch import FetchSession
+from watcher.fields import option, text
 from watcher.items import Item
 from watcher.sources import dataset_schema
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.fulltext import attach_fulltext
-from watcher.sources.options import field_map, option, text
+from watcher.sources.options import field_map
 from watcher.sources.probing import (
     SHOWN,
     Page,

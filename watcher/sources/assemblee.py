@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from watcher.errors import FetchError, ParseError
+from watcher.fields import option, whole_number
 from watcher.items import Item
 from watcher.sources.assemblee_documents import parse_document, parse_stamp
 from watcher.sources.assemblee_dossier import dossier_url, read_an_dossier
@@ -28,7 +29,6 @@ from watcher.sources.base import (
     SourceKind,
     SourceState,
 )
-from watcher.sources.options import option, whole_number
 from watcher.sources.xmlutil import PARIS
 from watcher.textdecode import decode_bytes
 

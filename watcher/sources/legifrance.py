@@ -19,10 +19,10 @@ from typing import Any
 
 from watcher.errors import FetchError, ParseError
 from watcher.fetch import Response
+from watcher.fields import boolean, option, text, whole_number
 from watcher.items import Item
 from watcher.matching.normalize import strip_markup
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
-from watcher.sources.options import boolean, option, text, whole_number
 from watcher.sources.prepwork import senate_dossiers
 
 logger = logging.getLogger(__name__)

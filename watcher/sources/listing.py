@@ -18,12 +18,13 @@ from urllib.parse import urljoin, urlsplit
 from bs4 import BeautifulSoup
 
 from watcher.errors import EmptyListingError
+from watcher.fields import boolean, option, whole_number
 from watcher.items import Item, normalise_link
 from watcher.matching.normalize import fold
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
 from watcher.sources.frenchdates import day_text, find_dates
-from watcher.sources.options import boolean, option, pattern, selector, whole_number
+from watcher.sources.options import pattern, selector
 from watcher.sources.probing import Page, Probe, ProbeError, Shape, quote, rows
 from watcher.textdecode import decode_bytes
 

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from watcher.errors import FetchError, ParseError
+from watcher.fields import one_of, option, text, timespan
 from watcher.items import Item
 from watcher.sources import dataset_schema
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
 from watcher.sources.fulltext import attach_fulltext
-from watcher.sources.options import duration, field_map, one_of, option, text
+from watcher.sources.options import field_map
 from watcher.sources.probing import (
     SHOWN,
     Probe,
@@ -52,7 +53,7 @@ class OpendatasoftOptions:
     where: str = option("", parse=text)  # an ODSQL filter, e.g. "coll_nom = 'Rennes'"
     # How far before the newest vote seen each poll looks again: a deliberation is
     # often published (pref_date) a week or more after its vote (delib_date).
-    margin: timedelta = option(MARGIN, parse=duration)  # noqa: RUF009 (a field(), not a call)
+    margin: timedelta = option(MARGIN, parse=timespan)  # noqa: RUF009 (a field(), not a call)
 
 
 def poll_opendatasoft(

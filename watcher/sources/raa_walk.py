@@ -15,10 +15,11 @@ from urllib.parse import urlsplit
 
 from watcher.errors import FetchError, ParseError
 from watcher.fetch import Response
+from watcher.fields import duration, one_of, option, text, whole_number
 from watcher.items import normalise_link
 from watcher.sources.base import PollContext
 from watcher.sources.hostpace import PACER
-from watcher.sources.options import duration, one_of, option, selector, text, whole_number
+from watcher.sources.options import selector
 from watcher.sources.raa_listing import (
     ENTRIES,
     NAVIGATION,
@@ -41,7 +42,7 @@ _Page = tuple[str, int | None, int]
 @dataclass(frozen=True)
 class RaaOptions:
     # Seconds between two requests to the host (at least 5 s, except on this machine).
-    pause: float = option(MIN_PAUSE, parse=lambda v: duration(v).total_seconds())
+    pause: float = option(MIN_PAUSE, parse=duration)
     # CSS selectors of navigation cards (years, periods) and of entries (PDFs, detail pages).
     navigation: str = option(NAVIGATION, parse=selector)
     entries: str = option(ENTRIES, parse=selector)
@@ -56,7 +57,7 @@ class RaaOptions:
     # The previous period is read for this many days after it ends (late publications).
     boundary_days: int = option(7, parse=whole_number(0, 60))
     downloads: int = option(20, parse=whole_number(1, 200))  # new PDFs read per poll at most
-    ocr_budget: float = option(120.0, parse=lambda v: duration(v).total_seconds())
+    ocr_budget: float = option(120.0, parse=duration)
 
     def problem(self) -> str | None:
         if self.period_pattern:

@@ -18,11 +18,12 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from watcher.errors import ParseError
+from watcher.fields import option
 from watcher.items import Item, content_revision
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
 from watcher.sources.frenchdates import parse_date
-from watcher.sources.options import field_map, option
+from watcher.sources.options import field_map
 from watcher.sources.probing import Page, Probe, Shape, collectivity, newest_first, rows
 from watcher.textdecode import decode_bytes
 

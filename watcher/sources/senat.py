@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from watcher.errors import ParseError
 from watcher.fetch import Response
+from watcher.fields import option, whole_number
 from watcher.items import Item, normalise_link
 from watcher.sources import senat_agenda
 from watcher.sources.base import (
@@ -29,7 +30,7 @@ from watcher.sources.base import (
 )
 from watcher.sources.conditional import poll_document
 from watcher.sources.frenchdates import DatedEvent, day_text, find_dates
-from watcher.sources.options import http_url, option, whole_number
+from watcher.sources.options import http_url
 from watcher.sources.probing import Page, Probe, Shape
 from watcher.sources.rss import parse_feed, probe_feed
 from watcher.sources.senat_akn import SENAT as SENAT

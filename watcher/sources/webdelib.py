@@ -26,11 +26,11 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from bs4 import BeautifulSoup, Tag
 
 from watcher.errors import EmptyListingError, FetchError, ParseError
+from watcher.fields import option, whole_number
 from watcher.items import Item, normalise_link
 from watcher.matching.normalize import fold
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.fulltext import attach_fulltext
-from watcher.sources.options import option, whole_number
 from watcher.sources.probing import Page, Probe, ProbeError, Shape
 from watcher.sources.webdelib_documents import document_text
 from watcher.sources.xmlutil import PARIS
