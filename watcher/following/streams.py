@@ -37,45 +37,47 @@ class Stream:
         return f"{self.source.id}>{self.dossier}"
 
 
+@dataclass(frozen=True)
+class Found:
+    """Where one dossier's stream is read, and on behalf of which configured source."""
+
+    parent: SourceConfig
+    url: str
+    read: Reader
+
+
+def stream_of(config: Config, dossier: str, source_id: str = "") -> Found | None:
+    """The stream of ``dossier`` (``senat:pjl22-220``): read on behalf of the source that
+    alerted it (a press feed can alert a Sénat bill), else of a source of its house (a
+    dossier followed by hand, or whose source left feeds.yml); None when no kind has one."""
+    house, _, key = dossier.partition(":")
+    houses = {name for name, kind in KINDS.items() if kind.stream and kind.stream.house == house}
+    alerted = config.source(source_id)
+    parents = [alerted] if alerted is not None else []
+    parents += [s for s in config.sources if s.kind in houses]
+    for parent in parents:
+        stream = KINDS[parent.kind].stream if parent.kind in KINDS else None
+        if stream is not None and stream.house == house:
+            return Found(parent, stream.url(parent, key), stream.read)
+    return None
+
+
 def streams_for(config: Config, dossiers: Sequence[Dossier], now: datetime) -> list[Stream]:
     """The streams of the dossiers followed now whose source is configured."""
     streams = []
     for dossier in dossiers:
-        if not dossier.followed(now):
+        found = stream_of(config, dossier.dossier, dossier.source_id)
+        if found is None or not dossier.followed(now):
             continue
-        # The source that alerted it (a press feed can alert a Sénat bill), else one of its house.
-        parents = (config.source(dossier.source_id), _fallback(config, dossier.dossier))
-        found, parent = next(
-            ((f, p) for p in parents if p is not None and (f := _stream_of(dossier.dossier, p))),
-            (None, None),
-        )
-        if found is not None and parent is not None:
-            url, read = found
-            streams.append(
-                Stream(
-                    dossier.dossier,
-                    replace(parent, url=url, backfill=False, fulltext=False),
-                    read,
-                    dossier.state,
-                    dossier.initialized,
-                    dossier.consecutive_errors,
-                    dossier.created,
-                )
+        streams.append(
+            Stream(
+                dossier.dossier,
+                replace(found.parent, url=found.url, backfill=False, fulltext=False),
+                found.read,
+                dossier.state,
+                dossier.initialized,
+                dossier.consecutive_errors,
+                dossier.created,
             )
+        )
     return streams
-
-
-def _fallback(config: Config, dossier: str) -> SourceConfig | None:
-    """A dossier followed by hand, alerted by a source of another kind, or whose source left
-    feeds.yml: a source of its house."""
-    house = dossier.split(":", 1)[0]
-    kinds = {name for name, kind in KINDS.items() if kind.stream and kind.stream.house == house}
-    return next((s for s in config.sources if s.kind in kinds), None)
-
-
-def _stream_of(dossier: str, parent: SourceConfig) -> tuple[str, Reader] | None:
-    house, _, key = dossier.partition(":")
-    stream = KINDS[parent.kind].stream if parent.kind in KINDS else None
-    if stream is None or stream.house != house:
-        return None
-    return stream.url(parent, key), stream.read
