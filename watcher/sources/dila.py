@@ -24,7 +24,7 @@ from watcher.fields import option, size, whole_number
 from watcher.items import Item
 from watcher.matching.normalize import fold
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
-from watcher.sources.legifrance import NATURES, PUBLIC_LINK, jo_aliases
+from watcher.sources.legifrance_texts import NATURES, PUBLIC_LINK, jo_aliases
 from watcher.sources.options import archive_prefix
 from watcher.sources.prepwork import senate_dossiers
 from watcher.sources.xmlutil import child_text, find, local, paris_date, parse_xml, text_of

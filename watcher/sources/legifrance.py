@@ -10,7 +10,6 @@ what it has, and the source backs off by Retry-After.
 
 import json
 import logging
-import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -21,34 +20,19 @@ from watcher.errors import FetchError, ParseError
 from watcher.fetch import Response
 from watcher.fields import boolean, option, text, whole_number
 from watcher.items import Item
-from watcher.matching.normalize import strip_markup
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
-from watcher.sources.prepwork import senate_dossiers
+from watcher.sources.legifrance_texts import text_item
 
 logger = logging.getLogger(__name__)
 PRODUCTION_API = "https://api.piste.gouv.fr/dila/legifrance/lf-engine-app"
 SANDBOX_API = "https://sandbox-api.piste.gouv.fr/dila/legifrance/lf-engine-app"
 PRODUCTION_OAUTH = "https://oauth.piste.gouv.fr/api/oauth/token"
 SANDBOX_OAUTH = "https://sandbox-oauth.piste.gouv.fr/api/oauth/token"
-PUBLIC_LINK = "https://www.legifrance.gouv.fr/jorf/id/{}"
 PAGE_SIZE = 100  # the API refuses larger pages
 MAX_PAGES = 20
 TOKEN_MARGIN = 60.0  # renew a minute before the announced expiry
 REMEMBERED_ISSUES = 60
 MAX_TEXT_TRIES = 3  # polls that may fail to read one text before it is kept by its title
-
-NATURES = {
-    "LOI": "loi",
-    "LOI_ORGANIQUE": "loi organique",
-    "ORDONNANCE": "ordonnance",
-    "DECRET": "décret",
-    "ARRETE": "arrêté",
-    "DECISION": "décision",
-    "DELIBERATION": "délibération",
-    "AVIS": "avis",
-    "CIRCULAIRE": "circulaire",
-    "RAPPORT": "rapport",
-}
 
 
 @dataclass(frozen=True)
@@ -163,7 +147,7 @@ class _Reading:
         for link in (link for link in links if link["id"] not in known):
             if self.ctx.backlog:
                 # The backlog is only marked as seen: no need to spend quota on full texts.
-                self.items.append(_item(self.source.id, link, None, published, title))
+                self.items.append(text_item(self.source.id, link, None, published, title))
                 continue
             if self.budget <= 0:
                 self.warnings.append(f"{title}: text limit reached, the rest next poll")
@@ -187,7 +171,7 @@ class _Reading:
             failure = exc
         else:
             self.tries.pop(link["id"], None)
-            self.items.append(_item(self.source.id, link, text, published, title))
+            self.items.append(text_item(self.source.id, link, text, published, title))
             return True
         # One text that fails does not fail the others: they are stored and
         # alerted, this one is tried again at the next polls, then stored from
@@ -197,7 +181,7 @@ class _Reading:
             self.warnings.append(f"{link['id']}: {failure}; tried again next poll")
             return False
         self.tries.pop(link["id"])
-        self.items.append(_item(self.source.id, link, None, published, title))
+        self.items.append(text_item(self.source.id, link, None, published, title))
         self.warnings.append(
             f"{link['id']}: full text unreadable {MAX_TEXT_TRIES} times ({failure}); "
             "kept with its title only"
@@ -281,68 +265,6 @@ def _walk(level: Mapping[str, Any], section: str = "") -> Iterator[dict[str, str
                 }
     for child in level.get("tms") or []:
         yield from _walk(child, title)
-
-
-def _item(
-    source_id: str,
-    link: Mapping[str, str],
-    text: Mapping[str, Any] | None,
-    published: datetime | None,
-    issue_title: str,
-) -> Item:
-    nature = str((text or {}).get("nature") or link.get("nature") or "")
-    body = ""
-    if text:
-        parts = [str(text.get(key) or "") for key in ("notice", "visa")]
-        parts.extend(_articles(text))
-        body = " ".join(" ".join(strip_markup(p).split()) for p in parts if p)
-    title = str((text or {}).get("title") or link["titre"])
-    return Item(
-        source_id=source_id,
-        key=link["id"],
-        title=title,
-        url=PUBLIC_LINK.format(link["id"]),
-        published=published,
-        summary=" · ".join(p for p in (link.get("ministere", ""), issue_title) if p),
-        body=body,
-        kind=NATURES.get(nature.upper(), nature.lower()),
-        dossier=f"jorf:{link['id']}",
-        aliases=jo_aliases(
-            title, str((text or {}).get("nor") or ""), str((text or {}).get("eli") or "")
-        )
-        + senate_dossiers(str((text or {}).get("prepWork") or "")),
-    )
-
-
-_NUMBERED = re.compile(
-    r"^\s*(loi organique|loi|ordonnance|décret|decret)\s+n[°o]\s*(\d{2,4}-\d+)", re.IGNORECASE
-)
-
-
-def jo_aliases(title: str, nor: str, eli: str) -> tuple[str, ...]:
-    """Other names of a JO text: its NOR, its ELI and the number its title gives it.
-
-    ``LOI n° 2023-380 du 19 mai 2023…`` is ``loi:2023-380``, the form a reference
-    to it takes in other texts; an ELI is kept from ``/eli/`` on, whatever the host.
-    """
-    aliases = []
-    if nor.strip():
-        aliases.append(f"nor:{nor.strip().upper()}")
-    if "/eli/" in eli:
-        aliases.append("eli:/eli/" + eli.split("/eli/", 1)[1].rstrip("/"))
-    numbered = _NUMBERED.match(title)
-    if numbered:
-        nature = numbered.group(1).lower().replace("é", "e").replace(" ", "-")
-        aliases.append(f"{nature}:{numbered.group(2)}")
-    return tuple(aliases)
-
-
-def _articles(node: Mapping[str, Any]) -> Iterator[str]:
-    """Article contents in reading order, through nested sections."""
-    for article in node.get("articles") or []:
-        yield str(article.get("content") or "")
-    for section in node.get("sections") or []:
-        yield from _articles(section)
 
 
 def _date(value: object) -> datetime | None:

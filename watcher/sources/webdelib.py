@@ -21,9 +21,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from urllib.parse import parse_qs, urljoin, urlsplit
-
-from bs4 import BeautifulSoup, Tag
+from urllib.parse import urlsplit
 
 from watcher.errors import EmptyListingError, FetchError, ParseError
 from watcher.fields import option, whole_number
@@ -32,7 +30,13 @@ from watcher.matching.normalize import fold
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.fulltext import attach_fulltext
 from watcher.sources.probing import Page, Probe, ProbeError, Shape
-from watcher.sources.webdelib_documents import document_text
+from watcher.sources.webdelib_pages import (
+    Document,
+    Sitting,
+    document_text,
+    parse_sitting,
+    parse_sittings,
+)
 from watcher.sources.xmlutil import PARIS
 from watcher.textdecode import decode_bytes
 
@@ -43,39 +47,6 @@ _NUMBERED = re.compile(r"[^:\d]{0,40}?\bn[°o]\s*([\w./-]*\d[\w./-]*)", re.IGNOR
 _SUBJECT_WORDS = 3
 
 _SETTLED = "settled"  # cursor key: sittings read once after they left the recheck window
-_NUMERIC = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b")
-_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
-_MONTH_NAMES = (
-    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
-)
-_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES.split(" "), start=1)}
-_LONG = re.compile(r"\b(\d{1,2})(?:er)? (" + "|".join(_MONTHS) + r") (\d{4})\b", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Sitting:
-    """A sitting listed by the portal: its day, its page, what kind of sitting it is."""
-
-    day: date
-    url: str | None  # its seance_agenda.jsp page (None: only its agenda PDF is listed)
-    label: str  # "séance plénière", "commission permanente" or "séance"
-    documents: tuple["Document", ...] = ()  # documents linked from the list itself
-
-    @property
-    def key(self) -> str:
-        """A short stable name for the cursor."""
-        seed = normalise_link(self.url) if self.url else self.day.isoformat()
-        return hashlib.sha1(seed.encode()).hexdigest()[:12]
-
-
-@dataclass(frozen=True)
-class Document:
-    """One ``openfile.jsp`` document: the agenda, an act, a report."""
-
-    title: str
-    url: str
-    context: str  # the text around the link (the act's subject on most portals)
 
 
 @dataclass(frozen=True)
@@ -134,52 +105,6 @@ def read_webdelib(
     return PollResult(items, SourceState(cursor=cursor), warnings=warnings)
 
 
-def parse_sittings(page: str, base_url: str) -> list[Sitting]:
-    """The sittings of a ``seances.jsp`` page, newest first, each once."""
-    soup = BeautifulSoup(page, "html.parser")
-    found: dict[tuple[date, str | None], Sitting] = {}
-    agendas: dict[date, list[Document]] = {}
-    for anchor in soup.find_all("a"):
-        href = anchor.get("href")
-        if not isinstance(href, str):
-            continue
-        url = urljoin(base_url, href)
-        if "seance_agenda.jsp" in url:
-            context = _row_text(anchor)
-            day = _sitting_day(url) or parse_day(context)
-            if day is not None:
-                found.setdefault(
-                    (day, normalise_link(url)), Sitting(day, url, _label(context, url))
-                )
-        elif "openfile.jsp" in url:
-            document = _document(anchor, url)
-            day = parse_day(document.title) or parse_day(document.context)
-            if day is not None:
-                agendas.setdefault(day, []).append(document)
-    sittings = list(found.values())
-    listed_days = {sitting.day for sitting in sittings}
-    for day, documents in agendas.items():
-        if day in listed_days:
-            # The agenda PDF goes with the first sitting of that day.
-            index = next(i for i, s in enumerate(sittings) if s.day == day)
-            first = sittings[index]
-            sittings[index] = Sitting(first.day, first.url, first.label, tuple(documents))
-        else:
-            sittings.append(Sitting(day, None, _label(documents[0].context), tuple(documents)))
-    return sorted(sittings, key=lambda s: s.day, reverse=True)
-
-
-def parse_sitting(page: str, base_url: str) -> list[Document]:
-    """The documents (``openfile.jsp`` links) of a sitting page, in page order."""
-    soup = BeautifulSoup(page, "html.parser")
-    documents = []
-    for anchor in soup.find_all("a"):
-        href = anchor.get("href")
-        if isinstance(href, str) and "openfile.jsp" in href:
-            documents.append(_document(anchor, urljoin(base_url, href)))
-    return documents
-
-
 def document_items(source_id: str, sitting: Sitting, documents: Iterable[Document]) -> list[Item]:
     """One item per document, dated by its sitting and scheduled for it."""
     published = datetime(sitting.day.year, sitting.day.month, sitting.day.day, tzinfo=PARIS)
@@ -217,102 +142,6 @@ def act_dossier(source_id: str, title: str, day: date) -> str:
     if len(subject.split()) >= _SUBJECT_WORDS or not numbers:
         return f"{source_id}:{hashlib.sha1(subject.encode()).hexdigest()[:12]}"
     return f"{source_id}:{numbers[0]}"
-
-
-def parse_day(text: str) -> date | None:
-    """The first date written in a text: 19/07/2021, 19-07-2021 or 19 juillet 2021."""
-    numeric = _NUMERIC.search(text)
-    if numeric:
-        day, month, year = (int(part) for part in numeric.groups())
-        return _date(year, month, day)
-    long = _LONG.search(text)
-    if long:
-        return _date(int(long.group(3)), _MONTHS[long.group(2).lower()], int(long.group(1)))
-    return None
-
-
-def _sitting_day(url: str) -> date | None:
-    """The ``date`` parameter of a sitting link: DD-MM-YYYY, YYYYMMDD or YYYY-MM-DD."""
-    values = parse_qs(urlsplit(url).query).get("date", [])
-    for value in values:
-        compact = _COMPACT.match(value) or _ISO.match(value)
-        if compact:
-            year, month, day = (int(part) for part in compact.groups())
-            return _date(year, month, day)
-        found = parse_day(value)
-        if found:
-            return found
-    return None
-
-
-def _date(year: int, month: int, day: int) -> date | None:
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-def _document(anchor: Tag, url: str) -> Document:
-    """A document's title: what it is (its link or ``name=``) and its subject (its row).
-
-    Real act rows (``td.tableActe``) put the subject before a link that only says
-    what the file is, then the annex note and two dates:
-    ``Sécurité des lycées - <a>Rapport</a> - (sans annexe) 15/12/2026 03/12/2026``.
-    The title keeps what the file is ("Rapport", "Délibération", "Acte n° 2026-3")
-    before the subject, so an act whose subject is its report's title stays its
-    own text, and drops the row's noise.
-    """
-    text = " ".join(anchor.get_text(" ").split())
-    name = " ".join(parse_qs(urlsplit(url).query).get("name", [""])[0].split())
-    # "name=Acte n° " (no number) says less than a link saying "Rapport".
-    informative_name = bool(re.search(r"\d", name)) or len(name) > len(text)
-    label = name if name and informative_name and len(text) <= len(name) else text
-    label = label or name or url.rsplit("/", 1)[-1]
-    context = _row_text(anchor)
-    subject = _subject(context, label, text)
-    if "ordre du jour" in label.lower():
-        return Document(title=label, url=url, context=context)
-    if len(label) >= 60 or not subject:  # the link is the subject (Béziers' rows)
-        return Document(title=_clean(label), url=url, context=_clean(context))
-    return Document(title=f"{label} : {subject}", url=url, context=_clean(context))
-
-
-# The row noise of real act rows: the annex note, and the act's and publication's dates.
-_ANNEX_NOTE = re.compile(r"\s*-?\s*\((?:sans|avec|\d+)\s+annexes?[^)]*\)", re.IGNORECASE)
-_TRAILING_DATES = re.compile(r"(?:\s+\d{1,2}/\d{1,2}/\d{4})+\s*$")
-
-
-def _clean(text: str) -> str:
-    """A row's text without its annex note, trailing dates and dangling dashes."""
-    text = _TRAILING_DATES.sub("", _ANNEX_NOTE.sub(" ", f" {text}"))
-    return " ".join(text.split()).strip(" -–")
-
-
-def _subject(context: str, label: str, link_text: str) -> str:
-    """The row's text besides the link and the numbers it repeats; "" when that is little."""
-    text = f" {context} "
-    for said in dict.fromkeys(part for part in (label, link_text) if len(part) > 1):
-        text = text.replace(f" - {said} - ", " ").replace(f" {said} ", " ", 1)
-    words = _clean(text).split()
-    known = set(label.split()) | set(link_text.split())
-    while words and words[0] in known:
-        words.pop(0)
-    return " ".join(words).strip(" -–") if len(words) >= 2 else ""
-
-
-def _row_text(anchor: Tag) -> str:
-    """The text of the table row (or block) holding a link: where the act's subject is."""
-    holder = anchor.find_parent(("tr", "li", "p", "div")) or anchor.parent
-    return " ".join((holder or anchor).get_text(" ").split())
-
-
-def _label(context: str, url: str = "") -> str:
-    lowered = f"{context} {url}".lower().replace("+", " ")
-    if "pléni" in lowered or "pleni" in lowered:
-        return "séance plénière"
-    if "commission permanente" in lowered:
-        return "commission permanente"
-    return "séance"
 
 
 def _kind(document: Document) -> str:
