@@ -35,7 +35,8 @@ from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKi
 from watcher.sources.pdfpages import OcrBudget, read_pages
 from watcher.sources.probing import Page, Probe, Shape, quote
 from watcher.sources.raa_acts import act_item, published_at, split_acts
-from watcher.sources.raa_listing import ENTRIES, NAVIGATION, Listed, classify, parse_listing
+from watcher.sources.raa_listing import ENTRIES, NAVIGATION, Listed, parse_listing
+from watcher.sources.raa_periods import classify
 from watcher.sources.raa_walk import Memory, RaaOptions, Site, Walk
 from watcher.sources.xmlutil import PARIS
 

@@ -25,9 +25,9 @@ from watcher.sources.raa_listing import (
     NAVIGATION,
     Listed,
     Listing,
-    classify,
     parse_listing,
 )
+from watcher.sources.raa_periods import classify
 from watcher.textdecode import decode_bytes
 
 MIN_PAUSE = 5.0  # seconds between two requests to one prefecture host, on the internet
