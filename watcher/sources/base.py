@@ -158,6 +158,6 @@ class SourceKind(Generic[OptionsT]):
     no_fulltext: str = ""
     stream: DossierStream | None = None  # a followed dossier's own stream, if it has one
     # How its reader gets each item's document text when a link takes more than one
-    # step (WebDélib+: ``openfile.jsp``, then the file): ``validate`` samples them so.
+    # step (WebDélib+: ``openfile.jsp``, then the file); `watcher sources check` samples so.
     documents: "Callable[[FetchSession, str], str] | None" = None
     probe: "Shape | None" = None  # how ``watcher probe`` recognises an address of this kind
