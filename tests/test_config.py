@@ -236,6 +236,11 @@ BAD_CONFIGS = [
         id="source-without-id",
     ),
     pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE.replace("kind: rss", "kind: [rss]"),
+        "feeds.yml: sources[senat].kind: ['rss'] is not one of arcgis, assemblee,",
+        id="kind-not-a-name",
+    ),
+    pytest.param(
         GOOD_TOPICS + GOOD_SOURCE + "maintainers: [1, alice]\n",
         "feeds.yml: maintainers[1]: 'alice' must be a numeric user id",
         id="maintainer-named-by-its-index",

@@ -61,7 +61,7 @@ def _source(
     if not isinstance(entry, Mapping):
         raise reader.fail(path, "must be a mapping with id, name, kind, url")
     kind_name = entry.get("kind", "rss")
-    if kind_name not in KINDS:
+    if not isinstance(kind_name, str) or kind_name not in KINDS:
         raise reader.fail(f"{path}.kind", f"{kind_name!r} is not one of {', '.join(sorted(KINDS))}")
     kind: SourceKind[Any] = KINDS[kind_name]
     data = reader.section(entry, path, COMMON_KEYS + keys_of(kind.options))
