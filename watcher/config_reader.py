@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from watcher.errors import ConfigError
 from watcher.fields import Check, FieldError, build, check
+from watcher.fields import missing as missing_key
 
 T = TypeVar("T")
 _ABSENT: Any = object()
@@ -72,7 +73,7 @@ class Section:
         """The key's value through ``checker``; ``default`` when absent, else "is missing"."""
         if key not in self.data:
             if default is _ABSENT:
-                raise self.fail(key, f"is missing; {missing}")
+                raise self.fail(key, missing_key(missing))
             return default
         return self.reader.value(self.data[key], checker, self.where(key))
 

@@ -67,7 +67,7 @@ def build(section: type[T], raw: Mapping[str, object]) -> T:
         key = _key(declared)
         if key not in raw:
             if _required(declared):
-                raise FieldError(key, f"is missing; {declared.metadata.get('missing', '')}")
+                raise FieldError(key, missing(declared.metadata.get("missing", "")))
             continue
         values[declared.name] = check(raw[key], declared.metadata["parse"], key)
     built = section(**values)
@@ -86,6 +86,11 @@ def check(value: object, checker: Check[T], key: str) -> T:
         raise FieldError(key + exc.key, str(exc)) from None
     except ValueError as exc:
         raise FieldError(key, str(exc)) from None
+
+
+def missing(what: str) -> str:
+    """The error of an absent key; ``what`` says what to write."""
+    return f"is missing; {what}" if what else "is missing"
 
 
 def _key(declared: dataclasses.Field[Any]) -> str:
