@@ -32,7 +32,6 @@ from watcher.poll_loop import PollLoop
 from watcher.polling import Polling
 from watcher.recipients import Subscriptions, recipients_for
 from watcher.renames import apply_renames, check_reload
-from watcher.routing import Recipient
 from watcher.sources.pdfpages import ocr_warning
 from watcher.store import Store
 from watcher.store.subscribers import Subscribers
@@ -100,14 +99,11 @@ class Service:
         return Poller(
             config,
             self.store,
-            recipients=self.recipients_for(config),
+            # Who may be alerted: the run's targets' audience (``recipients``).
+            recipients=recipients_for(config, self.targets, self.subscriptions),
             environ=self.environ,
             compute=self.parsing,
         )
-
-    def recipients_for(self, config: Config) -> Callable[[], list[Recipient]]:
-        """Who may be alerted: the run's targets' audience (``recipients``)."""
-        return recipients_for(config, self.targets, self.subscriptions)
 
     def _skipped(self, config: Config) -> dict[str, list[str]]:
         skipped = missing_secrets(config, self.environ)
