@@ -21,11 +21,19 @@ from datetime import UTC, datetime
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest
 
-from watcher.bot.commands import STOPPED, Context, Handler, is_admin, reply, runtime
+from watcher.bot.chats import STOPPED, is_admin
 from watcher.bot.dossier_site import check_on_site, source_for
 from watcher.bot.maintainer import maintainer_only
+from watcher.bot.replies import (
+    Context,
+    Handler,
+    answer_press,
+    redraw,
+    redraw_buttons,
+    reply,
+    runtime,
+)
 from watcher.delivery.buttons import CALLBACK_LIMIT, FOLLOW, UNFOLLOW, follow_button
 from watcher.delivery.render import format_date
 from watcher.following import parse_dossier
@@ -255,18 +263,18 @@ async def follow_button_pressed(update: Update, context: Context) -> None:
     action, _, dossier = query.data.partition(":")
     refused = await _may_follow(update, context, chat)
     if refused:
-        await query.answer(refused, show_alert=True)
+        await answer_press(query, refused, alert=True)
         return
     if action + ":" == FOLLOW:
         existing = await asyncio.to_thread(rt.store.dossiers.get, dossier)
         if existing is not None and existing.status == "stopped":
-            await query.answer("Ce dossier n'est plus suivi par watcher.")
+            await answer_press(query, "Ce dossier n'est plus suivi par watcher.")
             return
         await _follow(context, chat, dossier)
-        await query.answer("Dossier suivi : ses prochaines étapes vous seront envoyées.")
+        await answer_press(query, "Dossier suivi : ses prochaines étapes vous seront envoyées.")
     else:
         await _unfollow(context, chat, dossier)
-        await query.answer("Vous ne suivez plus ce dossier.")
+        await answer_press(query, "Vous ne suivez plus ce dossier.")
     followed = await _follows(context, chat, dossier)
     button = follow_button(dossier, followed)
     if button is None:
@@ -281,7 +289,7 @@ async def follow_button_pressed(update: Update, context: Context) -> None:
             [_toggled(b, query.data, button.data, followed) for b in row]
             for row in pressed.inline_keyboard
         ]
-    await query.edit_message_reply_markup(reply_markup=InlineKeyboardMarkup(rows))
+    await redraw_buttons(query, InlineKeyboardMarkup(rows))
 
 
 def _toggled(
@@ -301,18 +309,14 @@ async def stop_button_pressed(update: Update, context: Context) -> None:
     if query is None or chat is None or not query.data:
         return
     if not await is_admin(update, context, channels=True):
-        await query.answer(ADMINS_ONLY, show_alert=True)
+        await answer_press(query, ADMINS_ONLY, alert=True)
         return
     await _unfollow(context, chat, query.data.removeprefix(STOP_BUTTON))
-    await query.answer("Vous ne suivez plus ce dossier.")
+    await answer_press(query, "Vous ne suivez plus ce dossier.")
     text, markup = _listing(
         await _followed_by(context, chat), runtime(context).config.settings.timezone
     )
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as exc:  # "message is not modified": nothing to redraw
-        if "not modified" not in exc.message.lower():
-            raise
+    await redraw(query, text, markup)
 
 
 @maintainer_only

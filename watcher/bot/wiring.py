@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -36,10 +35,13 @@ from watcher.bot import (
     maintainer,
     review,
     search,
+    topics,
     words,
 )
 from watcher.bot.chat_queue import SLOW_DOWN, PerChatProcessor
 from watcher.bot.settings import TelegramSettings
+from watcher.delivery.outcome import Sent
+from watcher.delivery.telegram import Conflict, answer, ask, attempt, classify, describe
 from watcher.errors import DeliveryError
 
 if TYPE_CHECKING:
@@ -52,7 +54,6 @@ FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 300.0
 # How long a starting bot listens for another process polling with its token.
 PROBE_SECONDS = 3.0
-INVALID_TOKEN = "Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather"
 SECOND_PROCESS = (
     "another process is already polling Telegram with this bot token "
     "(409 Conflict): run one watcher per token"
@@ -89,15 +90,17 @@ def build_application(service: "BotDeps", settings: TelegramSettings) -> BotAppl
         .concurrent_updates(processor)
         .build()
     )
-    processor.tell = lambda chat: application.bot.send_message(chat, SLOW_DOWN)
+    processor.tell = lambda chat: answer(
+        lambda: application.bot.send_message(chat, SLOW_DOWN), f"slow-down notice to chat {chat}"
+    )
     application.bot_data["runtime"] = service
     application.bot_data["requests"] = requests
     handlers = {
         "start": commands.start,
-        "sujets": commands.topics,
-        "sources": commands.sources,
-        "abonnements": commands.subscriptions,
-        "recent": commands.recent,
+        "sujets": topics.topics,
+        "sources": topics.sources,
+        "abonnements": topics.subscriptions,
+        "recent": search.recent,
         "chercher": search.search,
         "pause": commands.pause,
         "reprendre": commands.resume,
@@ -119,7 +122,7 @@ def build_application(service: "BotDeps", settings: TelegramSettings) -> BotAppl
     for name, handler in {**handlers, **following.COMMANDS}.items():
         application.add_handler(CommandHandler(name, handler))
     review.register(application)  # /revue and its 👍 / 👎 buttons (maintainers)
-    application.add_handler(CallbackQueryHandler(commands.topic_button, pattern=r"^(un)?sub:"))
+    application.add_handler(CallbackQueryHandler(topics.topic_button, pattern=r"^(un)?sub:"))
     application.add_handler(CallbackQueryHandler(search.search_more, pattern=r"^plus:"))
     application.add_handler(CallbackQueryHandler(chat_settings.settings_button, pattern=r"^set:"))
     application.add_handler(
@@ -157,18 +160,15 @@ async def connect(application: BotApplication, service: "BotDeps") -> bool:
     """
     delay = FIRST_RETRY_SECONDS
     while not service.stopping:
-        try:
-            await application.initialize()
+        outcome = await attempt(application.initialize)  # a rejected token raises
+        if isinstance(outcome, Sent):
             return True
-        except InvalidToken:
-            raise DeliveryError(INVALID_TOKEN) from None
-        except NetworkError as exc:
-            logger.warning(
-                "Telegram Bot API unreachable (%s): polling goes on, alerts wait in the "
-                "outbox; retrying in %.0fs",
-                exc.message,
-                delay,
-            )
+        logger.warning(
+            "Telegram Bot API unreachable (%s): polling goes on, alerts wait in the "
+            "outbox; retrying in %.0fs",
+            describe(outcome),
+            delay,
+        )
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(service.wait_stopping(), delay)
         delay = min(delay * 2, MAX_RETRY_SECONDS)
@@ -187,17 +187,18 @@ async def refuse_second_process(application: BotApplication) -> None:
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + PROBE_SECONDS
-    try:
-        # A webhook also makes getUpdates answer 409; polling would delete it anyway.
-        await application.bot.delete_webhook()
-        while loop.time() < deadline:
-            updates = await application.bot.get_updates(timeout=1, limit=1)
-            if updates:  # answered at once: wait a little rather than spin
-                await asyncio.sleep(0.2)
-    except Conflict:
-        raise DeliveryError(SECOND_PROCESS) from None
-    except NetworkError as exc:
-        logger.warning("Telegram getUpdates failed at start-up, retrying: %s", exc.message)
+    # A webhook also makes getUpdates answer 409; polling would delete it anyway.
+    answered = await attempt(application.bot.delete_webhook)
+    while isinstance(answered, Sent) and loop.time() < deadline:
+        updates = await ask(lambda: application.bot.get_updates(timeout=1, limit=1))
+        if not isinstance(updates, tuple):
+            answered = updates
+        elif updates:  # answered at once: wait a little rather than spin
+            await asyncio.sleep(0.2)
+    if isinstance(answered, Conflict):
+        raise DeliveryError(SECOND_PROCESS)
+    if not isinstance(answered, Sent):
+        logger.warning("Telegram getUpdates failed at start-up, retrying: %s", describe(answered))
 
 
 async def serve_bot(application: BotApplication, service: "BotDeps") -> None:
@@ -206,20 +207,22 @@ async def serve_bot(application: BotApplication, service: "BotDeps") -> None:
         if not await connect(application, service):
             return
         await refuse_second_process(application)
-        with contextlib.suppress(NetworkError):
-            await application.bot.set_my_commands(commands.BOT_COMMANDS)
+        await answer(
+            lambda: application.bot.set_my_commands(commands.BOT_COMMANDS), "the command menu"
+        )
         await application.start()
         assert application.updater is not None
         warned = False
 
-        def polling_error(error: TelegramError) -> None:
+        def polling_error(error: Exception) -> None:
             nonlocal warned
-            if isinstance(error, Conflict):
+            outcome = classify(error)
+            if isinstance(outcome, Conflict):
                 if not warned:  # once: the other process may run for hours
                     logger.warning("%s; this one keeps running and retries", SECOND_PROCESS)
                     warned = True
             else:
-                logger.warning("Telegram getUpdates failed, retrying: %s", error)
+                logger.warning("Telegram getUpdates failed, retrying: %s", describe(outcome))
 
         await application.updater.start_polling(
             allowed_updates=Update.ALL_TYPES, error_callback=polling_error
