@@ -51,7 +51,7 @@ def test_own_words_alert_instead_of_the_topics(
     bot.fake.wait_for(lambda: len(alerts()) >= 2)
     # The four texts came in one poll, saved with every chat's alerts at once.
     bot.fake.wait_for(lambda: any("stades" in m.text for m in bot.fake.messages_to("@veille")))
-    assert alerts_about(workdir, USER, "") == ["sent", "sent"]
+    assert len(alerts_about(workdir, USER, "")) == 2
     assert len(alerts()) == 2
     assert any(
         t.startswith("🔎 vos mots : « reconnaissance vocale »\n") and "VOCALES" in t

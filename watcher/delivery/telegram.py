@@ -103,7 +103,9 @@ class TelegramTarget:
         chat_id = chat_id_of(destination)
         outcome = await self._send(chat_id, message, html=True)
         if isinstance(outcome, Refused) and "parse entities" in outcome.reason.lower():
-            logger.error("chat %s: HTML refused (%s); sent as plain text", destination, outcome)
+            logger.error(
+                "chat %s: HTML refused (%s); sent as plain text", destination, outcome.reason
+            )
             outcome = await self._send(chat_id, message, html=False)
         return outcome
 
