@@ -119,6 +119,7 @@ class FakeTelegram:
         self.outage = 0
         self.outage_mode = "502"
         self.refuse: dict[int | str, str] = {}  # chat -> a 400 description for every send
+        self.failing: dict[str, int] = {}  # method -> how many of its next calls answer 502
         # The Bot API unreachable: while True, every call's connection is dropped unanswered.
         self.down = False
         # Telegram's own rule for two pollers: a getUpdates arriving while another is
@@ -413,6 +414,9 @@ class FakeTelegram:
         with self.lock:
             if self.down:
                 return "reset"
+            if self.failing.get(method, 0) > 0:
+                self.failing[method] -= 1
+                return "502"
             if method != "sendMessage" or self.outage <= 0:
                 return None
             self.outage -= 1
