@@ -11,6 +11,7 @@ start-up is the second one, and it stops with one line.
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from telegram import LinkPreviewOptions, Update
@@ -158,9 +159,17 @@ async def connect(application: BotApplication, service: "BotDeps") -> bool:
 
     Returns False when the service stopped first. A rejected token is fatal.
     """
+    return await retried(application.initialize, service)
+
+
+async def retried(call: Callable[[], Awaitable[object]], service: "BotDeps") -> bool:
+    """Make a Bot API call until Telegram takes it: 5 s, doubling, at most 5 min apart.
+
+    Returns False when the service stopped first; a rejected token raises.
+    """
     delay = FIRST_RETRY_SECONDS
     while not service.stopping:
-        outcome = await attempt(application.initialize)  # a rejected token raises
+        outcome = await attempt(call)
         if isinstance(outcome, Sent):
             return True
         logger.warning(
@@ -201,6 +210,23 @@ async def refuse_second_process(application: BotApplication) -> None:
         logger.warning("Telegram getUpdates failed at start-up, retrying: %s", describe(answered))
 
 
+class PollingErrors:
+    """python-telegram-bot's error callback for getUpdates, which it retries by itself:
+    a 409 Conflict is warned of once (the other process may run for hours), any other
+    failure each time."""
+
+    def __init__(self) -> None:
+        self.warned = False
+
+    def __call__(self, error: Exception) -> None:
+        outcome = classify(error)
+        if not isinstance(outcome, Conflict):
+            logger.warning("Telegram getUpdates failed, retrying: %s", describe(outcome))
+        elif not self.warned:
+            logger.warning("%s; this one keeps running and retries", SECOND_PROCESS)
+            self.warned = True
+
+
 async def serve_bot(application: BotApplication, service: "BotDeps") -> None:
     """Run the bot's update loop until the service stops."""
     try:
@@ -211,25 +237,17 @@ async def serve_bot(application: BotApplication, service: "BotDeps") -> None:
             lambda: application.bot.set_my_commands(commands.BOT_COMMANDS), "the command menu"
         )
         await application.start()
-        assert application.updater is not None
-        warned = False
-
-        def polling_error(error: Exception) -> None:
-            nonlocal warned
-            outcome = classify(error)
-            if isinstance(outcome, Conflict):
-                if not warned:  # once: the other process may run for hours
-                    logger.warning("%s; this one keeps running and retries", SECOND_PROCESS)
-                    warned = True
-            else:
-                logger.warning("Telegram getUpdates failed, retrying: %s", describe(outcome))
-
-        await application.updater.start_polling(
-            allowed_updates=Update.ALL_TYPES, error_callback=polling_error
-        )
-        logger.info("bot started")
-        await service.wait_stopping()
-        await application.updater.stop()
+        updater = application.updater
+        assert updater is not None
+        errors = PollingErrors()
+        # Starting to poll deletes any webhook first: that call may fail like any other.
+        if await retried(
+            lambda: updater.start_polling(allowed_updates=Update.ALL_TYPES, error_callback=errors),
+            service,
+        ):
+            logger.info("bot started")
+            await service.wait_stopping()
+            await updater.stop()
         await application.stop()
         await application.shutdown()
     finally:
