@@ -15,23 +15,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from watcher.bot.chats import ADMINS_ONLY, STOPPED, chat_of, is_admin
 from watcher.bot.replies import Context, answer_press, redraw_buttons, reply, runtime
 from watcher.durations import format_duration
+from watcher.sources.catalog import KINDS
 
 if TYPE_CHECKING:
     from watcher.bot.deps import BotDeps as Runtime
-
-# What /sources calls each kind of source.
-KIND_NAMES = {
-    "rss": "flux RSS",
-    "senat": "Sénat",
-    "assemblee": "Assemblée nationale",
-    "dila": "Journal officiel",
-    "legifrance": "Légifrance",
-    "scdl": "délibérations (données ouvertes)",
-    "opendatasoft": "données ouvertes",
-    "html": "page web",
-    "webdelib": "séances du conseil (WebDélib+)",
-    "arcgis": "données ouvertes (ArcGIS)",
-}
 
 
 def topics_keyboard(rt: "Runtime", subscribed: frozenset[str]) -> InlineKeyboardMarkup:
@@ -101,7 +88,7 @@ async def sources(update: Update, context: Context) -> None:
     rt, _, intro = found
     lines = []
     for s in rt.config.sources:
-        what = KIND_NAMES.get(s.kind, s.kind)
+        what = KINDS[s.kind].label  # each kind's French label
         where = f", {html.escape(s.territory)}" if s.territory else ""
         lines.append(
             f"• {html.escape(s.name)} <i>({what}{where}, "
