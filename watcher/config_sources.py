@@ -12,11 +12,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from watcher.config_reader import Reader, Section
-from watcher.fields import SLUG, boolean, duration, keys_of, list_of, slug, text, url
+from watcher.fields import SLUG, boolean, duration, keys_of, list_of, slug, territory, text, url
 from watcher.matching.rules import TopicRules
 from watcher.sources.base import SourceConfig, SourceKind
 from watcher.sources.catalog import KINDS
-from watcher.sources.options import territory
 
 COMMON_KEYS = (
     "id",
