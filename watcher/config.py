@@ -14,7 +14,7 @@ from pathlib import Path
 
 from watcher.config_reader import Reader
 from watcher.config_sources import read_sources
-from watcher.config_targets import read_targets
+from watcher.config_targets import read_targets, unknown_topic
 from watcher.config_topics import read_topics
 from watcher.config_yaml import load_yaml
 from watcher.delivery.base import TargetConfig
@@ -30,7 +30,6 @@ from watcher.fields import (
     size,
     text,
     time_zone,
-    unknown_topic,
     whole_number,
 )
 from watcher.matching.rules import TopicRules

@@ -8,13 +8,15 @@ like a source kind's, so a target's errors read like any other:
 option names (``fields.topic_ids``, a Telegram channel's) must be feeds.yml's.
 """
 
+import dataclasses
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import Any
 
 from watcher.config_reader import Reader, Section
 from watcher.delivery.base import TargetConfig, TargetKind
 from watcher.delivery.targets import KINDS
-from watcher.fields import keys_of, list_of, territory, topic_ids, unknown_topic, unlisted_topic
+from watcher.fields import FieldError, key_of, keys_of, list_of, territory, topic_ids
 
 COMMON_KEYS = ("kind", "name", "topics", "territories")
 # A target's name is its alert rows' destination: it must not look like a chat id.
@@ -86,3 +88,35 @@ def _short_name(value: object) -> str:
     if not isinstance(value, str) or not _NAME.match(value):
         raise ValueError(f"{value!r} must be a short lowercase name (letters, digits, - or _)")
     return value
+
+
+def unknown_topic(options: object, topics: Collection[str]) -> FieldError | None:
+    """The first topic named by options read by ``fields.topic_ids`` (a Telegram channel's)
+    that feeds.yml does not define; ``options`` is a section's dataclass, or a list of them
+    (its key then starts ``[i]``), nested lists' entries included."""
+    for checker, key, value in _declared(options, ""):
+        error = unlisted_topic(value, topics) if checker is topic_ids else None
+        if error is not None:
+            return FieldError(key + error.key, str(error))
+    return None
+
+
+def unlisted_topic(ids: Sequence[str], topics: Collection[str]) -> FieldError | None:
+    """The first of these topic ids that is not one of ``topics`` (its key: ``[i]``)."""
+    for i, topic in enumerate(ids):
+        if topic not in topics:
+            return FieldError(f"[{i}]", f"unknown topic {topic!r}")
+    return None
+
+
+def _declared(options: object, path: str) -> Iterator[tuple[object, str, Any]]:
+    """(checker, key path, value) of each declared field, in lists' entries too."""
+    if isinstance(options, list | tuple):
+        for i, one in enumerate(options):
+            yield from _declared(one, f"{path}[{i}]")
+    elif dataclasses.is_dataclass(options) and not isinstance(options, type):
+        for declared in dataclasses.fields(options):
+            key = f"{path}.{key_of(declared)}" if path else key_of(declared)
+            value = getattr(options, declared.name)
+            yield declared.metadata.get("parse"), key, value
+            yield from _declared(value, key)

@@ -8,13 +8,18 @@ every section: ``feeds.yml: sources[senat].max_texts: 0 must be ...``.
 A section that is a fixed set of keys is a frozen dataclass whose fields are
 declared with ``option(default, parse=checker)``: its fields ARE its keys
 (``key=`` when the YAML name differs), and ``build`` reads a mapping into it. A
-class may define ``problem(self) -> str | None`` for rules that span several keys.
-Nothing here knows feeds.yml's sections: ``config`` and the source kinds use it.
+class may define ``problem(self) -> str | None`` for rules that span several keys;
+``entry`` reads a nested mapping (a list's entry, a Telegram channel) into its own
+dataclass. Two checkers also say what a value is: an option read by ``env_name``
+names a secret to find in the environment (``delivery.targets.secrets_of``), one
+read by ``topic_ids`` names feeds.yml topics (``config_targets.unknown_topic``).
+Nothing here knows feeds.yml's sections: ``config``, the source kinds and the
+delivery targets use it.
 """
 
 import dataclasses
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -63,14 +68,14 @@ class NoOptions:
 
 def keys_of(section: type[Any]) -> tuple[str, ...]:
     """The YAML keys a section's dataclass takes, in its fields' order."""
-    return tuple(_key(declared) for declared in dataclasses.fields(section))
+    return tuple(key_of(declared) for declared in dataclasses.fields(section))
 
 
 def build(section: type[T], raw: Mapping[str, object]) -> T:
     """The dataclass for these YAML values; FieldError at the first bad one."""
     values: dict[str, Any] = {}
     for declared in dataclasses.fields(section):  # type: ignore[arg-type]
-        key = _key(declared)
+        key = key_of(declared)
         if key not in raw:
             if _required(declared):
                 raise FieldError(key, missing(declared.metadata.get("missing", "")))
@@ -125,7 +130,8 @@ def missing(what: str) -> str:
     return f"is missing; {what}" if what else "is missing"
 
 
-def _key(declared: dataclasses.Field[Any]) -> str:
+def key_of(declared: dataclasses.Field[Any]) -> str:
+    """A declared field's YAML key."""
     return declared.metadata.get("key") or declared.name
 
 
@@ -273,44 +279,3 @@ def topic_ids(value: object) -> tuple[str, ...]:
 
 
 _TOPIC_IDS = tuple_of(text)
-
-
-# -- what declared options say, once built --
-
-
-def secrets_of(options: object) -> tuple[str, ...]:
-    """The environment variables named by the options read with ``env_name``."""
-    return tuple(value for checker, _, value in _declared(options, "") if checker is env_name)
-
-
-def unknown_topic(options: object, topics: Collection[str]) -> FieldError | None:
-    """The first topic named by the options (``topic_ids``) that is not one of ``topics``.
-
-    ``options`` is a section's dataclass, or a list of them (its key then starts ``[i]``).
-    """
-    for checker, key, value in _declared(options, ""):
-        error = unlisted_topic(value, topics) if checker is topic_ids else None
-        if error is not None:
-            return FieldError(key + error.key, str(error))
-    return None
-
-
-def unlisted_topic(ids: Sequence[str], topics: Collection[str]) -> FieldError | None:
-    """The first of these topic ids that is not one of ``topics`` (its key: ``[i]``)."""
-    for i, topic in enumerate(ids):
-        if topic not in topics:
-            return FieldError(f"[{i}]", f"unknown topic {topic!r}")
-    return None
-
-
-def _declared(options: object, path: str) -> Iterator[tuple[object, str, Any]]:
-    """(checker, key path, value) of each declared field, in lists' entries too."""
-    if isinstance(options, list | tuple):
-        for i, one in enumerate(options):
-            yield from _declared(one, f"{path}[{i}]")
-    elif dataclasses.is_dataclass(options) and not isinstance(options, type):
-        for declared in dataclasses.fields(options):
-            key = f"{path}.{_key(declared)}" if path else _key(declared)
-            value = getattr(options, declared.name)
-            yield declared.metadata.get("parse"), key, value
-            yield from _declared(value, key)

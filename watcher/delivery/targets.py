@@ -7,11 +7,12 @@ kind: feeds.yml's ``targets:`` is read through this registry (``config_targets``
 each kind's keys through its options' declaration, like a source kind's.
 """
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 from watcher.delivery import console, mastodon, telegram_kind, webhook
 from watcher.delivery.base import TargetConfig, TargetKind
-from watcher.fields import secrets_of
+from watcher.fields import env_name
 
 KINDS: Mapping[str, TargetKind] = {
     kind.name: kind
@@ -22,6 +23,17 @@ KINDS: Mapping[str, TargetKind] = {
         webhook.KIND,
     )
 }
+
+
+def secrets_of(options: object) -> tuple[str, ...]:
+    """The environment variables a target's options name: those read by ``fields.env_name``."""
+    if not dataclasses.is_dataclass(options):
+        return ()
+    return tuple(
+        getattr(options, declared.name)
+        for declared in dataclasses.fields(options)
+        if declared.metadata.get("parse") is env_name
+    )
 
 
 def target_secrets(targets: Sequence[TargetConfig]) -> list[str]:
