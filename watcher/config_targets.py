@@ -10,13 +10,21 @@ option names (``fields.topic_ids``, a Telegram channel's) must be feeds.yml's.
 
 import dataclasses
 import re
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from watcher.config_reader import Reader, Section
 from watcher.delivery.base import TargetConfig, TargetKind
 from watcher.delivery.targets import KINDS
-from watcher.fields import FieldError, key_of, keys_of, list_of, territory, topic_ids
+from watcher.fields import (
+    FieldError,
+    key_of,
+    keys_of,
+    list_of,
+    territory,
+    topic_ids,
+    unlisted_topic,
+)
 
 COMMON_KEYS = ("kind", "name", "topics", "territories")
 # A target's name is its alert rows' destination: it must not look like a chat id.
@@ -98,14 +106,6 @@ def unknown_topic(options: object, topics: Collection[str]) -> FieldError | None
         error = unlisted_topic(value, topics) if checker is topic_ids else None
         if error is not None:
             return FieldError(key + error.key, str(error))
-    return None
-
-
-def unlisted_topic(ids: Sequence[str], topics: Collection[str]) -> FieldError | None:
-    """The first of these topic ids that is not one of ``topics`` (its key: ``[i]``)."""
-    for i, topic in enumerate(ids):
-        if topic not in topics:
-            return FieldError(f"[{i}]", f"unknown topic {topic!r}")
     return None
 
 

@@ -19,7 +19,7 @@ delivery targets use it.
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -258,6 +258,14 @@ def time_zone(value: object) -> str:
     except (KeyError, ValueError):
         raise ValueError(f"{name!r} is not a time zone") from None
     return name
+
+
+def unlisted_topic(ids: Sequence[str], topics: Collection[str]) -> FieldError | None:
+    """The first of these topic ids that is not one of ``topics`` (its key: ``[i]``)."""
+    for i, topic in enumerate(ids):
+        if topic not in topics:
+            return FieldError(f"[{i}]", f"unknown topic {topic!r}")
+    return None
 
 
 def territory(value: object) -> str:
