@@ -32,7 +32,7 @@ from watcher.poll_loop import PollLoop
 from watcher.polling import Polling
 from watcher.recipients import Subscriptions, recipients_for
 from watcher.renames import apply_renames, check_reload
-from watcher.sources.pdfpages import ocr_warning
+from watcher.sources.catalog import ocr_warning
 from watcher.store import Store
 from watcher.store.subscribers import Subscribers
 
