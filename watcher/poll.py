@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from watcher.config import Config, SourceConfig
 from watcher.decide import (
@@ -28,6 +28,7 @@ from watcher.filters import apply_filters
 from watcher.following import plan
 from watcher.following.plan import NOTHING_FOLLOWED, Followed
 from watcher.following.steps import step_date
+from watcher.following.streams import Stream
 from watcher.items import Item
 from watcher.matching.engine import Matcher, NearMiss, TopicMatch
 from watcher.personal_rules import PersonalRules
@@ -36,9 +37,6 @@ from watcher.sources.base import Compute, PollContext, PollResult, SourceState, 
 from watcher.sources.catalog import KINDS
 from watcher.store import PollOutcome, Store
 from watcher.store.space import full_error, is_disk_full
-
-if TYPE_CHECKING:
-    from watcher.following.streams import Stream
 
 logger = logging.getLogger(__name__)
 # How a source kind (or a dossier stream) reads: options, where it stands -> what it found.
@@ -86,7 +84,7 @@ class Poller:
             now,
         )
 
-    def poll_stream(self, stream: "Stream", fetcher: Any, now: datetime) -> PollOutcome:
+    def poll_stream(self, stream: Stream, fetcher: Any, now: datetime) -> PollOutcome:
         """Read a followed dossier's stream like a source: its new steps go to the
         dossier's followers; its first read only notes the steps already taken."""
         return self.read(
