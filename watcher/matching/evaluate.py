@@ -35,7 +35,8 @@ class Evaluation(NamedTuple):
     """What a topic's rules made of a text.
 
     ``fired`` is empty when the topic does not fire; then ``held`` says why the
-    text came close (a near miss), with the hit to show.
+    text came close (a near miss), with the hit to show. Without review, a topic
+    that cannot fire is answered at once: nothing fired, nothing ignored.
     """
 
     fired: list[Fired]
@@ -48,6 +49,10 @@ class Evaluation(NamedTuple):
 def evaluate(index: TopicIndex, scan: Scan, terms: list[Term], *, review: bool) -> Evaluation:
     """The rules that make a topic fire, with their hits and signals; with ``review``,
     why a topic that did not fire came close."""
+    if not review and not index.may_fire(scan.hits):
+        # One side of a proximity rule alone: nothing can fire, and without review
+        # nothing else is asked (the negations around it are not looked for).
+        return Evaluation([], [], [], [], None)
     negated, signals = _negated(index, scan)
     kept = _keeper(index, scan, negated)
     fired = _fired(index, scan, terms, kept)

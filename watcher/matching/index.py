@@ -73,6 +73,15 @@ class TopicIndex:
     def _strong_order(self) -> dict[int, int]:
         return {number: position for position, number in enumerate(self.strong)}
 
+    @cached_property
+    def alone(self) -> frozenset[int]:
+        """The terms whose hit can make the topic fire alone: keywords, weak terms, mentions."""
+        return frozenset(self.strong + self.weak + tuple(ref.mention for ref in self.refs))
+
+    def may_fire(self, hits: Mapping[int, object]) -> bool:
+        """Whether these hits can make the topic fire: a proximity rule needs both sides."""
+        return not self.alone.isdisjoint(hits) or any(near.present(hits) for near in self.near)
+
     def strong_in(self, hits: Mapping[int, object]) -> list[int]:
         """The topic's keywords found in the text, in the order of its rules."""
         order = self._strong_order
