@@ -1,9 +1,12 @@
 """What a source kind is, what its reader takes and what it returns.
 
 A kind is one ``SourceKind`` object, exported as ``KIND`` by its module and
-listed in ``catalog``: its feeds.yml name, its options dataclass (whose fields
-are its keys, with their defaults), its reader, its usual URL and the secrets it
-needs. This module imports nothing from the configuration: ``config`` builds
+listed in ``catalog``: its feeds.yml name, its French label, its options
+dataclass (whose fields are its keys, with their defaults), its reader, its
+usual URL, the secrets it needs, the shape ``watcher probe`` recognises as its
+own, the stream it reads for a followed dossier, the /reglages family of its
+sources, whether a poll reads its whole listing and whether its documents are
+scans. This module imports nothing from the configuration: ``config`` builds
 ``SourceConfig`` from here, never the other way round.
 """
 
@@ -17,6 +20,7 @@ from watcher.items import Item
 
 if TYPE_CHECKING:  # not at run time: parsing processes import readers without httpx
     from watcher.fetch import FetchSession
+    from watcher.sources.probing import Shape
 
 OptionsT = TypeVar("OptionsT")
 T = TypeVar("T")
@@ -66,6 +70,16 @@ class SourceState:
 
 def _no_revisions(keys: Iterable[str]) -> dict[str, str]:
     return {}
+
+
+def always(source: SourceConfig) -> bool:
+    """``SourceKind.whole_listing`` of a kind whose every poll reads its whole listing."""
+    return True
+
+
+def never(source: SourceConfig) -> bool:
+    """``SourceKind.whole_listing`` of a kind that reads only what is new (a cursor, a date)."""
+    return False
 
 
 @dataclass
@@ -122,6 +136,24 @@ class PollResult:
     warnings: list[str] = field(default_factory=list)
 
 
+Reader = Callable[[SourceConfig, Any, SourceState, PollContext], PollResult]
+
+
+@dataclass(frozen=True)
+class DossierStream:
+    """Where a kind publishes one dossier's own steps, read like a source of that kind.
+
+    ``house`` is the prefix of the dossier keys it serves (``senat`` for
+    ``senat:pjl22-220``); ``url`` gives the stream's address from the parent source
+    (its site, its mirror) and the key after the prefix; ``read`` reads it with the
+    parent's options.
+    """
+
+    house: str
+    url: Callable[[SourceConfig, str], str]
+    read: Reader
+
+
 @dataclass(frozen=True)
 class SourceKind(Generic[OptionsT]):
     """A kind of source: the one object that declares and reads it."""
@@ -129,8 +161,24 @@ class SourceKind(Generic[OptionsT]):
     name: str  # the feeds.yml ``kind:``
     options: type[OptionsT]  # a frozen dataclass: its fields ARE the kind's feeds.yml keys
     read: Callable[[SourceConfig, OptionsT, SourceState, PollContext], PollResult]
+    label: str  # what the bot calls it, in French ("Sénat", "flux RSS")
     default_url: str | None = None
     required_env: tuple[str, ...] = ()
     # Why ``fulltext: true`` cannot work for this kind ("" when it does): said by
     # ``watcher validate`` instead of silently ignoring the key.
     no_fulltext: str = ""
+    stream: DossierStream | None = None  # a followed dossier's own stream, if it has one
+    # How its reader gets each item's document text when a link takes more than one
+    # step (WebDélib+: ``openfile.jsp``, then the file); `watcher sources check` samples so.
+    documents: "Callable[[FetchSession, str], str] | None" = None
+    probe: "Shape | None" = None  # how ``watcher probe`` recognises an address of this kind
+    # The /reglages family of its sources (``filters.SOURCE_FAMILIES``: "parlement",
+    # "jo", "collectivites", "prefectures"); a name or an address that says CNIL or
+    # préfecture wins over it, and a source with a territory is a collectivity's.
+    family: str = ""
+    # Whether every changed poll of this source reads its whole listing (a feed, a page,
+    # a CSV): 0 items there means a broken address or shape, never "nothing new".
+    whole_listing: Callable[[SourceConfig], bool] = never
+    # Whether its documents are often scanned PDFs, read by OCR: `watcher validate` and
+    # `watcher run` say so when Tesseract is missing.
+    scans: bool = False

@@ -1,9 +1,12 @@
 """Every source kind watcher knows, by its feeds.yml ``kind:`` name.
 
 Adding a kind: write ``sources/<kind>.py`` exporting ``KIND = SourceKind(...)``
-and list it here.
+(its name, options, reader and French label; how ``watcher probe`` recognises it;
+the stream of a followed dossier, if its house publishes one) and list it here.
+``watcher probe`` asks the kinds in this order, those of a generic shape last.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
 from watcher.sources import (
@@ -20,7 +23,8 @@ from watcher.sources import (
     senat,
     webdelib,
 )
-from watcher.sources.base import SourceKind
+from watcher.sources.base import SourceConfig, SourceKind
+from watcher.sources.pdfpages import ocr_problem
 
 KINDS: dict[str, SourceKind[Any]] = {
     kind.name: kind
@@ -39,3 +43,9 @@ KINDS: dict[str, SourceKind[Any]] = {
         attrap.KIND,
     )
 }
+
+
+def ocr_warning(sources: Iterable[SourceConfig]) -> str | None:
+    """The OCR problem, when a source's kind reads documents that may be scans."""
+    scanned = any(kind.scans for source in sources if (kind := KINDS.get(source.kind)))
+    return ocr_problem() if scanned else None
