@@ -63,17 +63,6 @@ class Outbox:
         rows = self.db.query("SELECT * FROM matches WHERE item_id = ? ORDER BY topic", [item_id])
         return [match_from_row(row) for row in rows]
 
-    def due_alerts(self, target: str, *, now: datetime, limit: int = 2000) -> list[PendingAlert]:
-        """A target's alerts due for delivery, oldest first."""
-        rows = self.db.query(
-            f"""SELECT {_PENDING_COLUMNS} FROM alerts JOIN items ON items.id = alerts.item_id
-                WHERE alerts.target = ? AND alerts.status = 'pending'
-                  AND (alerts.next_attempt IS NULL OR alerts.next_attempt <= ?)
-                ORDER BY alerts.id LIMIT ?""",
-            [target, now_iso(now), limit],
-        )
-        return [self._pending(row) for row in rows]
-
     def due_by_destination(
         self,
         target: str,
@@ -93,13 +82,23 @@ class Outbox:
         whatever the outbox's size. ``skip``: destinations held back for now (429).
         ``horizon``: a wait stored past it cannot be one watcher set (the wall clock
         stepped back since): it is due now, so no clock step holds an alert for a day.
+
+        Order: an alert waiting out a retry or a 429 holds every later alert of its
+        destination (the ones before it may go), so a new alert never overtakes an
+        older one to the same chat; other destinations are not held.
         """
         rows = self.db.query(
-            f"""WITH due AS (
-                    SELECT id, destination FROM alerts
+            f"""WITH waiting AS (
+                    SELECT destination, MIN(id) AS first_waiting FROM alerts
+                    WHERE target = :target AND status = 'pending'
+                      AND next_attempt > :now AND next_attempt <= :horizon
+                    GROUP BY destination
+                ), due AS (
+                    SELECT id, destination FROM alerts LEFT JOIN waiting USING (destination)
                     WHERE target = :target AND status = 'pending'
                       AND (next_attempt IS NULL OR next_attempt <= :now
                            OR next_attempt > :horizon)
+                      AND (first_waiting IS NULL OR id < first_waiting)
                       AND destination NOT IN (SELECT value FROM json_each(:skip))
                 ), chats AS (
                     SELECT destination FROM due GROUP BY destination
