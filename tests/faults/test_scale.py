@@ -57,7 +57,7 @@ def test_a_fan_out_larger_than_the_batch_is_grouped_per_chat(tmp_path: Path) -> 
 def test_an_alert_that_cannot_be_rendered_goes_plain_and_blocks_nobody(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from watcher.delivery import deliverer as module
+    from watcher.delivery import compose as module
 
     def render_html(view: AlertView, **options: object) -> str:
         if "T1x2" in view.item.title:  # a stored alert that rendering chokes on

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 # Statuses that end an alert without delivery, as counted by ``failure_counts``.
 FAILURES = {"gone": "chat_gone", "refused": "refused", "failed": "failed"}
 
-_PENDING_COLUMNS = """alerts.id AS alert_id, alerts.target, alerts.destination, alerts.attempts,
-    alerts.topics, alerts.created AS alert_created, alerts.reason, items.*"""
+_ALERT_COLUMNS = """alerts.id AS alert_id, alerts.target, alerts.destination, alerts.attempts,
+    alerts.topics, alerts.created AS alert_created, alerts.reason, alerts.item_id"""
+_PENDING_COLUMNS = f"{_ALERT_COLUMNS}, items.*"
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,7 @@ class Outbox:
                         PARTITION BY due.destination ORDER BY due.id) AS n
                     FROM due JOIN chats USING (destination)
                 )
-                SELECT {_PENDING_COLUMNS} FROM ranked
-                JOIN alerts ON alerts.id = ranked.id JOIN items ON items.id = alerts.item_id
+                SELECT {_ALERT_COLUMNS} FROM ranked JOIN alerts ON alerts.id = ranked.id
                 WHERE ranked.n <= :per_destination ORDER BY alerts.id""",
             {
                 "target": target,
@@ -120,10 +120,19 @@ class Outbox:
                 "per_destination": per_destination,
             },
         )
-        # A fan-out holds the same few items for thousands of chats: their matches
-        # are read once per item, not once per alert.
-        matches: dict[int, list[TopicMatch]] = {}
-        return [self._pending(row, matches) for row in rows]
+        alerts = list(rows)
+        # A fan-out holds the same few items for thousands of chats: each item and its
+        # matches are read once, not once per alert.
+        items = self._items({row["item_id"] for row in alerts})
+        # (An item purged since the first read leaves its alerts to the next.)
+        return [self._alert(row, *items[r]) for row in alerts if (r := row["item_id"]) in items]
+
+    def _items(self, ids: set[int]) -> dict[int, tuple[Item, list[TopicMatch]]]:
+        rows = self.db.query(
+            "SELECT * FROM items WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps(sorted(ids))],
+        )
+        return {row["id"]: (item_from_row(row), self.matches_of(row["id"])) for row in rows}
 
     def pending_for(self, target: str, destination: str) -> list[PendingAlert]:
         """Every pending alert of one destination, oldest first (for its digest)."""
@@ -135,22 +144,18 @@ class Outbox:
         )
         return [self._pending(row) for row in rows]
 
-    def _pending(
-        self, row: dict[str, Any], matches: dict[int, list[TopicMatch]] | None = None
-    ) -> PendingAlert:
+    def _pending(self, row: dict[str, Any]) -> PendingAlert:
+        return self._alert(row, item_from_row(row), self.matches_of(row["id"]))
+
+    @staticmethod
+    def _alert(row: dict[str, Any], item: Item, found: list[TopicMatch]) -> PendingAlert:
         topics = json.loads(row["topics"])
-        if matches is None:
-            found = self.matches_of(row["id"])
-        elif (found_or_none := matches.get(row["id"])) is None:
-            found = matches[row["id"]] = self.matches_of(row["id"])
-        else:
-            found = found_or_none
         return PendingAlert(
             id=row["alert_id"],
             target=row["target"],
             destination=row["destination"],
             attempts=row["attempts"],
-            item=item_from_row(row),
+            item=item,
             matches=tuple(m for m in found if m.topic in topics),
             created=datetime.fromisoformat(row["alert_created"]),
             reason=row["reason"],
