@@ -19,7 +19,6 @@ cannot be rendered goes as plain text instead of blocking its chat.
 """
 
 import asyncio
-import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -54,7 +53,6 @@ from watcher.store.subscribers import Subscribers
 
 __all__ = ["Deliverer", "DeliveryStats", "NotifyMaintainers", "RunBlocking", "plain_text"]
 
-logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Sends in flight at once, all targets together: at Telegram's 30 msg/s this leaves

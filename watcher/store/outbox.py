@@ -84,9 +84,8 @@ class Outbox:
         ``horizon``: a wait stored past it cannot be one watcher set (the wall clock
         stepped back since): it is due now, so no clock step holds an alert for a day.
 
-        Order: an alert waiting out a retry or a 429 holds every later alert of its
-        destination (the ones before it may go), so a new alert never overtakes an
-        older one to the same chat; other destinations are not held.
+        Order: an alert waiting out a retry or a 429 holds its destination's later
+        alerts, so none overtakes it; other destinations are not held.
         """
         rows = self.db.query(
             f"""WITH waiting AS (
@@ -142,10 +141,7 @@ class Outbox:
                 ORDER BY alerts.id""",
             [target, destination],
         )
-        return [self._pending(row) for row in rows]
-
-    def _pending(self, row: dict[str, Any]) -> PendingAlert:
-        return self._alert(row, item_from_row(row), self.matches_of(row["id"]))
+        return [self._alert(row, item_from_row(row), self.matches_of(row["id"])) for row in rows]
 
     @staticmethod
     def _alert(row: dict[str, Any], item: Item, found: list[TopicMatch]) -> PendingAlert:
