@@ -64,7 +64,7 @@ class OutcomeBook:
             case MarkSent(at, message_id):
                 self.outbox.record_sent(attempt.ids, now=at, message_id=message_id)
             case DeferChat(until):
-                self.outbox.defer_destination(attempt.target, attempt.destination, until=until)
+                self.outbox.defer(attempt.ids, until=until)
                 logger.info("%s %s: asked to wait until %s", *_where(attempt), until)
             case RetryAt(at, error):
                 self._retry(attempt, at, error)

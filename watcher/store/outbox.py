@@ -9,7 +9,8 @@ permanent answer ends it: ``gone`` (the chat refuses everything) or ``refused``
 """
 
 import json
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -77,53 +78,45 @@ class Outbox:
         """A target's due alerts for its ``destinations`` longest-waiting destinations,
         every alert of each (up to ``per_destination``), oldest first.
 
-        Reliability: reading "the first N due alerts" instead cut a burst into one
-        alert per chat once the outbox held more than N (a fan-out of 200 alerts to
-        10,000 chats); reading whole destinations keeps each chat's burst together
-        whatever the outbox's size. ``skip``: destinations held back for now (429).
+        Reliability: whole destinations keep each chat's burst together whatever the
+        outbox holds ("the first N due alerts" cut a fan-out to 10,000 chats into one
+        alert per chat). ``skip``: destinations held back for now (429).
         ``horizon``: a wait stored past it cannot be one watcher set (the wall clock
         stepped back since): it is due now, so no clock step holds an alert for a day.
 
         Order: an alert waiting out a retry or a 429 holds its destination's later
         alerts, so none overtakes it; other destinations are not held.
         """
+        due = """target = :target AND status = 'pending'
+            AND (next_attempt IS NULL OR next_attempt <= :now OR next_attempt > :horizon)
+            AND (first_waiting IS NULL OR alerts.id < first_waiting)"""
+        # Two passes over the pending alerts, nothing materialised: at 2 million pending
+        # (10,000 chats x 200) a batch is read in seconds, not a minute.
         rows = self.db.query(
             f"""WITH waiting AS (
                     SELECT destination, MIN(id) AS first_waiting FROM alerts
                     WHERE target = :target AND status = 'pending'
                       AND next_attempt > :now AND next_attempt <= :horizon
                     GROUP BY destination
-                ), due AS (
-                    SELECT id, destination FROM alerts LEFT JOIN waiting USING (destination)
-                    WHERE target = :target AND status = 'pending'
-                      AND (next_attempt IS NULL OR next_attempt <= :now
-                           OR next_attempt > :horizon)
-                      AND (first_waiting IS NULL OR id < first_waiting)
-                      AND destination NOT IN (SELECT value FROM json_each(:skip))
                 ), chats AS (
-                    SELECT destination FROM due GROUP BY destination
-                    ORDER BY MIN(id) LIMIT :destinations
-                ), ranked AS (
-                    SELECT due.id, ROW_NUMBER() OVER (
-                        PARTITION BY due.destination ORDER BY due.id) AS n
-                    FROM due JOIN chats USING (destination)
+                    SELECT destination FROM alerts LEFT JOIN waiting USING (destination)
+                    WHERE {due} AND destination NOT IN (SELECT value FROM json_each(:skip))
+                    GROUP BY destination ORDER BY MIN(alerts.id) LIMIT :destinations
                 )
-                SELECT {_ALERT_COLUMNS} FROM ranked JOIN alerts ON alerts.id = ranked.id
-                WHERE ranked.n <= :per_destination ORDER BY alerts.id""",
+                SELECT {_ALERT_COLUMNS} FROM alerts LEFT JOIN waiting USING (destination)
+                WHERE {due} AND alerts.destination IN chats ORDER BY alerts.id""",
             {
                 "target": target,
                 "now": now_iso(now),
                 "horizon": now_iso(horizon) if horizon else "9999",
                 "skip": json.dumps(list(skip)),
                 "destinations": destinations,
-                "per_destination": per_destination,
             },
         )
-        alerts = list(rows)
-        # A fan-out holds the same few items for thousands of chats: each item and its
-        # matches are read once, not once per alert.
+        alerts = _first_per_destination(rows, per_destination)
+        # A fan-out's few items are read once each, not once per alert (an item purged
+        # since the first read leaves its alerts to the next read).
         items = self._items({row["item_id"] for row in alerts})
-        # (An item purged since the first read leaves its alerts to the next.)
         return [self._alert(row, *items[r]) for row in alerts if (r := row["item_id"]) in items]
 
     def _items(self, ids: set[int]) -> dict[int, tuple[Item, list[TopicMatch]]]:
@@ -197,14 +190,15 @@ class Outbox:
                 [(reason, alert_id) for alert_id in alert_ids],
             )
 
-    def defer_destination(self, target: str, destination: str, *, until: datetime) -> None:
-        """Hold every pending alert of one destination until ``until`` (a 429's retry_after)."""
-        self.db.execute(
-            """UPDATE alerts SET next_attempt = ?
-               WHERE target = ? AND destination = ? AND status = 'pending'
-               AND (next_attempt IS NULL OR next_attempt < ?)""",
-            [now_iso(until), target, destination, now_iso(until)],
-        )
+    def defer(self, alert_ids: Sequence[int], *, until: datetime) -> None:
+        """Hold these alerts until ``until`` (a 429's retry_after), no attempt counted;
+        their destination's later alerts wait behind them (``due_by_destination``)."""
+        with self.transaction() as db:
+            db.conn.executemany(
+                """UPDATE alerts SET next_attempt = ? WHERE id = ? AND status = 'pending'
+                   AND (next_attempt IS NULL OR next_attempt < ?)""",
+                [(now_iso(until), alert_id, now_iso(until)) for alert_id in alert_ids],
+            )
 
     def move_destination(self, old: str, new: str) -> None:
         """A group became a supergroup: its pending alerts follow it."""
@@ -275,8 +269,7 @@ class Outbox:
         return int(row[0])
 
     def alert_counts(self) -> dict[str, int]:
-        rows = self.db.execute("SELECT status, COUNT(*) FROM alerts GROUP BY status")
-        return {status: count for status, count in rows}
+        return dict(self.db.execute("SELECT status, COUNT(*) FROM alerts GROUP BY status"))
 
     def failure_counts(self) -> dict[str, int]:
         """Alerts ended by a permanent failure, by kind: chat_gone, refused (and the
@@ -287,8 +280,7 @@ class Outbox:
             f"SELECT status, COUNT(*) FROM alerts WHERE status IN ({marks}) GROUP BY status",
             list(FAILURES),
         )
-        for status, count in rows:
-            counts[FAILURES[status]] = count
+        counts.update({FAILURES[status]: count for status, count in rows})
         return counts
 
     def target_counts(self) -> dict[str, dict[str, int]]:
@@ -298,3 +290,14 @@ class Outbox:
         for target, status, count in rows:
             counts.setdefault(target, {})[status] = count
         return counts
+
+
+def _first_per_destination(rows: Iterable[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """The first ``limit`` rows of each destination (a chat's backlog comes in parts)."""
+    kept: list[dict[str, Any]] = []
+    counts: Counter[str] = Counter()
+    for row in rows:
+        if counts[row["destination"]] < limit:
+            counts[row["destination"]] += 1
+            kept.append(row)
+    return kept
