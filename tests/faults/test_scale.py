@@ -5,7 +5,8 @@ to thousands of chats, each chat had one or two alerts in a read, so a burst of
 200 went as 200 messages. Delivery now reads whole destinations. The real
 batch needs hundreds of chats to cross, which is the benchmark's job
 (benchmarks/bench_burst.py, 10,000 subscribers x 200 alerts); here the batch is
-scaled down to 7 chats and crossed four times, through the deliverer itself.
+scaled down to 7 chats and crossed four times, through the deliverer itself
+(each next batch read while the one before is sent: no chat twice).
 """
 
 import asyncio
