@@ -10,6 +10,11 @@ def _pdf(content: bytes) -> bytes:
         b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     ]
+    return serialize(objects)
+
+
+def serialize(objects: list[bytes]) -> bytes:
+    """A PDF file of these objects, numbered from 1 (the first is the catalog)."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):

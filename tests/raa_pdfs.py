@@ -11,7 +11,7 @@ each act's cover page and its body pages, every page with the text footer
 import zlib
 from dataclasses import dataclass
 
-from tests.pdfs import text_pdf
+from tests.pdfs import serialize, text_pdf
 
 
 @dataclass(frozen=True)
@@ -103,16 +103,4 @@ def _document(pages: list[tuple[list[str], bytes | None]]) -> bytes:
         b" ".join(b"%d 0 R" % k for k in kids),
         len(kids),
     )
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
+    return serialize(objects)

@@ -201,6 +201,51 @@ BAD_CONFIGS = [
         id="placeholder-territory",
     ),
     pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE + "settings:\n  max_response_size: lots\n",
+        "feeds.yml: settings.max_response_size: 'lots' is not a size like 500KB, 20MB, 1GB",
+        id="settings-key-named-unlike-its-field",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE + "settings:\n  concurrency: 100\n",
+        "feeds.yml: settings.concurrency: 100 must be a whole number from 1 to 64",
+        id="settings-out-of-range",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE + "settings:\n  timezone: Europe/Lutece\n",
+        "feeds.yml: settings.timezone: 'Europe/Lutece' is not a time zone",
+        id="settings-unknown-time-zone",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE.replace("kind: rss", "kind: rss\n    topics: [biometrie, '']"),
+        "feeds.yml: sources[senat].topics[1]: must be a non-empty string",
+        id="list-entry-named-by-its-index",
+    ),
+    pytest.param(
+        GOOD_TOPICS.replace("label: Biométrie", "label: Biométrie\n    weak_min: 0") + GOOD_SOURCE,
+        "feeds.yml: topics.biometrie.weak_min: 0 must be a whole number >= 1",
+        id="topic-key-checked-like-the-others",
+    ),
+    pytest.param(
+        GOOD_TOPICS.replace("    keywords: [reconnaissance faciale]\n", "") + GOOD_SOURCE,
+        "feeds.yml: topics.biometrie.keywords: is missing; list the words that alert",
+        id="topic-without-keywords",
+    ),
+    pytest.param(
+        GOOD_TOPICS + "sources:\n  - name: Sénat\n    url: https://www.senat.fr/rss/textes.rss\n",
+        "feeds.yml: sources[#1].id: is missing; give the source a lower-case id, like senat",
+        id="source-without-id",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE.replace("kind: rss", "kind: [rss]"),
+        "feeds.yml: sources[senat].kind: ['rss'] is not one of arcgis, assemblee,",
+        id="kind-not-a-name",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE + "maintainers: [1, alice]\n",
+        "feeds.yml: maintainers[1]: 'alice' must be a numeric user id",
+        id="maintainer-named-by-its-index",
+    ),
+    pytest.param(
         GOOD_TOPICS.replace("[reconnaissance faciale]", "['---']") + GOOD_SOURCE,
         "feeds.yml: topics.biometrie: keywords[0]: '---' has a word with no letters or digits",
         id="rule-no-letters",

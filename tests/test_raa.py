@@ -326,7 +326,7 @@ def test_real_listing_shapes(
     ],
 )
 def test_period_cards(title: str, months: tuple[int, int, int] | None) -> None:
-    from watcher.sources.raa_listing import classify
+    from watcher.sources.raa_periods import classify
 
     period = classify(title, None, 2026)
     assert (period and (period.year, period.first, period.last)) == months
@@ -493,9 +493,9 @@ def test_authorisation_windows(text: str, label: str | None) -> None:
 def test_the_pause_is_at_least_five_seconds_on_the_internet(
     url: str, asked: float, pause: float
 ) -> None:
-    from watcher.sources.raa import _Site
+    from watcher.sources.raa_walk import Site
 
-    assert _Site(None, url, asked).pause == pause  # type: ignore[arg-type]
+    assert Site(None, url, asked).pause == pause  # type: ignore[arg-type]
 
 
 @needs_ocr  # (it runs no OCR: without Tesseract, scans are not waited for)
@@ -561,7 +561,8 @@ PARIS_YEAR = """<article><h1>Dossiers : Raa du département de Paris - 2026</h1>
 
 def test_the_shipped_paris_entry_reads_its_tree() -> None:
     from watcher.config import load_config
-    from watcher.sources.raa_listing import classify, parse_listing
+    from watcher.sources.raa_listing import parse_listing
+    from watcher.sources.raa_periods import classify
 
     sources = {s.id: s for s in load_config(SHIPPED).sources}
     base = "https://www.prefectures-regions.gouv.fr/ile-de-france/tags/view/x"

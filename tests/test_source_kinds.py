@@ -151,6 +151,26 @@ def test_each_kind_is_one_object_with_typed_options(kind: SourceKind[object]) ->
         assert getattr(defaults, declared.name) is not None
 
 
+def test_each_kind_has_its_own_french_label() -> None:
+    labels = [kind.label for kind in KINDS.values()]
+    assert all(label.strip() for label in labels)
+    assert len(set(labels)) == len(labels)
+
+
+def test_a_house_has_one_kind_whose_stream_reads_its_dossiers() -> None:
+    houses = [kind.stream.house for kind in KINDS.values() if kind.stream is not None]
+    assert sorted(houses) == ["an", "senat"]
+
+
+def test_the_generic_probe_shapes_come_after_the_specific_ones_of_their_form() -> None:
+    # probe asks the kinds in catalogue order, generic shapes last: the Sénat's feed
+    # before any feed, the WebDélib+ and RAA pages before any HTML page.
+    shapes = {name: kind.probe for name, kind in KINDS.items() if kind.probe is not None}
+    generic = {name for name, shape in shapes.items() if shape.generic}
+    assert generic == {"rss", "html"}
+    assert {"senat", "webdelib", "raa", "scdl", "arcgis", "opendatasoft"} <= set(shapes)
+
+
 README = PACKAGE.parent / "README.md"
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.conftest import FIXTURES, REAL, needs_real, run, write_config
 from tests.feed_server import FeedServer
-from watcher.sources.senat import parse_akn
+from watcher.sources.senat_akn import parse_akn
 from watcher.sources.xmlutil import PARIS
 
 AKN_VSA = """<?xml version="1.0" encoding="UTF-8"?>

@@ -69,3 +69,27 @@ def test_an_older_database_is_migrated_at_start_up(tmp_path) -> None:  # type: i
     )  # started_at NULL: old rows deactivate
     db = sqlite3.connect(path)
     assert db.execute("SELECT MAX(version) FROM schema_version").fetchone() == (len(MIGRATIONS),)
+
+
+def test_a_database_whose_chat_words_were_created_when_missing_keeps_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Before migration 12, /mots and /reglages created their tables on first use."""
+    import sqlite3
+
+    from watcher.store.filters import ChatFilters
+    from watcher.store.schema import MIGRATIONS
+    from watcher.store.words import ChatWords
+
+    path = tmp_path / "v11.db"
+    Store(path).database.db.execute("DELETE FROM schema_version WHERE version > 11")
+    old = sqlite3.connect(path)
+    old.execute("DROP TABLE chat_filters")
+    old.execute("INSERT INTO chat_words VALUES (5, 'lidar', '2025-01-01T00:00:00.000+00:00')")
+    old.commit()
+    old.close()
+
+    store = Store(path)
+
+    assert ChatWords(store.database).of(5) == ["lidar"]  # nothing stored is lost
+    assert ChatFilters(store.database).every() == {}  # the missing table was created
+    version = store.database.db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    assert version == (len(MIGRATIONS),)

@@ -13,7 +13,8 @@ import pytest
 from tests.conftest import FIXTURES, run, write_config
 from tests.feed_server import FeedServer, Route, Seen
 from tests.pdfs import text_pdf
-from watcher.sources.webdelib import act_dossier, parse_sitting, parse_sittings
+from watcher.sources.webdelib import act_dossier
+from watcher.sources.webdelib_pages import parse_sitting, parse_sittings
 
 JSP = "/webdelibplus/jsp"
 TODAY = datetime.now(UTC).astimezone(ZoneInfo("Europe/Paris")).date()

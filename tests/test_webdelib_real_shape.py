@@ -158,7 +158,7 @@ def test_a_showfile_address_on_another_host_is_not_followed(
     ],
 )
 def test_act_titles_lose_the_row_noise(row: str, title: str) -> None:
-    from watcher.sources.webdelib import parse_sitting
+    from watcher.sources.webdelib_pages import parse_sitting
 
     [document] = parse_sitting(f"<table>{row}</table>", f"https://x.example{JSP}/seance_agenda.jsp")
     assert document.title == title

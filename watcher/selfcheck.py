@@ -23,12 +23,11 @@ from urllib.parse import urlsplit
 
 from watcher.config import Config, SourceConfig
 from watcher.errors import EmptyListingError, FetchError, ParseError, WatcherError
-from watcher.fetch import FetchSession, Response, StandaloneSession
+from watcher.fetch import Response, StandaloneSession
 from watcher.figures import PollFigures, failure_figures, figures_of
 from watcher.items import normalise_link
 from watcher.netguard import is_private_host
 from watcher.probe import ProbeError, feeds_entry, probe
-from watcher.sources import webdelib
 from watcher.sources.base import PollContext, PollResult, SourceState
 from watcher.sources.catalog import KINDS
 from watcher.sources.fulltext import NO_TEXT, attach_fulltext
@@ -37,11 +36,6 @@ T = TypeVar("T")
 SAMPLE = 3  # documents fetched per source to see whether they give text
 USABLE = frozenset({"ok", "moved"})
 MAX_HOSTS = 8  # hosts checked at once
-# Kinds whose links reach the document in more than one step read it their own way,
-# as their reader passes to ``attach_fulltext`` (WebDélib+: openfile.jsp -> showFile.jsp).
-DOCUMENT_READERS: dict[str, Callable[[FetchSession, str], str]] = {
-    "webdelib": webdelib.document_text
-}
 
 
 class RecordingSession(StandaloneSession):
@@ -211,7 +205,7 @@ def _reads_documents(source: SourceConfig) -> bool:
     return (
         source.fulltext
         or bool(getattr(source.options, "follow", False))
-        or (source.kind == "webdelib")
+        or KINDS[source.kind].documents is not None
     )
 
 
@@ -226,7 +220,9 @@ def _sample_documents(result: PollResult, ctx: PollContext, kind: str) -> PollRe
     # The documents polling would fetch are those not stored yet: all but the sample.
     sample = dataclasses.replace(ctx, known=lambda keys: set(keys) - chosen, backlog=False)
     warnings = list(result.warnings)
-    items = attach_fulltext(result.items, sample, warnings, read=DOCUMENT_READERS.get(kind))
+    # Kinds whose links reach the document in more than one step read it their own way,
+    # as their reader passes to ``attach_fulltext`` (WebDélib+: openfile.jsp -> showFile.jsp).
+    items = attach_fulltext(result.items, sample, warnings, read=KINDS[kind].documents)
     return PollResult(items, result.state, result.unchanged, warnings)
 
 

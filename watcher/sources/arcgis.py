@@ -12,20 +12,33 @@ names in any case; ``DELIB_DATE`` is epoch milliseconds (ArcGIS date fields).
 """
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from watcher.errors import ParseError
 from watcher.fetch import FetchSession
+from watcher.fields import option, text
 from watcher.items import Item
 from watcher.sources import dataset_schema
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.fulltext import attach_fulltext
-from watcher.sources.options import field_map, option, text
-from watcher.sources.scdl import records_to_items, with_defaults
+from watcher.sources.options import field_map
+from watcher.sources.probing import (
+    SHOWN,
+    Page,
+    Probe,
+    ProbeError,
+    Shape,
+    collectivity,
+    get,
+    json_of,
+    rows,
+)
+from watcher.sources.scdl import DEFAULT_FIELDS, records_to_items, with_defaults
 from watcher.sources.xmlutil import PARIS
 
 PAGE = 1000  # the usual maxRecordCount of a hosted layer
@@ -58,9 +71,6 @@ def read_arcgis(
     if source.fulltext and not ctx.backlog:  # the records' document links (fields.url)
         items = attach_fulltext(items, ctx, warnings)
     return PollResult(items, state, warnings=warnings)
-
-
-KIND = SourceKind("arcgis", ArcgisOptions, read_arcgis)
 
 
 def query_url(
@@ -156,3 +166,48 @@ def first_records(
     return records_to_items(
         [normalise_dates(r, fields["date"]) for r in features], source_id, fields
     )
+
+
+# -- what ``watcher probe`` recognises as an ArcGIS layer ----------------------------
+
+_LAYER = re.compile(r"^(.*/(?:FeatureServer|MapServer)/\d+)(?:/query)?/?$", re.IGNORECASE)
+
+
+def _probe_layer(fetcher: FetchSession, url: str) -> Probe | None:
+    """A layer's address (``…/FeatureServer/0``, its ``/query``): its first records."""
+    layer = _LAYER.match(urlsplit(url)._replace(query="").geturl())
+    if not layer:
+        return None
+    layer_url = layer.group(1)
+    response = get(fetcher, query_url(layer_url, count=SHOWN))
+    items = first_records(response.body, layer_url, "probe", DEFAULT_FIELDS)
+    if not items:
+        raise ProbeError(
+            f"{layer_url}: an ArcGIS layer with no SCDL deliberation (no DELIB_OBJET) "
+            "in its first records: map its fields with `fields: {title: ..., id: ..., date: ...}`"
+        )
+    return Probe(
+        url=layer_url,
+        kind="arcgis",
+        what="an ArcGIS feature layer of SCDL deliberations (read in pages of 1,000)",
+        name=collectivity(items) or layer_url.split("/services/")[-1].split("/")[0],
+        rows=rows(items),
+        hints=["where: \"DELIB_DATE >= DATE '2024-01-01'\"   # fewer records per poll"],
+    )
+
+
+def _probe_error(page: Page) -> Probe | None:
+    """An ArcGIS error answer at another address: its message says what is wrong."""
+    data = json_of(page.response) if page.form == "json" else None
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        parse_page(page.response.body, page.url)  # raises the error's message
+    return None
+
+
+KIND = SourceKind(
+    "arcgis",
+    ArcgisOptions,
+    read_arcgis,
+    "données ouvertes (ArcGIS)",
+    probe=Shape(address=_probe_layer, page=_probe_error),
+)

@@ -17,10 +17,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from watcher.errors import FetchError, ParseError
+from watcher.fields import option, whole_number
 from watcher.items import Item
 from watcher.sources.assemblee_documents import parse_document, parse_stamp
-from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
-from watcher.sources.options import option, whole_number
+from watcher.sources.assemblee_dossier import dossier_url, read_an_dossier
+from watcher.sources.base import (
+    DossierStream,
+    PollContext,
+    PollResult,
+    SourceConfig,
+    SourceKind,
+    SourceState,
+)
 from watcher.sources.xmlutil import PARIS
 from watcher.textdecode import decode_bytes
 
@@ -66,11 +74,41 @@ def poll_assemblee(
     whose lists still hold unread documents are kept in the cursor and read again
     at the next poll, even once they are older than ``days``.
     """
+    warnings: list[str] = []
+    listed = _listed(source, options, state, ctx, warnings)
+    revisions = {uid: entry.stamp for uid, entry in listed.items()}
+    changed = ctx.changed(revisions)
+    # Busy days list thousands of amendments: sittings, dossiers and texts are read
+    # first, so a sitting agenda published late never waits behind them.
+    todo = sorted((e for uid, e in listed.items() if uid in changed), key=_reading_order)
+    # Noted, not read: the backlog, and documents stored before revisions existed.
+    unrevised = ctx.unrevised(revisions)
+    noted = [entry for uid, entry in listed.items() if uid in unrevised]
+    if ctx.backlog:
+        noted, todo = noted + todo, []
+    items = [
+        Item(source.id, e.uid, e.uid, e.url, parse_stamp(e.stamp), revision=e.stamp) for e in noted
+    ]
+    left = _read(source, options, todo, ctx, items, warnings)
+    cursor = {k: v for k, v in state.cursor.items() if k != "pending"}
+    if left:
+        cursor["pending"] = ",".join(sorted({e.day.isoformat() for e in left})[-MAX_CARRIED:])
+    new_state = SourceState(state.etag, state.last_modified, state.content_hash, cursor)
+    return PollResult(items, new_state, warnings=warnings)
+
+
+def _listed(
+    source: SourceConfig,
+    options: AssembleeOptions,
+    state: SourceState,
+    ctx: PollContext,
+    warnings: list[str],
+) -> dict[str, _Listed]:
+    """Each document of the lists read (the recent days', and those carried), by UID."""
     today = ctx.now.astimezone(PARIS).date()
     recent = [today - timedelta(days=offset) for offset in range(options.days - 1, -1, -1)]
     carried = [d for d in _days(state.cursor.get("pending", "")) if d not in recent]
     listed: dict[str, _Listed] = {}
-    warnings: list[str] = []
     for day in sorted(carried) + recent:
         try:
             response = ctx.fetcher.get(f"{source.url.rstrip('/')}/publication_{day.isoformat()}")
@@ -87,40 +125,34 @@ def poll_assemblee(
             earlier = listed.get(uid)
             if earlier is None or _later(stamp, earlier.stamp):
                 listed[uid] = _Listed(uid, url, stamp, day)
-    revisions = {uid: entry.stamp for uid, entry in listed.items()}
-    changed = ctx.changed(revisions)
-    # Busy days list thousands of amendments: sittings, dossiers and texts are read
-    # first, so a sitting agenda published late never waits behind them.
-    todo = sorted((e for uid, e in listed.items() if uid in changed), key=_reading_order)
-    # Noted, not read: the backlog, and documents stored before revisions existed.
-    unrevised = ctx.unrevised(revisions)
-    noted = [entry for uid, entry in listed.items() if uid in unrevised]
-    if ctx.backlog:
-        noted, todo = noted + todo, []
-    items = [
-        Item(source.id, e.uid, e.uid, e.url, parse_stamp(e.stamp), revision=e.stamp) for e in noted
-    ]
-    read_count = 0
-    left: list[_Listed] = []
+    return listed
+
+
+def _read(
+    source: SourceConfig,
+    options: AssembleeOptions,
+    todo: list[_Listed],
+    ctx: PollContext,
+    items: list[Item],
+    warnings: list[str],
+) -> list[_Listed]:
+    """Read the documents to do in order, into ``items``; those left for the next poll."""
     for index, entry in enumerate(todo):
-        if read_count >= options.max_documents:
-            left = todo[index:]
+        if index >= options.max_documents:
             warnings.append(
                 f"document limit ({options.max_documents}) reached: "
-                f"{len(left)} document(s) left for the next poll"
+                f"{len(todo) - index} document(s) left for the next poll"
             )
-            break
-        read_count += 1
+            return todo[index:]
         try:
             response = ctx.fetcher.get(entry.url)
         except FetchError as exc:
             if exc.status == 429:
-                left = todo[index:]
                 warnings.append(
-                    f"rate limited after {read_count - 1} document(s), "
-                    f"{len(left)} left for the next poll: {exc}"
+                    f"rate limited after {index} document(s), "
+                    f"{len(todo) - index} left for the next poll: {exc}"
                 )
-                break
+                return todo[index:]
             warnings.append(f"{entry.url}: {exc}")
             continue
         try:
@@ -136,11 +168,7 @@ def poll_assemblee(
             )
         except ParseError as exc:
             warnings.append(str(exc))
-    cursor = {k: v for k, v in state.cursor.items() if k != "pending"}
-    if left:
-        cursor["pending"] = ",".join(sorted({e.day.isoformat() for e in left})[-MAX_CARRIED:])
-    new_state = SourceState(state.etag, state.last_modified, state.content_hash, cursor)
-    return PollResult(items, new_state, warnings=warnings)
+    return []
 
 
 def _reading_order(entry: _Listed) -> int:
@@ -181,6 +209,8 @@ KIND = SourceKind(
     "assemblee",
     AssembleeOptions,
     poll_assemblee,
+    "Assemblée nationale",
     default_url="https://www.assemblee-nationale.fr/dyn/opendata/list-publication",
     no_fulltext="reads each document whole already; remove fulltext",
+    stream=DossierStream("an", dossier_url, read_an_dossier),
 )

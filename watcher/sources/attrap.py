@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from watcher.errors import ParseError
+from watcher.fields import option, text, whole_number
 from watcher.items import Item, normalise_link
 from watcher.matching.normalize import fold, strip_markup
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
-from watcher.sources.options import option, text, whole_number
 from watcher.sources.xmlutil import PARIS
 
 DEFAULT_URL = "https://attrap.fr/api/v1/search"
@@ -79,7 +79,9 @@ def read_attrap(
     return PollResult(items, SourceState())
 
 
-KIND = SourceKind("attrap", AttrapOptions, read_attrap, default_url=DEFAULT_URL)
+KIND = SourceKind(
+    "attrap", AttrapOptions, read_attrap, "arrêtés préfectoraux (Attrap)", default_url=DEFAULT_URL
+)
 
 
 def parse_search(body: bytes, source_id: str) -> tuple[list[Item], int]:

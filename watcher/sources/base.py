@@ -1,10 +1,12 @@
 """What a source kind is, what its reader takes and what it returns.
 
 A kind is one ``SourceKind`` object, exported as ``KIND`` by its module and
-listed in ``catalog``: its feeds.yml name, its options dataclass (whose fields
-are its keys, with their defaults), its reader, its usual URL and the secrets it
-needs. This module imports nothing from the configuration: ``config`` builds
-``SourceConfig`` from here, never the other way round.
+listed in ``catalog``: its feeds.yml name, its French label, its options
+dataclass (whose fields are its keys, with their defaults), its reader, its
+usual URL, the secrets it needs, the shape ``watcher probe`` recognises as its
+own, and the stream it reads for a followed dossier. This module imports nothing
+from the configuration: ``config`` builds ``SourceConfig`` from here, never the
+other way round.
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -17,6 +19,7 @@ from watcher.items import Item
 
 if TYPE_CHECKING:  # not at run time: parsing processes import readers without httpx
     from watcher.fetch import FetchSession
+    from watcher.sources.probing import Shape
 
 OptionsT = TypeVar("OptionsT")
 T = TypeVar("T")
@@ -122,6 +125,24 @@ class PollResult:
     warnings: list[str] = field(default_factory=list)
 
 
+Reader = Callable[[SourceConfig, Any, SourceState, PollContext], PollResult]
+
+
+@dataclass(frozen=True)
+class DossierStream:
+    """Where a kind publishes one dossier's own steps, read like a source of that kind.
+
+    ``house`` is the prefix of the dossier keys it serves (``senat`` for
+    ``senat:pjl22-220``); ``url`` gives the stream's address from the parent source
+    (its site, its mirror) and the key after the prefix; ``read`` reads it with the
+    parent's options.
+    """
+
+    house: str
+    url: Callable[[SourceConfig, str], str]
+    read: Reader
+
+
 @dataclass(frozen=True)
 class SourceKind(Generic[OptionsT]):
     """A kind of source: the one object that declares and reads it."""
@@ -129,8 +150,14 @@ class SourceKind(Generic[OptionsT]):
     name: str  # the feeds.yml ``kind:``
     options: type[OptionsT]  # a frozen dataclass: its fields ARE the kind's feeds.yml keys
     read: Callable[[SourceConfig, OptionsT, SourceState, PollContext], PollResult]
+    label: str  # what the bot calls it, in French ("Sénat", "flux RSS")
     default_url: str | None = None
     required_env: tuple[str, ...] = ()
     # Why ``fulltext: true`` cannot work for this kind ("" when it does): said by
     # ``watcher validate`` instead of silently ignoring the key.
     no_fulltext: str = ""
+    stream: DossierStream | None = None  # a followed dossier's own stream, if it has one
+    # How its reader gets each item's document text when a link takes more than one
+    # step (WebDélib+: ``openfile.jsp``, then the file); `watcher sources check` samples so.
+    documents: "Callable[[FetchSession, str], str] | None" = None
+    probe: "Shape | None" = None  # how ``watcher probe`` recognises an address of this kind

@@ -1,7 +1,9 @@
 """Every source kind watcher knows, by its feeds.yml ``kind:`` name.
 
 Adding a kind: write ``sources/<kind>.py`` exporting ``KIND = SourceKind(...)``
-and list it here.
+(its name, options, reader and French label; how ``watcher probe`` recognises it;
+the stream of a followed dossier, if its house publishes one) and list it here.
+``watcher probe`` asks the kinds in this order, those of a generic shape last.
 """
 
 from typing import Any

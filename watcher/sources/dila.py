@@ -20,11 +20,12 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 from watcher.errors import FetchError, ParseError
+from watcher.fields import option, size, whole_number
 from watcher.items import Item
 from watcher.matching.normalize import fold
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
-from watcher.sources.legifrance import NATURES, PUBLIC_LINK, jo_aliases
-from watcher.sources.options import archive_prefix, option, size, whole_number
+from watcher.sources.legifrance_texts import NATURES, PUBLIC_LINK, jo_aliases
+from watcher.sources.options import archive_prefix
 from watcher.sources.prepwork import senate_dossiers
 from watcher.sources.xmlutil import child_text, find, local, paris_date, parse_xml, text_of
 from watcher.textdecode import decode_bytes
@@ -92,6 +93,7 @@ KIND = SourceKind(
     "dila",
     DilaOptions,
     poll_dila,
+    "Journal officiel",
     default_url="https://echanges.dila.gouv.fr/OPENDATA/JORFSIMPLE/",
     no_fulltext="reads each text's full text from the archives already; remove fulltext",
 )

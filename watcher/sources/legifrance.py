@@ -10,45 +10,29 @@ what it has, and the source backs off by Retry-After.
 
 import json
 import logging
-import re
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from watcher.errors import FetchError, ParseError
 from watcher.fetch import Response
+from watcher.fields import boolean, option, text, whole_number
 from watcher.items import Item
-from watcher.matching.normalize import strip_markup
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
-from watcher.sources.options import boolean, option, text, whole_number
-from watcher.sources.prepwork import senate_dossiers
+from watcher.sources.legifrance_texts import text_item
 
 logger = logging.getLogger(__name__)
 PRODUCTION_API = "https://api.piste.gouv.fr/dila/legifrance/lf-engine-app"
 SANDBOX_API = "https://sandbox-api.piste.gouv.fr/dila/legifrance/lf-engine-app"
 PRODUCTION_OAUTH = "https://oauth.piste.gouv.fr/api/oauth/token"
 SANDBOX_OAUTH = "https://sandbox-oauth.piste.gouv.fr/api/oauth/token"
-PUBLIC_LINK = "https://www.legifrance.gouv.fr/jorf/id/{}"
 PAGE_SIZE = 100  # the API refuses larger pages
 MAX_PAGES = 20
 TOKEN_MARGIN = 60.0  # renew a minute before the announced expiry
 REMEMBERED_ISSUES = 60
 MAX_TEXT_TRIES = 3  # polls that may fail to read one text before it is kept by its title
-
-NATURES = {
-    "LOI": "loi",
-    "LOI_ORGANIQUE": "loi organique",
-    "ORDONNANCE": "ordonnance",
-    "DECRET": "décret",
-    "ARRETE": "arrêté",
-    "DECISION": "décision",
-    "DELIBERATION": "délibération",
-    "AVIS": "avis",
-    "CIRCULAIRE": "circulaire",
-    "RAPPORT": "rapport",
-}
 
 
 @dataclass(frozen=True)
@@ -122,63 +106,87 @@ def poll_legifrance(
     if not isinstance(containers, list):
         raise ParseError("Légifrance lastNJo: no 'containers' list in the answer")
     done = [c for c in state.cursor.get("issues", "").split(",") if c]
-    tries = _tries(state.cursor.get("failed", ""))
-    budget = options.max_texts
-    items: list[Item] = []
-    warnings: list[str] = []
+    reading = _Reading(source, api, ctx, options.max_texts, _tries(state.cursor.get("failed", "")))
     for container in sorted(containers, key=lambda c: c.get("datePubli") or 0):
         issue_id = str(container.get("id", ""))
         if not issue_id or issue_id in done:
             continue
-        published = _date(container.get("datePubli"))
-        issue_title = str(container.get("titre") or issue_id)
-        links = list(_issue_texts(api, issue_id))
-        known = ctx.known(link["id"] for link in links)
-        new_links = [link for link in links if link["id"] not in known]
-        complete = True
-        for link in new_links:
-            if ctx.backlog:
-                # The backlog is only marked as seen: no need to spend quota on full texts.
-                items.append(_item(source.id, link, None, published, issue_title))
-                continue
-            if budget <= 0:
-                complete = False
-                warnings.append(f"{issue_title}: text limit reached, the rest next poll")
-                break
-            budget -= 1
-            try:
-                text = api.post("/consult/jorf", {"textCid": link["id"]})
-            except FetchError as exc:
-                if exc.status == 429 and items:
-                    warnings.append(f"quota reached after {len(items)} text(s): {exc}")
-                    cursor_state = _with_failed(_with_done(state, done), tries)
-                    return PollResult(items, cursor_state, warnings=warnings)
-                if exc.status in (401, 429):
-                    raise
-                failure: Exception = exc
-            except ParseError as exc:
-                failure = exc
-            else:
-                tries.pop(link["id"], None)
-                items.append(_item(source.id, link, text, published, issue_title))
-                continue
-            # One text that fails does not fail the others: they are stored and
-            # alerted, this one is tried again at the next polls, then stored from
-            # its table-of-contents entry so that its issue is not blocked forever.
-            tries[link["id"]] = tries.get(link["id"], 0) + 1
-            if tries[link["id"]] >= MAX_TEXT_TRIES:
-                tries.pop(link["id"])
-                items.append(_item(source.id, link, None, published, issue_title))
-                warnings.append(
-                    f"{link['id']}: full text unreadable {MAX_TEXT_TRIES} times ({failure}); "
-                    "kept with its title only"
-                )
-            else:
-                complete = False
-                warnings.append(f"{link['id']}: {failure}; tried again next poll")
+        try:
+            complete = reading.issue(container, issue_id)
+        except _QuotaReached:
+            break
         if complete:
             done.append(issue_id)
-    return PollResult(items, _with_failed(_with_done(state, done), tries), warnings=warnings)
+    new_state = _with_failed(_with_done(state, done), reading.tries)
+    return PollResult(reading.items, new_state, warnings=reading.warnings)
+
+
+class _QuotaReached(Exception):
+    """The API's quota ran out after some texts were read: those are kept, the rest waits."""
+
+
+@dataclass
+class _Reading:
+    """One poll's reading of the issues' new texts, within ``max_texts``."""
+
+    source: SourceConfig
+    api: _Api
+    ctx: PollContext
+    budget: int  # full texts still to read in this poll
+    tries: dict[str, int]  # polls that failed to read each text
+    items: list[Item] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def issue(self, container: Mapping[str, Any], issue_id: str) -> bool:
+        """Read the issue's new texts; whether all of them are done with."""
+        published = _date(container.get("datePubli"))
+        title = str(container.get("titre") or issue_id)
+        links = list(_issue_texts(self.api, issue_id))
+        known = self.ctx.known(link["id"] for link in links)
+        complete = True
+        for link in (link for link in links if link["id"] not in known):
+            if self.ctx.backlog:
+                # The backlog is only marked as seen: no need to spend quota on full texts.
+                self.items.append(text_item(self.source.id, link, None, published, title))
+                continue
+            if self.budget <= 0:
+                self.warnings.append(f"{title}: text limit reached, the rest next poll")
+                return False
+            self.budget -= 1
+            complete = self._text(link, published, title) and complete
+        return complete
+
+    def _text(self, link: Mapping[str, str], published: datetime | None, title: str) -> bool:
+        """Read one text's full text; whether it is done with (read, or kept by its title)."""
+        try:
+            text = self.api.post("/consult/jorf", {"textCid": link["id"]})
+        except FetchError as exc:
+            if exc.status == 429 and self.items:
+                self.warnings.append(f"quota reached after {len(self.items)} text(s): {exc}")
+                raise _QuotaReached from None
+            if exc.status in (401, 429):
+                raise
+            failure: Exception = exc
+        except ParseError as exc:
+            failure = exc
+        else:
+            self.tries.pop(link["id"], None)
+            self.items.append(text_item(self.source.id, link, text, published, title))
+            return True
+        # One text that fails does not fail the others: they are stored and
+        # alerted, this one is tried again at the next polls, then stored from
+        # its table-of-contents entry so that its issue is not blocked forever.
+        self.tries[link["id"]] = self.tries.get(link["id"], 0) + 1
+        if self.tries[link["id"]] < MAX_TEXT_TRIES:
+            self.warnings.append(f"{link['id']}: {failure}; tried again next poll")
+            return False
+        self.tries.pop(link["id"])
+        self.items.append(text_item(self.source.id, link, None, published, title))
+        self.warnings.append(
+            f"{link['id']}: full text unreadable {MAX_TEXT_TRIES} times ({failure}); "
+            "kept with its title only"
+        )
+        return True
 
 
 def _tries(text: str) -> dict[str, int]:
@@ -202,6 +210,7 @@ KIND = SourceKind(
     "legifrance",
     LegifranceOptions,
     poll_legifrance,
+    "Légifrance",
     default_url=PRODUCTION_API,
     required_env=("LEGIFRANCE_CLIENT_ID", "LEGIFRANCE_CLIENT_SECRET"),
     no_fulltext="reads each text's full text already (consult/jorf); remove fulltext",
@@ -256,68 +265,6 @@ def _walk(level: Mapping[str, Any], section: str = "") -> Iterator[dict[str, str
                 }
     for child in level.get("tms") or []:
         yield from _walk(child, title)
-
-
-def _item(
-    source_id: str,
-    link: Mapping[str, str],
-    text: Mapping[str, Any] | None,
-    published: datetime | None,
-    issue_title: str,
-) -> Item:
-    nature = str((text or {}).get("nature") or link.get("nature") or "")
-    body = ""
-    if text:
-        parts = [str(text.get(key) or "") for key in ("notice", "visa")]
-        parts.extend(_articles(text))
-        body = " ".join(" ".join(strip_markup(p).split()) for p in parts if p)
-    title = str((text or {}).get("title") or link["titre"])
-    return Item(
-        source_id=source_id,
-        key=link["id"],
-        title=title,
-        url=PUBLIC_LINK.format(link["id"]),
-        published=published,
-        summary=" · ".join(p for p in (link.get("ministere", ""), issue_title) if p),
-        body=body,
-        kind=NATURES.get(nature.upper(), nature.lower()),
-        dossier=f"jorf:{link['id']}",
-        aliases=jo_aliases(
-            title, str((text or {}).get("nor") or ""), str((text or {}).get("eli") or "")
-        )
-        + senate_dossiers(str((text or {}).get("prepWork") or "")),
-    )
-
-
-_NUMBERED = re.compile(
-    r"^\s*(loi organique|loi|ordonnance|décret|decret)\s+n[°o]\s*(\d{2,4}-\d+)", re.IGNORECASE
-)
-
-
-def jo_aliases(title: str, nor: str, eli: str) -> tuple[str, ...]:
-    """Other names of a JO text: its NOR, its ELI and the number its title gives it.
-
-    ``LOI n° 2023-380 du 19 mai 2023…`` is ``loi:2023-380``, the form a reference
-    to it takes in other texts; an ELI is kept from ``/eli/`` on, whatever the host.
-    """
-    aliases = []
-    if nor.strip():
-        aliases.append(f"nor:{nor.strip().upper()}")
-    if "/eli/" in eli:
-        aliases.append("eli:/eli/" + eli.split("/eli/", 1)[1].rstrip("/"))
-    numbered = _NUMBERED.match(title)
-    if numbered:
-        nature = numbered.group(1).lower().replace("é", "e").replace(" ", "-")
-        aliases.append(f"{nature}:{numbered.group(2)}")
-    return tuple(aliases)
-
-
-def _articles(node: Mapping[str, Any]) -> Iterator[str]:
-    """Article contents in reading order, through nested sections."""
-    for article in node.get("articles") or []:
-        yield str(article.get("content") or "")
-    for section in node.get("sections") or []:
-        yield from _articles(section)
 
 
 def _date(value: object) -> datetime | None:

@@ -9,19 +9,23 @@ they are published before the vote, which is the early warning users need.
 """
 
 import fnmatch
+import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 
 from watcher.errors import EmptyListingError
+from watcher.fields import boolean, option, whole_number
 from watcher.items import Item, normalise_link
 from watcher.matching.normalize import fold
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
 from watcher.sources.frenchdates import day_text, find_dates
-from watcher.sources.options import boolean, option, pattern, selector, whole_number
+from watcher.sources.options import pattern, selector
+from watcher.sources.probing import Page, Probe, ProbeError, Shape, quote, rows
 from watcher.textdecode import decode_bytes
 
 _KINDS = (
@@ -85,9 +89,6 @@ def chosen_links(page: str, base_url: str, source_id: str, options: ListingOptio
     return items
 
 
-KIND = SourceKind("html", ListingOptions, poll_listing)
-
-
 def listing_items(page: str, base_url: str, source_id: str, options: ListingOptions) -> list[Item]:
     """One item per chosen link of the page, in page order, each link once."""
     soup = BeautifulSoup(page, "html.parser")
@@ -141,3 +142,48 @@ def _kind(text: str) -> str:
 def _date_in(text: str) -> datetime | None:
     found = find_dates(text)
     return found[0].at if found else None
+
+
+# -- what ``watcher probe`` recognises as a page of document links -------------------
+
+_DOCUMENT = re.compile(r"\.(pdf|odt|docx?)$", re.IGNORECASE)
+_CONTENT_LINKS = "a:not(nav a, header a, footer a, aside a)"
+
+
+def _probe(page: Page) -> Probe | None:
+    """Any HTML page: the documents it links to most, outside its menus if they have some."""
+    if page.form != "html":
+        return None
+    # A page's menus, header and footer link to documents about the site (legal
+    # notices, a guide): those are not the documents it publishes.
+    base = page.response.url
+    links = [urljoin(base, str(a.get("href"))) for a in page.soup.select(_CONTENT_LINKS)]
+    extensions = Counter(
+        found.group(1).lower() for link in links if (found := _DOCUMENT.search(urlsplit(link).path))
+    )
+    if not extensions:
+        raise ProbeError(
+            f"{page.url}: an HTML page with no document links: give a `link_selector` "
+            "(kind: html) that picks the links to watch"
+        )
+    wanted = f"*.{extensions.most_common(1)[0][0]}"
+    every = [urljoin(base, str(a.get("href"))) for a in page.soup.find_all("a", href=True)]
+    in_menus = len(fnmatch.filter(every, wanted)) > len(fnmatch.filter(links, wanted))
+    chosen = _CONTENT_LINKS if in_menus else ""
+    items = listing_items(page.text, base, "probe", ListingOptions(chosen, wanted))
+    options = {"link_selector": quote(chosen)} if chosen else {}
+    options |= {"link_pattern": quote(wanted), "follow": "true"}
+    return Probe(
+        url=page.url,
+        kind="html",
+        what=f"an HTML page with {len(items)} document links ({wanted})",
+        name=page.name,
+        rows=rows(items),
+        options=options,
+        hints=['link_selector: "main a"   # narrow the links to a part of the page'],
+    )
+
+
+KIND = SourceKind(
+    "html", ListingOptions, poll_listing, "page web", probe=Shape(page=_probe, generic=True)
+)

@@ -1,39 +1,18 @@
-"""Typed options of source kinds: a kind's options dataclass IS its feeds.yml keys.
+"""The checkers only source kinds use, and ``NoOptions``.
 
-Each field is declared with ``option(default, parse)``: ``parse`` turns the YAML
-value into the field's type or raises ValueError with a one-line message saying
-what to write instead (``0 must be a whole number from 1 to 500``). An options
-class may also define ``problem(self) -> str | None`` for rules that span several
-keys. ``build_options`` is the one place that applies all of this; the
-configuration reports its OptionError with the file and key path.
+A kind's options dataclass IS its feeds.yml keys: each field is declared with
+``fields.option(default, parse=checker)``, from feeds.yml's one vocabulary
+(``watcher.fields``: ``text``, ``whole_number``, ``one_of``, ``timespan``...) or
+from the checkers below, which only sources need (a CSS selector, a dataset's
+field map...). ``fields.build`` validates them; the configuration reports its
+``FieldError`` with the file and key path.
 """
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
-from datetime import timedelta
-from typing import Any, TypeVar
+from collections.abc import Mapping
 
-from watcher.durations import parse_duration, parse_size
-
-OptionsT = TypeVar("OptionsT")
-Parse = Callable[[object], Any]
-
-
-class OptionError(ValueError):
-    """A bad option value; ``key`` is None when the options as a whole are wrong."""
-
-    def __init__(self, key: str | None, message: str) -> None:
-        super().__init__(message)
-        self.key = key
-
-
-def option(default: Any = dataclasses.MISSING, *, parse: Parse, factory: Any = None) -> Any:
-    """A field of an options dataclass: its default and how feeds.yml values are read."""
-    metadata = {"parse": parse}
-    if factory is not None:
-        return dataclasses.field(default_factory=factory, metadata=metadata)
-    return dataclasses.field(default=default, metadata=metadata)
+from watcher.fields import url
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,72 +20,9 @@ class NoOptions:
     """A kind with no options of its own."""
 
 
-def option_names(options: type[Any]) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(options))
-
-
-def build_options(options: type[OptionsT], raw: Mapping[str, object]) -> OptionsT:
-    """The options instance for these feeds.yml values; OptionError at the first bad one."""
-    values: dict[str, Any] = {}
-    for declared in dataclasses.fields(options):  # type: ignore[arg-type]
-        if declared.name not in raw:
-            continue
-        parse: Parse | None = declared.metadata.get("parse")
-        try:
-            value = raw[declared.name]
-            values[declared.name] = parse(value) if parse else value
-        except ValueError as exc:
-            raise OptionError(declared.name, str(exc)) from None
-    built = options(**values)
-    check = getattr(built, "problem", None)
-    problem = check() if callable(check) else None
-    if problem:
-        raise OptionError(None, str(problem))
-    return built
-
-
-# -- parsers: each returns the typed value or raises ValueError saying what to fix --
-
-
-def boolean(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{value!r} must be true or false")
-    return value
-
-
-def whole_number(low: int, high: int) -> Callable[[object], int]:
-    def parse(value: object) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ValueError(f"{value!r} must be a whole number from {low} to {high}")
-        return value
-
-    return parse
-
-
-def text(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be a non-empty string")
-    return value.strip()
-
-
-def one_of(*choices: str) -> Callable[[object], str]:
-    def parse(value: object) -> str:
-        if value not in choices:
-            raise ValueError(f"{value!r} must be one of {', '.join(choices)}")
-        return str(value)
-
-    return parse
-
-
 def http_url(value: object) -> str:
-    from urllib.parse import urlsplit
-
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be an http(s) URL")
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{value!r} must be an http(s) URL")
-    return value.strip().rstrip("/")
+    """A site's base address, without its trailing slash (links are built on it)."""
+    return url(value).rstrip("/")
 
 
 def pattern(value: object) -> str:
@@ -143,14 +59,6 @@ def field_map(value: object) -> dict[str, str]:
     if unknown:
         raise ValueError(f"unknown field {sorted(unknown)[0]!r}; use {', '.join(FIELD_NAMES)}")
     return dict(value)
-
-
-def size(value: object) -> int:
-    return parse_size(value)
-
-
-def duration(value: object) -> timedelta:
-    return timedelta(seconds=parse_duration(value))
 
 
 def archive_prefix(value: object) -> str:

@@ -23,140 +23,25 @@ and a drone or VSA authorisation's window as its event.
 """
 
 import hashlib
-import json
 import logging
-from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+import re
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from watcher.errors import FetchError, ParseError
-from watcher.fetch import Response
-from watcher.items import Item, normalise_link
+from watcher.items import Item
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
-from watcher.sources.hostpace import PACER
-from watcher.sources.options import duration, one_of, option, selector, text, whole_number
 from watcher.sources.pdfpages import OcrBudget, read_pages
+from watcher.sources.probing import Page, Probe, Shape, quote
 from watcher.sources.raa_acts import act_item, published_at, split_acts
-from watcher.sources.raa_listing import (
-    ENTRIES,
-    NAVIGATION,
-    Listed,
-    Listing,
-    classify,
-    parse_listing,
-)
+from watcher.sources.raa_listing import ENTRIES, NAVIGATION, Listed, parse_listing
+from watcher.sources.raa_periods import classify
+from watcher.sources.raa_walk import Memory, RaaOptions, Site, Walk
 from watcher.sources.xmlutil import PARIS
-from watcher.textdecode import decode_bytes
 
 logger = logging.getLogger(__name__)
-MIN_PAUSE = 5.0  # seconds between two requests to one prefecture host, on the internet
 MAX_PDF_BYTES = 40 * 1024 * 1024  # the largest RAAs seen are 8.5 MB
-MAX_PAGES_PER_WALK = 40
-FORGET_DAYS = 120  # what was last listed this long ago is forgotten
-_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
-
-
-@dataclass(frozen=True)
-class RaaOptions:
-    # Seconds between two requests to the host (at least 5 s, except on this machine).
-    pause: float = option(MIN_PAUSE, parse=lambda v: duration(v).total_seconds())
-    # CSS selectors of navigation cards (years, periods) and of entries (PDFs, detail pages).
-    navigation: str = option(NAVIGATION, parse=selector)
-    entries: str = option(ENTRIES, parse=selector)
-    # A <select> whose options (one per RAA, titled with its date) are POSTed to the page.
-    select: str = option("", parse=selector)
-    # How the period cards are named, when the built-in reading fails: a regular
-    # expression with named groups year, month, quarter or semester.
-    period_pattern: str = option("", parse=text)
-    # A paginated list: newest first (most sites) or ascending (02, 05).
-    order: str = option("newest-first", parse=one_of("newest-first", "ascending"))
-    pages: int = option(3, parse=whole_number(1, 20))  # list pages read at most, newest first
-    # The previous period is read for this many days after it ends (late publications).
-    boundary_days: int = option(7, parse=whole_number(0, 60))
-    downloads: int = option(20, parse=whole_number(1, 200))  # new PDFs read per poll at most
-    ocr_budget: float = option(120.0, parse=lambda v: duration(v).total_seconds())
-
-    def problem(self) -> str | None:
-        if self.period_pattern:
-            import re
-
-            try:
-                re.compile(self.period_pattern)
-            except re.error as exc:
-                return f"period_pattern: {exc}"
-        return None
-
-
-@dataclass
-class _Memory:
-    """The cursor: listed PDFs and detail pages seen, PDFs waiting, where to start."""
-
-    seen: dict[str, str] = field(default_factory=dict)  # key -> "last listed|detail"
-    details: dict[str, str] = field(default_factory=dict)  # detail page key -> last listed
-    pending: list[dict[str, str]] = field(default_factory=list)
-    leaves: list[str] = field(default_factory=list)
-    walked: str = ""
-
-    @classmethod
-    def load(cls, cursor: dict[str, str]) -> "_Memory":
-        def parsed(key: str, default: object) -> object:
-            try:
-                return json.loads(cursor[key]) if key in cursor else default
-            except ValueError:
-                return default
-
-        return cls(
-            seen=dict(parsed("seen", {})),  # type: ignore[call-overload]
-            details=dict(parsed("details", {})),  # type: ignore[call-overload]
-            pending=list(parsed("pending", [])),  # type: ignore[call-overload]
-            leaves=list(parsed("leaves", [])),  # type: ignore[call-overload]
-            walked=cursor.get("walked", ""),
-        )
-
-    def dump(self, today: date) -> dict[str, str]:
-        horizon = (today - timedelta(days=FORGET_DAYS)).isoformat()
-        seen = {k: v for k, v in self.seen.items() if v.split("|", 1)[0] >= horizon}
-        details = {k: v for k, v in self.details.items() if v >= horizon}
-        return {
-            "seen": json.dumps(seen, sort_keys=True),
-            "details": json.dumps(details, sort_keys=True),
-            "pending": json.dumps(self.pending),
-            "leaves": json.dumps(self.leaves),
-            "walked": self.walked,
-        }
-
-    def known(self, listed: Listed) -> bool:
-        stamp = self.seen.get(listed.key)
-        return stamp is not None and stamp.split("|", 1)[1] == listed.detail
-
-
-class _Site:
-    """Paced GETs to one prefecture site, counted."""
-
-    def __init__(self, ctx: PollContext, url: str, pause: float) -> None:
-        host = (urlsplit(url).hostname or "").lower()
-        self.ctx = ctx
-        self.pause = pause if host in _LOCAL_HOSTS else max(pause, MIN_PAUSE)
-        self.requests = 0
-
-    def get(
-        self, url: str, *, max_bytes: int | None = None, form: dict[str, str] | None = None
-    ) -> Response:
-        """GET ``url`` (POST ``form`` to it when given), in the host's turn."""
-        fetcher = self.ctx.fetcher
-        deadline = getattr(fetcher, "deadline", None)
-        budget = None if deadline is None else deadline - fetcher.loop.time()
-        host = (urlsplit(url).hostname or "").lower()
-        with PACER.turn(host, self.pause, budget=budget):
-            self.requests += 1
-            if form is None:
-                response = fetcher.get(url, max_bytes=max_bytes)
-            else:
-                response = fetcher.request("POST", url, data=form, max_bytes=max_bytes)
-        if response is None:
-            raise ParseError(f"{url}: the server answered 304 to an unconditional request")
-        return response
 
 
 def read_raa(
@@ -164,34 +49,68 @@ def read_raa(
 ) -> PollResult:
     """New RAAs of a prefecture, each cut into its acts."""
     today = ctx.now.astimezone(PARIS).date()
-    memory = _Memory.load(dict(state.cursor))
-    site = _Site(ctx, source.url, options.pause)
+    memory = Memory.load(dict(state.cursor))
+    site = Site(ctx, source.url, options.pause)
     warnings: list[str] = []
+    found = _walk(source, options, memory, site, today, ctx.backlog, warnings)
+    stamp = today.isoformat()
+    new = [d for d in found if not memory.known(d)]
+    for listed in found:  # still listed: refreshed, so never forgotten while listed
+        if memory.known(listed) or ctx.backlog:  # the backlog: where the listing stands
+            memory.seen[listed.key] = f"{stamp}|{listed.detail}"
+    if ctx.backlog:  # its RAAs, noted (not downloaded)
+        items = [act_item(source.id, d, published_at(d.day, ctx.now), None, "") for d in found]
+        return PollResult(items, SourceState(cursor=memory.dump(today)), warnings=warnings)
+    items = _download(source, options, memory, site, new, ctx, warnings)
+    if memory.pending:
+        warnings.append(
+            f"{len(memory.pending)} RAA(s) left for the next poll (OCR budget or downloads)"
+        )
+    return PollResult(items, SourceState(cursor=memory.dump(today)), warnings=warnings)
+
+
+def _walk(
+    source: SourceConfig,
+    options: RaaOptions,
+    memory: Memory,
+    site: Site,
+    today: date,
+    backlog: bool,
+    warnings: list[str],
+) -> list[Listed]:
+    """The RAAs listed now, from the root once a day (and every poll in a month's first two
+    days, when new cards appear), else from where the last walk ended."""
     from_root = memory.walked != today.isoformat() or today.day <= 2 or not memory.leaves
     starts = [source.url] if from_root else memory.leaves
+    walk = Walk(site, options, memory, today, backlog=backlog, warnings=warnings)
     try:
-        found, details, leaves = _walk(site, starts, options, memory, today, ctx.backlog, warnings)
+        found = walk.run(starts)
     except (FetchError, ParseError):
         if from_root:
             raise
-        from_root, starts = True, [source.url]  # a listing page moved: start from the root
-        found, details, leaves = _walk(site, starts, options, memory, today, ctx.backlog, warnings)
+        from_root = True  # a listing page moved: start from the root
+        walk = Walk(site, options, memory, today, backlog=backlog, warnings=warnings)
+        found = walk.run([source.url])
     if from_root:
-        memory.walked, memory.leaves = today.isoformat(), leaves or memory.leaves
+        memory.walked, memory.leaves = today.isoformat(), walk.leaves or memory.leaves
+    for key in walk.details:
+        memory.details[key] = today.isoformat()
+    return found
+
+
+def _download(
+    source: SourceConfig,
+    options: RaaOptions,
+    memory: Memory,
+    site: Site,
+    new: list[Listed],
+    ctx: PollContext,
+    warnings: list[str],
+) -> list[Item]:
+    """The acts of the RAAs waiting and of the new ones, within ``downloads`` and the OCR
+    budget; those left wait in ``memory.pending`` for the next poll."""
+    today = ctx.now.astimezone(PARIS).date()
     stamp = today.isoformat()
-    for key in details:
-        memory.details[key] = stamp
-    new = [d for d in found if not memory.known(d)]
-    for listed in found:  # still listed: refreshed, so never forgotten while listed
-        if memory.known(listed):
-            memory.seen[listed.key] = f"{stamp}|{listed.detail}"
-    if ctx.backlog:  # where the listing stands: its RAAs, noted (not downloaded)
-        for listed in new:
-            memory.seen[listed.key] = f"{stamp}|{listed.detail}"
-        listed_items = [
-            act_item(source.id, d, published_at(d.day, ctx.now), None, "") for d in found
-        ]
-        return PollResult(listed_items, SourceState(cursor=memory.dump(today)), warnings=warnings)
     waiting = [_from_json(p) for p in memory.pending]
     queue = {d.key: d for d in [*waiting, *sorted(new, key=lambda d: d.day or today)]}
     budget = OcrBudget(options.ocr_budget)
@@ -209,12 +128,7 @@ def read_raa(
             if listed in waiting:
                 pending.append(listed)
             continue
-        try:
-            acts_items, complete = _items(source, listed, body, ctx, budget, warnings)
-        except ParseError as exc:  # kept, by its title: nothing listed is lost
-            warnings.append(f"{listed.url}: {exc}")
-            published = published_at(listed.day, ctx.now)
-            acts_items, complete = [act_item(source.id, listed, published, None, "")], True
+        acts_items, complete = _acts(source, listed, body, ctx, budget, warnings)
         if complete:
             items += acts_items
             memory.seen[listed.key] = f"{stamp}|{listed.detail}"
@@ -222,132 +136,7 @@ def read_raa(
         else:
             pending.append(listed)
     memory.pending = [_to_json(p) for p in pending]
-    if pending:
-        warnings.append(f"{len(pending)} RAA(s) left for the next poll (OCR budget or downloads)")
-    return PollResult(items, SourceState(cursor=memory.dump(today)), warnings=warnings)
-
-
-KIND = SourceKind("raa", RaaOptions, read_raa)
-
-
-def _walk(
-    site: _Site,
-    starts: list[str],
-    options: RaaOptions,
-    memory: _Memory,
-    today: date,
-    backlog: bool,
-    warnings: list[str],
-) -> tuple[list[Listed], set[str], list[str]]:
-    """The listed PDFs of the current period(s), detail pages opened, and the leaf pages."""
-    # (page, year of the card that led there, how many list pages before it)
-    queue: list[tuple[str, int | None, int]] = [(url, None, 0) for url in starts]
-    visited: set[str] = set()
-    found: dict[str, Listed] = {}
-    details: set[str] = set()
-    leaves: list[str] = []
-    read_details = 0
-    while queue and len(visited) < MAX_PAGES_PER_WALK:
-        url, year, paged = queue.pop(0)  # paged: reached through the list's pagination
-        if normalise_link(url) in visited:
-            continue
-        visited.add(normalise_link(url))
-        try:
-            listing = _listing(site, url, options)
-        except (FetchError, ParseError) as exc:
-            if url in starts and not paged:
-                raise  # the root (or a leaf) itself failing is the source failing
-            warnings.append(f"{url}: {exc}")
-            continue
-        followed = 0
-        for card in listing.navigation:
-            # A month card under no year card ("Janvier") is of the current year.
-            period = classify(card.title, options.period_pattern, year or today.year)
-            if period is not None and period.wanted(today, options.boundary_days):
-                queue.append((card.url, period.year, 0))
-                followed += 1
-        fresh = [d for d in listing.documents if not memory.known(d)]
-        for listed in listing.documents:
-            found.setdefault(listed.key, listed)
-        for card in listing.details:
-            key = normalise_link(card.url)
-            if key in memory.details or key in details:
-                details.add(key)
-                continue
-            fresh.append(Listed(card.url, card.title, card.day))
-            if backlog:  # the first poll notes where the list stands, opens nothing
-                details.add(key)
-                continue
-            if read_details >= options.downloads:
-                continue
-            read_details += 1
-            try:
-                page = _listing(site, card.url, options)
-            except (FetchError, ParseError) as exc:
-                warnings.append(f"{card.url}: {exc}")
-                continue
-            details.add(key)
-            for listed in page.documents:
-                listed = listed if listed.day else replace(listed, day=card.day)
-                found.setdefault(listed.key, replace(listed, title=card.title or listed.title))
-        for choice in listing.choices:
-            key = normalise_link(f"{url}#{choice.field}={choice.value}")
-            recent = choice.day is not None and choice.day >= today - timedelta(
-                days=options.boundary_days
-            )
-            if not recent or key in memory.details or key in details:
-                continue
-            if backlog:
-                details.add(key)
-                continue
-            try:
-                answer = _listing(site, url, options, form={choice.field: choice.value})
-            except (FetchError, ParseError) as exc:
-                warnings.append(f"{url} ({choice.label}): {exc}")
-                continue
-            details.add(key)
-            for listed in answer.documents:
-                found.setdefault(listed.key, replace(listed, day=listed.day or choice.day))
-        if not followed and not paged:  # where the walk ends: the next polls start here
-            leaves.append(url)
-        _paginate(queue, listing, url, year, paged, options, bool(fresh) and not backlog)
-    return list(found.values()), details, leaves
-
-
-def _paginate(
-    queue: list[tuple[str, int | None, int]],
-    listing: Listing,
-    url: str,
-    year: int | None,
-    paged: int,
-    options: RaaOptions,
-    fresh: bool,
-) -> None:
-    """Queue the list pages worth reading: the newest ones, while they bring news."""
-    if options.order == "ascending":
-        last = listing.last_url
-        if not paged and last and normalise_link(last) != normalise_link(url):
-            queue.append((last, year, 1))
-        elif paged and fresh and listing.prev_url:
-            # Something new on the last page: the one before may hold more of it.
-            queue.append((listing.prev_url, year, paged + 1))
-        return
-    if fresh and listing.next_url and paged + 1 < options.pages:
-        queue.append((listing.next_url, year, paged + 1))
-
-
-def _listing(
-    site: _Site, url: str, options: RaaOptions, form: dict[str, str] | None = None
-) -> Listing:
-    response = site.get(url, form=form)
-    html = decode_bytes(response.body, response.content_type)
-    return parse_listing(
-        html,
-        response.url,
-        navigation=options.navigation,
-        entries=options.entries,
-        select=options.select,
-    )
+    return items
 
 
 def _cached_pdf(cache_dir: Path, listed: Listed) -> Path:
@@ -355,7 +144,7 @@ def _cached_pdf(cache_dir: Path, listed: Listed) -> Path:
     return cache_dir / "raa" / f"{name}.pdf"
 
 
-def _pdf(site: _Site, listed: Listed, cache_dir: Path) -> bytes:
+def _pdf(site: Site, listed: Listed, cache_dir: Path) -> bytes:
     """The PDF's bytes: from the disk when a previous poll downloaded it, else fetched once."""
     path = _cached_pdf(cache_dir, listed)
     if path.is_file():
@@ -368,13 +157,28 @@ def _pdf(site: _Site, listed: Listed, cache_dir: Path) -> bytes:
     return body
 
 
-def _items(
+def _acts(
     source: SourceConfig,
     listed: Listed,
     body: bytes,
     ctx: PollContext,
     budget: OcrBudget,
     warnings: list[str],
+) -> tuple[list[Item], bool]:
+    """The RAA's acts; a PDF that cannot be read is kept by its title: nothing listed is lost."""
+    try:
+        return _items(source, listed, body, ctx, budget)
+    except ParseError as exc:
+        warnings.append(f"{listed.url}: {exc}")
+        return [act_item(source.id, listed, published_at(listed.day, ctx.now), None, "")], True
+
+
+def _items(
+    source: SourceConfig,
+    listed: Listed,
+    body: bytes,
+    ctx: PollContext,
+    budget: OcrBudget,
 ) -> tuple[list[Item], bool]:
     """One item per act of the RAA (or one for the whole RAA); False: scans still to OCR."""
     pages = read_pages(body, cache_dir=ctx.cache_dir, budget=budget)
@@ -396,3 +200,67 @@ def _to_json(listed: Listed) -> dict[str, str]:
 def _from_json(data: dict[str, str]) -> Listed:
     day = date.fromisoformat(data["day"]) if data.get("day") else None
     return Listed(data["url"], data.get("title", ""), day, data.get("detail", ""))
+
+
+# -- what ``watcher probe`` recognises as a prefecture's RAA page ---------------------
+
+# "… - Les services de l'État dans les Hautes-Alpes" (the platform's page titles)
+_PLACE = re.compile(r"services de l.[ÉE]tat (?:dans |en )(?:les |le |la |l'|l’)?(.+)$")
+
+
+def _probe(page: Page) -> Probe | None:
+    """A prefecture's RAA page on the State platform (root, year, period or list), if it is."""
+    path = urlsplit(page.url).path.lower()
+    if page.form != "html" or not any(w in path for w in ("recueil", "raa", "/publications/")):
+        return None
+    listing = parse_listing(
+        page.text, page.response.url, navigation=NAVIGATION, entries=ENTRIES, select="select"
+    )
+    dated = [choice for choice in listing.choices if choice.day]  # a <select> of RAAs
+    if not listing.is_raa_page and not dated:
+        return None
+    cards = [
+        (p.start.strftime("%m/%Y") if p.first == p.last else str(p.year), f"→ {card.title}")
+        for card in listing.navigation
+        if (p := classify(card.title, None)) is not None
+    ]
+    found = [
+        *cards,
+        *((_day(d.day), d.title) for d in listing.documents),
+        *((_day(d.day), f"(page) {d.title}") for d in listing.details),
+        *((_day(c.day), f"(option) {c.label}") for c in dated),
+    ]
+    what = (
+        f"a prefecture's RAA page ({len(cards)} year or period cards, "
+        f"{len(listing.documents)} RAA PDFs, {len(listing.details)} detail pages"
+        f"{f', {len(dated)} dated options to POST' if dated else ''}); only the "
+        "current period is walked, 5 s between requests"
+    )
+    options = {}
+    if dated:
+        name = dated[0].field
+        options["select"] = quote(f"select[name='{name}'], select[id='{name}']")
+    place = _PLACE.search(page.name)
+    return Probe(
+        url=page.url,
+        kind="raa",
+        territory=place.group(1).strip() if place else "",
+        what=what,
+        name=page.name.split(" - ")[-1] if " - " in page.name else page.name,
+        rows=found,
+        options=options,
+        hints=[
+            "order: ascending   # when the list is oldest first (its newest on the last page)",
+            "period_pattern: '(?P<month>\\d{2})-(?P<year>\\d{4})'   # when cards are not "
+            "read as periods",
+        ],
+    )
+
+
+def _day(day: date | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
+KIND = SourceKind(
+    "raa", RaaOptions, read_raa, "recueils des actes administratifs", probe=Shape(page=_probe)
+)

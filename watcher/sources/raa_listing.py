@@ -1,4 +1,4 @@
-"""Pure reading of a prefecture's RAA listing pages: documents, cards, periods, pagination.
+"""Pure reading of a prefecture's RAA listing pages: documents, cards, pagination, a select.
 
 The departmental prefecture sites share one State CMS (DSFR design), but each
 prefecture arranges its RAA tree its own way: year cards, then month, quarter
@@ -9,20 +9,21 @@ Attrap crawler (fork mp-mayane/Attrap, ``Attrap_prefdpt.py``: grey cards
 ``div.fr-card--grey h2.fr-card__title a`` for navigation, horizontal "white"
 cards and ``a.fr-link.fr-link--download`` for documents, ``fr-pagination``
 links) and the reconstructed listing pages of ../shared/fixtures/real/raa/.
-Paris and the regional prefectures (``prefectures-regions.gouv.fr``) use
+The period a card names is read by ``raa_periods``. Paris and the regional
+prefectures (``prefectures-regions.gouv.fr``) use
 ``a.link-download`` "PDF - 8 487,18 ko". No I/O here: ``raa`` fetches.
 """
 
-import itertools
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from urllib.parse import unquote, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
 from watcher.items import normalise_link
 from watcher.matching.normalize import fold
+from watcher.sources.raa_periods import MONTHS, classify
 
 # Navigation cards (years, months...) and entries (a PDF or a detail page).
 NAVIGATION = "div.fr-card--grey .fr-card__title a"
@@ -34,32 +35,6 @@ ENTRIES = (
 _PDF_LINKS = "a[href$='.pdf' i], a[href*='/telechargement/']"
 _DETAIL = re.compile(r"\b(PDF|DOCX?|ODT)\s*-\s*([\d\s.,]+\s*(?:[KMG]?[bo]|ko|Mo|Mb|Kb))", re.I)
 _DAY = re.compile(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4})\b")
-_MONTHS = {
-    "janvier": 1,
-    "fevrier": 2,
-    "mars": 3,
-    "avril": 4,
-    "mai": 5,
-    "juin": 6,
-    "juillet": 7,
-    "aout": 8,
-    "septembre": 9,
-    "octobre": 10,
-    "novembre": 11,
-    "decembre": 12,
-}
-_ORDINALS = {
-    "1": 1, "1er": 1, "premier": 1, "1ere": 1, "2": 2, "2e": 2, "2eme": 2, "deuxieme": 2,
-    "second": 2, "3": 3, "3e": 3, "3eme": 3, "troisieme": 3, "4": 4, "4e": 4, "4eme": 4,
-    "quatrieme": 4,
-}  # fmt: skip
-# Words a year or period card may hold besides its period ("RAA 2026", "Année 2026").
-_FILLERS = frozenset({
-    "raa", "r", "a", "recueil", "recueils", "des", "de", "du", "d", "l", "la", "le", "les",
-    "actes", "acte", "administratif", "administratifs", "annee", "mois", "publication",
-    "publications", "et", "special", "speciaux", "speciale", "speciales", "trimestre",
-    "semestre", "t", "s", "er", "e", "eme",
-})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -83,28 +58,6 @@ class Card:
     url: str
     title: str
     day: date | None = None
-
-
-@dataclass(frozen=True)
-class Period:
-    """The months a navigation card covers: a year, a semester, a quarter, a month."""
-
-    year: int
-    first: int
-    last: int
-
-    @property
-    def start(self) -> date:
-        return date(self.year, self.first, 1)
-
-    @property
-    def end(self) -> date:
-        following = date(self.year + (self.last == 12), self.last % 12 + 1, 1)
-        return following - timedelta(days=1)
-
-    def wanted(self, today: date, boundary_days: int) -> bool:
-        """Whether it holds today, or ended less than ``boundary_days`` ago."""
-        return self.start <= today and self.end >= today - timedelta(days=boundary_days)
 
 
 @dataclass(frozen=True)
@@ -174,83 +127,6 @@ def parse_listing(
         is_raa_page=bool(re.search(r"recueils? des actes administratifs|\bRAA\b", text, re.I))
         and bool(documents or cards or details),
     )
-
-
-def classify(title: str, pattern: str | None, year: int | None = None) -> Period | None:
-    """The period a navigation card's title names, or None when it names something else.
-
-    ``pattern`` (feeds.yml ``period_pattern``) replaces the built-in reading: a
-    regular expression with named groups ``year``, ``month`` (a number or a name),
-    ``quarter`` or ``semester``.
-    """
-    if pattern:
-        return _by_pattern(title, pattern, year)
-    words = re.findall(r"[a-z]+\d*|\d+[a-z]*", fold(title))
-    found_year = next((int(w) for w in words if len(w) == 4 and w[:2] in ("19", "20")), None)
-    month = next((_MONTHS[w] for w in words if w in _MONTHS), None)
-    quarter = _ordinal_before(words, "trimestre") or _prefixed(words, "t")
-    semester = _ordinal_before(words, "semestre") or _prefixed(words, "s")
-    leftover = [
-        w
-        for w in words
-        if w not in _FILLERS
-        and w not in _MONTHS
-        and w not in _ORDINALS
-        and not (w.isdigit() and (len(w) == 4 or (len(w) <= 2 and int(w) <= 12)))
-        and not re.fullmatch(r"[ts][1-4]", w)
-    ]
-    if leftover:
-        return None
-    year = found_year or year
-    if year is None:
-        return None
-    if month:
-        return Period(year, month, month)
-    if quarter:
-        return Period(year, 3 * quarter - 2, 3 * quarter)
-    if semester:
-        return Period(year, 6 * semester - 5, 6 * semester)
-    if found_year is not None:
-        return Period(year, 1, 12)
-    return None
-
-
-def _by_pattern(title: str, pattern: str, year: int | None) -> Period | None:
-    match = re.search(pattern, title, re.IGNORECASE)
-    if match is None:
-        return None
-    groups = {k: v for k, v in match.groupdict().items() if v}
-    year = int(groups["year"]) if "year" in groups else year
-    if year is None:
-        return None
-    if "month" in groups:
-        value = fold(groups["month"])
-        month = int(value) if value.isdigit() else _MONTHS.get(value)
-        return Period(year, month, month) if month and 1 <= month <= 12 else None
-    if "quarter" in groups and groups["quarter"].isdigit():
-        quarter = int(groups["quarter"])
-        return Period(year, 3 * quarter - 2, 3 * quarter)
-    if "semester" in groups and groups["semester"].isdigit():
-        semester = int(groups["semester"])
-        return Period(year, 6 * semester - 5, 6 * semester)
-    return Period(year, 1, 12)
-
-
-def _ordinal_before(words: list[str], noun: str) -> int | None:
-    for before, word in itertools.pairwise(words):
-        if word == noun and before in _ORDINALS:
-            return _ORDINALS[before]
-    for word, after in itertools.pairwise(words):
-        if word == noun and after in _ORDINALS:
-            return _ORDINALS[after]
-    return None
-
-
-def _prefixed(words: list[str], letter: str) -> int | None:
-    for word in words:
-        if re.fullmatch(letter + r"[1-4]", word):
-            return int(word[1])
-    return None
 
 
 def _card(anchor: Tag, base_url: str) -> Card | None:
@@ -324,7 +200,7 @@ def _choices(soup: BeautifulSoup, select: str) -> list[Choice]:
     return found
 
 
-_LONG_DAY = re.compile(r"\b(\d{1,2})(?:er)? (" + "|".join(_MONTHS) + r") (\d{4})\b")
+_LONG_DAY = re.compile(r"\b(\d{1,2})(?:er)? (" + "|".join(MONTHS) + r") (\d{4})\b")
 
 
 def _title_day(title: str) -> date | None:
@@ -336,7 +212,7 @@ def _long_day(text: str) -> date | None:
     if found is None:
         return None
     try:
-        return date(int(found.group(3)), _MONTHS[found.group(2)], int(found.group(1)))
+        return date(int(found.group(3)), MONTHS[found.group(2)], int(found.group(1)))
     except ValueError:
         return None
 

@@ -11,6 +11,7 @@ import io
 import re
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 
@@ -20,7 +21,8 @@ from watcher.matching.normalize import strip_markup
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
 from watcher.sources.options import NoOptions
-from watcher.textdecode import as_utf8_xml
+from watcher.sources.probing import Page, Probe, Shape, newest_first, rows
+from watcher.textdecode import as_utf8_xml, decode_bytes
 
 # "Fri,28 Dec 2018 10:17:29 GMT": the Sénat omits the space after the comma,
 # which some date parsers reject; put it back before feedparser reads it.
@@ -41,9 +43,6 @@ def poll_rss(
         ctx,
         lambda response: ctx.compute(parse_feed, response.body, source.id, response.content_type),
     )
-
-
-KIND = SourceKind("rss", NoOptions, poll_rss)
 
 
 def parse_feed(body: bytes, source_id: str, content_type: str = "") -> list[Item]:
@@ -109,3 +108,26 @@ def _plain(text: str) -> str:
     if "<" in text:
         text = _HIDDEN_ELEMENTS.sub(" ", text)
     return " ".join(strip_markup(text).split())
+
+
+def probe_feed(page: Page) -> Probe:
+    """What ``watcher probe`` shows of a feed: its title and first items."""
+    items = parse_feed(page.response.body, "probe", page.response.content_type)
+    host = urlsplit(page.url).netloc
+    title = re.search(rb"<title[^>]*>([^<]{1,200})</title>", page.response.body)
+    name = decode_bytes(title.group(1), page.response.content_type).strip() if title else host
+    return Probe(
+        url=page.url,
+        kind="rss",
+        what=f"an RSS/Atom feed ({len(items)} items)",
+        name=name or host,
+        rows=rows(sorted(items, key=newest_first)),
+        hints=["fulltext: true   # also match each item's page or PDF"],
+    )
+
+
+def _probe(page: Page) -> Probe | None:
+    return probe_feed(page) if page.form == "feed" else None
+
+
+KIND = SourceKind("rss", NoOptions, poll_rss, "flux RSS", probe=Shape(page=_probe, generic=True))

@@ -15,13 +15,16 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from watcher.errors import ParseError
+from watcher.fields import option
 from watcher.items import Item, content_revision
 from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
 from watcher.sources.conditional import poll_document
 from watcher.sources.frenchdates import parse_date
-from watcher.sources.options import field_map, option
+from watcher.sources.options import field_map
+from watcher.sources.probing import Page, Probe, Shape, collectivity, newest_first, rows
 from watcher.textdecode import decode_bytes
 
 DEFAULT_FIELDS = {
@@ -55,9 +58,6 @@ def poll_scdl(
         ctx,
         lambda response: parse_scdl(response.body, source.id, response.content_type, fields),
     )
-
-
-KIND = SourceKind("scdl", ScdlOptions, poll_scdl)
 
 
 def parse_scdl(
@@ -147,3 +147,22 @@ def parse_french_date(value: str) -> datetime | None:
     """``2023-12-21``, ``2023-12-28 00:00:00`` or ``21/12/2023``, as a Paris date."""
     value = value.strip()
     return parse_date(value[:10]) if value else None
+
+
+def _probe(page: Page) -> Probe | None:
+    """What ``watcher probe`` shows of an SCDL CSV: its newest deliberations."""
+    if page.form != "csv":
+        return None
+    items = parse_scdl(page.response.body, "probe", page.response.content_type)
+    return Probe(
+        url=page.url,
+        kind="scdl",
+        what=f"an SCDL deliberations CSV ({len(items)} deliberations)",
+        name=collectivity(items) or urlsplit(page.url).netloc,
+        rows=rows(sorted(items, key=newest_first)),
+    )
+
+
+KIND = SourceKind(
+    "scdl", ScdlOptions, poll_scdl, "délibérations (données ouvertes)", probe=Shape(page=_probe)
+)

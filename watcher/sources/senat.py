@@ -10,53 +10,36 @@ builds and of the per-dossier feeds, so that tests and mirrors can point it else
 """
 
 import dataclasses
-import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
-from watcher.errors import FetchError, ParseError
+from watcher.errors import ParseError
 from watcher.fetch import Response
-from watcher.items import Item, content_revision, normalise_link
+from watcher.fields import option, whole_number
+from watcher.items import Item, normalise_link
 from watcher.sources import senat_agenda
-from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
+from watcher.sources.base import (
+    DossierStream,
+    PollContext,
+    PollResult,
+    SourceConfig,
+    SourceKind,
+    SourceState,
+)
 from watcher.sources.conditional import poll_document
 from watcher.sources.frenchdates import DatedEvent, day_text, find_dates
-from watcher.sources.options import http_url, option, whole_number
-from watcher.sources.rss import parse_feed
-from watcher.sources.xmlutil import PARIS, find, local, paris_date, parse_xml, text_of
+from watcher.sources.options import http_url
+from watcher.sources.probing import Page, Probe, Shape
+from watcher.sources.rss import parse_feed, probe_feed
+from watcher.sources.senat_akn import SENAT as SENAT
+from watcher.sources.senat_akn import akn_index, kind_of_signet, probe_index, signet_of
+from watcher.sources.xmlutil import PARIS
 from watcher.textdecode import decode_bytes
 
-logger = logging.getLogger(__name__)
-SENAT = "https://www.senat.fr"
-# A report's annexes and volumes have their own path, ``/rap/l25-139-312/``,
-# ``/rap/l18-147-3-1/`` (in the recorded rapports.rss): the segments after the
-# report's number are part of the text's identity.
-_SIGNET = re.compile(
-    r"/(?:leg|dossier-legislatif|dossierleg|akomantoso|rap)/([a-z]{1,5}\d{2}-\d+(?:-\d+)*)",
-    re.IGNORECASE,
-)
+# An annex's or a volume's signet (``l25-139-312``) starts with its report's.
 _PART = re.compile(r"^([a-z]{1,5}\d{2}-\d+)-\d")
-DOCUMENT_KINDS = {
-    "ppl": "proposition de loi",
-    "pplo": "proposition de loi organique",
-    "pjl": "projet de loi",
-    "pjlo": "projet de loi organique",
-    "ppr": "proposition de résolution",
-    "tas": "texte adopté",
-    "rap": "rapport",
-    "ta": "texte adopté",
-    "l": "rapport",
-    "r": "rapport",
-    "a": "avis",
-}
-
-
-def signet_of(url: str) -> str | None:
-    match = _SIGNET.search(url or "")
-    return match.group(1).lower() if match else None
-
-
 # The first text of a bill names its dossier: /leg/pjl22-220.html is dossier pjl22-220.
 _BILL_PREFIXES = ("ppl", "pplo", "pjl", "pjlo", "ppr")
 _DOSSIER_LINK = re.compile(
@@ -64,19 +47,9 @@ _DOSSIER_LINK = re.compile(
 )
 
 
-def kind_of_signet(signet: str) -> str:
-    """The document kind a signet's prefix says: ``tas24-021`` is a texte adopté."""
-    return DOCUMENT_KINDS.get(re.sub(r"\d.*", "", signet), "")
-
-
 def dossier_feed_url(site: str, signet: str) -> str:
     """The feed of every step of one dossier (texts, reports, debates, votes, AN steps)."""
     return f"{site.rstrip('/')}/dossier-legislatif/rss/dosleg{signet}.xml"
-
-
-def text_url(site: str, signet: str) -> str:
-    """The public page of one text, whatever its kind (a tas text's dossier has another signet)."""
-    return f"{site.rstrip('/')}/leg/{signet}.html"
 
 
 @dataclass(frozen=True)
@@ -97,16 +70,13 @@ def poll_senat(
     )
 
 
-KIND = SourceKind(
-    "senat", SenatOptions, poll_senat, default_url="https://www.senat.fr/rss/textes.rss"
-)
-
-
 def _parse(
     response: Response, source: SourceConfig, options: SenatOptions, ctx: PollContext
 ) -> list[Item]:
     if re.search(rb"<texts[\s>]", response.body[:2048]):
-        return _akn_index(response.body, source, options, ctx)
+        return akn_index(
+            response.body, source.id, ctx, max_texts=options.max_texts, site=options.site
+        )
     if response.body[:1024].lstrip().lower().startswith((b"<!doctype html", b"<html")):
         page = decode_bytes(response.body, response.content_type)
         if not senat_agenda.is_agenda(page):
@@ -193,161 +163,39 @@ def _kind_from_title(title: str) -> str:
     return ""
 
 
-def _akn_index(
-    body: bytes, source: SourceConfig, options: SenatOptions, ctx: PollContext
-) -> list[Item]:
-    """New and changed entries of ``depots.xml``/``adoptions.xml``, each with its full text.
-
-    An entry's ``lastModifiedDateTime`` is its revision: a text whose entry is
-    stamped again was changed and is read again.
-    """
-    root = parse_xml(body, "Sénat Akoma Ntoso index")
-    entries: dict[str, tuple[str, str]] = {}
-    for text in root.iter():
-        if local(text.tag) != "text":
-            continue
-        url = text_of(find(text, "url"))
-        signet = signet_of(url)
-        if url and signet:
-            entries[signet] = (url, text_of(find(text, "lastModifiedDateTime")))
-    revisions = {signet: revision for signet, (_, revision) in entries.items()}
-    changed = ctx.changed(revisions)
-    unrevised = ctx.unrevised(revisions)
-    budget = options.max_texts
-    items = []
-    for signet, (url, revision) in entries.items():
-        if signet in unrevised:  # stored before revisions: its revision is noted, not read
-            items.append(
-                _placeholder(source.id, signet, _index_date(revision), options.site, revision)
-            )
-        if signet not in changed:
-            continue
-        if budget <= 0:
-            break  # not stored: still new or changed at the next poll, read then
-        modified = _index_date(revision)
-        if ctx.backlog:
-            items.append(_placeholder(source.id, signet, modified, options.site, revision))
-            continue
-        budget -= 1
-        try:
-            response = ctx.fetcher.get(url)
-            items.append(
-                parse_akn(
-                    response.body if response else b"",
-                    source.id,
-                    signet,
-                    modified,
-                    site=options.site,
-                    revision=revision,
-                    around=ctx.now,
-                )
-            )
-        except (FetchError, ParseError) as exc:
-            logger.warning("source %s: %s: %s", source.id, url, exc)
-            items.append(_placeholder(source.id, signet, modified, options.site, ""))
-    return items
+# -- what ``watcher probe`` recognises as the Sénat's -------------------------------
 
 
-def _placeholder(
-    source_id: str, signet: str, modified: datetime | None, site: str, revision: str
-) -> Item:
-    """A text known only from the index (not read yet, or unreadable)."""
-    kind = kind_of_signet(signet)
-    title = f"{kind.capitalize() or 'Texte'} {signet}"
-    return Item(
-        source_id,
-        signet,
-        title,
-        text_url(site, signet),
-        modified,
-        kind=kind,
-        revision=revision,
-        aliases=(f"senat:{signet}",),
-    )
-
-
-def _index_date(value: str) -> datetime | None:
-    """``lastModifiedDateTime`` is naive Paris time."""
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=PARIS)
-    except ValueError:
+def _probe(page: Page) -> Probe | None:
+    """A feed of senat.fr, its Akoma Ntoso index, or the page of its coming sittings."""
+    if page.form == "feed" and urlsplit(page.url).netloc.endswith("senat.fr"):
+        return dataclasses.replace(probe_feed(page), kind="senat")
+    if page.form == "texts":
+        return probe_index(page)
+    if page.form != "html" or not senat_agenda.is_agenda(page.text):
         return None
-
-
-def parse_akn(
-    body: bytes,
-    source_id: str,
-    signet: str,
-    modified: datetime | None = None,
-    *,
-    site: str = SENAT,
-    revision: str = "",
-    around: datetime | None = None,
-) -> Item:
-    """A Sénat Akoma Ntoso document: title, link, dossier, dates, steps and full text.
-
-    The kind comes from the signet, not from ``<bill name>``: an adopted text
-    (``tas24-021``) says ``name="ppl"``, the kind of the bill it adopts. Its
-    dossier is named by the ``signet-dossier-legislatif-senat`` alias (``ppl23-756``).
-    """
-    root = parse_xml(body, f"Akoma Ntoso {signet}")
-    document = next((child for child in root if isinstance(child.tag, str)), None)
-    if document is None:
-        raise ParseError(f"Akoma Ntoso {signet}: empty document")
-    aliases = {
-        element.get("name", ""): element.get("value", "")
-        for element in document.iter()
-        if local(element.tag) == "FRBRalias"
-    }
-    title = (
-        text_of(find(document, "docTitle"))
-        or aliases.get("intitule-court", "")
-        or f"Texte {signet}"
-    )
-    steps = [
-        (day, step.get("outcome", ""))
-        for step in document.iter()
-        if local(step.tag) == "step" and (day := paris_date(step.get("date", ""))) is not None
-    ]
-    schedule = " ; ".join(f"{outcome} le {day_text(day)}" for day, outcome in steps if outcome)
-    body_text = " ".join(text_of(find(document, name)) for name in ("preface", "preamble", "body"))
-    dates = [
-        element.get("date", "") for element in document.iter() if local(element.tag) == "FRBRdate"
-    ]
-    dossier = aliases.get("signet-dossier-legislatif-senat", "").strip().lower()
-    an_dossier = re.search(r"/(DLR\w+?)(?:\.asp)?$", aliases.get("url-AN", ""))
-    step = _current_step(steps, around)
-    return Item(
-        source_id=source_id,
-        key=signet,
-        title=" ".join(title.split()),
-        url=text_url(site, signet),
-        published=modified or (paris_date(max(dates)) if dates else None),
-        summary=aliases.get("intitule-court", ""),
-        body=" ".join(body_text.split()),
-        kind=kind_of_signet(signet) or DOCUMENT_KINDS.get(document.get("name", ""), ""),
-        schedule=schedule,
-        revision=revision or content_revision(body.decode("utf-8", "replace")),
-        event_at=step[0] if step else None,
-        event=step[1][:1].upper() + step[1][1:] if step else "",
-        dossier=f"senat:{dossier}" if dossier else "",
-        aliases=tuple(
-            alias
-            for alias in (f"senat:{signet}", f"an:{an_dossier.group(1)}" if an_dossier else "")
-            if alias
-        ),
+    today = datetime.now(PARIS).date()
+    items = senat_agenda.agenda_items(page.text, page.response.url, "probe", today)
+    return Probe(
+        url=page.url,
+        kind="senat",
+        what=f"the Sénat's coming sittings ({len(items)} texts, each with its sitting day)",
+        name="Sénat — textes discutés prochainement en séance publique",
+        rows=[(f"{i.event_at:%d/%m/%Y}" if i.event_at else "", i.title) for i in items],
     )
 
 
-def _current_step(
-    steps: list[tuple[datetime, str]], around: datetime | None
-) -> tuple[datetime, str] | None:
-    """The next step to come when one is scheduled, else the latest one taken."""
-    dated = sorted((day, outcome) for day, outcome in steps if outcome)
-    if not dated:
-        return None
-    if around is not None:
-        coming = [step for step in dated if step[0].date() >= around.astimezone(PARIS).date()]
-        if coming:
-            return coming[0]
-    return dated[-1]
+def _dossier_stream(parent: SourceConfig, signet: str) -> str:
+    """A followed Sénat dossier's feed, on the parent source's site (a mirror in tests)."""
+    return dossier_feed_url(getattr(parent.options, "site", SENAT), signet)
+
+
+KIND = SourceKind(
+    "senat",
+    SenatOptions,
+    poll_senat,
+    "Sénat",
+    default_url="https://www.senat.fr/rss/textes.rss",
+    stream=DossierStream("senat", _dossier_stream, poll_senat),
+    probe=Shape(page=_probe),
+)

@@ -1,6 +1,6 @@
 """Each chat's filters of /reglages (kinds of text, families of source).
 
-Created when missing (like ``chat_words``); its ``chat_id`` column lets /stop erase it.
+The table is migration 12 (``schema.py``); its ``chat_id`` column lets /stop erase it.
 """
 
 import json
@@ -8,17 +8,10 @@ import json
 from watcher.filters import ChatFilter
 from watcher.store.db import Database
 
-_TABLE = """CREATE TABLE IF NOT EXISTS chat_filters (
-    chat_id INTEGER PRIMARY KEY,
-    kinds TEXT NOT NULL DEFAULT '[]',
-    families TEXT NOT NULL DEFAULT '[]'
-)"""
-
 
 class ChatFilters:
     def __init__(self, database: Database) -> None:
         self.database = database
-        self.database.db.execute(_TABLE)
 
     def get(self, chat_id: int) -> ChatFilter:
         row = self.database.db.execute(

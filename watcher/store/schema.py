@@ -234,6 +234,21 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX notices_due ON notices (target, status, next_attempt);
     """,
+    # 12: each chat's own words (/mots) and its filters (/reglages). Both tables were created
+    # when missing before they had a number, so a database may hold them already.
+    """
+    CREATE TABLE IF NOT EXISTS chat_words (
+        chat_id INTEGER NOT NULL,
+        rule TEXT NOT NULL,
+        added TEXT NOT NULL,
+        PRIMARY KEY (chat_id, rule)
+    );
+    CREATE TABLE IF NOT EXISTS chat_filters (
+        chat_id INTEGER PRIMARY KEY,
+        kinds TEXT NOT NULL DEFAULT '[]',
+        families TEXT NOT NULL DEFAULT '[]'
+    );
+    """,
 )
 
 

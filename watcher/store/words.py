@@ -1,8 +1,7 @@
 """Each chat's own words (/mots): stored rules, and a version that says when they changed.
 
-The table is created when missing rather than by a numbered migration, so that it
-can join any schema version; it has a ``chat_id`` column, so /stop erases it with
-every other row naming the chat (``Subscribers.delete``).
+The table is migration 12 (``schema.py``); it has a ``chat_id`` column, so /stop erases
+it with every other row naming the chat (``Subscribers.delete``).
 """
 
 from collections.abc import Sequence
@@ -11,12 +10,6 @@ from typing import Any
 from watcher.store.db import Database
 from watcher.store.schema import now_iso
 
-_TABLE = """CREATE TABLE IF NOT EXISTS chat_words (
-    chat_id INTEGER NOT NULL,
-    rule TEXT NOT NULL,
-    added TEXT NOT NULL,
-    PRIMARY KEY (chat_id, rule)
-)"""
 VERSION_KEY = "chat_words_version"
 
 
@@ -25,7 +18,6 @@ class ChatWords:
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self.database.db.execute(_TABLE)
 
     def of(self, chat_id: int) -> list[str]:
         rows = self.database.db.execute(
