@@ -3,7 +3,7 @@
 Each batch holds up to ``BATCH_DESTINATIONS`` destinations, each with all its due
 alerts, so a burst stays whole whatever the outbox holds (``Outbox.due_by_destination``
 also keeps each destination's order behind an alert that waits). Destinations
-held back (a 429 for longer than a burst's quiet time, digest chats, the ones of
+held back (a 429 for longer than a minute, digest chats, the ones of
 the batch being sent) are left out of the query itself, so that they never take
 the places of destinations that can be sent to now. Blocking: called through the
 runtime's executor.
