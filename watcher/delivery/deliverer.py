@@ -43,9 +43,8 @@ from watcher.delivery.outcome import (
 )
 from watcher.delivery.pacing import Pacer
 from watcher.delivery.preferences import ChatPreferences, Preferences
-from watcher.delivery.recording import Attempt, OutcomeBook
+from watcher.delivery.recording import Attempt, OutcomeBook, Unrecorded
 from watcher.delivery.render import AlertView
-from watcher.delivery.unrecorded import Unrecorded
 from watcher.store import Store
 from watcher.store.outbox import PendingAlert
 from watcher.store.space import is_disk_full

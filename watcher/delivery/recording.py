@@ -5,12 +5,20 @@ learns it (so a crash repeats at most the messages in flight), logs it at the
 level it deserves, and returns the maintainers' notice the first time a
 permanent failure of its kind is met for a destination. Blocking: the deliverer
 calls it through the runtime's executor.
+
+Reliability (disk full): a full disk is a pause, not a storm. When the "sent" of a
+message cannot be written, ``Unrecorded`` holds its alerts as sent (never sent
+again by this process), the deliverer sends nothing more and its drain raises
+``StorageFull``; the next drain writes these records first, and goes on only once
+they are written.
 """
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
+from typing import Any
 
 from watcher.delivery.outcome import (
     AlertState,
@@ -25,6 +33,7 @@ from watcher.delivery.outcome import (
     failure_kind,
 )
 from watcher.store.outbox import Outbox
+from watcher.store.space import StorageFull, full_error, is_disk_full
 from watcher.store.subscribers import Subscribers
 
 logger = logging.getLogger(__name__)
@@ -121,6 +130,47 @@ class OutcomeBook:
             self.subscribers.migrate(old, int(new))
         else:
             self.outbox.move_destination(destination, new)
+
+
+# The runtime's executor (``deliverer.RunBlocking``), as this module calls it.
+Blocking = Callable[..., Awaitable[Any]]
+
+
+class Unrecorded:
+    """Alerts taken whose "sent" waits for disk space, and the full disk that holds them."""
+
+    def __init__(self, outbox: Outbox, path: str) -> None:
+        self.outbox = outbox
+        self.path = path
+        self.full: StorageFull | None = None  # set while nothing more may be sent
+        self._sent: dict[int, tuple[datetime, int | None]] = {}  # id: (when, message id)
+
+    def ids(self) -> frozenset[int]:
+        """The alerts taken already: never read for sending again."""
+        return frozenset(self._sent)
+
+    def hold(self, attempt: Attempt, change: OutboxChange, exc: Exception) -> None:
+        """Recording ``change`` met a full disk: keep it here (if it was a send) and pause."""
+        if isinstance(change, MarkSent):
+            self._sent.update(dict.fromkeys(attempt.ids, (change.at, change.message_id)))
+        self.full = full_error(self.path, exc)
+
+    async def write(self, run_blocking: Blocking) -> None:
+        """Write the held records; StorageFull while they still cannot be."""
+        by_message: dict[tuple[datetime, int | None], list[int]] = {}
+        for alert_id, sent in self._sent.items():
+            by_message.setdefault(sent, []).append(alert_id)
+        for (at, message_id), ids in by_message.items():
+            try:
+                await run_blocking(self.outbox.record_sent, ids, now=at, message_id=message_id)
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                self.full = full_error(self.path, exc)
+                raise self.full from None
+            for alert_id in ids:
+                del self._sent[alert_id]
+        self.full = None
 
 
 def _where(attempt: Attempt) -> tuple[str, str]:

@@ -30,7 +30,6 @@ FAILURES = {"gone": "chat_gone", "refused": "refused", "failed": "failed"}
 
 _ALERT_COLUMNS = """alerts.id AS alert_id, alerts.target, alerts.destination, alerts.attempts,
     alerts.topics, alerts.created AS alert_created, alerts.reason, alerts.item_id"""
-_PENDING_COLUMNS = f"{_ALERT_COLUMNS}, items.*"
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,6 @@ class PendingAlert:
     attempts: int
     item: Item
     matches: tuple[TopicMatch, ...]
-    source_name: str = ""
     target: str = "telegram"
     created: datetime | None = None
     reason: str = "new"  # why: "new", "update" (the document changed), "follow-up"
@@ -90,8 +88,8 @@ class Outbox:
         due = """target = :target AND status = 'pending'
             AND (next_attempt IS NULL OR next_attempt <= :now OR next_attempt > :horizon)
             AND (first_waiting IS NULL OR alerts.id < first_waiting)"""
-        # Two passes over the pending alerts, nothing materialised: at 2 million pending
-        # (10,000 chats x 200) a batch is read in seconds, not a minute.
+        # Two passes over the pending alerts, nothing materialised (2 million pending: a
+        # batch in seconds, not a minute).
         rows = self.db.query(
             f"""WITH waiting AS (
                     SELECT destination, MIN(id) AS first_waiting FROM alerts
@@ -129,7 +127,7 @@ class Outbox:
     def pending_for(self, target: str, destination: str) -> list[PendingAlert]:
         """Every pending alert of one destination, oldest first (for its digest)."""
         rows = self.db.query(
-            f"""SELECT {_PENDING_COLUMNS} FROM alerts JOIN items ON items.id = alerts.item_id
+            f"""SELECT {_ALERT_COLUMNS}, items.* FROM alerts JOIN items ON items.id = alerts.item_id
                 WHERE alerts.target = ? AND alerts.destination = ? AND alerts.status = 'pending'
                 ORDER BY alerts.id""",
             [target, destination],
@@ -229,9 +227,8 @@ class Outbox:
         )
         return cursor.rowcount == 1
 
-    # Reliability: a chat that moved (a group become a supergroup) is remembered, so
-    # that alerts still routed to its old id (a channel of feeds.yml) go to the new
-    # one without costing a refused send each.
+    # Reliability: a chat that moved (a group become a supergroup) is remembered: alerts
+    # still routed to its old id (a feeds.yml channel) go to the new one, not refused.
     def record_move(self, old: str, new: str) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [f"chat_moved:{old}", new]
