@@ -90,11 +90,27 @@ def test_a_source_backing_off_across_a_backward_step_is_polled_again(
     assert len(feed_server.hits("/feed")) == 2
 
 
+FAILURES = {
+    "502": (502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}),
+    "429": (
+        429,
+        {
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 1",
+            "parameters": {"retry_after": 1},
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("failure", list(FAILURES))
 def test_a_new_alert_never_overtakes_one_waiting_out_a_retry_nor_holds_another_chat(
     workdir: Path,
     feed_server: FeedServer,
     telegram: tuple[FakeTelegram, str],
     watchers: list[Watcher],
+    failure: str,
 ) -> None:
     fake, api_url = telegram
     url = feed_server.serve("/feed", rss(1, []))
@@ -105,16 +121,17 @@ def test_a_new_alert_never_overtakes_one_waiting_out_a_retry_nor_holds_another_c
         extra="channels:\n" + channels + FAST.replace("0.05s", "5s"),
     )
     assert run("poll").code == 0  # the backlog is seen
-    bad_gateway = failing_first_alert(fake, CHANNEL)  # retried every 5 s while it lasts
+    # Retried every 5 s (502) or every second (429) for as long as it lasts.
+    refusing = RefusingFirstAlert(fake, CHANNEL, FAILURES[failure])
     watcher = Watcher(workdir, telegram_env(api_url))
     watchers.append(watcher)
     feed_server.serve("/feed", rss(1, [1]))
-    wait_until(lambda: "retrying at" in watcher.log.read_text(), "the failed send's retry")
+    wait_until(lambda: refusing.refused, "the first alert refused")
 
     feed_server.serve("/feed", rss(1, [1, 2]))  # a newer alert, to both channels
     wait_until(lambda: len(fake.messages_to(OTHER)) == 2, "the other channel's two alerts")
-    assert fake.messages_to(CHANNEL) == []  # the newer alert waits behind the failed one
-    bad_gateway.clear()  # the Bot API takes the first alert again
+    assert fake.messages_to(CHANNEL) == []  # the newer alert waits behind the refused one
+    refusing.stop()  # the Bot API takes the first alert again
 
     wait_until(lambda: len(fake.messages_to(CHANNEL)) == 2, "the held channel's alerts", 30)
     assert watcher.stop() == 0
@@ -122,20 +139,25 @@ def test_a_new_alert_never_overtakes_one_waiting_out_a_retry_nor_holds_another_c
         assert [tags(m.text) for m in fake.messages_to(chat)] == [[(1, 1)], [(1, 2)]]
 
 
-def failing_first_alert(fake: FakeTelegram, chat: int) -> threading.Event:
-    """Sends of the item tagged T1x1 to ``chat`` answer 502 while the event is set."""
-    failing = threading.Event()
-    failing.set()
-    handle = fake.handle
+class RefusingFirstAlert:
+    """Sends of the item tagged T1x1 to ``chat`` get ``answer`` until ``stop()``."""
 
-    def handle_or_fail(token: str, method: str, params: dict[str, Any]) -> tuple[int, Any]:
-        first = method == "sendMessage" and "T1x1 " in str(params.get("text"))
-        if first and str(params.get("chat_id")) == str(chat) and failing.is_set():
-            return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
-        return handle(token, method, params)
+    def __init__(self, fake: FakeTelegram, chat: int, answer: tuple[int, Any]) -> None:
+        self.refused = 0
+        self._stopped = threading.Event()
+        handle = fake.handle
 
-    fake.handle = handle_or_fail  # type: ignore[method-assign]
-    return failing
+        def handle_or_refuse(token: str, method: str, params: dict[str, Any]) -> tuple[int, Any]:
+            first = method == "sendMessage" and "T1x1 " in str(params.get("text"))
+            if first and str(params.get("chat_id")) == str(chat) and not self._stopped.is_set():
+                self.refused += 1
+                return answer
+            return handle(token, method, params)
+
+        fake.handle = handle_or_refuse  # type: ignore[method-assign]
+
+    def stop(self) -> None:
+        self._stopped.set()
 
 
 def faketime_library() -> Path | None:
