@@ -108,6 +108,7 @@ class FakeTelegram:
         self.next_update_id = 1
         self.next_message_id = 1
         self.sent: list[Sent] = []
+        self.shown: dict[int, tuple[str, Any]] = {}  # message id -> (text, buttons) once edited
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.blocked: set[int] = set()
         self.migrated: dict[int, int] = {}
@@ -118,6 +119,7 @@ class FakeTelegram:
         self.outage = 0
         self.outage_mode = "502"
         self.refuse: dict[int | str, str] = {}  # chat -> a 400 description for every send
+        self.failing: dict[str, int] = {}  # method -> how many of its next calls answer 502
         # The Bot API unreachable: while True, every call's connection is dropped unanswered.
         self.down = False
         # Telegram's own rule for two pollers: a getUpdates arriving while another is
@@ -293,13 +295,33 @@ class FakeTelegram:
         if method in ("getChatMember", "getChatAdministrators"):
             return self._chat_members(method, params)
         if method in ("editMessageText", "editMessageReplyMarkup"):
-            return 200, {
-                "ok": True,
-                "result": self._message_json(
-                    params.get("chat_id", 0), params.get("text", "Sujets"), params
-                ),
-            }
+            return self._edit(params)
         return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
+
+    def _edit(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """An edit of a message; one that would change nothing is refused, with
+        Telegram's words (quoted in daniel-hauser/moneyman#133)."""
+        message_id = int(params.get("message_id", 0) or 0)
+        with self.lock:
+            sent = next((m for m in self.sent if m.message_id == message_id), None)
+            shown = self.shown.get(message_id) or (
+                (sent.text, sent.reply_markup) if sent is not None else None
+            )
+            text = str(params.get("text", shown[0] if shown else "Sujets"))
+            edited = (text, params.get("reply_markup"))
+            if shown == edited:
+                return 400, {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: message is not modified: specified new message "
+                    "content and reply markup are exactly the same as a current content and "
+                    "reply markup of the message",
+                }
+            self.shown[message_id] = edited
+        return 200, {
+            "ok": True,
+            "result": self._message_json(params.get("chat_id", 0), text, params),
+        }
 
     def _send_document(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """A file sent by the bot (multipart upload): kept, and counted as a message."""
@@ -392,6 +414,9 @@ class FakeTelegram:
         with self.lock:
             if self.down:
                 return "reset"
+            if self.failing.get(method, 0) > 0:
+                self.failing[method] -= 1
+                return "502"
             if method != "sendMessage" or self.outage <= 0:
                 return None
             self.outage -= 1

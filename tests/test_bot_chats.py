@@ -10,7 +10,7 @@ import pytest
 
 from tests.feed_server import FeedServer
 from tests.test_bot_commands import USER, Bot, running_bot
-from tests.test_bot_subscribers import keyboard_of, press, rss, texts
+from tests.test_bot_subscribers import alerts_about, keyboard_of, press, rss, texts
 from tests.test_telegram_delivery import feed_items
 
 GROUP = -100888
@@ -23,15 +23,17 @@ def bot(workdir: Path, feed_server: FeedServer) -> Iterator[Bot]:
         yield running
 
 
-def test_after_stop_only_start_subscribes_again(bot: Bot, feed_server: FeedServer) -> None:
+def test_after_stop_only_start_subscribes_again(
+    bot: Bot, feed_server: FeedServer, workdir: Path
+) -> None:
     bot.say("/start")
     assert "effacées" in bot.say("/stop")
     for command in ("/recent", "/sujets", "/chercher camera", "/abonnements"):
         assert bot.say(command).startswith("Ce chat s'est désabonné (/stop)"), command
     assert "/start pour vous réabonner" in bot.say("/aide")
     feed_server.serve("/feed", feed_items(1, start=40))
-    bot.fake.wait_for(lambda: bot.fake.messages_to("@veille"))  # polled and alerted
-    time.sleep(1)
+    bot.fake.wait_for(lambda: bot.fake.messages_to("@veille"))  # polled, routed, alerted
+    assert alerts_about(workdir, USER, "n° 40") == []
     assert not any("n° 40" in t for t in texts(bot, USER))
 
     assert "Vous êtes abonné(e) à : Surveillance biométrique" in bot.say("/start")
@@ -40,7 +42,7 @@ def test_after_stop_only_start_subscribes_again(bot: Bot, feed_server: FeedServe
 
 
 def test_in_a_group_after_the_admins_stop_only_an_admins_start_counts(
-    bot: Bot, feed_server: FeedServer
+    bot: Bot, feed_server: FeedServer, workdir: Path
 ) -> None:
     bot.fake.admins[GROUP] = {ADMIN}
 
@@ -53,8 +55,8 @@ def test_in_a_group_after_the_admins_stop_only_an_admins_start_counts(
     assert say("/start", MEMBER).startswith("Seuls les administrateurs")
     assert say("/recent", MEMBER).startswith("Ce chat s'est désabonné")
     feed_server.serve("/feed", feed_items(1, start=50))
-    bot.fake.wait_for(lambda: bot.fake.messages_to("@veille"))
-    time.sleep(1)
+    bot.fake.wait_for(lambda: bot.fake.messages_to("@veille"))  # polled, routed, alerted
+    assert alerts_about(workdir, GROUP, "n° 50") == []
     assert not any("n° 50" in t for t in texts(bot, GROUP))
 
     assert "Vous êtes abonné(e) à" in say("/start", ADMIN)

@@ -4,7 +4,6 @@ import json
 import signal
 import sqlite3
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,6 +52,23 @@ class Bot:
             self.process.kill()
             self.process.wait()
         return self.process.returncode, self.log.read_text(encoding="utf-8")
+
+
+def alerts_about(workdir: Path, chat: int | str, title: str) -> list[str]:
+    """The states of the stored alerts to ``chat`` about texts whose title holds ``title``.
+
+    A poll saves its items with every chat's alerts in one transaction: once one chat
+    got an item's alert, a chat without a row here will never get that item."""
+    db = sqlite3.connect(workdir / "watcher.db")
+    try:
+        rows = db.execute(
+            "SELECT a.status FROM alerts a JOIN items i ON i.id = a.item_id "
+            "WHERE a.destination = ? AND i.title LIKE ?",
+            [str(chat), f"%{title}%"],
+        )
+        return [status for (status,) in rows]
+    finally:
+        db.close()
 
 
 @pytest.fixture
@@ -148,7 +164,7 @@ def test_command_menu_is_registered_in_french(bot: Bot) -> None:
     } <= commands
 
 
-def test_subscriber_commands(bot: Bot, feed_server: FeedServer) -> None:
+def test_subscriber_commands(bot: Bot, feed_server: FeedServer, workdir: Path) -> None:
     bot.say("/start")
     assert "Source test" in bot.say("/sources")
     assert "Mode : alertes immédiates" in bot.say("/abonnements")
@@ -159,8 +175,8 @@ def test_subscriber_commands(bot: Bot, feed_server: FeedServer) -> None:
     assert "(en pause : /reprendre)" in bot.say("/abonnements")
 
     feed_server.serve("/feed", feed_items(1, start=3))
-    bot.fake.wait_for(lambda: bot.fake.messages_to("@veille"))
-    time.sleep(1.5)  # a paused subscriber gets nothing
+    bot.fake.wait_for(lambda: bot.fake.messages_to("@veille"))  # polled, routed, alerted
+    assert alerts_about(workdir, USER, "n° 3") == []  # a paused subscriber gets nothing
     assert not any("n° 3" in m.text for m in bot.fake.messages_to(USER))
 
     assert "réactivées" in bot.say("/reprendre")
@@ -207,13 +223,18 @@ def test_maintainer_commands(bot: Bot, workdir: Path) -> None:
 
 
 def test_blocking_the_bot_deactivates_and_start_reactivates(
-    bot: Bot, feed_server: FeedServer
+    bot: Bot, feed_server: FeedServer, workdir: Path
 ) -> None:
     bot.say("/start")
     bot.fake.blocked.add(USER)
     feed_server.serve("/feed", feed_items(1, start=5))
-    bot.fake.wait_for(lambda: bot.fake.messages_to("@veille"))
-    time.sleep(1.5)
+    db = sqlite3.connect(workdir / "watcher.db")
+    bot.fake.wait_for(  # Telegram's 403 read: the chat is gone
+        lambda: (
+            db.execute("SELECT active FROM subscribers WHERE chat_id = ?", [USER]).fetchone()
+            == (0,)
+        )
+    )
     bot.fake.blocked.discard(USER)
     assert "Bienvenue" in bot.say("/start")
     feed_server.serve("/feed", feed_items(1, start=6))
@@ -249,7 +270,9 @@ def test_a_second_bot_on_the_same_token_stops_and_the_first_keeps_running(
         "watcher: another process is already polling Telegram with this bot token "
         "(409 Conflict): run one watcher per token"
     )
-    time.sleep(1.5)  # the first one meets the 409s too, and must not stop
+    bot.fake.wait_for(  # the first one meets the 409s too, and must not stop
+        lambda: "this one keeps running and retries" in bot.log.read_text(encoding="utf-8")
+    )
     assert bot.process.poll() is None
     bot.fake.conflict = False
     assert "/sujets" in bot.say("/aide")

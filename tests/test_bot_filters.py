@@ -1,7 +1,6 @@
 """/reglages filters by kind of text and family of source, through ``watcher run`` and
 the fake Bot API: shown in the summary, applied to what arrives."""
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +8,7 @@ import pytest
 
 from tests.feed_server import FeedServer
 from tests.test_bot_commands import USER, Bot, running_bot
-from tests.test_bot_subscribers import keyboard_of, press, rss, texts
+from tests.test_bot_subscribers import alerts_about, keyboard_of, press, rss, texts
 from watcher.filters import ChatFilter, source_family, text_kind
 from watcher.items import Item
 from watcher.sources.base import SourceConfig
@@ -29,7 +28,7 @@ def choose(bot: Bot, data: str, message_id: int) -> str:
     return str(bot.fake.calls_of("editMessageText")[-1]["text"])
 
 
-def test_a_kind_filter_keeps_only_decrees(bot: Bot, feed_server: FeedServer) -> None:
+def test_a_kind_filter_keeps_only_decrees(bot: Bot, feed_server: FeedServer, workdir: Path) -> None:
     bot.say("/start")
     menu = bot.say("/reglages")
     assert "Types de textes : tous\nSources : toutes" in menu
@@ -46,8 +45,8 @@ def test_a_kind_filter_keeps_only_decrees(bot: Bot, feed_server: FeedServer) -> 
         ),
     )
     bot.fake.wait_for(lambda: any("Décret n° 2026-12" in t for t in texts(bot, USER)))
-    bot.fake.wait_for(lambda: len(bot.fake.messages_to("@veille")) >= 2)  # both alerted
-    time.sleep(1)
+    bot.fake.wait_for(lambda: len(bot.fake.messages_to("@veille")) >= 2)  # both routed
+    assert alerts_about(workdir, USER, "Proposition de loi sur") == []
     assert not any("Proposition de loi sur" in t for t in texts(bot, USER))
 
     assert "Types de textes : tous" in choose(bot, "set:kind:all", message_id)
@@ -55,7 +54,7 @@ def test_a_kind_filter_keeps_only_decrees(bot: Bot, feed_server: FeedServer) -> 
     assert "Sources : Parlement" in choose(bot, "set:family:parlement", message_id)
     feed_server.serve("/feed", rss(("k3", "Arrêté sur la reconnaissance faciale")))
     bot.fake.wait_for(lambda: any("Arrêté sur" in m.text for m in bot.fake.messages_to("@veille")))
-    time.sleep(1)
+    assert alerts_about(workdir, USER, "Arrêté sur") == []
     assert not any("Arrêté sur" in t for t in texts(bot, USER))
 
 

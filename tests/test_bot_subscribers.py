@@ -4,7 +4,6 @@
 import json
 import signal
 import sqlite3
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 
 from tests.fake_telegram import parse_entities
 from tests.feed_server import FeedServer
-from tests.test_bot_commands import MAINTAINER, USER, Bot, running_bot
+from tests.test_bot_commands import MAINTAINER, USER, Bot, alerts_about, running_bot
 from tests.test_telegram_delivery import feed_items
 
 GROUP = -100777
@@ -44,6 +43,16 @@ def texts(bot: Bot, chat_id: int) -> list[str]:
         parse_entities(m.text)[0] if m.parse_mode == "HTML" else m.text
         for m in bot.fake.messages_to(chat_id)
     ]
+
+
+def stored(workdir: Path, title: str) -> int:
+    """How many stored texts have ``title`` in their title."""
+    db = sqlite3.connect(workdir / "watcher.db")
+    try:
+        row = db.execute("SELECT COUNT(*) FROM items WHERE title LIKE ?", [f"%{title}%"])
+        return int(row.fetchone()[0])
+    finally:
+        db.close()
 
 
 def keyboard_of(bot: Bot, chat_id: int) -> tuple[int, list[list[dict[str, str]]]]:
@@ -125,11 +134,11 @@ def test_search_folds_accents_and_case_and_covers_every_stored_item(
     assert "13/04/2022" in recent and "Mots trouvés : caméras augmentées" in recent
 
 
-def test_search_pages_with_a_more_button(bot: Bot, feed_server: FeedServer) -> None:
+def test_search_pages_with_a_more_button(bot: Bot, feed_server: FeedServer, workdir: Path) -> None:
     bot.say("/start")
     feed_server.serve("/feed", rss(*((f"p{i}", f"Vidéoprotection numéro {i}") for i in range(7))))
-    time.sleep(2.5)  # polled and stored (none alerts)
-    bot.fake.wait_for(lambda: "numéro 6" in bot.say("/chercher videoprotection"))
+    bot.fake.wait_for(lambda: stored(workdir, "Vidéoprotection numéro") == 7)  # none alerts
+    assert "numéro 6" in bot.say("/chercher videoprotection")
     first = texts(bot, USER)[-1]
     assert "1 à 5)" in first and first.count("• ") == 5
     message_id, buttons = keyboard_of(bot, USER)
@@ -175,8 +184,9 @@ def test_settings_buttons_change_how_alerts_come(
         )
     before = len(texts(bot, USER))
     feed_server.serve("/feed", feed_items(5, start=20))
-    time.sleep(3)
-    assert not any("n° 2" in t for t in texts(bot, USER)[before:])  # held for the digest
+    bot.fake.wait_for(lambda: any("n° 24" in m.text for m in bot.fake.messages_to("@veille")))
+    assert alerts_about(workdir, USER, "n° 2") == ["pending"] * 5  # held for the digest
+    assert not any("n° 2" in t for t in texts(bot, USER)[before:])
 
     past = [h for h in ("07:00", "08:00", "12:00", "18:00", "21:00") if h <= now]
     if past:  # an hour already past today: what waits comes as today's digest
@@ -184,6 +194,7 @@ def test_settings_buttons_change_how_alerts_come(
         bot.fake.wait_for(lambda: any("sélection du jour" in t for t in texts(bot, USER)))
         (digest,) = [t for t in texts(bot, USER) if "sélection du jour" in t]
         assert digest.startswith("🗞 Votre sélection du jour — 5 alertes")
+        assert [t for t in texts(bot, USER)[before:] if "n° 2" in t] == [digest]  # none alone
         sent = [m for m in bot.fake.calls_of("sendMessage") if "sélection" in m.get("text", "")]
         assert sent[-1].get("disable_notification") in ("true", "True", True)
 
@@ -204,8 +215,10 @@ def test_a_topic_added_by_reload_is_announced_once(bot: Bot, workdir: Path) -> N
     _, buttons = keyboard_of(bot, USER)
     assert buttons == [[{"text": "➕ Drones", "callback_data": "sub:drones"}]]
 
-    bot.say("/recharger", chat_id=MAINTAINER)
-    time.sleep(1)
+    bot.say("/recharger", chat_id=MAINTAINER)  # answered: nothing new was queued
+    db = sqlite3.connect(workdir / "watcher.db")
+    queued = db.execute("SELECT COUNT(*) FROM notices WHERE destination = ?", [str(USER)])
+    assert queued.fetchone() == (1,)  # the bot's messages that are not replies come from there
     assert sum("Nouveau sujet surveillé" in t for t in texts(bot, USER)) == 1
 
 
@@ -236,12 +249,12 @@ def test_reload_errors_are_explained_in_french(bot: Bot, workdir: Path) -> None:
     assert "Abonnés : 0 actifs sur 0" in stats and "Alertes : " in stats
 
 
-def test_pause_sums_up_what_it_kept_back(bot: Bot, feed_server: FeedServer) -> None:
+def test_pause_sums_up_what_it_kept_back(bot: Bot, feed_server: FeedServer, workdir: Path) -> None:
     bot.say("/start")
     bot.say("/pause")
     feed_server.serve("/feed", feed_items(3, start=30))
-    bot.fake.wait_for(lambda: len(bot.fake.messages_to("@veille")) >= 1)
-    time.sleep(1.5)
+    bot.fake.wait_for(lambda: len(bot.fake.messages_to("@veille")) >= 1)  # routed
+    assert alerts_about(workdir, USER, "n° 3") == []
     assert not any("n° 3" in t for t in texts(bot, USER))
     assert bot.say("/reprendre") == "Alertes réactivées. 3 alertes pendant la pause : /recent 3"
     assert "n° 32" in bot.say("/recent 3")
@@ -282,10 +295,9 @@ def test_territories_keep_only_alerts_from_the_chosen_councils(
             ["✅ Tous les territoires"],
             ["Bretagne", "Occitanie"],
         ]
-        press(bot, USER, "set:where:0", message_id)
+        press(bot, USER, "set:where:0", message_id)  # answered once the routing is renewed
         assert "Territoires : Bretagne" in bot.say("/abonnements")
 
-        time.sleep(2.5)  # the routing snapshot of subscribers is renewed every 2 s
         feed_server.serve("/0", rss(("b1", "Reconnaissance faciale en Bretagne")))
         feed_server.serve("/1", rss(("o1", "Reconnaissance faciale en Occitanie")))
         feed_server.serve("/jo", rss(("j1", "Décret sur la reconnaissance faciale")))
@@ -294,5 +306,5 @@ def test_territories_keep_only_alerts_from_the_chosen_councils(
         )
         bot.fake.wait_for(lambda: any("Décret" in t for t in texts(bot, USER)))
         bot.fake.wait_for(lambda: any("en Bretagne" in t for t in texts(bot, USER)))
-        time.sleep(1.5)
+        assert alerts_about(workdir, USER, "en Occitanie") == []
         assert not any("en Occitanie" in t for t in texts(bot, USER))

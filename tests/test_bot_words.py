@@ -4,7 +4,6 @@ listed, matched French-aware against every item (phrase, or every word), alerted
 
 import json
 import sqlite3
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 
 from tests.feed_server import FeedServer
 from tests.test_bot_commands import USER, Bot, running_bot
-from tests.test_bot_subscribers import keyboard_of, press, rss, texts
+from tests.test_bot_subscribers import alerts_about, keyboard_of, press, rss, texts
 
 GROUP, ADMIN, MEMBER = -100444, 701, 702
 
@@ -23,7 +22,9 @@ def bot(workdir: Path, feed_server: FeedServer) -> Iterator[Bot]:
         yield running
 
 
-def test_own_words_alert_instead_of_the_topics(bot: Bot, feed_server: FeedServer) -> None:
+def test_own_words_alert_instead_of_the_topics(
+    bot: Bot, feed_server: FeedServer, workdir: Path
+) -> None:
     bot.say("/start")
     message_id, _ = keyboard_of(bot, USER) if bot.say("/sujets") else (0, [])
     press(bot, USER, "unsub:biometrie", message_id)  # only their own words now
@@ -48,7 +49,9 @@ def test_own_words_alert_instead_of_the_topics(bot: Bot, feed_server: FeedServer
         return [t for t in texts(bot, USER) if t.startswith("🔎 vos mots")]
 
     bot.fake.wait_for(lambda: len(alerts()) >= 2)
-    time.sleep(1.5)
+    # The four texts came in one poll, saved with every chat's alerts at once.
+    bot.fake.wait_for(lambda: any("stades" in m.text for m in bot.fake.messages_to("@veille")))
+    assert len(alerts_about(workdir, USER, "")) == 2
     assert len(alerts()) == 2
     assert any(
         t.startswith("🔎 vos mots : « reconnaissance vocale »\n") and "VOCALES" in t

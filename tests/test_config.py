@@ -73,6 +73,22 @@ BAD_CONFIGS = [
         "feeds.yml: channels[0].chat_id: 'veille' must be a numeric chat id or an @channelname",
         id="channel-bad-id",
     ),
+    # channels: is read by the Telegram target's own declaration (delivery/telegram_kind.py).
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE + "channels:\n  - topics: [biometrie]\n",
+        "feeds.yml: channels[0].chat_id: is missing; give the chat's number or @channelname",
+        id="channel-without-chat",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE + "channels:\n  - chat_id: 12\n    topic: [biometrie]\n",
+        "feeds.yml: channels[0].topic: unknown key; expected one of chat_id, topics",
+        id="channel-key-typo",
+    ),
+    pytest.param(
+        GOOD_TOPICS + GOOD_SOURCE + "channels:\n  - '@veille'\n",
+        "feeds.yml: channels[0]: must be a mapping of chat_id, topics",
+        id="channel-not-a-mapping",
+    ),
     pytest.param(
         GOOD_TOPICS + GOOD_SOURCE + "maintainers: [alice]\n",
         "feeds.yml: maintainers[0]: 'alice' must be a numeric user id",

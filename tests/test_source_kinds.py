@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from watcher.config import load_config
-from watcher.sources.base import SourceKind
+from watcher.filters import SOURCE_FAMILIES, source_family
+from watcher.sources import catalog
+from watcher.sources.base import SourceConfig, SourceKind
 from watcher.sources.catalog import KINDS
 
 PACKAGE = Path(__file__).resolve().parents[1] / "watcher"
@@ -169,6 +171,62 @@ def test_the_generic_probe_shapes_come_after_the_specific_ones_of_their_form() -
     generic = {name for name, shape in shapes.items() if shape.generic}
     assert generic == {"rss", "html"}
     assert {"senat", "webdelib", "raa", "scdl", "arcgis", "opendatasoft"} <= set(shapes)
+
+
+def test_each_kind_names_a_family_the_chats_can_choose() -> None:
+    families = {family for family, _ in SOURCE_FAMILIES}
+    assert {kind.family for kind in KINDS.values()} <= families | {""}
+    assert {name for name, kind in KINDS.items() if kind.family == "parlement"} == {
+        "senat",
+        "assemblee",
+    }
+
+
+def test_a_source_is_of_its_kinds_family_unless_its_address_says_cnil_or_prefecture() -> None:
+    def family(kind: str, url: str, source_id: str = "s", territory: str = "") -> str:
+        return source_family(SourceConfig(source_id, "S", kind, url, 60, (), territory=territory))
+
+    assert family("legifrance", "https://api.piste.gouv.fr/dila/legifrance") == "jo"
+    # The shipped feeds.yml reads the CNIL's deliberations from the DILA's archives.
+    assert family("dila", "https://echanges.dila.gouv.fr/OPENDATA/CNIL/") == "cnil"
+    assert family("raa", "https://www.example.gouv.fr/Publications/Publications-legales") == (
+        "prefectures"
+    )
+    assert family("webdelib", "https://deliberations.example.fr/") == "collectivites"
+    assert family("rss", "https://example.org/feed") == ""
+    assert family("rss", "https://example.org/feed", territory="Rennes Métropole") == (
+        "collectivites"
+    )
+
+
+def test_only_the_kinds_that_read_scans_ask_for_ocr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(catalog, "ocr_problem", lambda: "OCR is not installed")
+    raa = SourceConfig("r", "R", "raa", "https://www.example.gouv.fr/RAA", 60, ())
+    feed = SourceConfig("f", "F", "rss", "https://example.org/feed", 60, ())
+    assert [kind.name for kind in KINDS.values() if kind.scans] == ["raa"]
+    assert catalog.ocr_warning([feed]) is None
+    assert catalog.ocr_warning([feed, raa]) == "OCR is not installed"
+
+
+def test_no_module_compares_a_source_kind_with_a_kind_name() -> None:
+    """What differs between kinds is asked of the kind (``SourceKind``), never written
+    as ``source.kind == "raa"`` elsewhere."""
+    found = []
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Compare):
+                continue
+            sides = [node.left, *node.comparators]
+            names_kind = any(ast.unparse(side).split(".")[-1] == "kind" for side in sides)
+            literals = {
+                c.value
+                for side in sides
+                for c in ast.walk(side)
+                if isinstance(c, ast.Constant) and isinstance(c.value, str)
+            }
+            if names_kind and literals & set(KINDS):
+                found.append(f"{name}:{node.lineno}")
+    assert found == []
 
 
 README = PACKAGE.parent / "README.md"

@@ -1,6 +1,7 @@
 """Several delivery targets at once through ``watcher run``: Telegram (the fake Bot API),
 Mastodon (a fake instance) and webhooks (a local receiver), each alert once on each."""
 
+import dataclasses
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -14,11 +15,13 @@ from tests.conftest import PYTHON, python_env, run
 from tests.fake_receivers import MASTODON_TOKEN, Receivers, running_receivers, verify
 from tests.fake_telegram import TOKEN, FakeTelegram, running_fake_telegram
 from tests.feed_server import FeedServer
-from watcher.delivery.active import audience
-from watcher.delivery.base import TargetConfig
+from watcher.config import Config, parse_config
+from watcher.delivery.active import active_targets, audience
+from watcher.delivery.base import TargetConfig, TargetKind
 from watcher.delivery.http import wait_seconds
 from watcher.delivery.mastodon import hashtag, status_text
 from watcher.delivery.render import AlertView
+from watcher.delivery.targets import KINDS, missing_secrets, target_secrets
 from watcher.items import Item
 from watcher.matching.engine import TopicMatch
 from watcher.routing import routes
@@ -277,8 +280,67 @@ def test_sigkill_during_delivery_then_restart_loses_and_doubles_nothing(
             "  - kind: console\n  - kind: console\n",
             "feeds.yml: targets[1].name: 'console' is used twice",
         ),
+        (
+            "  - kind: mastodon\n    base_url: https://m.example\n    token_env: T\n"
+            "    visibilty: public\n",
+            "feeds.yml: targets[0].visibilty: unknown key; expected one of kind, name, topics, "
+            "territories, base_url, token_env, visibility",
+        ),
+        (
+            "  - kind: mastodon\n    base_url: https://m.example\n    token_env: T\n"
+            "    visibility: loud\n",
+            "feeds.yml: targets[0].visibility: 'loud' must be one of public, unlisted, private, "
+            "direct",
+        ),
+        (
+            "  - kind: webhook\n    url: https://x.example\n",
+            "feeds.yml: targets[0].secret_env: is missing; name the environment variable that "
+            "holds the signing secret",
+        ),
+        (
+            "  - kind: telegram\n    channels:\n      - chat_id: '@veille'\n"
+            "        topics: [biometrie, drone]\n",
+            "feeds.yml: targets[0].channels[0].topics[1]: unknown topic 'drone'",
+        ),
+        (
+            "  - kind: telegram\n    channels:\n      - chat_id: veille\n",
+            "feeds.yml: targets[0].channels[0].chat_id: 'veille' must be a numeric chat id or "
+            "an @channelname",
+        ),
+        (
+            "  - kind: telegram\n    channels:\n      - {chat_id: 12, topic: [drones]}\n",
+            "feeds.yml: targets[0].channels[0].topic: unknown key; expected one of chat_id, topics",
+        ),
+        (
+            "  - kind: telegram\n    name: bot2\n",
+            "feeds.yml: targets[0].name: the telegram target is named telegram (one bot per token)",
+        ),
+        (
+            "  - kind: console\n    territories: [Bretagne, '']\n",
+            "feeds.yml: targets[0].territories[1]: must be a non-empty string naming the place",
+        ),
+        (
+            "  - kind: console\n    colour: blue\n",
+            "feeds.yml: targets[0].colour: unknown key; expected one of kind, name, topics, "
+            "territories",
+        ),
     ],
-    ids=["kind", "url", "env-name", "topic", "twice"],
+    ids=[
+        "kind",
+        "url",
+        "env-name",
+        "topic",
+        "twice",
+        "typo",
+        "choice",
+        "missing",
+        "channel-topic",
+        "chat-id",
+        "channel-key",
+        "telegram-name",
+        "territory",
+        "console-key",
+    ],
 )
 def test_bad_targets_are_one_clear_line(workdir: Path, targets: str, error: str) -> None:
     (workdir / "feeds.yml").write_text(
@@ -388,3 +450,51 @@ def test_a_telegram_target_reads_its_token_where_it_says_and_keeps_channels_work
     assert result.code == 0, result.err
     assert ["Texte n° 1" in m.text for m in fake.messages_to("@veille")] == [True]
     assert ["Texte n° 2" in m.text for m in fake.messages_to("@drones")] == [True]
+
+
+def config_with(targets: str, channels: str = "") -> Config:
+    text = TOPICS + "sources:\n  - id: s\n    url: https://example.org/f\n"
+    return parse_config(text + channels + "targets:\n" + targets, Path("feeds.yml"))
+
+
+def test_a_channel_without_topics_gets_every_topic_whichever_list_it_is_in() -> None:
+    config = config_with(
+        "  - kind: telegram\n    channels:\n      - chat_id: -100200\n",
+        channels="channels:\n  - chat_id: '@veille'\n",
+    )
+    targets = active_targets(config, {"TELEGRAM_BOT_TOKEN": TOKEN})
+    wanted = {r.destination: r.topics for r in audience(targets, list(config.topics), {})}
+    assert wanted == {"@veille": {"biometrie", "drones"}, "-100200": {"biometrie", "drones"}}
+
+
+def test_the_secrets_a_run_needs_are_the_options_that_name_a_variable() -> None:
+    config = config_with(
+        "  - kind: telegram\n    token_env: OUR_BOT_TOKEN\n"
+        "  - kind: mastodon\n    base_url: https://m.example\n    token_env: MASTODON_TOKEN\n"
+        "  - kind: webhook\n    url: https://x.example/h\n    secret_env: HOOK_SECRET\n"
+        "  - kind: console\n"
+    )
+    assert target_secrets(config.targets) == ["OUR_BOT_TOKEN", "MASTODON_TOKEN", "HOOK_SECRET"]
+    assert missing_secrets(config.targets, {"MASTODON_TOKEN": "t", "HOOK_SECRET": " "}) == [
+        "targets: telegram: set OUR_BOT_TOKEN",
+        "targets: webhook: set HOOK_SECRET",
+    ]
+
+
+@pytest.mark.parametrize("kind", KINDS.values(), ids=list(KINDS))
+def test_each_target_kind_declares_its_keys_with_the_shared_vocabulary(kind: TargetKind) -> None:
+    assert dataclasses.is_dataclass(kind.options)
+    assert kind.options.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    for declared in dataclasses.fields(kind.options):
+        assert callable(declared.metadata.get("parse")), (kind.name, declared.name)
+
+
+def test_the_readme_shows_the_webhook_as_it_is_declared() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("- **a delivery target**") : readme.index("- **a bot command**")]
+    example = section[section.index("```python\n") + 10 : section.index("  ```\n", 10)]
+    module = (Path(__file__).parents[1] / "watcher/delivery/webhook.py").read_text("utf-8")
+    code = [line.strip().split("  #")[0].rstrip() for line in example.splitlines()]
+    assert "KIND = TargetKind(NAME, WebhookOptions, _open)" in code
+    for line in filter(None, code):
+        assert line in module, line

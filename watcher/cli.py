@@ -411,7 +411,7 @@ def _status(args: argparse.Namespace, config: "Config", store: "Store", damaged:
 
     from watcher.health import problems
     from watcher.poll import missing_secrets
-    from watcher.sources.pdfpages import ocr_warning
+    from watcher.sources.catalog import ocr_warning
     from watcher.store.space import low_space
 
     skipped = missing_secrets(config, os.environ)

@@ -5,22 +5,20 @@
 path and what to fix, e.g. ``feeds.yml: sources[senat-textes].interval: "5 min" is not a
 duration like 30s, 15m, 2h, 1d``. Every section is read through one vocabulary of
 field checkers (``watcher.fields``) by its own module (``config_topics``,
-``config_sources``; ``settings:`` here), the delivery targets through their registry.
+``config_sources``, ``config_targets``; ``settings:`` here).
 """
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from watcher.config_reader import Reader
 from watcher.config_sources import read_sources
+from watcher.config_targets import read_targets, unknown_topic
 from watcher.config_topics import read_topics
 from watcher.config_yaml import load_yaml
-from watcher.delivery.base import OptionError as TargetOptionError
 from watcher.delivery.base import TargetConfig
-from watcher.delivery.targets import parse_targets
-from watcher.delivery.telegram_kind import ChannelConfig
+from watcher.delivery.telegram_kind import CHANNELS, ChannelConfig
 from watcher.errors import ConfigError
 from watcher.fields import (
     boolean,
@@ -126,10 +124,7 @@ def parse_config(text: str, path: Path) -> Config:
     sources = read_sources(reader, top.get("sources"), settings.interval, topics)
     channels = _channels(reader, top.get("channels", []), topics)
     maintainers = _maintainers(reader, top.get("maintainers", []))
-    try:
-        targets = parse_targets(top.get("targets"), list(topics))
-    except TargetOptionError as exc:
-        raise reader.fail(f"targets{exc.key}", str(exc)) from None
+    targets = read_targets(reader, top.get("targets"), list(topics))
     return Config(
         path, settings, topics, sources, channels, maintainers, renamed=renamed, targets=targets
     )
@@ -141,18 +136,6 @@ def _settings(reader: Reader, raw: object) -> Settings:
     return section.build(Settings)
 
 
-def chat_id(value: object) -> int | str:
-    """A Telegram chat: its number, or a public channel's @name."""
-    # Quoted ids are common, "-100555" copied as is from a message link or a bot.
-    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-        value = int(value)
-    if isinstance(value, bool) or not (
-        isinstance(value, int) or (isinstance(value, str) and value.startswith("@"))
-    ):
-        raise ValueError(f"{value!r} must be a numeric chat id or an @channelname")
-    return value
-
-
 def user_id(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{value!r} must be a numeric user id")
@@ -162,20 +145,12 @@ def user_id(value: object) -> int:
 def _channels(
     reader: Reader, raw: object, topics: Mapping[str, TopicRules]
 ) -> tuple[ChannelConfig, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise reader.fail("channels", "must be a list of {chat_id, topics}")
-    channels = []
-    for index, entry in enumerate(raw):
-        data = reader.section(entry, f"channels[{index}]", ("chat_id", "topics"))
-        chat = data.get("chat_id", chat_id, missing="give the chat's number or @channelname")
-        topic_ids = data.get("topics", list_of(text), list(topics))
-        for i, topic_id in enumerate(topic_ids):
-            if topic_id not in topics:
-                raise data.fail(f"topics[{i}]", f"unknown topic {topic_id!r}")
-        channels.append(ChannelConfig(chat, tuple(topic_ids)))
-    return tuple(channels)
+    """The top-level ``channels:``, the Telegram target's (declared in ``telegram_kind``)."""
+    channels = reader.value(raw if raw is not None else [], CHANNELS, "channels")
+    error = unknown_topic(channels, topics)
+    if error is not None:
+        raise reader.fail("channels" + error.key, str(error))
+    return channels
 
 
 def _maintainers(reader: Reader, raw: object) -> frozenset[int]:

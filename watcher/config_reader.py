@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from watcher.errors import ConfigError
-from watcher.fields import Check, FieldError, build, check
+from watcher.fields import Check, FieldError, build, check, unknown_key
 from watcher.fields import missing as missing_key
 
 T = TypeVar("T")
@@ -39,12 +39,9 @@ class Reader:
         """A mapping that takes only the ``allowed`` keys (a typo would otherwise be ignored)."""
         if not isinstance(value, Mapping):
             raise self.fail(path, f"must be a mapping of keys ({', '.join(allowed)})")
-        for key in value:
-            if key not in allowed:
-                raise self.fail(
-                    f"{path}.{key}" if path else str(key),
-                    f"unknown key; expected one of {', '.join(allowed)}",
-                )
+        error = unknown_key(value, allowed)
+        if error is not None:
+            raise self.fail(f"{path}.{error.key}" if path else error.key, str(error))
         return Section(self, path, value)
 
     def build(self, section: type[T], data: Mapping[str, object], path: str) -> T:

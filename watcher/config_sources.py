@@ -12,11 +12,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from watcher.config_reader import Reader, Section
-from watcher.fields import SLUG, boolean, duration, keys_of, list_of, slug, text, url
+from watcher.fields import (
+    SLUG,
+    boolean,
+    duration,
+    keys_of,
+    slug,
+    territory,
+    text,
+    topic_ids,
+    unlisted_topic,
+    url,
+)
 from watcher.matching.rules import TopicRules
 from watcher.sources.base import SourceConfig, SourceKind
 from watcher.sources.catalog import KINDS
-from watcher.sources.options import territory
 
 COMMON_KEYS = (
     "id",
@@ -68,10 +78,10 @@ def _source(
     source_id = data.get("id", slug, missing="give the source a lower-case id, like senat")
     if "url" not in data and kind.default_url is None:
         raise data.fail("url", "is missing; give the address to watch")
-    topic_ids = data.get("topics", list_of(text), list(topics))
-    for i, topic_id in enumerate(topic_ids):
-        if topic_id not in topics:
-            raise data.fail(f"topics[{i}]", f"unknown topic {topic_id!r}")
+    wanted = data.get("topics", topic_ids, tuple(topics))
+    unknown = unlisted_topic(wanted, topics)
+    if unknown is not None:
+        raise data.fail("topics" + unknown.key, str(unknown))
     options = data.build(kind.options)
     fulltext = data.get("fulltext", boolean, False)
     if fulltext and kind.no_fulltext:
@@ -82,7 +92,7 @@ def _source(
         kind=kind_name,
         url=data.get("url", url, kind.default_url or ""),
         interval=data.get("interval", duration, interval),
-        topics=tuple(topic_ids),
+        topics=wanted,
         backfill=data.get("backfill", boolean, False),
         fulltext=fulltext,
         options=options,

@@ -8,13 +8,18 @@ every section: ``feeds.yml: sources[senat].max_texts: 0 must be ...``.
 A section that is a fixed set of keys is a frozen dataclass whose fields are
 declared with ``option(default, parse=checker)``: its fields ARE its keys
 (``key=`` when the YAML name differs), and ``build`` reads a mapping into it. A
-class may define ``problem(self) -> str | None`` for rules that span several keys.
-Nothing here knows feeds.yml's sections: ``config`` and the source kinds use it.
+class may define ``problem(self) -> str | None`` for rules that span several keys;
+``entry`` reads a nested mapping (a list's entry, a Telegram channel) into its own
+dataclass. Two checkers also say what a value is: an option read by ``env_name``
+names a secret to find in the environment (``delivery.targets.secrets_of``), one
+read by ``topic_ids`` names feeds.yml topics (``config_targets.unknown_topic``).
+Nothing here knows feeds.yml's sections: ``config``, the source kinds and the
+delivery targets use it.
 """
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -27,6 +32,7 @@ Check = Callable[[object], T]
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
 
 class FieldError(ValueError):
@@ -55,16 +61,21 @@ def option(
     return dataclasses.field(default=default, metadata=metadata)
 
 
+@dataclasses.dataclass(frozen=True)
+class NoOptions:
+    """A kind (of source, of target) with no options of its own."""
+
+
 def keys_of(section: type[Any]) -> tuple[str, ...]:
     """The YAML keys a section's dataclass takes, in its fields' order."""
-    return tuple(_key(declared) for declared in dataclasses.fields(section))
+    return tuple(key_of(declared) for declared in dataclasses.fields(section))
 
 
 def build(section: type[T], raw: Mapping[str, object]) -> T:
     """The dataclass for these YAML values; FieldError at the first bad one."""
     values: dict[str, Any] = {}
     for declared in dataclasses.fields(section):  # type: ignore[arg-type]
-        key = _key(declared)
+        key = key_of(declared)
         if key not in raw:
             if _required(declared):
                 raise FieldError(key, missing(declared.metadata.get("missing", "")))
@@ -76,6 +87,32 @@ def build(section: type[T], raw: Mapping[str, object]) -> T:
     if found:
         raise FieldError("", str(found))
     return built
+
+
+def unknown_key(data: Mapping[str, object], allowed: Sequence[str]) -> FieldError | None:
+    """The error of the first key not ``allowed`` (a typo would otherwise be ignored)."""
+    for key in data:
+        if key not in allowed:
+            return FieldError(str(key), f"unknown key; expected one of {', '.join(allowed)}")
+    return None
+
+
+def entry(section: type[T]) -> Check[T]:
+    """A nested mapping (a list's entry) read into ``section``'s dataclass."""
+    allowed = keys_of(section)
+
+    def parse(value: object) -> T:
+        if not isinstance(value, Mapping):
+            raise ValueError(f"must be a mapping of {', '.join(allowed)}")
+        try:
+            error = unknown_key(value, allowed)
+            if error is not None:
+                raise error
+            return build(section, value)
+        except FieldError as exc:
+            raise FieldError(f".{exc.key}" if exc.key else "", str(exc)) from None
+
+    return parse
 
 
 def check(value: object, checker: Check[T], key: str) -> T:
@@ -93,7 +130,8 @@ def missing(what: str) -> str:
     return f"is missing; {what}" if what else "is missing"
 
 
-def _key(declared: dataclasses.Field[Any]) -> str:
+def key_of(declared: dataclasses.Field[Any]) -> str:
+    """A declared field's YAML key."""
     return declared.metadata.get("key") or declared.name
 
 
@@ -180,10 +218,16 @@ def list_of(item: Check[T], *, allow_empty: bool = False) -> Check[list[T]]:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or (not value and not allow_empty):
-            raise ValueError("must be a non-empty list")
-        return [check(entry, item, f"[{i}]") for i, entry in enumerate(value)]
+            raise ValueError("must be a list" if allow_empty else "must be a non-empty list")
+        return [check(one, item, f"[{i}]") for i, one in enumerate(value)]
 
     return parse
+
+
+def tuple_of(item: Check[T], *, allow_empty: bool = False) -> Check[tuple[T, ...]]:
+    """``list_of``, as a tuple (a frozen dataclass's field)."""
+    as_list = list_of(item, allow_empty=allow_empty)
+    return lambda value: tuple(as_list(value))
 
 
 def slug(value: object) -> str:
@@ -214,3 +258,32 @@ def time_zone(value: object) -> str:
     except (KeyError, ValueError):
         raise ValueError(f"{name!r} is not a time zone") from None
     return name
+
+
+def unlisted_topic(ids: Sequence[str], topics: Collection[str]) -> FieldError | None:
+    """The first of these topic ids that is not one of ``topics`` (its key: ``[i]``)."""
+    for i, topic in enumerate(ids):
+        if topic not in topics:
+            return FieldError(f"[{i}]", f"unknown topic {topic!r}")
+    return None
+
+
+def territory(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty string naming the place, like Rennes Métropole")
+    return " ".join(value.split())
+
+
+def env_name(value: object) -> str:
+    """The name of an environment variable holding a secret (never the secret itself)."""
+    if not isinstance(value, str) or not _ENV_NAME.match(value):
+        raise ValueError(f"{value!r} must name an environment variable (like MASTODON_TOKEN)")
+    return value
+
+
+def topic_ids(value: object) -> tuple[str, ...]:
+    """Topics of feeds.yml, by id (``unknown_topic`` checks them against the topics)."""
+    return _TOPIC_IDS(value)
+
+
+_TOPIC_IDS = tuple_of(text)

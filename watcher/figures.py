@@ -11,19 +11,12 @@ Pure: a reader's result and its source in, figures out.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from watcher.errors import EmptyListingError, FetchError, ParseError
 from watcher.sources.base import PollResult, SourceConfig
+from watcher.sources.catalog import KINDS
 from watcher.sources.fulltext import NO_TEXT
 
-# Kinds whose every changed poll reads the whole listing (a feed, a page, a CSV):
-# 0 items there means a broken address or shape, never "nothing new" (a ``senat``
-# source on the Akoma Ntoso index reads only its new entries: not whole). Cursor-based
-# kinds (DILA, Légifrance, Assemblée lists, datasets read by date) legitimately read
-# 0 items when nothing was published, and WebDélib+ reads only the sittings of the
-# last ``recheck_days`` (none during a summer break).
-WHOLE_LISTING_KINDS = frozenset({"rss", "senat", "html", "scdl"})
 # An item dated further ahead than this is an announced sitting, not a publication.
 _AHEAD = timedelta(days=1)
 
@@ -80,10 +73,14 @@ class PollFigures:
 
 
 def reads_whole_listing(source: SourceConfig) -> bool:
-    """Does every changed poll of this source read all of its listing?"""
-    if source.kind == "senat" and "/akomantoso/" in urlsplit(source.url).path:
-        return False
-    return source.kind in WHOLE_LISTING_KINDS
+    """Does every changed poll of this source read all of its listing (its kind says)?
+
+    Where it does (a feed, a page, a CSV), 0 items means a broken address or shape,
+    never "nothing new"; cursor-based kinds legitimately read 0 items when nothing
+    was published.
+    """
+    kind = KINDS.get(source.kind)
+    return kind is not None and kind.whole_listing(source)
 
 
 def figures_of(result: PollResult, source: SourceConfig, now: datetime) -> PollFigures | None:

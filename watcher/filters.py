@@ -2,10 +2,10 @@
 
 A text's kind is read from ``Item.kind`` (or the start of its title when the
 source gives none): "Projet de loi", "Décret n° …", "Délibération"… folded into
-a few families a subscriber recognises. A source's family comes from its kind
-and address. An empty choice lets everything through; a text of an unknown kind
-passes only a chat that filters no kind. Steps of a followed dossier are not
-filtered: the chat asked for them.
+a few families a subscriber recognises. A source's family comes from its
+address and name, then its kind (``SourceKind.family``). An empty choice lets
+everything through; a text of an unknown kind passes only a chat that filters
+no kind. Steps of a followed dossier are not filtered: the chat asked for them.
 """
 
 from collections.abc import Collection, Mapping, Sequence
@@ -15,6 +15,7 @@ from watcher.decide import ItemChange
 from watcher.items import Item
 from watcher.matching.normalize import fold
 from watcher.sources.base import SourceConfig
+from watcher.sources.catalog import KINDS
 
 # (id, label, folded beginnings of Item.kind or of the title)
 TEXT_KINDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -35,7 +36,6 @@ SOURCE_FAMILIES: tuple[tuple[str, str], ...] = (
 )
 KIND_LABELS = {k: label for k, label, _ in TEXT_KINDS}
 FAMILY_LABELS = dict(SOURCE_FAMILIES)
-_LOCAL_KINDS = ("scdl", "opendatasoft", "webdelib", "arcgis", "html")
 
 
 @dataclass(frozen=True)
@@ -62,21 +62,24 @@ def text_kind(item: Item) -> str:
 
 
 def source_family(source: SourceConfig | None) -> str:
-    """Parlement, Journal officiel, CNIL, collectivités or préfectures ('' otherwise)."""
+    """Parlement, Journal officiel, CNIL, collectivités or préfectures ('' otherwise).
+
+    A name or an address that says CNIL or préfecture decides (the CNIL's own
+    feed, its deliberations read from the DILA's archives, a prefecture's page);
+    else the source's kind (``SourceKind.family``); else a territory makes it a
+    collectivity's.
+    """
     if source is None:
         return ""
     where = fold(f"{source.id} {source.name} {source.url}")
-    if source.kind in ("senat", "assemblee"):
-        return "parlement"
-    if source.kind in ("dila", "legifrance"):
-        return "jo"
     if "cnil" in where:
         return "cnil"
     if "prefecture" in where or ("recueil" in where and "actes" in where):
         return "prefectures"
-    if source.kind in _LOCAL_KINDS or source.territory:
-        return "collectivites"
-    return ""
+    kind = KINDS.get(source.kind)
+    if kind is not None and kind.family:
+        return kind.family
+    return "collectivites" if source.territory else ""
 
 
 def apply_filters(

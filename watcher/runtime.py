@@ -38,7 +38,7 @@ from watcher.recipients import Subscriptions, recipients_for
 from watcher.renames import apply_renames, check_reload
 from watcher.routing import Recipient
 from watcher.scheduling import DueTimes
-from watcher.sources.pdfpages import ocr_warning
+from watcher.sources.catalog import ocr_warning
 from watcher.store import PollOutcome, Store
 from watcher.store.space import FullDiskLog, StorageFull, full_error, is_disk_full
 from watcher.store.subscribers import Subscribers

@@ -38,6 +38,18 @@ def test_group_changes_are_for_its_administrators(bot: Bot) -> None:
     assert bot.fake.calls_of("getChatMember")
 
 
+def test_an_administrator_telegram_cannot_confirm_is_refused_until_it_can(bot: Bot) -> None:
+    bot.fake.admins[GROUP] = {ADMIN}
+    admin = {"user_id": ADMIN, "chat_type": "supergroup"}
+    bot.fake.failing["getChatMember"] = 1  # a 502: who administers the group is unknown
+    assert bot.say("/pause", chat_id=GROUP, **admin).startswith("Seuls les administrateurs")
+    assert "Alertes en pause" in bot.say("/pause", chat_id=GROUP, **admin)  # asked again
+    code, log = bot.stop()
+    assert code == 0
+    assert f"could not ask Telegram who administers chat {GROUP}: network: Bad Gateway" in log
+    assert "Traceback" not in log
+
+
 def test_commands_for_other_bots_are_ignored(bot: Bot) -> None:
     bot.say("/start")
     group = {"user_id": ADMIN, "chat_type": "supergroup"}

@@ -123,3 +123,28 @@ def test_run_with_the_api_down_polls_on_and_delivers_when_it_comes_back(
     assert watcher.stop() == 0
     assert delivered(fake) == [(1, 1), (1, 2), (1, 3)]  # each once
     assert "Traceback" not in watcher.errors()
+
+
+def test_the_api_failing_as_polling_starts_is_retried_not_fatal(
+    workdir: Path,
+    feed_server: FeedServer,
+    telegram: tuple[FakeTelegram, str],
+    watchers: list[Watcher],
+) -> None:
+    fake, api_url = telegram
+    channel_config(workdir, feed_server.serve("/feed", rss(1, [])))
+    # deleteWebhook fails twice: once for the start-up probe, once as polling starts.
+    fake.failing["deleteWebhook"] = 2
+    watcher = Watcher(workdir, telegram_env(api_url))
+    watchers.append(watcher)
+
+    wait_until(lambda: "bot started" in watcher.errors(), "the bot to start after a retry")
+    assert fake.failing["deleteWebhook"] == 0 and len(fake.calls_of("deleteWebhook")) == 1
+    assert "Telegram Bot API unreachable (network: Bad Gateway)" in watcher.errors()
+    fake.push_message(CHAT, "/aide")
+    fake.wait_for(lambda: fake.messages_to(CHAT))  # it takes commands
+    assert watcher.stop() == 0
+    # The one traceback is python-telegram-bot's own log of its failed bootstrap, before
+    # the gate classifies the error; nothing of watcher's fails.
+    errors = watcher.errors()
+    assert errors.count("Traceback") == errors.count("Bootstrap delete Webhook): Failed") == 1

@@ -11,7 +11,7 @@ import html
 from telegram import MessageOriginChannel, Update
 from telegram.constants import ChatType
 
-from watcher.bot.commands import Context, reply
+from watcher.bot.replies import Context, reply
 
 FREE_TEXT_HELP = (
     "Je comprends les commandes qui commencent par /, par exemple :\n"

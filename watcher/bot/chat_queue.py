@@ -25,7 +25,7 @@ SLOW_DOWN = (
     "attendez les réponses puis réessayez."
 )
 
-Tell = Callable[[int], Awaitable[Any]]
+Tell = Callable[[int], Awaitable[object]]
 
 
 class PerChatProcessor(BaseUpdateProcessor):
@@ -34,7 +34,7 @@ class PerChatProcessor(BaseUpdateProcessor):
     def __init__(self, *, per_chat: int = PER_CHAT_PENDING, tell: Tell | None = None) -> None:
         super().__init__(MAX_CONCURRENT)
         self.per_chat = per_chat
-        self.tell = tell  # sends SLOW_DOWN to a chat (set once the bot exists)
+        self.tell = tell  # sends SLOW_DOWN to a chat through the gate (set once the bot exists)
         self._pending: Counter[int] = Counter()
         self._locks: dict[int, asyncio.Lock] = {}
         self._told: set[int] = set()
@@ -72,18 +72,7 @@ class PerChatProcessor(BaseUpdateProcessor):
             return
         self._told.add(chat)
         logger.info("chat %s sends commands faster than they can be answered: told to wait", chat)
-        for attempt in range(2):
-            try:
-                await self.tell(chat)
-                return
-            except Exception as exc:  # the flood goes on being dropped all the same
-                wait = getattr(exc, "retry_after", None)  # a 429 from the chat's own replies
-                if attempt == 0 and wait is not None:
-                    seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else wait
-                    await asyncio.sleep(float(seconds))
-                    continue
-                logger.warning("could not tell chat %s to slow down: %s", chat, exc)
-                return
+        await self.tell(chat)  # through the gate: a 429 is waited once, a failure logged
 
     async def initialize(self) -> None:
         """Nothing to set up."""

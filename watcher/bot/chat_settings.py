@@ -14,9 +14,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 
-from watcher.bot.commands import ADMINS_ONLY, Context, admin_chat, is_admin, reply, runtime
+from watcher.bot.chats import ADMINS_ONLY, admin_chat, is_admin
+from watcher.bot.replies import Context, answer_press, redraw, reply, runtime
 from watcher.config import Config
 from watcher.filters import FAMILY_LABELS, KIND_LABELS, ChatFilter
 from watcher.filters import describe as describe_filter
@@ -170,54 +170,58 @@ async def settings_button(update: Update, context: Context) -> None:
     if query is None or chat is None or not query.data:
         return
     if not await is_admin(update, context):
-        await query.answer(ADMINS_ONLY, show_alert=True)
+        await answer_press(query, ADMINS_ONLY, alert=True)
         return
     rt = runtime(context)
     subscriber = await asyncio.to_thread(rt.subscribers.get, chat.id)
     if subscriber is None:
-        await query.answer("Envoyez d'abord /start.", show_alert=True)
+        await answer_press(query, "Envoyez d'abord /start.", alert=True)
         return
     _, what, value = [*query.data.split(":", 2), "", ""][:3]
-    chats, chat_id = rt.subscribers, chat.id
+    page = await asyncio.to_thread(_change, rt, subscriber, what, value)
+    if page is None:
+        await answer_press(query, "Ce réglage n'existe plus : /reglages pour le menu à jour.")
+        return
+    if what == "wpage":
+        await answer_press(query)
+    else:
+        rt.subscriptions.invalidate()
+        await answer_press(query, "Réglage enregistré.")
+    changed = await asyncio.to_thread(rt.subscribers.get, chat.id)
+    assert changed is not None
+    filtered = await asyncio.to_thread(rt.store.filters.get, chat.id)
+    await redraw(
+        query,
+        describe(rt.config, changed, filtered),
+        keyboard(rt.config, changed, filtered, page),
+    )
+
+
+def _change(rt: "Runtime", subscriber: Subscriber, what: str, value: str) -> int | None:
+    """Apply one button's setting (a blocking write): the page of territories to show
+    next, or None for a button that no longer exists."""
+    chats, chat_id = rt.subscribers, subscriber.chat_id
     territories = territories_of(rt.config)
-    page = 0
     if what == "wpage" and value.isdigit() and int(value) * TERRITORIES_PER_PAGE < len(territories):
-        page = int(value)  # another page of territories: nothing changes
-    elif what == "mode" and value in MODES:
-        await asyncio.to_thread(chats.set_mode, chat_id, value)  # type: ignore[arg-type]
+        return int(value)  # another page of territories: nothing changes
+    if what == "mode" and value in MODES:
+        chats.set_mode(chat_id, value)  # type: ignore[arg-type]
     elif what == "hour" and value in DIGEST_HOURS:
-        await asyncio.to_thread(chats.set_digest_time, chat_id, value)
+        chats.set_digest_time(chat_id, value)
     elif what in ("silent", "previews"):
-        await asyncio.to_thread(chats.set_option, chat_id, what, not getattr(subscriber, what))
+        chats.set_option(chat_id, what, not getattr(subscriber, what))
     elif what == "where" and value == "all":
-        await asyncio.to_thread(chats.set_territories, chat_id, ())
+        chats.set_territories(chat_id, ())
     elif what == "where" and value.isdigit() and int(value) < len(territories):
-        chosen = set(subscriber.territories) ^ {territories[int(value)]}
-        await asyncio.to_thread(chats.set_territories, chat_id, chosen)
-        page = int(value) // TERRITORIES_PER_PAGE
+        chats.set_territories(chat_id, set(subscriber.territories) ^ {territories[int(value)]})
+        return int(value) // TERRITORIES_PER_PAGE  # the page of the territory pressed
     elif what in ("kind", "family") and (
         value == "all" or value in {**KIND_LABELS, **FAMILY_LABELS}
     ):
-        await asyncio.to_thread(_toggle_filter, rt, chat_id, what, value)
+        _toggle_filter(rt, chat_id, what, value)
     else:
-        await query.answer("Ce réglage n'existe plus : /reglages pour le menu à jour.")
-        return
-    if what == "wpage":
-        await query.answer()
-    else:
-        rt.subscriptions.invalidate()
-        await query.answer("Réglage enregistré.")
-    changed = await asyncio.to_thread(chats.get, chat_id)
-    assert changed is not None
-    filtered = await asyncio.to_thread(rt.store.filters.get, chat_id)
-    try:
-        await query.edit_message_text(
-            describe(rt.config, changed, filtered),
-            reply_markup=keyboard(rt.config, changed, filtered, page),
-        )
-    except BadRequest as exc:  # "message is not modified": nothing to redraw
-        if "not modified" not in exc.message.lower():
-            raise
+        return None
+    return 0
 
 
 def _toggle_filter(rt: "Runtime", chat_id: int, what: str, value: str) -> None:

@@ -1,44 +1,41 @@
-"""The bot's commands: small handlers, French replies, never a stack trace.
+"""The bot's everyday commands: small handlers, French replies, never a stack trace.
 
-Subscribers: /start /sujets /sources /abonnements /recent /pause /reprendre
-/digest /stop /aide here; /chercher in ``search``, /reglages in ``chat_settings``,
-/mots in ``words``, /suivre and /dossiers in ``following``, /export and /import in
-``export``, /id in ``chat_id``; the maintainers' commands in ``maintainer``.
-
-No dead ends: any command from a chat the bot does not know registers it with
-every topic and greets it, and every reply says what to do next. A chat that said
-/stop is the exception: only /start brings it back (in a group, an
-administrator's), so no other command subscribes it again behind its back. In a group,
-what changes the group's alerts is for its administrators only (Telegram is
-asked, and the answer kept for a minute); commands addressed to another bot
-(``/ban@other_bot``) are not ours and get no answer.
+/start /pause /reprendre /digest /stop /aide and unknown commands here, with the
+command menu (``BOT_COMMANDS``) and the handlers of a blocked bot and of errors.
+Elsewhere: /sujets /sources /abonnements in ``topics``, /recent and /chercher in
+``search``, /reglages in ``chat_settings``, /mots in ``words``, /suivre and /dossiers
+in ``following``, /export and /import in ``export``, /id in ``chat_id``, the
+maintainers' commands in ``maintainer`` and ``review``. Every reply says what to do
+next; commands addressed to another bot (``/ban@other_bot``) are not ours and get no
+answer.
 """
 
 import asyncio
 import html
 import logging
-import time
-from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import BotCommand, Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
-from watcher.delivery.render import format_date, words_found
-from watcher.delivery.telegram import answer
-from watcher.items import Item
-from watcher.matching.engine import TopicMatch
+from watcher.bot.chats import (
+    ADMINS_ONLY,
+    STOPPED,
+    admin_chat,
+    chat_of,
+    is_admin,
+    register,
+    topic_labels,
+)
+from watcher.bot.replies import Context, reply, runtime
+from watcher.bot.search import MAX_RECENT
+from watcher.bot.topics import topics_keyboard
 
 if TYPE_CHECKING:
     from watcher.bot.deps import BotDeps as Runtime
-    from watcher.store.subscribers import Subscriber
 
 logger = logging.getLogger(__name__)
-Context = ContextTypes.DEFAULT_TYPE
-Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 SUBSCRIBER_COMMANDS = [
     ("start", "Démarrer et s'abonner"),
@@ -60,6 +57,7 @@ SUBSCRIBER_COMMANDS = [
     ("stop", "Se désabonner et effacer mes données"),
     ("aide", "Aide"),
 ]
+
 BOT_COMMANDS = [BotCommand(name, description) for name, description in SUBSCRIBER_COMMANDS]
 
 HELP = (
@@ -68,117 +66,6 @@ HELP = (
     "reconnaissance faciale, de biométrie ou de vidéosurveillance algorithmique.\n\n"
     + "\n".join(f"/{name} — {description}" for name, description in SUBSCRIBER_COMMANDS)
 )
-MAX_RECENT = 20
-SEARCH_PAGE = 5
-ADMIN_CACHE_SECONDS = 60.0
-GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
-ADMINS_ONLY = "Seuls les administrateurs de ce groupe peuvent changer ses alertes."
-STOPPED = (
-    "Ce chat s'est désabonné (/stop) : aucune alerte n'y est envoyée. /start pour vous "
-    "réabonner (dans un groupe : un administrateur)."
-)
-# What /sources calls each kind of source.
-KIND_NAMES = {
-    "rss": "flux RSS",
-    "senat": "Sénat",
-    "assemblee": "Assemblée nationale",
-    "dila": "Journal officiel",
-    "legifrance": "Légifrance",
-    "scdl": "délibérations (données ouvertes)",
-    "opendatasoft": "données ouvertes",
-    "html": "page web",
-    "webdelib": "séances du conseil (WebDélib+)",
-    "arcgis": "données ouvertes (ArcGIS)",
-}
-
-
-def runtime(context: Context) -> "Runtime":
-    value: Runtime = context.application.bot_data["runtime"]
-    return value
-
-
-async def reply(update: Update, text: str, **kwargs: object) -> None:
-    """Answer in the chat; wait once if Telegram says the chat is sending too fast."""
-    message = update.effective_message
-    if message is None:
-        return
-    await answer(
-        lambda: message.reply_text(text, **kwargs),  # type: ignore[arg-type]
-        f"reply in chat {message.chat_id}",
-    )
-
-
-async def chat_of(update: Update, context: Context) -> "tuple[Runtime, Subscriber, str] | None":
-    """The chat's subscriber, registered with every topic if the bot did not know it.
-
-    The third value is the greeting to put before the answer ('' for a known chat).
-    """
-    chat = update.effective_chat
-    if chat is None:
-        return None
-    rt = runtime(context)
-    subscriber = await asyncio.to_thread(rt.subscribers.get, chat.id)
-    if subscriber is not None:
-        return rt, subscriber, ""
-    if await asyncio.to_thread(rt.subscribers.stopped, chat.id):
-        await reply(update, STOPPED)
-        return None
-    subscriber = await _register(rt, chat.id, chat.type)
-    return rt, subscriber, greeting(rt, subscriber) + "\n\n"
-
-
-async def _register(rt: "Runtime", chat_id: int, chat_type: str) -> "Subscriber":
-    await asyncio.to_thread(rt.subscribers.start, chat_id, chat_type, now=datetime.now(UTC))
-    for topic in rt.config.topics:
-        await asyncio.to_thread(rt.subscribers.subscribe, chat_id, topic)
-    rt.subscriptions.invalidate()
-    subscriber = await asyncio.to_thread(rt.subscribers.get, chat_id)
-    assert subscriber is not None
-    return subscriber
-
-
-def greeting(rt: "Runtime", subscriber: "Subscriber") -> str:
-    return (
-        "👋 Bienvenue ! Vous êtes abonné(e) à : "
-        + html.escape(topic_labels(rt, subscriber.topics))
-        + ". Les alertes arriveront ici. /sujets pour choisir vos sujets, /aide pour tout le reste."
-    )
-
-
-def topic_labels(rt: "Runtime", topic_ids: "frozenset[str] | Sequence[str]") -> str:
-    return ", ".join(rt.config.topics[t].label for t in sorted(topic_ids) if t in rt.config.topics)
-
-
-async def is_admin(update: Update, context: Context, *, channels: bool = False) -> bool:
-    """In a group (and with ``channels``, a channel), whether the sender administers it
-    (asked of Telegram, kept a minute)."""
-    chat, user = update.effective_chat, update.effective_user
-    if chat is None or not (chat.type in GROUPS or (channels and chat.type == ChatType.CHANNEL)):
-        return True
-    if user is None:
-        return False
-    cache: dict[tuple[int, int], tuple[float, bool]] = context.application.bot_data.setdefault(
-        "admins", {}
-    )
-    known = cache.get((chat.id, user.id))
-    if known is not None and time.monotonic() - known[0] < ADMIN_CACHE_SECONDS:
-        return known[1]
-    try:
-        member = await context.bot.get_chat_member(chat.id, user.id)
-    except TelegramError as exc:  # unknown is not allowed; nothing is cached
-        logger.warning("could not ask Telegram who administers chat %s: %s", chat.id, exc)
-        return False
-    allowed = member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
-    cache[(chat.id, user.id)] = (time.monotonic(), allowed)
-    return allowed
-
-
-async def admin_chat(update: Update, context: Context) -> "tuple[Runtime, Subscriber, str] | None":
-    """``chat_of`` for commands that change the chat's alerts: admins only in a group."""
-    if not await is_admin(update, context):
-        await reply(update, ADMINS_ONLY + " /recent et /chercher restent ouverts à tous.")
-        return None
-    return await chat_of(update, context)
 
 
 async def start(update: Update, context: Context) -> None:
@@ -193,7 +80,7 @@ async def start(update: Update, context: Context) -> None:
         await reply(update, ADMINS_ONLY)
         return
     if existing is None:
-        subscriber = await _register(rt, chat.id, chat.type)
+        subscriber = await register(rt, chat.id, chat.type)
     else:
         subscriber = await asyncio.to_thread(
             rt.subscribers.start, chat.id, chat.type, now=datetime.now(UTC)
@@ -235,184 +122,6 @@ def maintainer_hint(rt: "Runtime", update: Update) -> str:
         f"\n\nVous installez ce bot ? Votre identifiant Telegram est {chat.id} : ajoutez "
         f"<code>maintainers: [{chat.id}]</code> à feeds.yml pour les commandes de "
         "maintenance. /id donne l'identifiant d'un groupe (envoyé dans ce groupe)."
-    )
-
-
-def topics_keyboard(rt: "Runtime", subscribed: frozenset[str]) -> InlineKeyboardMarkup:
-    rows = []
-    for topic_id, rules in rt.config.topics.items():
-        if topic_id in subscribed:
-            rows.append(
-                [InlineKeyboardButton(f"✅ {rules.label}", callback_data=f"unsub:{topic_id}")]
-            )
-        else:
-            rows.append(
-                [InlineKeyboardButton(f"➕ {rules.label}", callback_data=f"sub:{topic_id}")]
-            )
-    return InlineKeyboardMarkup(rows)
-
-
-async def topics(update: Update, context: Context) -> None:
-    """List topics with buttons to subscribe and unsubscribe."""
-    found = await chat_of(update, context)
-    if found is None:
-        return
-    rt, subscriber, intro = found
-    await reply(
-        update,
-        intro + "Sujets surveillés (touchez pour vous abonner ou vous désabonner) :",
-        reply_markup=topics_keyboard(rt, subscriber.topics),
-    )
-
-
-async def topic_button(update: Update, context: Context) -> None:
-    """A press on a /sujets button: subscribe or unsubscribe, then redraw the buttons."""
-    query = update.callback_query
-    chat = update.effective_chat
-    if query is None or chat is None or not query.data:
-        return
-    rt = runtime(context)
-    action, _, topic_id = query.data.partition(":")
-    if topic_id not in rt.config.topics or action not in ("sub", "unsub"):
-        await query.answer("Ce sujet n'existe plus : /sujets pour la liste à jour.")
-        return
-    if not await is_admin(update, context):
-        await query.answer(ADMINS_ONLY, show_alert=True)
-        return
-    if await asyncio.to_thread(rt.subscribers.get, chat.id) is None:
-        if await asyncio.to_thread(rt.subscribers.stopped, chat.id):
-            await query.answer(STOPPED, show_alert=True)
-            return
-        await asyncio.to_thread(rt.subscribers.start, chat.id, chat.type, now=datetime.now(UTC))
-    if action == "sub":
-        await asyncio.to_thread(rt.subscribers.subscribe, chat.id, topic_id)
-        await query.answer(f"Abonné(e) : {rt.config.topics[topic_id].label}")
-    else:
-        await asyncio.to_thread(rt.subscribers.unsubscribe, chat.id, topic_id)
-        await query.answer(f"Désabonné(e) : {rt.config.topics[topic_id].label}")
-    rt.subscriptions.invalidate()
-    subscriber = await asyncio.to_thread(rt.subscribers.get, chat.id)
-    assert subscriber is not None
-    await query.edit_message_reply_markup(reply_markup=topics_keyboard(rt, subscriber.topics))
-
-
-async def sources(update: Update, context: Context) -> None:
-    """The sources watched."""
-    from watcher.durations import format_duration
-
-    found = await chat_of(update, context)
-    if found is None:
-        return
-    rt, _, intro = found
-    lines = []
-    for s in rt.config.sources:
-        what = KIND_NAMES.get(s.kind, s.kind)
-        where = f", {html.escape(s.territory)}" if s.territory else ""
-        lines.append(
-            f"• {html.escape(s.name)} <i>({what}{where}, "
-            f"toutes les {format_duration(s.interval)})</i>"
-        )
-    await reply(
-        update,
-        intro
-        + "<b>Sources surveillées</b>\n"
-        + "\n".join(lines)
-        + "\n\n/recent pour les dernières alertes, /chercher pour fouiller ces sources.",
-    )
-
-
-async def subscriptions(update: Update, context: Context) -> None:
-    """The chat's topics and delivery mode."""
-    found = await chat_of(update, context)
-    if found is None:
-        return
-    rt, subscriber, intro = found
-    if not subscriber.topics:
-        await reply(
-            update,
-            intro + "Vous n'êtes abonné(e) à aucun sujet : touchez un sujet pour le suivre.",
-            reply_markup=topics_keyboard(rt, subscriber.topics),
-        )
-        return
-    labels = [
-        html.escape(rt.config.topics[t].label)
-        for t in sorted(subscriber.topics)
-        if t in rt.config.topics
-    ]
-    mode = {
-        "immediate": "alertes immédiates",
-        "grouped": "alertes groupées",
-        "digest": "résumé quotidien",
-    }[subscriber.mode]
-    state = " (en pause : /reprendre)" if subscriber.paused else ""
-    where = (
-        "\nTerritoires : " + html.escape(", ".join(sorted(subscriber.territories)))
-        if subscriber.territories
-        else ""
-    )
-    await reply(
-        update,
-        intro
-        + "<b>Vos abonnements</b>\n"
-        + "\n".join(f"• {label}" for label in labels)
-        + f"\nMode : {mode}{state}{where}"
-        + "\n\n/sujets pour changer de sujets, /reglages pour le mode de réception.",
-    )
-
-
-def result_lines(rt: "Runtime", found: Sequence[tuple[Item, Sequence[TopicMatch]]]) -> list[str]:
-    """Items as /recent and /chercher show them: linked title, date, source, topic, words."""
-    zone = rt.config.settings.timezone
-    lines = []
-    for item, matches in found:
-        title = html.escape(item.title[:200] or "(sans titre)")
-        link = f'<a href="{html.escape(item.url, quote=True)}">{title}</a>' if item.url else title
-        source = rt.config.source(item.source_id)
-        labels = [rt.config.topics[m.topic].label for m in matches if m.topic in rt.config.topics]
-        about = [
-            format_date(item.published, zone),
-            source.name if source else item.source_id,
-            source.territory if source else "",
-            ", ".join(labels),
-        ]
-        line = f"• {link}\n  " + html.escape(" · ".join(p for p in about if p))
-        words = words_found(matches)
-        if words:
-            line += "\n  Mots trouvés : " + ", ".join(f"<i>{html.escape(w)}</i>" for w in words)
-        lines.append(line)
-    return lines
-
-
-async def recent(update: Update, context: Context) -> None:
-    """/recent [n]: the latest matched items of my topics."""
-    count, note = 5, ""
-    if context.args:
-        if not context.args[0].isdigit() or int(context.args[0]) < 1:
-            await reply(
-                update,
-                f"Usage : /recent [n], par exemple /recent 10 (de 1 à {MAX_RECENT}).",
-            )
-            return
-        count = int(context.args[0])
-        if count > MAX_RECENT:
-            count, note = MAX_RECENT, f" ({MAX_RECENT} au plus)"
-    found = await chat_of(update, context)
-    if found is None:
-        return
-    rt, subscriber, intro = found
-    topic_ids = sorted(subscriber.topics) or list(rt.config.topics)
-    items = await asyncio.to_thread(rt.store.items.recent_matches, topics=topic_ids, limit=count)
-    if not items:
-        await reply(
-            update,
-            intro + "Aucune alerte pour l'instant. Elles arriveront ici dès qu'un texte "
-            "parlera de vos sujets ; /chercher fouille les textes déjà relevés.",
-        )
-        return
-    header = f"<b>Dernières alertes</b>{note}"
-    await reply(
-        update,
-        intro + header + "\n" + "\n".join(result_lines(rt, items)),
     )
 
 
@@ -530,8 +239,5 @@ async def chat_member(update: Update, context: Context) -> None:
 async def on_error(update: object, context: Context) -> None:
     """Log a handler's error once, with context; tell the user briefly."""
     logger.error("error while handling an update: %s", context.error, exc_info=context.error)
-    if isinstance(update, Update):
-        try:
-            await reply(update, "Désolé, une erreur est survenue. Réessayez plus tard.")
-        except Exception:  # the reply itself may fail: nothing more to do
-            logger.debug("could not tell the user about the error", exc_info=True)
+    if isinstance(update, Update):  # the reply goes through the gate: it never raises
+        await reply(update, "Désolé, une erreur est survenue. Réessayez plus tard.")

@@ -11,7 +11,7 @@ import json
 import logging
 import re
 
-from watcher.bot.commands import Context, runtime
+from watcher.bot.replies import Context, runtime
 from watcher.errors import FetchError
 from watcher.sources import senat
 from watcher.textdecode import decode_bytes

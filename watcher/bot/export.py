@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from telegram import Document, Update
-from telegram.error import TelegramError
 
-from watcher.bot.commands import ADMINS_ONLY, Context, chat_of, is_admin, reply
+from watcher.bot.chats import ADMINS_ONLY, chat_of, is_admin
+from watcher.bot.replies import Context, received_file, reply, send_file
 from watcher.filters import FAMILY_LABELS, KIND_LABELS, ChatFilter
 from watcher.personal import MAX_RULES, WordsError, parse_rule
 from watcher.store.subscribers import MODES
@@ -67,7 +67,8 @@ async def export(update: Update, context: Context) -> None:
     data = json.dumps(document, ensure_ascii=False, indent=2).encode()
     if intro:
         await reply(update, intro.strip())
-    await context.bot.send_document(
+    await send_file(
+        context,
         subscriber.chat_id,
         data,
         filename=FILE_NAME,
@@ -103,11 +104,12 @@ async def _restore(update: Update, context: Context, document: Document) -> None
     if (document.file_size or 0) > MAX_BYTES:
         await reply(update, "Ce fichier est trop gros pour des réglages. " + IMPORT_HELP)
         return
+    data = await received_file(context, document.file_id)
     try:
-        file = await context.bot.get_file(document.file_id)
-        data = bytes(await file.download_as_bytearray())
-        settings = json.loads(data[:MAX_BYTES])
-    except (TelegramError, ValueError):
+        settings = json.loads(data[:MAX_BYTES]) if data is not None else None
+    except ValueError:
+        settings = None
+    if settings is None:
         await reply(update, "Je n'ai pas pu lire ce fichier. " + IMPORT_HELP)
         return
     if not isinstance(settings, dict) or settings.get("format") != FORMAT:

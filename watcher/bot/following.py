@@ -7,11 +7,8 @@ dossier whose page answers; ``/dossiers`` lists the chat's with their last step,
 their next date and a button to stop each; a maintainer's ``/oublier`` stops a
 dossier for everyone.
 
-Buttons hold where many people see them: in a group only its administrators
-follow or stop, in a channel only the channel's administrators (anyone else is
-told it is reserved to them). A chat is one follower whatever name it is known
-by: a channel listed in feeds.yml as ``@veille`` is followed as ``@veille``, the
-name its alerts go to, not a second time under its numeric id.
+Who may follow from a chat, and under which name the chat follows, is in
+``followers``.
 """
 
 import asyncio
@@ -19,13 +16,28 @@ import html
 import logging
 from datetime import UTC, datetime
 
-from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType
-from telegram.error import BadRequest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
-from watcher.bot.commands import STOPPED, Context, Handler, is_admin, reply, runtime
-from watcher.bot.dossier_site import check_on_site, source_for
+from watcher.bot.chats import is_admin
+from watcher.bot.dossier_site import check_on_site
+from watcher.bot.followers import (
+    ADMINS_ONLY,
+    follow,
+    followed_by,
+    follows,
+    may_follow,
+    unfollow,
+)
 from watcher.bot.maintainer import maintainer_only
+from watcher.bot.replies import (
+    Context,
+    Handler,
+    answer_press,
+    redraw,
+    redraw_buttons,
+    reply,
+    runtime,
+)
 from watcher.delivery.buttons import CALLBACK_LIMIT, FOLLOW, UNFOLLOW, follow_button
 from watcher.delivery.render import format_date
 from watcher.following import parse_dossier
@@ -45,7 +57,6 @@ COMMANDS: dict[str, Handler] = {}
 CALLBACK_PATTERN = rf"^({FOLLOW}|{UNFOLLOW})"
 STOP_BUTTON = "dstop:"  # under /dossiers: stop following, then redraw the list
 STOP_PATTERN = rf"^{STOP_BUTTON}"
-ADMINS_ONLY = "Réservé aux administrateurs de ce chat."
 
 
 async def _resolve(context: Context, text: str) -> tuple[str | None, str, str]:
@@ -73,79 +84,6 @@ async def _resolve(context: Context, text: str) -> tuple[str | None, str, str]:
     )
 
 
-def _names(chat: Chat) -> list[str]:
-    """The names a chat's alerts may be routed to: its id, and its @username."""
-    return [str(chat.id)] + ([f"@{chat.username}"] if chat.username else [])
-
-
-def _spellings(context: Context, chat: Chat) -> list[str]:
-    """Every name the chat may follow under: its names, as feeds.yml spells them too."""
-    names = _names(chat)
-    lowered = {n.lower() for n in names}
-    listed = [str(c.chat_id) for c in runtime(context).config.channels]
-    return list(dict.fromkeys(names + [c for c in listed if c.lower() in lowered]))
-
-
-def _destination(context: Context, chat: Chat, dossier: str) -> str:
-    """The one name under which this chat follows a dossier (a blocking read)."""
-    rt = runtime(context)
-    names = _names(chat)
-    for name in names:  # already following under one of its names: that one
-        if rt.store.dossiers.follows(dossier, name):
-            return name
-    listed = {str(c.chat_id).lower(): str(c.chat_id) for c in rt.config.channels}
-    for name in names:  # a channel of feeds.yml: the name its alerts go to
-        if name.lower() in listed:
-            return listed[name.lower()]
-    return names[0]
-
-
-async def _may_follow(update: Update, context: Context, chat: Chat) -> str:
-    """'' when this chat may follow from here, else why not (in French)."""
-    if not await is_admin(update, context, channels=True):
-        return ADMINS_ONLY
-    if chat.type == ChatType.CHANNEL:
-        return ""
-    rt = runtime(context)
-    if await asyncio.to_thread(rt.subscribers.get, chat.id) is None:
-        if await asyncio.to_thread(rt.subscribers.stopped, chat.id):
-            return STOPPED
-        # Steps are routed to registered chats: a chat that never said /start is now.
-        await asyncio.to_thread(rt.subscribers.start, chat.id, chat.type, now=datetime.now(UTC))
-        rt.subscriptions.invalidate()
-    return ""
-
-
-async def _follow(context: Context, chat: Chat, dossier: str, title: str = "") -> None:
-    rt = runtime(context)
-    existing = await asyncio.to_thread(rt.store.dossiers.get, dossier)
-    destination = await asyncio.to_thread(_destination, context, chat, dossier)
-    await asyncio.to_thread(
-        rt.store.dossiers.follow,
-        dossier,
-        source_id=existing.source_id if existing else source_for(context, dossier),
-        target="telegram",
-        destination=destination,
-        how="channel" if chat.type == ChatType.CHANNEL else "suivre",
-        now=datetime.now(UTC),
-        title=existing.title
-        if existing and existing.title
-        else await asyncio.to_thread(rt.store.dossiers.title_of, dossier) or title,
-    )
-
-
-async def _unfollow(context: Context, chat: Chat, dossier: str) -> None:
-    rt = runtime(context)
-    for name in _spellings(context, chat):
-        await asyncio.to_thread(rt.store.dossiers.unfollow, dossier, name)
-
-
-async def _follows(context: Context, chat: Chat, dossier: str) -> bool:
-    rt = runtime(context)
-    destination = await asyncio.to_thread(_destination, context, chat, dossier)
-    return await asyncio.to_thread(rt.store.dossiers.follows, dossier, destination)
-
-
 async def suivre(update: Update, context: Context) -> None:
     """/suivre <signet, UID, NOR ou lien> : suivre un dossier à la main."""
     chat = update.effective_chat
@@ -154,7 +92,7 @@ async def suivre(update: Update, context: Context) -> None:
     if not context.args:
         await reply(update, SUIVRE_USAGE)
         return
-    refused = await _may_follow(update, context, chat)
+    refused = await may_follow(update, context, chat)
     if refused:
         await reply(update, refused)
         return
@@ -162,7 +100,7 @@ async def suivre(update: Update, context: Context) -> None:
     if dossier is None:
         await reply(update, problem or SUIVRE_USAGE)
         return
-    await _follow(context, chat, dossier, title)
+    await follow(context, chat, dossier, title)
     record = await asyncio.to_thread(runtime(context).store.dossiers.get, dossier)
     title = record.title if record else ""
     named = f"<b>{html.escape(title)}</b> ({dossier})" if title else f"<b>{dossier}</b>"
@@ -196,15 +134,6 @@ def _listing(followed: list[Dossier], timezone: str) -> tuple[str, InlineKeyboar
     return text, InlineKeyboardMarkup(rows) if rows else None
 
 
-async def _followed_by(context: Context, chat: Chat) -> list[Dossier]:
-    rt = runtime(context)
-    found: dict[str, Dossier] = {}
-    for name in _spellings(context, chat):
-        for dossier in await asyncio.to_thread(rt.store.dossiers.of_destination, name):
-            found.setdefault(dossier.dossier, dossier)
-    return list(found.values())
-
-
 async def dossiers(update: Update, context: Context) -> None:
     """/dossiers : les dossiers suivis, leur dernière étape, leur prochaine date, et un
     bouton pour arrêter chacun."""
@@ -212,7 +141,7 @@ async def dossiers(update: Update, context: Context) -> None:
     if chat is None:
         return
     text, markup = _listing(
-        await _followed_by(context, chat), runtime(context).config.settings.timezone
+        await followed_by(context, chat), runtime(context).config.settings.timezone
     )
     await reply(update, text, reply_markup=markup)
 
@@ -253,21 +182,21 @@ async def follow_button_pressed(update: Update, context: Context) -> None:
         return
     rt = runtime(context)
     action, _, dossier = query.data.partition(":")
-    refused = await _may_follow(update, context, chat)
+    refused = await may_follow(update, context, chat)
     if refused:
-        await query.answer(refused, show_alert=True)
+        await answer_press(query, refused, alert=True)
         return
     if action + ":" == FOLLOW:
         existing = await asyncio.to_thread(rt.store.dossiers.get, dossier)
         if existing is not None and existing.status == "stopped":
-            await query.answer("Ce dossier n'est plus suivi par watcher.")
+            await answer_press(query, "Ce dossier n'est plus suivi par watcher.")
             return
-        await _follow(context, chat, dossier)
-        await query.answer("Dossier suivi : ses prochaines étapes vous seront envoyées.")
+        await follow(context, chat, dossier)
+        await answer_press(query, "Dossier suivi : ses prochaines étapes vous seront envoyées.")
     else:
-        await _unfollow(context, chat, dossier)
-        await query.answer("Vous ne suivez plus ce dossier.")
-    followed = await _follows(context, chat, dossier)
+        await unfollow(context, chat, dossier)
+        await answer_press(query, "Vous ne suivez plus ce dossier.")
+    followed = await follows(context, chat, dossier)
     button = follow_button(dossier, followed)
     if button is None:
         return
@@ -281,7 +210,7 @@ async def follow_button_pressed(update: Update, context: Context) -> None:
             [_toggled(b, query.data, button.data, followed) for b in row]
             for row in pressed.inline_keyboard
         ]
-    await query.edit_message_reply_markup(reply_markup=InlineKeyboardMarkup(rows))
+    await redraw_buttons(query, InlineKeyboardMarkup(rows))
 
 
 def _toggled(
@@ -301,18 +230,14 @@ async def stop_button_pressed(update: Update, context: Context) -> None:
     if query is None or chat is None or not query.data:
         return
     if not await is_admin(update, context, channels=True):
-        await query.answer(ADMINS_ONLY, show_alert=True)
+        await answer_press(query, ADMINS_ONLY, alert=True)
         return
-    await _unfollow(context, chat, query.data.removeprefix(STOP_BUTTON))
-    await query.answer("Vous ne suivez plus ce dossier.")
+    await unfollow(context, chat, query.data.removeprefix(STOP_BUTTON))
+    await answer_press(query, "Vous ne suivez plus ce dossier.")
     text, markup = _listing(
-        await _followed_by(context, chat), runtime(context).config.settings.timezone
+        await followed_by(context, chat), runtime(context).config.settings.timezone
     )
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as exc:  # "message is not modified": nothing to redraw
-        if "not modified" not in exc.message.lower():
-            raise
+    await redraw(query, text, markup)
 
 
 @maintainer_only

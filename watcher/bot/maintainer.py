@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from telegram import Update
 
-from watcher.bot.commands import Context, Handler, reply, runtime
+from watcher.bot.replies import Context, Handler, reply, runtime
 from watcher.delivery.telegram_kind import NAME as TELEGRAM
 from watcher.drift import PROBLEMS_FR
 from watcher.errors import ConfigError, WatcherError

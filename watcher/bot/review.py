@@ -17,8 +17,8 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from watcher.bot.commands import Context, reply, runtime
 from watcher.bot.maintainer import maintainer_only
+from watcher.bot.replies import Context, answer_press, redraw_buttons, reply, runtime
 from watcher.errors import WatcherError
 from watcher.review import labels_path, record_label
 from watcher.store.review import ReviewEntry
@@ -90,7 +90,7 @@ async def label_pressed(update: Update, context: Context) -> None:
         return
     rt = runtime(context)
     if user is None or user.id not in rt.config.maintainers:
-        await query.answer("Réservé aux mainteneurs de watcher.", show_alert=True)
+        await answer_press(query, "Réservé aux mainteneurs de watcher.", alert=True)
         return
     _, entry_id, verdict = query.data.split(":")
     relevant = verdict == "1"
@@ -108,13 +108,14 @@ async def label_pressed(update: Update, context: Context) -> None:
         )
     except WatcherError as exc:
         logger.warning("review label not recorded: %s", exc)
-        await query.answer(f"Étiquette non enregistrée : {exc}", show_alert=True)
+        await answer_press(query, f"Étiquette non enregistrée : {exc}", alert=True)
         return
-    await query.answer("Noté : pertinent 👍" if relevant else "Noté : hors sujet 👎")
+    await answer_press(query, "Noté : pertinent 👍" if relevant else "Noté : hors sujet 👎")
     choice = "👍 pertinent" if relevant else "👎 hors sujet"
     other = f"rev:{entry_id}:{int(not relevant)}"  # a second press changes the label
-    await query.edit_message_reply_markup(
-        reply_markup=InlineKeyboardMarkup(
+    await redraw_buttons(
+        query,
+        InlineKeyboardMarkup(
             [[InlineKeyboardButton(f"✅ {choice} — toucher pour changer", callback_data=other)]]
-        )
+        ),
     )

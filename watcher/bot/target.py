@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from watcher.bot.deps import BotDeps
+from watcher.bot.dossier_site import CHECK_SECONDS
 from watcher.bot.maintainer import announce
 from watcher.bot.settings import TelegramSettings
 from watcher.bot.wiring import build_application, close_requests, serve_bot
@@ -51,7 +52,7 @@ async def fetch_page(service: "Service", url: str) -> bytes:
 
     settings = service.config.settings
     allow_private = settings.allow_private_addresses or await is_private_host(url)
-    deadline = asyncio.get_running_loop().time() + 15.0
+    deadline = asyncio.get_running_loop().time() + CHECK_SECONDS
     response = await service.fetcher.fetch(
         "GET", url, deadline=deadline, allow_private=allow_private
     )

@@ -11,11 +11,11 @@ start-up is the second one, and it stops with one line.
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -36,10 +36,13 @@ from watcher.bot import (
     maintainer,
     review,
     search,
+    topics,
     words,
 )
 from watcher.bot.chat_queue import SLOW_DOWN, PerChatProcessor
 from watcher.bot.settings import TelegramSettings
+from watcher.delivery.outcome import Sent
+from watcher.delivery.telegram import Conflict, answer, ask, attempt, classify, describe
 from watcher.errors import DeliveryError
 
 if TYPE_CHECKING:
@@ -52,7 +55,6 @@ FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 300.0
 # How long a starting bot listens for another process polling with its token.
 PROBE_SECONDS = 3.0
-INVALID_TOKEN = "Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather"
 SECOND_PROCESS = (
     "another process is already polling Telegram with this bot token "
     "(409 Conflict): run one watcher per token"
@@ -89,15 +91,17 @@ def build_application(service: "BotDeps", settings: TelegramSettings) -> BotAppl
         .concurrent_updates(processor)
         .build()
     )
-    processor.tell = lambda chat: application.bot.send_message(chat, SLOW_DOWN)
+    processor.tell = lambda chat: answer(
+        lambda: application.bot.send_message(chat, SLOW_DOWN), f"slow-down notice to chat {chat}"
+    )
     application.bot_data["runtime"] = service
     application.bot_data["requests"] = requests
     handlers = {
         "start": commands.start,
-        "sujets": commands.topics,
-        "sources": commands.sources,
-        "abonnements": commands.subscriptions,
-        "recent": commands.recent,
+        "sujets": topics.topics,
+        "sources": topics.sources,
+        "abonnements": topics.subscriptions,
+        "recent": search.recent,
         "chercher": search.search,
         "pause": commands.pause,
         "reprendre": commands.resume,
@@ -119,7 +123,7 @@ def build_application(service: "BotDeps", settings: TelegramSettings) -> BotAppl
     for name, handler in {**handlers, **following.COMMANDS}.items():
         application.add_handler(CommandHandler(name, handler))
     review.register(application)  # /revue and its 👍 / 👎 buttons (maintainers)
-    application.add_handler(CallbackQueryHandler(commands.topic_button, pattern=r"^(un)?sub:"))
+    application.add_handler(CallbackQueryHandler(topics.topic_button, pattern=r"^(un)?sub:"))
     application.add_handler(CallbackQueryHandler(search.search_more, pattern=r"^plus:"))
     application.add_handler(CallbackQueryHandler(chat_settings.settings_button, pattern=r"^set:"))
     application.add_handler(
@@ -155,20 +159,25 @@ async def connect(application: BotApplication, service: "BotDeps") -> bool:
 
     Returns False when the service stopped first. A rejected token is fatal.
     """
+    return await retried(application.initialize, service)
+
+
+async def retried(call: Callable[[], Awaitable[object]], service: "BotDeps") -> bool:
+    """Make a Bot API call until Telegram takes it: 5 s, doubling, at most 5 min apart.
+
+    Returns False when the service stopped first; a rejected token raises.
+    """
     delay = FIRST_RETRY_SECONDS
     while not service.stopping:
-        try:
-            await application.initialize()
+        outcome = await attempt(call)
+        if isinstance(outcome, Sent):
             return True
-        except InvalidToken:
-            raise DeliveryError(INVALID_TOKEN) from None
-        except NetworkError as exc:
-            logger.warning(
-                "Telegram Bot API unreachable (%s): polling goes on, alerts wait in the "
-                "outbox; retrying in %.0fs",
-                exc.message,
-                delay,
-            )
+        logger.warning(
+            "Telegram Bot API unreachable (%s): polling goes on, alerts wait in the "
+            "outbox; retrying in %.0fs",
+            describe(outcome),
+            delay,
+        )
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(service.wait_stopping(), delay)
         delay = min(delay * 2, MAX_RETRY_SECONDS)
@@ -187,17 +196,35 @@ async def refuse_second_process(application: BotApplication) -> None:
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + PROBE_SECONDS
-    try:
-        # A webhook also makes getUpdates answer 409; polling would delete it anyway.
-        await application.bot.delete_webhook()
-        while loop.time() < deadline:
-            updates = await application.bot.get_updates(timeout=1, limit=1)
-            if updates:  # answered at once: wait a little rather than spin
-                await asyncio.sleep(0.2)
-    except Conflict:
-        raise DeliveryError(SECOND_PROCESS) from None
-    except NetworkError as exc:
-        logger.warning("Telegram getUpdates failed at start-up, retrying: %s", exc.message)
+    # A webhook also makes getUpdates answer 409; polling would delete it anyway.
+    answered = await attempt(application.bot.delete_webhook)
+    while isinstance(answered, Sent) and loop.time() < deadline:
+        updates = await ask(lambda: application.bot.get_updates(timeout=1, limit=1))
+        if not isinstance(updates, tuple):
+            answered = updates
+        elif updates:  # answered at once: wait a little rather than spin
+            await asyncio.sleep(0.2)
+    if isinstance(answered, Conflict):
+        raise DeliveryError(SECOND_PROCESS)
+    if not isinstance(answered, Sent):
+        logger.warning("Telegram getUpdates failed at start-up, retrying: %s", describe(answered))
+
+
+class PollingErrors:
+    """python-telegram-bot's error callback for getUpdates, which it retries by itself:
+    a 409 Conflict is warned of once (the other process may run for hours), any other
+    failure each time."""
+
+    def __init__(self) -> None:
+        self.warned = False
+
+    def __call__(self, error: Exception) -> None:
+        outcome = classify(error)
+        if not isinstance(outcome, Conflict):
+            logger.warning("Telegram getUpdates failed, retrying: %s", describe(outcome))
+        elif not self.warned:
+            logger.warning("%s; this one keeps running and retries", SECOND_PROCESS)
+            self.warned = True
 
 
 async def serve_bot(application: BotApplication, service: "BotDeps") -> None:
@@ -206,27 +233,21 @@ async def serve_bot(application: BotApplication, service: "BotDeps") -> None:
         if not await connect(application, service):
             return
         await refuse_second_process(application)
-        with contextlib.suppress(NetworkError):
-            await application.bot.set_my_commands(commands.BOT_COMMANDS)
-        await application.start()
-        assert application.updater is not None
-        warned = False
-
-        def polling_error(error: TelegramError) -> None:
-            nonlocal warned
-            if isinstance(error, Conflict):
-                if not warned:  # once: the other process may run for hours
-                    logger.warning("%s; this one keeps running and retries", SECOND_PROCESS)
-                    warned = True
-            else:
-                logger.warning("Telegram getUpdates failed, retrying: %s", error)
-
-        await application.updater.start_polling(
-            allowed_updates=Update.ALL_TYPES, error_callback=polling_error
+        await answer(
+            lambda: application.bot.set_my_commands(commands.BOT_COMMANDS), "the command menu"
         )
-        logger.info("bot started")
-        await service.wait_stopping()
-        await application.updater.stop()
+        await application.start()
+        updater = application.updater
+        assert updater is not None
+        errors = PollingErrors()
+        # Starting to poll deletes any webhook first: that call may fail like any other.
+        if await retried(
+            lambda: updater.start_polling(allowed_updates=Update.ALL_TYPES, error_callback=errors),
+            service,
+        ):
+            logger.info("bot started")
+            await service.wait_stopping()
+            await updater.stop()
         await application.stop()
         await application.shutdown()
     finally:

@@ -11,17 +11,9 @@ import hashlib
 import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 
-from watcher.bot.commands import (
-    ADMINS_ONLY,
-    Context,
-    admin_chat,
-    chat_of,
-    is_admin,
-    reply,
-    runtime,
-)
+from watcher.bot.chats import ADMINS_ONLY, admin_chat, chat_of, is_admin
+from watcher.bot.replies import Context, answer_press, redraw, reply, runtime
 from watcher.personal import MAX_RULES, WordsError, parse_rule
 
 REMOVE = "motsdel:"
@@ -127,21 +119,17 @@ async def remove_button(update: Update, context: Context) -> None:
     if query is None or chat is None or not query.data:
         return
     if not await is_admin(update, context):
-        await query.answer(ADMINS_ONLY, show_alert=True)
+        await answer_press(query, ADMINS_ONLY, alert=True)
         return
     rt = runtime(context)
     rules = await asyncio.to_thread(rt.store.words.of, chat.id)
     key = query.data.removeprefix(REMOVE)
     rule = next((r for r in rules if _key(r) == key), None)
     if rule is None:
-        await query.answer("Cette règle n'existe plus.")
+        await answer_press(query, "Cette règle n'existe plus.")
     else:
         await asyncio.to_thread(rt.store.words.remove, chat.id, rule)
         rt.subscriptions.invalidate()
-        await query.answer(f"Retiré : {rule}")
+        await answer_press(query, f"Retiré : {rule}")
     text, markup = _listing(await asyncio.to_thread(rt.store.words.of, chat.id))
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except BadRequest as exc:  # "message is not modified"
-        if "not modified" not in exc.message.lower():
-            raise
+    await redraw(query, text, markup)

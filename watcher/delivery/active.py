@@ -10,8 +10,10 @@ from dataclasses import replace
 
 from watcher.config import Config
 from watcher.delivery.base import TargetConfig
+from watcher.delivery.console import NAME as CONSOLE
 from watcher.delivery.targets import KINDS, missing_secrets
 from watcher.delivery.telegram_kind import DEFAULT_TOKEN_ENV, TelegramOptions
+from watcher.delivery.telegram_kind import NAME as TELEGRAM
 from watcher.errors import ConfigError
 from watcher.routing import Recipient
 
@@ -20,10 +22,8 @@ def active_targets(config: Config, environ: Mapping[str, str]) -> tuple[TargetCo
     """The targets of this run; ConfigError naming each secret to set when one is missing."""
     targets = config.targets
     if not targets:
-        kind = "telegram" if environ.get(DEFAULT_TOKEN_ENV, "").strip() else "console"
-        targets = (
-            TargetConfig(kind, kind, options=TelegramOptions() if kind == "telegram" else None),
-        )
+        kind = KINDS[TELEGRAM if environ.get(DEFAULT_TOKEN_ENV, "").strip() else CONSOLE]
+        targets = (TargetConfig(kind.name, kind.name, options=kind.options()),)
     missing = missing_secrets(targets, environ)
     if missing:
         raise ConfigError(f"{config.path.name}: " + "; ".join(missing))

@@ -4,11 +4,12 @@ opened, a name, its pacing, and ``send`` one message -> an Outcome.
 A target never touches the outbox: the deliverer decides what to send, the
 target says what happened (``outcome``), and ``outcome.apply`` what follows.
 A kind is declared by its module as one ``TargetKind`` and listed once in
-``delivery.targets``; nothing else in the package names it. This module imports
-no configuration, so ``config`` can validate targets through the registry.
+``delivery.targets``; nothing else in the package names it. Its options are
+declared with feeds.yml's one vocabulary (``watcher.fields``), like a source
+kind's. This module imports no configuration, so ``config`` can validate
+targets through the registry.
 """
 
-import re
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TextIO
@@ -16,9 +17,6 @@ from typing import Any, Protocol, TextIO
 from watcher.delivery.outcome import Outcome
 from watcher.delivery.render import AlertView
 from watcher.routing import Recipient
-
-_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-_HTTP_ADDRESS = re.compile(r"^https?://[^/\s]+")
 
 
 @dataclass(frozen=True)
@@ -69,14 +67,6 @@ class Target(Protocol):
         """Send one message; say what happened, never raise for a refusal or a network error."""
 
 
-class OptionError(ValueError):
-    """A target's option is wrong: ``key`` names it, the message says what to fix."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
-        self.key = key
-
-
 @dataclass(frozen=True)
 class TargetConfig:
     """One entry of feeds.yml's ``targets:``: a kind, its name, its filters, its options."""
@@ -117,50 +107,27 @@ class Host(Protocol):
         """The Telegram bot (alerts and commands), built by the service's wiring."""
 
 
-@dataclass(frozen=True)
-class TargetKind:
-    """A kind of target: how feeds.yml configures it, whom it serves, how it opens."""
-
-    name: str
-    # feeds.yml's keys for this kind (the common ones excepted) -> typed options.
-    options: Callable[[Mapping[str, Any], Collection[str]], Any]
-    # Environment variables the options name, which must be set to open the target.
-    secrets: Callable[[Any], tuple[str, ...]]
-    # (target, every topic id, the chats' subscriptions) -> its recipients.
-    audience: Callable[
-        [TargetConfig, Collection[str], Mapping[int, Collection[str]]], list[Recipient]
-    ]
-    open: Callable[[TargetConfig, Host], Opened]
-    subscribers: bool = False  # whether its audience reads the chats' subscriptions
-
-
-def whole_audience(target: TargetConfig, topics: Collection[str]) -> list[Recipient]:
+def whole_audience(
+    target: TargetConfig, topics: Collection[str], subscriptions: Mapping[int, Collection[str]]
+) -> list[Recipient]:
     """One recipient, named like the target, wanting every topic (its filter applies later)."""
     return [Recipient(target.name, target.name, frozenset(topics))]
 
 
-def no_secrets(options: Any) -> tuple[str, ...]:
-    return ()
+@dataclass(frozen=True)
+class TargetKind:
+    """A kind of target: how feeds.yml configures it, whom it serves, how it opens."""
 
-
-def known_keys(data: Mapping[str, Any], allowed: Sequence[str]) -> None:
-    """Refuse a key the target kind does not take (a typo would otherwise be ignored)."""
-    for key in data:
-        if key not in allowed:
-            raise OptionError(key, f"unknown key; expected {', '.join(allowed)}")
-
-
-def http_address(data: Mapping[str, Any], key: str, what: str) -> str:
-    """An http(s) address option; ``what`` says what it must be, for the error."""
-    value = data.get(key)
-    if not isinstance(value, str) or not _HTTP_ADDRESS.match(value):
-        raise OptionError(key, f"{value!r} must be {what}")
-    return value
-
-
-def env_name(data: Mapping[str, Any], key: str, default: str | None = None) -> str:
-    """An environment variable's name (a secret is never written in feeds.yml)."""
-    value = data.get(key, default)
-    if not isinstance(value, str) or not _ENV_NAME.match(value):
-        raise OptionError(key, f"{value!r} must name an environment variable (like MASTODON_TOKEN)")
-    return value
+    name: str  # the feeds.yml ``kind:``
+    # A frozen dataclass whose fields ARE its feeds.yml keys (``fields.option``), like a
+    # source kind's: an option read by ``fields.env_name`` names a secret the run needs,
+    # one read by ``fields.topic_ids`` names topics that feeds.yml must define.
+    options: type[Any]
+    open: Callable[[TargetConfig, Host], Opened]
+    # (target, every topic id, the chats' subscriptions) -> its recipients.
+    audience: Callable[
+        [TargetConfig, Collection[str], Mapping[int, Collection[str]]], list[Recipient]
+    ] = whole_audience
+    subscribers: bool = False  # whether its audience reads the chats' subscriptions
+    # Why a target of this kind is always named like it ("one bot"; "" when it may be named).
+    own_name: str = ""

@@ -1,20 +1,11 @@
 """The terminal as a delivery target: every alert in plain text, when no token is set."""
 
-from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TextIO
 
-from watcher.delivery.base import (
-    Host,
-    Message,
-    Opened,
-    OptionError,
-    TargetConfig,
-    TargetKind,
-    no_secrets,
-    whole_audience,
-)
+from watcher.delivery.base import Host, Message, Opened, TargetConfig, TargetKind
 from watcher.delivery.outcome import Outcome, Sent, Transient
+from watcher.fields import NoOptions
 
 NAME = "console"
 
@@ -40,19 +31,8 @@ class ConsoleTarget:
         return Sent()
 
 
-def _options(data: Mapping[str, Any], topics: Collection[str]) -> None:
-    for key in data:
-        raise OptionError(key, "unknown key; the console takes no option")
-
-
 def _open(target: TargetConfig, host: Host) -> Opened:
     return Opened(ConsoleTarget(host.out, name=target.name))
 
 
-KIND = TargetKind(
-    name=NAME,
-    options=_options,
-    secrets=no_secrets,
-    audience=lambda target, topics, subscriptions: whole_audience(target, topics),
-    open=_open,
-)
+KIND = TargetKind(NAME, NoOptions, _open)

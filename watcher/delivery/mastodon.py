@@ -15,28 +15,16 @@ words that matched as hashtags where they are words.
 """
 
 import re
-from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 
 from watcher.delivery import http
-from watcher.delivery.base import (
-    Host,
-    Message,
-    Opened,
-    OptionError,
-    TargetConfig,
-    TargetKind,
-    env_name,
-    http_address,
-    known_keys,
-    whole_audience,
-)
+from watcher.delivery.base import Host, Message, Opened, TargetConfig, TargetKind
 from watcher.delivery.outcome import Outcome, Refused
 from watcher.delivery.render import AlertView, event_line
+from watcher.fields import env_name, one_of, option, url
 
 NAME = "mastodon"
 STATUS_LIMIT = 500
@@ -48,9 +36,15 @@ _WORD = re.compile(r"^[^\W\d_]+$")
 
 @dataclass(frozen=True)
 class MastodonOptions:
-    base_url: str
-    token_env: str
-    visibility: str = "unlisted"
+    """Its feeds.yml keys: the instance, the variable holding the token, the visibility."""
+
+    base_url: str = option(
+        parse=url, missing="give the instance's address, like https://mastodon.social"
+    )
+    token_env: str = option(
+        parse=env_name, missing="name the environment variable that holds the account's token"
+    )
+    visibility: str = option("unlisted", parse=one_of(*VISIBILITIES))
 
 
 def hashtag(words: str) -> str | None:
@@ -128,15 +122,6 @@ def _status_id(response: httpx.Response) -> int | None:
     return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
-def _options(data: Mapping[str, Any], topics: Collection[str]) -> MastodonOptions:
-    known_keys(data, ("base_url", "token_env", "visibility"))
-    base_url = http_address(data, "base_url", "the instance's http(s) address")
-    visibility = data.get("visibility", "unlisted")
-    if visibility not in VISIBILITIES:
-        raise OptionError("visibility", f"{visibility!r} must be one of {', '.join(VISIBILITIES)}")
-    return MastodonOptions(base_url, env_name(data, "token_env"), visibility)
-
-
 def _open(target: TargetConfig, host: Host) -> Opened:
     options: MastodonOptions = target.options
     client = http.client()
@@ -144,10 +129,4 @@ def _open(target: TargetConfig, host: Host) -> Opened:
     return Opened(MastodonTarget(client, options, token, name=target.name), close=client.aclose)
 
 
-KIND = TargetKind(
-    name=NAME,
-    options=_options,
-    secrets=lambda options: (options.token_env,),
-    audience=lambda target, topics, subscriptions: whole_audience(target, topics),
-    open=_open,
-)
+KIND = TargetKind(NAME, MastodonOptions, _open)

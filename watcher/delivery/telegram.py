@@ -1,16 +1,20 @@
-"""Telegram's one gate: every message the bot sends (alerts, follow-ups, announcements,
-maintainers' notices through the outbox; replies to commands through ``answer``) and
-what Telegram answered.
+"""Telegram's one gate: every Bot API call watcher makes, and what Telegram answered.
 
-python-telegram-bot's exceptions are translated here, and only here (``classify``),
-into Outcomes:
+Alerts, follow-ups, announcements and maintainers' notices go through the outbox to
+``TelegramTarget.send``; the bot's replies, button answers and redraws through
+``answer``; the calls whose result the bot reads (getMe, getUpdates, getChatMember, a
+document's bytes) through ``ask``. python-telegram-bot's exceptions are translated
+here, and only here (``classify``), into Outcomes:
 
 - 429 RetryAfter: hold that chat exactly ``retry_after`` seconds;
 - 403 Forbidden (blocked, kicked, deactivated), 400 "chat not found": the chat is gone;
 - ChatMigrated: the group became a supergroup with a new id;
 - 400 "can't parse entities": a rendering bug; resent at once as plain text and logged;
   any other 400 after that is a refusal for good;
-- timeouts, 5xx, resets (NetworkError): transient, retried for as long as it takes.
+- timeouts, 5xx, resets (NetworkError): transient, retried for as long as it takes;
+- 409 Conflict (another process takes this bot's updates): ``Conflict``, a transient
+  the bot's polling life-cycle tells apart;
+- a rejected token raises ``DeliveryError``: nothing can work without it.
 
 ``BadRequest`` and ``TimedOut`` subclass ``NetworkError``, so they are caught first.
 """
@@ -20,6 +24,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from telegram import (
     Bot,
@@ -28,6 +33,7 @@ from telegram import (
     LinkPreviewOptions,
     ReplyParameters,
 )
+from telegram import Message as TgMessage
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -38,6 +44,9 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
     TimedOut,
+)
+from telegram.error import (
+    Conflict as PollingConflict,
 )
 
 from watcher.delivery.base import Message
@@ -57,6 +66,14 @@ logger = logging.getLogger(__name__)
 NAME = "telegram"
 TEXT_LIMIT = 4096
 REPLY_WAIT_MAX = 60.0  # a reply held longer than this is not worth waiting for
+# What Telegram answers an edit that would leave the message as it is.
+NOT_MODIFIED = "message is not modified"
+T = TypeVar("T")
+Failure = Wait | Transient | ChatGone | ChatMoved | Refused  # an Outcome but Sent
+
+
+class Conflict(Transient):
+    """409: another process takes this bot's updates (getUpdates, or a webhook)."""
 
 
 def chat_id_of(destination: str) -> int | str:
@@ -84,21 +101,18 @@ class TelegramTarget:
 
     async def send(self, destination: str, message: Message) -> Outcome:
         chat_id = chat_id_of(destination)
-        try:
-            return await self._send(chat_id, message, html=True)
-        except BadRequest as exc:
-            if "parse entities" not in exc.message.lower():
-                return classify(exc)
-            logger.error("chat %s: HTML refused (%s); sent as plain text", destination, exc.message)
-        try:
-            return await self._send(chat_id, message, html=False)
-        except BadRequest as exc:
-            return classify(exc)
+        outcome = await self._send(chat_id, message, html=True)
+        if isinstance(outcome, Refused) and "parse entities" in outcome.reason.lower():
+            logger.error(
+                "chat %s: HTML refused (%s); sent as plain text", destination, outcome.reason
+            )
+            outcome = await self._send(chat_id, message, html=False)
+        return outcome
 
     async def _send(self, chat_id: int | str, message: Message, *, html: bool) -> Outcome:
-        """One sendMessage; PTB's answers as Outcomes, BadRequest left to the caller."""
-        try:
-            sent = await self.bot.send_message(
+        """One sendMessage, and what Telegram answered."""
+        sent = await ask(
+            lambda: self.bot.send_message(
                 chat_id,
                 message.html if html else message.plain[:TEXT_LIMIT],
                 parse_mode=ParseMode.HTML if html else None,
@@ -111,15 +125,12 @@ class TelegramTarget:
                 ),
                 reply_markup=_keyboard(message),
             )
-        except BadRequest:
-            raise
-        except TelegramError as exc:
-            return classify(exc)
-        return Sent(sent.message_id)
+        )
+        return Sent(sent.message_id) if isinstance(sent, TgMessage) else sent
 
 
-def classify(exc: TelegramError) -> Outcome:
-    """What a Bot API error means for the message: decided here, once, for every call."""
+def classify(exc: Exception) -> Failure:
+    """What a Bot API error means for the call: decided here, once, for every call."""
     if isinstance(exc, InvalidToken):
         raise DeliveryError(
             "Telegram rejected TELEGRAM_BOT_TOKEN: check the token from @BotFather"
@@ -136,28 +147,64 @@ def classify(exc: TelegramError) -> Outcome:
         return Refused(exc.message)
     if isinstance(exc, TimedOut | NetworkError):  # a timed-out send may have arrived
         return Transient(f"network: {exc.message}")
-    return Transient(f"telegram: {exc.message}")  # e.g. 409, or an answer PTB cannot classify
+    if isinstance(exc, PollingConflict):
+        return Conflict(f"telegram: {exc.message}")
+    return Transient(f"telegram: {exc}")  # an answer PTB cannot classify
+
+
+def describe(outcome: Outcome) -> str:
+    """An outcome in a log line."""
+    match outcome:
+        case Sent():
+            return "sent"
+        case Wait(seconds):
+            return f"asked to wait {seconds:.0f}s"
+        case Transient(error):
+            return error
+        case ChatGone(reason) | Refused(reason):
+            return reason
+        case ChatMoved(new_destination):
+            return f"moved to {new_destination}"
+
+
+async def ask(call: Callable[[], Awaitable[T]]) -> T | Failure:
+    """One Bot API call: its result, or its failure classified (a rejected token raises
+    DeliveryError)."""
+    try:
+        return await call()
+    except TelegramError as exc:
+        return classify(exc)
+
+
+async def attempt(call: Callable[[], Awaitable[object]]) -> Outcome:
+    """One Bot API call whose result is not needed: Sent, or its failure classified."""
+    result = await ask(call)
+    return result if isinstance(result, Failure) else Sent()
 
 
 async def answer(call: Callable[[], Awaitable[object]], what: str) -> Outcome:
-    """One reply to a command, through the gate: a 429 is waited once (a person is
-    waiting for it), anything else is logged and the command can be sent again."""
+    """One reply to a person (a message, a button's answer, a redraw), through the gate:
+    a 429 is waited once (a person is waiting for it), an edit that changes nothing is
+    done already, anything else is logged and the person can ask again."""
     outcome = await attempt(call)
     if isinstance(outcome, Wait) and outcome.seconds <= REPLY_WAIT_MAX:
         await asyncio.sleep(outcome.seconds)
         outcome = await attempt(call)
+    if isinstance(outcome, Refused) and NOT_MODIFIED in outcome.reason.lower():
+        return Sent()
     if not isinstance(outcome, Sent):
-        logger.warning("%s: not answered (%s)", what, outcome)
+        logger.warning("%s: not answered (%s)", what, describe(outcome))
     return outcome
 
 
-async def attempt(call: Callable[[], Awaitable[object]]) -> Outcome:
-    """One Bot API call, its failure classified (a rejected token raises DeliveryError)."""
-    try:
-        await call()
-    except TelegramError as exc:
-        return classify(exc)
-    return Sent()
+async def download(bot: Bot, file_id: str) -> bytes | Failure:
+    """A document a user sent: getFile, then its bytes."""
+
+    async def fetch() -> bytes:
+        file = await bot.get_file(file_id)
+        return bytes(await file.download_as_bytearray())
+
+    return await ask(fetch)
 
 
 def _keyboard(message: Message) -> InlineKeyboardMarkup | None:

@@ -13,27 +13,18 @@ ends the alert and the maintainers are told once (``delivery.http``).
 import hashlib
 import hmac
 import json
-from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
+from watcher import fields
 from watcher.delivery import http
-from watcher.delivery.base import (
-    Host,
-    Message,
-    Opened,
-    TargetConfig,
-    TargetKind,
-    env_name,
-    http_address,
-    known_keys,
-    whole_audience,
-)
+from watcher.delivery.base import Host, Message, Opened, TargetConfig, TargetKind
 from watcher.delivery.outcome import Outcome, Refused
 from watcher.delivery.render import AlertView
+from watcher.fields import env_name, option
 
 NAME = "webhook"
 SCHEMA = "watcher.alert/1"
@@ -42,8 +33,12 @@ SIGNATURE_HEADER = "X-Watcher-Signature"
 
 @dataclass(frozen=True)
 class WebhookOptions:
-    url: str
-    secret_env: str
+    """Its feeds.yml keys: where to POST, and the variable holding the signing secret."""
+
+    url: str = option(parse=fields.url, missing="give the receiver's http(s) URL")
+    secret_env: str = option(
+        parse=env_name, missing="name the environment variable that holds the signing secret"
+    )
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -114,11 +109,6 @@ class WebhookTarget:
         return http.outcome_of(response, now=datetime.now(UTC))
 
 
-def _options(data: Mapping[str, Any], topics: Collection[str]) -> WebhookOptions:
-    known_keys(data, ("url", "secret_env"))
-    return WebhookOptions(http_address(data, "url", "an http(s) URL"), env_name(data, "secret_env"))
-
-
 def _open(target: TargetConfig, host: Host) -> Opened:
     options: WebhookOptions = target.options
     client = http.client()
@@ -126,10 +116,4 @@ def _open(target: TargetConfig, host: Host) -> Opened:
     return Opened(WebhookTarget(client, options, secret, name=target.name), close=client.aclose)
 
 
-KIND = TargetKind(
-    name=NAME,
-    options=_options,
-    secrets=lambda options: (options.secret_env,),
-    audience=lambda target, topics, subscriptions: whole_audience(target, topics),
-    open=_open,
-)
+KIND = TargetKind(NAME, WebhookOptions, _open)

@@ -210,4 +210,5 @@ KIND = SourceKind(
     read_arcgis,
     "données ouvertes (ArcGIS)",
     probe=Shape(address=_probe_layer, page=_probe_error),
+    family="collectivites",  # read by date: 0 new features is no alarm (not whole_listing)
 )

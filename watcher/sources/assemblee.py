@@ -210,6 +210,7 @@ KIND = SourceKind(
     AssembleeOptions,
     poll_assemblee,
     "Assemblée nationale",
+    family="parlement",
     default_url="https://www.assemblee-nationale.fr/dyn/opendata/list-publication",
     no_fulltext="reads each document whole already; remove fulltext",
     stream=DossierStream("an", dossier_url, read_an_dossier),

@@ -80,7 +80,12 @@ def read_attrap(
 
 
 KIND = SourceKind(
-    "attrap", AttrapOptions, read_attrap, "arrêtés préfectoraux (Attrap)", default_url=DEFAULT_URL
+    "attrap",
+    AttrapOptions,
+    read_attrap,
+    "arrêtés préfectoraux (Attrap)",
+    default_url=DEFAULT_URL,
+    family="prefectures",
 )
 
 

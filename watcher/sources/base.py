@@ -4,9 +4,10 @@ A kind is one ``SourceKind`` object, exported as ``KIND`` by its module and
 listed in ``catalog``: its feeds.yml name, its French label, its options
 dataclass (whose fields are its keys, with their defaults), its reader, its
 usual URL, the secrets it needs, the shape ``watcher probe`` recognises as its
-own, and the stream it reads for a followed dossier. This module imports nothing
-from the configuration: ``config`` builds ``SourceConfig`` from here, never the
-other way round.
+own, the stream it reads for a followed dossier, the /reglages family of its
+sources, whether a poll reads its whole listing and whether its documents are
+scans. This module imports nothing from the configuration: ``config`` builds
+``SourceConfig`` from here, never the other way round.
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -69,6 +70,16 @@ class SourceState:
 
 def _no_revisions(keys: Iterable[str]) -> dict[str, str]:
     return {}
+
+
+def always(source: SourceConfig) -> bool:
+    """``SourceKind.whole_listing`` of a kind whose every poll reads its whole listing."""
+    return True
+
+
+def never(source: SourceConfig) -> bool:
+    """``SourceKind.whole_listing`` of a kind that reads only what is new (a cursor, a date)."""
+    return False
 
 
 @dataclass
@@ -161,3 +172,13 @@ class SourceKind(Generic[OptionsT]):
     # step (WebDélib+: ``openfile.jsp``, then the file); `watcher sources check` samples so.
     documents: "Callable[[FetchSession, str], str] | None" = None
     probe: "Shape | None" = None  # how ``watcher probe`` recognises an address of this kind
+    # The /reglages family of its sources (``filters.SOURCE_FAMILIES``: "parlement",
+    # "jo", "collectivites", "prefectures"); a name or an address that says CNIL or
+    # préfecture wins over it, and a source with a territory is a collectivity's.
+    family: str = ""
+    # Whether every changed poll of this source reads its whole listing (a feed, a page,
+    # a CSV): 0 items there means a broken address or shape, never "nothing new".
+    whole_listing: Callable[[SourceConfig], bool] = never
+    # Whether its documents are often scanned PDFs, read by OCR: `watcher validate` and
+    # `watcher run` say so when Tesseract is missing.
+    scans: bool = False

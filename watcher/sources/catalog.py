@@ -6,6 +6,7 @@ the stream of a followed dossier, if its house publishes one) and list it here.
 ``watcher probe`` asks the kinds in this order, those of a generic shape last.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
 from watcher.sources import (
@@ -22,7 +23,8 @@ from watcher.sources import (
     senat,
     webdelib,
 )
-from watcher.sources.base import SourceKind
+from watcher.sources.base import SourceConfig, SourceKind
+from watcher.sources.pdfpages import ocr_problem
 
 KINDS: dict[str, SourceKind[Any]] = {
     kind.name: kind
@@ -41,3 +43,9 @@ KINDS: dict[str, SourceKind[Any]] = {
         attrap.KIND,
     )
 }
+
+
+def ocr_warning(sources: Iterable[SourceConfig]) -> str | None:
+    """The OCR problem, when a source's kind reads documents that may be scans."""
+    scanned = any(kind.scans for source in sources if (kind := KINDS.get(source.kind)))
+    return ocr_problem() if scanned else None

@@ -94,6 +94,7 @@ KIND = SourceKind(
     DilaOptions,
     poll_dila,
     "Journal officiel",
+    family="jo",
     default_url="https://echanges.dila.gouv.fr/OPENDATA/JORFSIMPLE/",
     no_fulltext="reads each text's full text from the archives already; remove fulltext",
 )

@@ -211,6 +211,7 @@ KIND = SourceKind(
     LegifranceOptions,
     poll_legifrance,
     "Légifrance",
+    family="jo",
     default_url=PRODUCTION_API,
     required_env=("LEGIFRANCE_CLIENT_ID", "LEGIFRANCE_CLIENT_SECRET"),
     no_fulltext="reads each text's full text already (consult/jorf); remove fulltext",

@@ -21,7 +21,14 @@ from watcher.errors import EmptyListingError
 from watcher.fields import boolean, option, whole_number
 from watcher.items import Item, normalise_link
 from watcher.matching.normalize import fold
-from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
+from watcher.sources.base import (
+    PollContext,
+    PollResult,
+    SourceConfig,
+    SourceKind,
+    SourceState,
+    always,
+)
 from watcher.sources.conditional import poll_document
 from watcher.sources.frenchdates import day_text, find_dates
 from watcher.sources.options import pattern, selector
@@ -185,5 +192,11 @@ def _probe(page: Page) -> Probe | None:
 
 
 KIND = SourceKind(
-    "html", ListingOptions, poll_listing, "page web", probe=Shape(page=_probe, generic=True)
+    "html",
+    ListingOptions,
+    poll_listing,
+    "page web",
+    probe=Shape(page=_probe, generic=True),
+    family="collectivites",
+    whole_listing=always,  # the whole page each time
 )

@@ -235,4 +235,5 @@ KIND = SourceKind(
     poll_opendatasoft,
     "données ouvertes",
     probe=Shape(address=_probe_dataset),
+    family="collectivites",  # read by date: 0 new records is no alarm (not whole_listing)
 )

@@ -1,4 +1,4 @@
-"""The checkers only source kinds use, and ``NoOptions``.
+"""The checkers only source kinds use (``NoOptions`` is ``fields.NoOptions``).
 
 A kind's options dataclass IS its feeds.yml keys: each field is declared with
 ``fields.option(default, parse=checker)``, from feeds.yml's one vocabulary
@@ -8,16 +8,11 @@ field map...). ``fields.build`` validates them; the configuration reports its
 ``FieldError`` with the file and key path.
 """
 
-import dataclasses
 import re
 from collections.abc import Mapping
 
+from watcher.fields import NoOptions as NoOptions
 from watcher.fields import url
-
-
-@dataclasses.dataclass(frozen=True)
-class NoOptions:
-    """A kind with no options of its own."""
 
 
 def http_url(value: object) -> str:
@@ -67,9 +62,3 @@ def archive_prefix(value: object) -> str:
             f"{value!r} must be the archive name prefix in capitals, like JORFSIMPLE or CNIL"
         )
     return value
-
-
-def territory(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be a non-empty string naming the place, like Rennes Métropole")
-    return " ".join(value.split())

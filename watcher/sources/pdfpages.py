@@ -20,15 +20,10 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from watcher.errors import ParseError
-
-if TYPE_CHECKING:
-    from watcher.sources.base import SourceConfig
 
 logger = logging.getLogger(__name__)
 DPI = 200
@@ -81,11 +76,6 @@ def ocr_problem() -> str | None:
             "install tesseract-ocr-fra"
         )
     return None
-
-
-def ocr_warning(sources: "Iterable[SourceConfig]") -> str | None:
-    """The OCR problem, when a source reads PDFs that may be scans (``kind: raa``)."""
-    return ocr_problem() if any(source.kind == "raa" for source in sources) else None
 
 
 def read_pages(body: bytes, *, cache_dir: Path | None, budget: OcrBudget) -> PdfPages:

@@ -262,5 +262,11 @@ def _day(day: date | None) -> str:
 
 
 KIND = SourceKind(
-    "raa", RaaOptions, read_raa, "recueils des actes administratifs", probe=Shape(page=_probe)
+    "raa",
+    RaaOptions,
+    read_raa,
+    "recueils des actes administratifs",
+    probe=Shape(page=_probe),
+    family="prefectures",
+    scans=True,  # prefectures scan many of their RAAs' pages
 )

@@ -18,7 +18,14 @@ import feedparser
 from watcher.errors import ParseError
 from watcher.items import EARLIEST, LATEST, Item, content_revision, item_key
 from watcher.matching.normalize import strip_markup
-from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
+from watcher.sources.base import (
+    PollContext,
+    PollResult,
+    SourceConfig,
+    SourceKind,
+    SourceState,
+    always,
+)
 from watcher.sources.conditional import poll_document
 from watcher.sources.options import NoOptions
 from watcher.sources.probing import Page, Probe, Shape, newest_first, rows
@@ -130,4 +137,11 @@ def _probe(page: Page) -> Probe | None:
     return probe_feed(page) if page.form == "feed" else None
 
 
-KIND = SourceKind("rss", NoOptions, poll_rss, "flux RSS", probe=Shape(page=_probe, generic=True))
+KIND = SourceKind(
+    "rss",
+    NoOptions,
+    poll_rss,
+    "flux RSS",
+    probe=Shape(page=_probe, generic=True),
+    whole_listing=always,  # the whole feed each time
+)

@@ -20,7 +20,14 @@ from urllib.parse import urlsplit
 from watcher.errors import ParseError
 from watcher.fields import option
 from watcher.items import Item, content_revision
-from watcher.sources.base import PollContext, PollResult, SourceConfig, SourceKind, SourceState
+from watcher.sources.base import (
+    PollContext,
+    PollResult,
+    SourceConfig,
+    SourceKind,
+    SourceState,
+    always,
+)
 from watcher.sources.conditional import poll_document
 from watcher.sources.frenchdates import parse_date
 from watcher.sources.options import field_map
@@ -164,5 +171,11 @@ def _probe(page: Page) -> Probe | None:
 
 
 KIND = SourceKind(
-    "scdl", ScdlOptions, poll_scdl, "délibérations (données ouvertes)", probe=Shape(page=_probe)
+    "scdl",
+    ScdlOptions,
+    poll_scdl,
+    "délibérations (données ouvertes)",
+    probe=Shape(page=_probe),
+    family="collectivites",
+    whole_listing=always,  # the whole CSV each time
 )

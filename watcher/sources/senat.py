@@ -190,6 +190,11 @@ def _dossier_stream(parent: SourceConfig, signet: str) -> str:
     return dossier_feed_url(getattr(parent.options, "site", SENAT), signet)
 
 
+def _reads_whole_listing(source: SourceConfig) -> bool:
+    """A Sénat feed is read whole; its Akoma Ntoso index only for its new entries."""
+    return "/akomantoso/" not in urlsplit(source.url).path
+
+
 KIND = SourceKind(
     "senat",
     SenatOptions,
@@ -198,4 +203,6 @@ KIND = SourceKind(
     default_url="https://www.senat.fr/rss/textes.rss",
     stream=DossierStream("senat", _dossier_stream, poll_senat),
     probe=Shape(page=_probe),
+    family="parlement",
+    whole_listing=_reads_whole_listing,
 )

@@ -199,4 +199,7 @@ KIND = SourceKind(
     "séances du conseil (WebDélib+)",
     documents=document_text,
     probe=Shape(page=_probe),
+    # Not whole_listing: only the sittings of the last ``recheck_days`` are read (none
+    # during a summer break).
+    family="collectivites",
 )
