@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import SHARED, needs_eval, run
 from watcher.config import load_config
 from watcher.matching.engine import Hit, Matcher
-from watcher.matching.normalize import fold
+from watcher.matching.normalize import fold, fold_prepared, prepare
 from watcher.matching.rules import compile_topic
 
 REPO_CONFIG = Path(__file__).resolve().parents[1] / "feeds.yml"
@@ -386,6 +386,29 @@ def test_backtest_writes_one_line_per_item_in_order(workdir: Path) -> None:
     assert "biometrie: 2" in result.err
 
 
+def test_backtest_writes_every_kind_of_id_back_as_json_writes_it(workdir: Path) -> None:
+    ids = [7, 10**20, -0.5, None, True, [1, "a"], {"k": "é"}, 'guillemet " et\nretour', "é🙂"]
+    titles = ["Reconnaissance faciale", "Budget"]
+    items = [{"id": id_, "title": titles[n % 2]} for n, id_ in enumerate(ids)]
+    (workdir / "in.jsonl").write_text(
+        "".join(json.dumps(item) + "\n" for item in items), encoding="utf-8"
+    )
+    result = run(
+        "--config", str(REPO_CONFIG), "backtest", "--input", "in.jsonl", "--output", "out.jsonl"
+    )
+    assert result.code == 0, result.err
+    written = (workdir / "out.jsonl").read_text(encoding="utf-8").splitlines()
+    for line, item in zip(written, items, strict=True):
+        matched = item["title"] == titles[0]
+        expected = {
+            "id": item["id"],
+            "matched": matched,
+            "topics": ["biometrie"] if matched else [],
+            "keywords": ["reconnaissance faciale"] if matched else [],
+        }
+        assert line == json.dumps(expected, ensure_ascii=False)
+
+
 def test_backtest_rejects_a_bad_line_by_number(workdir: Path) -> None:
     (workdir / "in.jsonl").write_text(
         '{"id": 1, "title": "ok"}\n{"id": 2, title}\n', encoding="utf-8"
@@ -437,6 +460,38 @@ def test_excerpt_prefers_the_summary_to_the_title() -> None:
     )
     assert match.excerpt is not None
     assert match.excerpt.marked() == "Le texte encadre la «reconnaissance faciale» en gare."
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        pytest.param(
+            "  Vidéo-surveillance ,  caméras\u00a0!\t(IA)  ",
+            "video surveillance cameras ia",
+            id="runs",
+        ),
+        pytest.param(" , ; … ", "", id="only-separators"),
+        pytest.param("l’œil—et  l'ÂME", "l oeil et l ame", id="wide"),
+        pytest.param("", "", id="empty"),
+    ],
+)
+def test_folding_leaves_single_spaces_between_words(text: str, folded: str) -> None:
+    assert fold(text) == folded
+
+
+def test_folding_squeezes_separators_as_splitting_on_them_would() -> None:
+    """Any mix of letters and separators folds to the words joined by one space."""
+    import random
+
+    from watcher.matching.normalize import _fold_table
+
+    rng = random.Random(20)
+    alphabet = "aZé9 ,.;'’-\u00a0\t\n|()«»…€œ\u200b"
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        prepared = prepare(text)
+        raw = prepared.encode("latin-1", "replace").translate(_fold_table(False))
+        assert fold_prepared(prepared) == " ".join(raw.decode("ascii").split()), repr(text)
 
 
 def test_matches_carry_the_words_as_the_text_spells_them() -> None:

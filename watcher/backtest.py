@@ -17,6 +17,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring
 from typing import Any, TextIO
 
 from watcher.errors import WatcherError
@@ -88,27 +89,29 @@ def read_items(
     With ``errors``, a bad line is noted there and skipped, so the run still
     summarises the lines it could read; without, the first one is raised.
     """
+    # The good line is the hot path of a large backtest: it is parsed once and
+    # checked once; blank lines and the error's text are looked at only on failure.
+    loads = json.loads
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
         try:
-            yield _item(line, f"{name}:{number}")
-        except WatcherError as exc:
-            if errors is None:
-                raise
-            errors.append(str(exc))
-
-
-def _item(line: str, where: str) -> dict[str, Any]:
-    try:
-        item = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise WatcherError(f"{where}: not JSON ({exc.msg})") from None
-    if not isinstance(item, dict):
-        raise WatcherError(f"{where}: each line must be a JSON object")
-    if "id" not in item or not isinstance(item.get("title", None), str):
-        raise WatcherError(f'{where}: needs an "id" and a "title" string')
-    return item
+            item = loads(line)
+        except json.JSONDecodeError as exc:
+            if not line.strip():
+                continue
+            problem = f"not JSON ({exc.msg})"
+        else:
+            if isinstance(item, dict) and "id" in item and isinstance(item.get("title"), str):
+                yield item
+                continue
+            problem = (
+                'needs an "id" and a "title" string'
+                if isinstance(item, dict)
+                else "each line must be a JSON object"
+            )
+        message = f"{name}:{number}: {problem}"
+        if errors is None:
+            raise WatcherError(message)
+        errors.append(message)
 
 
 def backtest(
@@ -134,56 +137,92 @@ def backtest(
     for item in items:
         fields = (item["title"], _text(item.get("summary")), _text(item.get("body")))
         matches = matcher.match(fields, explain=False)
-        topics = [m.topic for m in matches]
-        keywords = list(dict.fromkeys(k for m in matches for k in m.keywords))
-        write(
-            json.dumps(
-                {
-                    "id": item["id"],
-                    "matched": bool(matches),
-                    "topics": topics,
-                    "keywords": keywords,
-                },
-                ensure_ascii=False,
-            )
-            + "\n"
-        )
         scores.items += 1
-        scores.matched += bool(matches)
-        scores.per_topic.update(topics)
-        labelled_topic = item.get("topic") if isinstance(item.get("topic"), str) else None
-        labelled_topic = labelled_topic or default_topic
+        if not matches:  # most items: a line of constants around the id
+            topics: list[str] = []
+            keywords: list[str] = []
+            write(_UNMATCHED.format(_json_value(item["id"])))
+        else:
+            topics = [m.topic for m in matches]
+            keywords = list(dict.fromkeys(k for m in matches for k in m.keywords))
+            line = {"id": item["id"], "matched": True, "topics": topics, "keywords": keywords}
+            write(_encode(line) + "\n")
+            scores.matched += 1
+            scores.per_topic.update(topics)
+        labelled_topic = item.get("topic")
+        if not isinstance(labelled_topic, str) or not labelled_topic:
+            labelled_topic = default_topic
         matched = labelled_topic in topics if labelled_topic else bool(matches)
-        label = f"{item['id']}: {str(item['title'])[:100]}"
         relevant = item.get("relevant")
         is_labelled = isinstance(relevant, bool) and not item.get("ambiguous")
         if old is not None:
-            before = old.match(fields, explain=False)
-            was = labelled_topic in {m.topic for m in before} if labelled_topic else bool(before)
-            if was != matched:
-                verdict = (
-                    "" if not is_labelled else " (relevant)" if relevant else " (not relevant)"
-                )
-                (scores.flipped_on if matched else scores.flipped_off).append(
-                    (str(item["id"]), label + verdict)
-                )
-        if not is_labelled:
-            continue
-        assert isinstance(relevant, bool)
-        scores.labelled += 1
-        if relevant and matched:
-            scores.true_positives += 1
-        elif relevant:
-            scores.misses.append((str(item["id"]), label))
-        elif matched:
-            scores.false_positives.append((str(item["id"]), f"{label} [{', '.join(keywords)}]"))
-        kind = str(item.get("kind") or item.get("source") or "?")
-        scores.by_kind.setdefault(kind, Tally()).add(relevant=relevant, matched=matched)
-        if labelled_topic is not None:
-            scores.by_topic.setdefault(labelled_topic, Tally()).add(
-                relevant=relevant, matched=matched
-            )
+            _compare(scores, old, item, fields, labelled_topic, matched, relevant, is_labelled)
+        if is_labelled:
+            assert isinstance(relevant, bool)
+            _score(scores, item, labelled_topic, keywords, relevant=relevant, matched=matched)
     return scores
+
+
+# json.dumps(..., ensure_ascii=False) builds a new encoder at each call: one, made once.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+_UNMATCHED = '{{"id": {}, "matched": false, "topics": [], "keywords": []}}\n'
+
+
+def _json_value(value: object) -> str:
+    """``value`` as json.dumps writes it, the usual ids (int, str) without its set-up."""
+    if type(value) is int:
+        return int.__repr__(value)
+    if type(value) is str:
+        return encode_basestring(value)
+    return _encode(value)
+
+
+def _label(item: dict[str, Any]) -> str:
+    return f"{item['id']}: {str(item['title'])[:100]}"
+
+
+def _compare(
+    scores: Scores,
+    old: Matcher,
+    item: dict[str, Any],
+    fields: tuple[str, str, str],
+    labelled_topic: str | None,
+    matched: bool,
+    relevant: object,
+    is_labelled: bool,
+) -> None:
+    """Note the item when the old rules decided it otherwise."""
+    before = old.match(fields, explain=False)
+    was = labelled_topic in {m.topic for m in before} if labelled_topic else bool(before)
+    if was == matched:
+        return
+    verdict = "" if not is_labelled else " (relevant)" if relevant else " (not relevant)"
+    (scores.flipped_on if matched else scores.flipped_off).append(
+        (str(item["id"]), _label(item) + verdict)
+    )
+
+
+def _score(
+    scores: Scores,
+    item: dict[str, Any],
+    labelled_topic: str | None,
+    keywords: list[str],
+    *,
+    relevant: bool,
+    matched: bool,
+) -> None:
+    """Count a labelled item overall, for its topic and for its source kind."""
+    scores.labelled += 1
+    if relevant and matched:
+        scores.true_positives += 1
+    elif relevant:
+        scores.misses.append((str(item["id"]), _label(item)))
+    elif matched:
+        scores.false_positives.append((str(item["id"]), f"{_label(item)} [{', '.join(keywords)}]"))
+    kind = str(item.get("kind") or item.get("source") or "?")
+    scores.by_kind.setdefault(kind, Tally()).add(relevant=relevant, matched=matched)
+    if labelled_topic is not None:
+        scores.by_topic.setdefault(labelled_topic, Tally()).add(relevant=relevant, matched=matched)
 
 
 def _text(value: object) -> str:

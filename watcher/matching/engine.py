@@ -13,8 +13,9 @@ from typing import Any
 
 import ahocorasick
 
-from watcher.matching.evaluate import CueIndex, NearIndex, RefIndex, TopicIndex, evaluate
+from watcher.matching.evaluate import evaluate
 from watcher.matching.excerpt import Excerpt, cut_excerpt
+from watcher.matching.index import CueIndex, NearIndex, RefIndex, TopicIndex
 from watcher.matching.normalize import display_text, fold_prepared, prepare, word_spans
 from watcher.matching.rules import Near, Ref, Term, TopicRules, Variant
 from watcher.matching.scan import FIELD_SEPARATOR, Hit, Scan, new_hit

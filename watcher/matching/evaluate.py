@@ -1,94 +1,25 @@
 """Deciding whether one topic fires on one scanned text, and what to say of it.
 
-``Scan`` is a text folded and scanned once; a ``TopicIndex`` is a topic's rules
-as the automaton's term numbers. ``evaluate`` applies exclusions, negations,
-proximity, references and the strength of weak terms to the few hits found,
-and says which signals fired, which hits were ignored, and, when the topic did
-not fire, why the text came close (a near miss for the review queue).
+``Scan`` is a text folded and scanned once; a ``TopicIndex`` (``index.py``) is
+a topic's rules as the automaton's term numbers. ``evaluate`` applies exclusions,
+negations, proximity, references and the strength of weak terms to the few hits
+found, and says which signals fired, which hits were ignored, and, when the topic
+did not fire, why the text came close (a near miss for the review queue).
 """
 
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from functools import cached_property
 from itertools import accumulate
 from typing import NamedTuple
 
+from watcher.matching.index import NearIndex, RefIndex, TopicIndex
 from watcher.matching.negation import HEAD_REACH, governed
 from watcher.matching.proximity import near_left_hits, near_pair
 from watcher.matching.refs import BACK_WINDOW, FORWARD_WINDOW, citation_owning, within_words
-from watcher.matching.rules import MAX_WINDOW, Near, Negation, Ref, Term, TopicRules
+from watcher.matching.rules import MAX_WINDOW, Term, TopicRules
 from watcher.matching.scan import Hit, Scan, new_hit
 
 NEGATION_REACH = 8  # the first hits of a phrase that negation cues are looked for before
-
-
-@dataclass(frozen=True)
-class NearIndex:
-    rule: Near
-    left: tuple[int, ...]
-    right: tuple[int, ...]
-
-    def present(self, hits: Mapping[int, object]) -> bool:
-        """Whether both sides have a hit in the text."""
-        return not self.left_set.isdisjoint(hits) and not self.right_set.isdisjoint(hits)
-
-    @cached_property
-    def left_set(self) -> frozenset[int]:
-        return frozenset(self.left)
-
-    @cached_property
-    def right_set(self) -> frozenset[int]:
-        return frozenset(self.right)
-
-
-@dataclass(frozen=True)
-class RefIndex:
-    rule: Ref
-    mention: int
-    article: int | None
-
-
-@dataclass(frozen=True)
-class CueIndex:
-    """A negation cue as term numbers; ``ban``: it says the text bans the technique."""
-
-    term: int
-    head: int | None
-    ban: bool
-
-
-@dataclass(frozen=True)
-class TopicIndex:
-    """A topic's rules as term numbers, so a text's hits are checked against them fast."""
-
-    rules: TopicRules
-    strong: tuple[int, ...]
-    near: tuple[NearIndex, ...]
-    weak: tuple[int, ...]
-    exclude: tuple[int, ...]
-    exclude_near: tuple[NearIndex, ...]
-    refs: tuple[RefIndex, ...]
-    fires_on: frozenset[int]  # terms that can make the topic fire
-    cues: tuple[CueIndex, ...] = ()
-    negatable: tuple[int, ...] = ()  # the terms whose hits a cue can void
-
-    @property
-    def negation(self) -> Negation | None:
-        return self.rules.negation
-
-    @cached_property
-    def negatable_set(self) -> frozenset[int]:
-        return frozenset(self.negatable)
-
-    @cached_property
-    def _strong_order(self) -> dict[int, int]:
-        return {number: position for position, number in enumerate(self.strong)}
-
-    def strong_in(self, hits: Mapping[int, object]) -> list[int]:
-        """The topic's keywords found in the text, in the order of its rules."""
-        order = self._strong_order
-        return sorted((n for n in hits if n in order), key=order.__getitem__)
 
 
 class Fired(NamedTuple):
@@ -104,7 +35,8 @@ class Evaluation(NamedTuple):
     """What a topic's rules made of a text.
 
     ``fired`` is empty when the topic does not fire; then ``held`` says why the
-    text came close (a near miss), with the hit to show.
+    text came close (a near miss), with the hit to show. Without review, a topic
+    that cannot fire is answered at once: nothing fired, nothing ignored.
     """
 
     fired: list[Fired]
@@ -117,20 +49,41 @@ class Evaluation(NamedTuple):
 def evaluate(index: TopicIndex, scan: Scan, terms: list[Term], *, review: bool) -> Evaluation:
     """The rules that make a topic fire, with their hits and signals; with ``review``,
     why a topic that did not fire came close."""
+    if not review and not index.may_fire(scan.hits):
+        # One side of a proximity rule alone: nothing can fire, and without review
+        # nothing else is asked (the negations around it are not looked for).
+        return Evaluation([], [], [], [], None)
+    negated, signals = _negated(index, scan)
+    kept = _keeper(index, scan, negated)
+    fired = _fired(index, scan, terms, kept)
+    ignored = [(hit, f"négation ({cue.term.text})") for hit, cue in negated.items()]
+    weak_found = [(n, found) for n in index.weak if (found := kept(n))]
+    weak_hits = [Fired(terms[n].text, found[0], (found[0],)) for n, found in weak_found]
+    if fired:
+        signals += ["mot-clé"] + (["mot faible en renfort"] if weak_hits else [])
+        return Evaluation(fired + weak_hits, signals, ignored, [], None)
+    if weak_found:
+        signals += _weak_signals(index.rules, scan, terms, weak_found)
+        if signals:
+            return Evaluation(weak_hits, signals, ignored, [], None)
+    if not review:
+        return Evaluation([], [], ignored, [], None)
+    held, held_hit = _near_miss(index, scan, kept, weak_found, terms)
+    if negated:
+        held.append(
+            "ignoré : négation (" + ", ".join(sorted({c.term.text for c in negated.values()})) + ")"
+        )
+        held_hit = held_hit or min(negated, key=_start)
+    return Evaluation([], [], ignored, held, held_hit)
+
+
+def _keeper(
+    index: TopicIndex, scan: Scan, negated: Mapping[Hit, Hit]
+) -> Callable[[int], list[Hit]]:
+    """A term's hits that count: not inside an exclusion, not near one, not negated."""
     hits = scan.hits
     inside_exclusion = _containment([hit for n in index.exclude for hit in hits.get(n, ())])
-    excluded_hits: set[tuple[int, int]] = set()
-    for near in index.exclude_near:
-        if not near.present(hits):
-            continue
-        close = near_left_hits(
-            [hit for n in near.left for hit in hits.get(n, ())],
-            [hit for n in near.right for hit in hits.get(n, ())],
-            near.rule.window,
-            scan.word_numbers(),
-        )
-        excluded_hits.update((hit.start, hit.end) for hit in close)
-    negated, signals = _negated(index, scan)
+    excluded_hits = _excluded_near(index, scan)
 
     def kept(number: int) -> list[Hit]:
         found = hits.get(number, [])
@@ -144,60 +97,78 @@ def evaluate(index: TopicIndex, scan: Scan, terms: list[Term], *, review: bool) 
             and hit not in negated
         ]
 
+    return kept
+
+
+def _excluded_near(index: TopicIndex, scan: Scan) -> set[tuple[int, int]]:
+    """The spans of the hits that a proximity exclusion ("X ~ Y" in ``exclude``) voids."""
+    hits = scan.hits
+    excluded: set[tuple[int, int]] = set()
+    for near in index.exclude_near:
+        if not near.present(hits):
+            continue
+        close = near_left_hits(
+            [hit for n in near.left for hit in hits.get(n, ())],
+            [hit for n in near.right for hit in hits.get(n, ())],
+            near.rule.window,
+            scan.word_numbers(),
+        )
+        excluded.update((hit.start, hit.end) for hit in close)
+    return excluded
+
+
+def _fired(
+    index: TopicIndex, scan: Scan, terms: list[Term], kept: Callable[[int], list[Hit]]
+) -> list[Fired]:
+    """The keywords, proximity rules and references that fired, in that order."""
+    hits = scan.hits
     fired: list[Fired] = []
     for number in index.strong_in(hits):
         if kept_hits := kept(number):
             hit = min(kept_hits, key=scan.excerpt_order)
             fired.append(Fired(terms[number].text, hit, (hit,)))
     for near in index.near:
-        if not near.present(hits):
-            continue
-        pair = near_pair(
-            [hit for n in near.left for hit in kept(n)],
-            [hit for n in near.right for hit in kept(n)],
-            near.rule.window,
-            scan.word_numbers(),
-        )
-        # A pair inside a phrase that already fired says nothing more.
-        if pair is not None and not any(
-            _overlap(f.hit, pair[0]) and _overlap(f.hit, pair[1]) for f in fired
-        ):
-            left, right = pair
-            fired.append(
-                Fired(f"{left.term.text} ~ {right.term.text}", min(pair, key=_start), pair)
-            )
+        if near.present(hits) and (pair := _near_fired(near, scan, kept, fired)) is not None:
+            fired.append(pair)
     for ref in index.refs:
         if ref.mention in hits and (cited := _ref_hits(ref, kept, scan)):
             fired.append(Fired(ref.rule.text, cited[0], cited, reference=True))
-    ignored = [(hit, f"négation ({cue.term.text})") for hit, cue in negated.items()]
-    weak_found = [(n, found) for n in index.weak if (found := kept(n))]
-    weak_hits = [Fired(terms[n].text, found[0], (found[0],)) for n, found in weak_found]
-    if fired:
-        signals += ["mot-clé"] + (["mot faible en renfort"] if weak_hits else [])
-        return Evaluation(fired + weak_hits, signals, ignored, [], None)
-    rules = index.rules
-    if weak_found:
-        if len(weak_found) >= rules.weak_min:
-            signals.append(f"{len(weak_found)} mots faibles différents")
-        if rules.weak_title:
-            signals += [f"titre : {terms[n].text}" for n, f in weak_found if scan.in_title(f[0])]
-        if rules.weak_repeat:
-            signals += [
-                f"répété {len(f)} fois : {terms[n].text}"
-                for n, f in weak_found
-                if len(f) >= rules.weak_repeat
-            ]
-        if signals:
-            return Evaluation(weak_hits, signals, ignored, [], None)
-    if not review:
-        return Evaluation([], [], ignored, [], None)
-    held, held_hit = _near_miss(index, scan, kept, weak_found, terms)
-    if negated:
-        held.append(
-            "ignoré : négation (" + ", ".join(sorted({c.term.text for c in negated.values()})) + ")"
-        )
-        held_hit = held_hit or min(negated, key=_start)
-    return Evaluation([], [], ignored, held, held_hit)
+    return fired
+
+
+def _near_fired(
+    near: NearIndex, scan: Scan, kept: Callable[[int], list[Hit]], fired: list[Fired]
+) -> Fired | None:
+    """A proximity rule's closest pair, unless it lies inside a phrase that already fired."""
+    pair = near_pair(
+        [hit for n in near.left for hit in kept(n)],
+        [hit for n in near.right for hit in kept(n)],
+        near.rule.window,
+        scan.word_numbers(),
+    )
+    # A pair inside a phrase that already fired says nothing more.
+    if pair is None or any(_overlap(f.hit, pair[0]) and _overlap(f.hit, pair[1]) for f in fired):
+        return None
+    left, right = pair
+    return Fired(f"{left.term.text} ~ {right.term.text}", min(pair, key=_start), pair)
+
+
+def _weak_signals(
+    rules: TopicRules, scan: Scan, terms: list[Term], weak_found: list[tuple[int, list[Hit]]]
+) -> list[str]:
+    """What makes weak terms alone enough: several, one in the title, one repeated."""
+    signals: list[str] = []
+    if len(weak_found) >= rules.weak_min:
+        signals.append(f"{len(weak_found)} mots faibles différents")
+    if rules.weak_title:
+        signals += [f"titre : {terms[n].text}" for n, f in weak_found if scan.in_title(f[0])]
+    if rules.weak_repeat:
+        signals += [
+            f"répété {len(f)} fois : {terms[n].text}"
+            for n, f in weak_found
+            if len(f) >= rules.weak_repeat
+        ]
+    return signals
 
 
 def _negated(index: TopicIndex, scan: Scan) -> tuple[dict[Hit, Hit], list[str]]:

@@ -48,6 +48,7 @@ _NON_DECOMPOSABLE = {
     "æ": "a",
 }
 _TAG = re.compile(r"<[^>]{0,2000}>")
+_SPACE_RUNS = re.compile(b"  +")
 # Characters that belong to a word once folded; everything else separates words.
 WORD_CHARS = "0-9A-Za-zÀ-ÖØ-öø-ÿ"
 # A word of a display text: the same segmentation as folding, which spells œ/æ out
@@ -97,7 +98,9 @@ def prepare(text: str) -> str:
 def fold_prepared(text: str, *, keep_case: bool = False) -> str:
     """Fold a ``prepare``d text: ASCII words separated by single spaces."""
     raw = text.encode("latin-1", "replace")  # what Latin-1 cannot hold becomes '?', a separator
-    return b" ".join(raw.translate(_fold_table(keep_case)).split()).decode("ascii")
+    # The table leaves only letters, digits and spaces: squeezing the runs of spaces
+    # gives what b" ".join(raw.split()) gives, without making an object of every word.
+    return _SPACE_RUNS.sub(b" ", raw.translate(_fold_table(keep_case))).strip().decode("ascii")
 
 
 @cache
