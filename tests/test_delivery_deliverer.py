@@ -160,3 +160,45 @@ def test_alerts_held_for_a_digest_do_not_keep_a_one_shot_drain_waiting(tmp_path:
 
     assert stats.sent == 0 and s.target.sent == []
     assert s.blocking_calls < 10  # it looked once and returned, without spinning
+
+
+def test_a_new_alert_waits_behind_an_older_one_of_its_chat_and_holds_no_other_chat(
+    tmp_path: Path,
+) -> None:
+    s = Setup(tmp_path)
+    deliverer = s.deliverer()
+    s.queue(1, chat="1001")
+    s.target.answers = [Transient("network: Bad Gateway")]
+    asyncio.run(deliverer.drain())  # the first alert waits 5 s before its retry
+
+    s.queue(1, chat="1001")  # newer, to the same chat: held behind the first
+    s.queue(1, chat="1002")  # another chat: not held
+    asyncio.run(deliverer.drain())
+    assert [(chat, m.plain.splitlines()[1]) for chat, m in s.target.sent] == [
+        ("1002", "Décret 3 biométrique")
+    ]
+
+    s.clock.at += timedelta(seconds=5)
+    asyncio.run(deliverer.drain())
+    to_first = [m.plain.splitlines()[1] for chat, m in s.target.sent if chat == "1001"]
+    assert to_first == ["Décret 1 biométrique", "Décret 2 biométrique"]
+
+
+def test_the_outbox_gives_a_chat_its_alerts_up_to_the_first_that_waits(tmp_path: Path) -> None:
+    s = Setup(tmp_path)
+    s.queue(3, chat="1001")
+    s.queue(1, chat="1002")
+    later = (START + timedelta(seconds=30)).isoformat()
+    with s.store.database.transaction() as db:  # the second alert of 1001 waits a retry
+        db.execute("UPDATE alerts SET next_attempt = ? WHERE id = 2", [later])
+
+    due = s.store.outbox.due_by_destination("telegram", now=START)
+
+    assert [(a.destination, a.id) for a in due] == [("1001", 1), ("1002", 4)]
+    after = s.store.outbox.due_by_destination("telegram", now=START + timedelta(seconds=30))
+    assert [(a.destination, a.id) for a in after] == [
+        ("1001", 1),
+        ("1001", 2),
+        ("1001", 3),
+        ("1002", 4),
+    ]

@@ -5,7 +5,8 @@ to thousands of chats, each chat had one or two alerts in a read, so a burst of
 200 went as 200 messages. Delivery now reads whole destinations. The real
 batch needs hundreds of chats to cross, which is the benchmark's job
 (benchmarks/bench_burst.py, 10,000 subscribers x 200 alerts); here the batch is
-scaled down to 7 chats and crossed four times, through the deliverer itself.
+scaled down to 7 chats and crossed four times, through the deliverer itself
+(each next batch read while the one before is sent: no chat twice).
 """
 
 import asyncio
@@ -57,7 +58,7 @@ def test_a_fan_out_larger_than_the_batch_is_grouped_per_chat(tmp_path: Path) -> 
 def test_an_alert_that_cannot_be_rendered_goes_plain_and_blocks_nobody(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from watcher.delivery import deliverer as module
+    from watcher.delivery import compose as module
 
     def render_html(view: AlertView, **options: object) -> str:
         if "T1x2" in view.item.title:  # a stored alert that rendering chokes on

@@ -31,7 +31,6 @@ from watcher.store.space import FullDiskLog, StorageFull
 
 logger = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
-FULL_DISK_RETRY_MAX = 10.0
 # A full disk is waited out, looking again this often at most (doubling from a tick).
 FULL_DISK_RETRY_MAX = 10.0
 

@@ -40,7 +40,6 @@ class HostPacer:
         self._sleep = sleep
         self._hosts: dict[str, _Host] = {}
         self._guard = threading.Lock()
-        self.waited = 0.0  # seconds spent waiting for turns (benchmarks report it)
 
     def _host(self, host: str) -> _Host:
         with self._guard:
@@ -62,7 +61,6 @@ class HostPacer:
             if budget is not None and wait > budget - (self._clock() - started):
                 raise FetchError(f"{host} asks to wait {wait:.0f}s more, past the poll's deadline")
             if wait > 0:
-                self.waited += wait
                 self._sleep(wait)
             try:
                 yield

@@ -52,7 +52,6 @@ class PdfPages:
     texts: list[str]
     scanned: list[int] = field(default_factory=list)  # 0-based pages that are scans
     pending: list[int] = field(default_factory=list)  # scans not OCR'd yet (budget spent)
-    ocr_missing: bool = False  # scans left unread because Tesseract is not installed
 
 
 @functools.cache
@@ -105,7 +104,6 @@ def read_pages(body: bytes, *, cache_dir: Path | None, budget: OcrBudget) -> Pdf
         if not scanned:
             return result
         if ocr_problem() is not None:
-            result.ocr_missing = True
             return result
         cache = _OcrCache(cache_dir, hashlib.sha256(body).hexdigest())
         for index in scanned:

@@ -142,14 +142,6 @@ class ItemTable:
         own = {k.key for k in self._lookup(source_id, "key", keys)}
         return own | {k.key for k in self._linked(source_id, keys)}
 
-    def sightings(self, item_id: int) -> list[dict[str, Any]]:
-        """The other sources that published this text: their id, link and date."""
-        return list(
-            self.database.db.query(
-                "SELECT * FROM item_links WHERE item_id = ? ORDER BY seen", [item_id]
-            )
-        )
-
     def known_revisions(self, source_id: str, keys: Iterable[str]) -> dict[str, str]:
         return {k.key: k.revision for k in self._lookup(source_id, "key", list(keys))}
 

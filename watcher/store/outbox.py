@@ -9,7 +9,8 @@ permanent answer ends it: ``gone`` (the chat refuses everything) or ``refused``
 """
 
 import json
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,8 +28,8 @@ if TYPE_CHECKING:
 # Statuses that end an alert without delivery, as counted by ``failure_counts``.
 FAILURES = {"gone": "chat_gone", "refused": "refused", "failed": "failed"}
 
-_PENDING_COLUMNS = """alerts.id AS alert_id, alerts.target, alerts.destination, alerts.attempts,
-    alerts.topics, alerts.created AS alert_created, alerts.reason, items.*"""
+_ALERT_COLUMNS = """alerts.id AS alert_id, alerts.target, alerts.destination, alerts.attempts,
+    alerts.topics, alerts.created AS alert_created, alerts.reason, alerts.item_id"""
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,6 @@ class PendingAlert:
     attempts: int
     item: Item
     matches: tuple[TopicMatch, ...]
-    source_name: str = ""
     target: str = "telegram"
     created: datetime | None = None
     reason: str = "new"  # why: "new", "update" (the document changed), "follow-up"
@@ -63,17 +63,6 @@ class Outbox:
         rows = self.db.query("SELECT * FROM matches WHERE item_id = ? ORDER BY topic", [item_id])
         return [match_from_row(row) for row in rows]
 
-    def due_alerts(self, target: str, *, now: datetime, limit: int = 2000) -> list[PendingAlert]:
-        """A target's alerts due for delivery, oldest first."""
-        rows = self.db.query(
-            f"""SELECT {_PENDING_COLUMNS} FROM alerts JOIN items ON items.id = alerts.item_id
-                WHERE alerts.target = ? AND alerts.status = 'pending'
-                  AND (alerts.next_attempt IS NULL OR alerts.next_attempt <= ?)
-                ORDER BY alerts.id LIMIT ?""",
-            [target, now_iso(now), limit],
-        )
-        return [self._pending(row) for row in rows]
-
     def due_by_destination(
         self,
         target: str,
@@ -87,71 +76,73 @@ class Outbox:
         """A target's due alerts for its ``destinations`` longest-waiting destinations,
         every alert of each (up to ``per_destination``), oldest first.
 
-        Reliability: reading "the first N due alerts" instead cut a burst into one
-        alert per chat once the outbox held more than N (a fan-out of 200 alerts to
-        10,000 chats); reading whole destinations keeps each chat's burst together
-        whatever the outbox's size. ``skip``: destinations held back for now (429).
+        Reliability: whole destinations keep each chat's burst together whatever the
+        outbox holds ("the first N due alerts" cut a fan-out to 10,000 chats into one
+        alert per chat). ``skip``: destinations held back for now (429).
         ``horizon``: a wait stored past it cannot be one watcher set (the wall clock
         stepped back since): it is due now, so no clock step holds an alert for a day.
+
+        Order: an alert waiting out a retry or a 429 holds its destination's later
+        alerts, so none overtakes it; other destinations are not held.
         """
+        due = """target = :target AND status = 'pending'
+            AND (next_attempt IS NULL OR next_attempt <= :now OR next_attempt > :horizon)
+            AND (first_waiting IS NULL OR alerts.id < first_waiting)"""
+        # Two passes over the pending alerts, nothing materialised (2 million pending: a
+        # batch in seconds, not a minute).
         rows = self.db.query(
-            f"""WITH due AS (
-                    SELECT id, destination FROM alerts
+            f"""WITH waiting AS (
+                    SELECT destination, MIN(id) AS first_waiting FROM alerts
                     WHERE target = :target AND status = 'pending'
-                      AND (next_attempt IS NULL OR next_attempt <= :now
-                           OR next_attempt > :horizon)
-                      AND destination NOT IN (SELECT value FROM json_each(:skip))
+                      AND next_attempt > :now AND next_attempt <= :horizon
+                    GROUP BY destination
                 ), chats AS (
-                    SELECT destination FROM due GROUP BY destination
-                    ORDER BY MIN(id) LIMIT :destinations
-                ), ranked AS (
-                    SELECT due.id, ROW_NUMBER() OVER (
-                        PARTITION BY due.destination ORDER BY due.id) AS n
-                    FROM due JOIN chats USING (destination)
+                    SELECT destination FROM alerts LEFT JOIN waiting USING (destination)
+                    WHERE {due} AND destination NOT IN (SELECT value FROM json_each(:skip))
+                    GROUP BY destination ORDER BY MIN(alerts.id) LIMIT :destinations
                 )
-                SELECT {_PENDING_COLUMNS} FROM ranked
-                JOIN alerts ON alerts.id = ranked.id JOIN items ON items.id = alerts.item_id
-                WHERE ranked.n <= :per_destination ORDER BY alerts.id""",
+                SELECT {_ALERT_COLUMNS} FROM alerts LEFT JOIN waiting USING (destination)
+                WHERE {due} AND alerts.destination IN chats ORDER BY alerts.id""",
             {
                 "target": target,
                 "now": now_iso(now),
                 "horizon": now_iso(horizon) if horizon else "9999",
                 "skip": json.dumps(list(skip)),
                 "destinations": destinations,
-                "per_destination": per_destination,
             },
         )
-        # A fan-out holds the same few items for thousands of chats: their matches
-        # are read once per item, not once per alert.
-        matches: dict[int, list[TopicMatch]] = {}
-        return [self._pending(row, matches) for row in rows]
+        alerts = _first_per_destination(rows, per_destination)
+        # A fan-out's few items are read once each, not once per alert (an item purged
+        # since the first read leaves its alerts to the next read).
+        items = self._items({row["item_id"] for row in alerts})
+        return [self._alert(row, *items[r]) for row in alerts if (r := row["item_id"]) in items]
+
+    def _items(self, ids: set[int]) -> dict[int, tuple[Item, list[TopicMatch]]]:
+        rows = self.db.query(
+            "SELECT * FROM items WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps(sorted(ids))],
+        )
+        return {row["id"]: (item_from_row(row), self.matches_of(row["id"])) for row in rows}
 
     def pending_for(self, target: str, destination: str) -> list[PendingAlert]:
         """Every pending alert of one destination, oldest first (for its digest)."""
         rows = self.db.query(
-            f"""SELECT {_PENDING_COLUMNS} FROM alerts JOIN items ON items.id = alerts.item_id
+            f"""SELECT {_ALERT_COLUMNS}, items.* FROM alerts JOIN items ON items.id = alerts.item_id
                 WHERE alerts.target = ? AND alerts.destination = ? AND alerts.status = 'pending'
                 ORDER BY alerts.id""",
             [target, destination],
         )
-        return [self._pending(row) for row in rows]
+        return [self._alert(row, item_from_row(row), self.matches_of(row["id"])) for row in rows]
 
-    def _pending(
-        self, row: dict[str, Any], matches: dict[int, list[TopicMatch]] | None = None
-    ) -> PendingAlert:
+    @staticmethod
+    def _alert(row: dict[str, Any], item: Item, found: list[TopicMatch]) -> PendingAlert:
         topics = json.loads(row["topics"])
-        if matches is None:
-            found = self.matches_of(row["id"])
-        elif (found_or_none := matches.get(row["id"])) is None:
-            found = matches[row["id"]] = self.matches_of(row["id"])
-        else:
-            found = found_or_none
         return PendingAlert(
             id=row["alert_id"],
             target=row["target"],
             destination=row["destination"],
             attempts=row["attempts"],
-            item=item_from_row(row),
+            item=item,
             matches=tuple(m for m in found if m.topic in topics),
             created=datetime.fromisoformat(row["alert_created"]),
             reason=row["reason"],
@@ -197,14 +188,15 @@ class Outbox:
                 [(reason, alert_id) for alert_id in alert_ids],
             )
 
-    def defer_destination(self, target: str, destination: str, *, until: datetime) -> None:
-        """Hold every pending alert of one destination until ``until`` (a 429's retry_after)."""
-        self.db.execute(
-            """UPDATE alerts SET next_attempt = ?
-               WHERE target = ? AND destination = ? AND status = 'pending'
-               AND (next_attempt IS NULL OR next_attempt < ?)""",
-            [now_iso(until), target, destination, now_iso(until)],
-        )
+    def defer(self, alert_ids: Sequence[int], *, until: datetime) -> None:
+        """Hold these alerts until ``until`` (a 429's retry_after), no attempt counted;
+        their destination's later alerts wait behind them (``due_by_destination``)."""
+        with self.transaction() as db:
+            db.conn.executemany(
+                """UPDATE alerts SET next_attempt = ? WHERE id = ? AND status = 'pending'
+                   AND (next_attempt IS NULL OR next_attempt < ?)""",
+                [(now_iso(until), alert_id, now_iso(until)) for alert_id in alert_ids],
+            )
 
     def move_destination(self, old: str, new: str) -> None:
         """A group became a supergroup: its pending alerts follow it."""
@@ -235,9 +227,8 @@ class Outbox:
         )
         return cursor.rowcount == 1
 
-    # Reliability: a chat that moved (a group become a supergroup) is remembered, so
-    # that alerts still routed to its old id (a channel of feeds.yml) go to the new
-    # one without costing a refused send each.
+    # Reliability: a chat that moved (a group become a supergroup) is remembered: alerts
+    # still routed to its old id (a feeds.yml channel) go to the new one, not refused.
     def record_move(self, old: str, new: str) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [f"chat_moved:{old}", new]
@@ -275,8 +266,7 @@ class Outbox:
         return int(row[0])
 
     def alert_counts(self) -> dict[str, int]:
-        rows = self.db.execute("SELECT status, COUNT(*) FROM alerts GROUP BY status")
-        return {status: count for status, count in rows}
+        return dict(self.db.execute("SELECT status, COUNT(*) FROM alerts GROUP BY status"))
 
     def failure_counts(self) -> dict[str, int]:
         """Alerts ended by a permanent failure, by kind: chat_gone, refused (and the
@@ -287,8 +277,7 @@ class Outbox:
             f"SELECT status, COUNT(*) FROM alerts WHERE status IN ({marks}) GROUP BY status",
             list(FAILURES),
         )
-        for status, count in rows:
-            counts[FAILURES[status]] = count
+        counts.update({FAILURES[status]: count for status, count in rows})
         return counts
 
     def target_counts(self) -> dict[str, dict[str, int]]:
@@ -298,3 +287,14 @@ class Outbox:
         for target, status, count in rows:
             counts.setdefault(target, {})[status] = count
         return counts
+
+
+def _first_per_destination(rows: Iterable[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
+    """The first ``limit`` rows of each destination (a chat's backlog comes in parts)."""
+    kept: list[dict[str, Any]] = []
+    counts: Counter[str] = Counter()
+    for row in rows:
+        if counts[row["destination"]] < limit:
+            counts[row["destination"]] += 1
+            kept.append(row)
+    return kept

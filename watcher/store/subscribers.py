@@ -44,7 +44,6 @@ class Subscriber:
     silent: bool = False
     previews: bool = False
     territories: frozenset[str] = frozenset()  # empty: every territory
-    paused_at: str | None = None
 
     @property
     def preferences(self) -> ChatPreferences:
@@ -97,7 +96,6 @@ class Subscribers:
             silent=bool(row["silent"]),
             previews=bool(row["previews"]),
             territories=frozenset(json.loads(row["territories"] or "[]")),
-            paused_at=row["paused_at"],
         )
 
     def start(self, chat_id: int, chat_type: str, *, now: datetime) -> Subscriber:
