@@ -89,23 +89,15 @@ USED_ELSEWHERE = {
     "find_event": "used by the French dates tests",
     "_all_terms": "the matching benchmark's bare scan uses the matcher's terms",
 }
-# Dead when this test came (issue #20.7): each owner removes it, then its line here.
-DEAD_AT_MERGE = {
-    "Cancellable": "watcher/poll.py",
-}
 
 
 def test_the_package_has_no_dead_code() -> None:
-    names = ",".join([*USED_ELSEWHERE, *DEAD_AT_MERGE])
+    names = ",".join(USED_ELSEWHERE)
     tool = [sys.executable, "-m", "vulture", "watcher", "--min-confidence", "60"]
     result = subprocess.run(
         [*tool, "--ignore-names", names], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-# Over 400 lines when this test came (issue #20.7): each owner splits it, then its line here.
-OVER_400_AT_MERGE: set[str] = set()  # deliverer.py and runtime.py are split
 
 
 def test_no_module_of_the_package_is_over_400_lines() -> None:
@@ -114,4 +106,4 @@ def test_no_module_of_the_package_is_over_400_lines() -> None:
         for path in (ROOT / "watcher").rglob("*.py")
     }
     over = {path: lines for path, lines in sizes.items() if lines > 400}
-    assert set(over) <= OVER_400_AT_MERGE, over
+    assert over == {}

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from watcher.config import Config, SourceConfig
 from watcher.decide import (
@@ -41,13 +41,6 @@ from watcher.store.space import full_error, is_disk_full
 logger = logging.getLogger(__name__)
 # How a source kind (or a dossier stream) reads: options, where it stands -> what it found.
 Reader = Callable[[SourceConfig, Any, SourceState, PollContext], PollResult]
-
-
-class Cancellable(Protocol):
-    """What the poller needs of a fetch session beyond fetching."""
-
-    @property
-    def cancelled(self) -> bool: ...
 
 
 @dataclass

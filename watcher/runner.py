@@ -17,6 +17,7 @@ from typing import TextIO
 
 from watcher.bot.settings import TelegramSettings
 from watcher.config import Config
+from watcher.delivery import console
 from watcher.delivery.active import active_targets
 from watcher.delivery.base import Opened, TargetConfig
 from watcher.delivery.deliverer import RunBlocking
@@ -34,7 +35,8 @@ from watcher.store.subscribers import Subscribers
 logger = logging.getLogger(__name__)
 # `watcher poll` waits this long at most for alerts a target asked to hold back.
 SETTLE_SECONDS = 120.0
-CONSOLE = TargetConfig("console", "console")
+# The console as a run without targets has it: a target compares equal only with its options.
+CONSOLE = TargetConfig(console.NAME, console.NAME, options=console.KIND.options())
 M_ARENA_MAX = -8  # glibc's mallopt parameter
 
 
