@@ -3,29 +3,18 @@
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
+
+from watcher.dates import clamp_date, in_range
 
 # Sénat links move between spellings of the same page; identity must not.
 _PATH_ALIASES = (("/dossierleg/", "/dossier-legislatif/"),)
+# What JSON may hold and SQLite cannot store: "\ud83d" alone, an emoji cut in half.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Every text an item carries (source_id comes from the configuration).
+_TEXTS = tuple("key title url summary body kind schedule revision event dossier".split())
 _HTTPS_HOSTS = ("senat.fr", "assemblee-nationale.fr", "legifrance.gouv.fr", "cnil.fr", "gouv.fr")
-# The dates an item may carry. A feed's "9999-12-31 23:59 GMT" overflows once shown in
-# Paris time, and year 1 cannot be moved back an hour: a date outside these is a
-# source's mistake, brought to the nearest bound (the item itself is kept).
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-LATEST = datetime(2200, 1, 1, tzinfo=UTC)
-
-
-def clamp_date(moment: datetime | None) -> datetime | None:
-    """``moment`` within [EARLIEST, LATEST]; naive dates are taken as UTC."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        return min(max(moment, EARLIEST), LATEST)
-    except OverflowError:  # an offset that pushes it past year 1 or 9999
-        return EARLIEST if moment.year < 2000 else LATEST
 
 
 @dataclass(frozen=True)
@@ -58,8 +47,19 @@ class Item:
         # here keeps an impossible date from reaching rendering, whoever read it.
         for name in ("published", "event_at"):
             value = getattr(self, name)
-            if value is not None and not _in_range(value):
+            if value is not None and not in_range(value):
                 object.__setattr__(self, name, clamp_date(value))
+        # And scrubbing here keeps a lone surrogate, whatever the kind that read it, from
+        # making the poll's save raise UnicodeEncodeError at every poll.
+        for name in _TEXTS:
+            value = getattr(self, name)
+            if value and _has_surrogate(value):
+                object.__setattr__(self, name, scrub_surrogates(value))
+        if any(_has_surrogate(alias) for alias in self.aliases):
+            object.__setattr__(self, "aliases", tuple(map(scrub_surrogates, self.aliases)))
+        if any(_has_surrogate(k) or _has_surrogate(v) for k, v in self.extra.items()):
+            scrubbed = {scrub_surrogates(k): scrub_surrogates(v) for k, v in self.extra.items()}
+            object.__setattr__(self, "extra", scrubbed)
 
     @property
     def fields(self) -> tuple[str, str, str]:
@@ -67,12 +67,15 @@ class Item:
         return (self.title, self.summary, self.body)
 
 
-def _in_range(moment: datetime) -> bool:
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    try:
-        return EARLIEST <= aware <= LATEST
-    except OverflowError:
-        return False
+def _has_surrogate(text: str) -> bool:
+    return not text.isascii() and _SURROGATE.search(text) is not None
+
+
+def scrub_surrogates(text: str) -> str:
+    """``text`` without unpaired surrogates: a pair held as two code points
+    ("\ud83d\udcf9", as a JSON escape may leave it) becomes the character it
+    spells, a surrogate alone becomes U+FFFD, as fix_references does for XML."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def normalise_link(link: str) -> str:
@@ -104,11 +107,11 @@ def item_key(guid: str | None, link: str | None, title: str, summary: str) -> st
         return normalise_link(guid) if guid.startswith(("http://", "https://")) else guid
     if link and link.strip():
         return normalise_link(link)
-    digest = hashlib.sha256(f"{title}\n{summary}".encode()).hexdigest()[:32]
+    digest = hashlib.sha256(f"{title}\n{summary}".encode(errors="surrogatepass")).hexdigest()[:32]
     return f"sha256:{digest}"
 
 
 def content_revision(*parts: str) -> str:
     """A revision that changes when any of these texts changes."""
-    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+    digest = hashlib.sha256("\x1f".join(parts).encode(errors="surrogatepass")).hexdigest()[:16]
     return f"sha256:{digest}"

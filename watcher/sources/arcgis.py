@@ -15,10 +15,10 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from watcher.dates import from_epoch, in_paris
 from watcher.errors import ParseError
 from watcher.fetch import FetchSession
 from watcher.fields import option, text
@@ -39,7 +39,6 @@ from watcher.sources.probing import (
     rows,
 )
 from watcher.sources.scdl import DEFAULT_FIELDS, records_to_items, with_defaults
-from watcher.sources.xmlutil import PARIS
 
 PAGE = 1000  # the usual maxRecordCount of a hosted layer
 MAX_PAGES = 200  # 200,000 records: far more than any council's deliberations
@@ -153,7 +152,8 @@ def normalise_dates(record: Mapping[str, Any], date_field: str) -> dict[str, Any
             and isinstance(value, int | float)
             and not isinstance(value, bool)
         ):
-            moment = datetime.fromtimestamp(value / 1000, tz=UTC).astimezone(PARIS)
+            # 9999-12-31 23:00 UTC, a "no end date", is year 10000 in Paris: clamped.
+            moment = in_paris(from_epoch(value / 1000))
             result[key] = moment.date().isoformat()
     return result
 

@@ -22,6 +22,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
+from watcher.dates import in_paris
 from watcher.errors import ParseError
 from watcher.items import Item
 from watcher.sources.xmlutil import PARIS, local, parse_xml
@@ -101,7 +102,7 @@ def parse_document(
         if event_at:
             timed = bool(_first(document, SITTING_KEYS[:1]))  # DateSeance is a day only
             shape = "%d/%m/%Y à %H:%M" if timed else "%d/%m/%Y"
-            schedule = f"réunion du {event_at.astimezone(PARIS).strftime(shape)}"
+            schedule = f"réunion du {in_paris(event_at).strftime(shape)}"
     elif root_name == "scrutin" and isinstance(document, Mapping):
         event_at = parse_stamp(_first(document, ("dateScrutin",)))
         event = "Vote" if event_at else ""

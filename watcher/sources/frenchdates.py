@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from watcher.dates import in_paris
+
 PARIS = ZoneInfo("Europe/Paris")
 
 _MONTHS = {
@@ -91,7 +93,7 @@ def find_event(text: str, *, around: date | None = None) -> DatedEvent | None:
 
 def day_text(moment: datetime) -> str:
     """``15/12/2026``: how alerts write a day."""
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y")
+    return in_paris(moment).strftime("%d/%m/%Y")
 
 
 def _moment(match: re.Match[str], around: date | None) -> datetime | None:

@@ -13,9 +13,10 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from watcher.dates import from_epoch
 from watcher.errors import FetchError, ParseError
 from watcher.fetch import Response
 from watcher.fields import boolean, option, text, whole_number
@@ -271,7 +272,7 @@ def _walk(level: Mapping[str, Any], section: str = "") -> Iterator[dict[str, str
 def _date(value: object) -> datetime | None:
     """``datePubli`` is epoch milliseconds at 00:00 UTC of the issue's day."""
     if isinstance(value, int | float) and value > 0:
-        return datetime.fromtimestamp(value / 1000, tz=UTC)
+        return from_epoch(value / 1000)  # clamped: a sentinel cannot overflow
     return None
 
 

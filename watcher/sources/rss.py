@@ -15,8 +15,9 @@ from urllib.parse import urlsplit
 
 import feedparser
 
+from watcher.dates import EARLIEST, LATEST, from_epoch
 from watcher.errors import ParseError
-from watcher.items import EARLIEST, LATEST, Item, content_revision, item_key
+from watcher.items import Item, content_revision, item_key
 from watcher.matching.normalize import strip_markup
 from watcher.sources.base import (
     PollContext,
@@ -101,12 +102,12 @@ def _published(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         value = entry.get(key)
         if value:
+            # "0001-01-01T00:00+01:00" comes out of feedparser as year 0, and
+            # "9999-12-31T23:59-01:00" as year 10000: out of datetime's range, so
+            # the nearest bound an item may carry (the item is kept).
             try:
-                return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
-            except (ValueError, OverflowError, OSError):
-                # "0001-01-01T00:00+01:00" comes out of feedparser as year 0, and
-                # "9999-12-31T23:59-01:00" as year 10000: out of datetime's range, so
-                # the nearest bound an item may carry (the item is kept).
+                return from_epoch(calendar.timegm(value))
+            except (ValueError, OverflowError):  # year 0: calendar has no such year
                 return EARLIEST if value.tm_year < 1970 else LATEST
     return None
 
