@@ -9,6 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from tests.conftest import FIXTURES, run, write_config
 from tests.feed_server import FeedServer, Route, Seen
+from watcher.sources.arcgis import first_records
+from watcher.sources.scdl import DEFAULT_FIELDS
 
 LAYER = "/arcgis/rest/services/deliberations_2021_2028/FeatureServer/0"
 PAGE = json.loads((FIXTURES / "arcgis_query_page.json").read_text(encoding="utf-8"))
@@ -144,3 +146,28 @@ def test_a_layer_page_that_is_not_json(feed_server: FeedServer, workdir: Path) -
     feed_server.serve(f"{LAYER}/query", "<html>ArcGIS REST Services Directory</html>")
     _config(workdir, feed_server.url(LAYER))
     assert "the answer is not JSON (is it a FeatureServer layer?)" in run("poll").err
+
+
+def test_records_with_impossible_dates_or_half_an_emoji_are_read_as_items() -> None:
+    page = {
+        "features": [
+            _record(1, "Fin de validité inconnue", 253402297200000),  # 9999-12-31 23:00 UTC
+            _record(2, "Au-delà de tout", 10**20),
+            _record(3, "Avant tout", -(10**20)),
+            _record(4, "Caméras augmentées \ud83d"),  # json.loads keeps "\ud83d" as it is
+            _record(5, "Caméras \ud83d\udcf9 en paire"),
+        ]
+    }
+    body = json.dumps(page).encode()  # ensure_ascii: "\ud83d" written as an escape
+
+    items = first_records(body, "https://layer", "normandie", DEFAULT_FIELDS)
+
+    days = [item.published.date().isoformat() if item.published else "" for item in items]
+    assert days == ["2200-01-01", "2200-01-01", "1900-01-01", "2024-03-25", "2024-03-25"]
+    assert [item.title for item in items][3:] == [
+        "Caméras augmentées \ufffd",
+        "Caméras 📹 en paire",
+    ]
+    for item in items:  # what SQLite is given
+        for value in (item.key, item.title, item.summary, item.revision, item.url or ""):
+            value.encode()

@@ -1,9 +1,10 @@
 """French dates as the sources write them, and the events they announce."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
+from watcher.dates import EARLIEST, LATEST, from_epoch, in_paris
 from watcher.sources.frenchdates import PARIS, day_text, find_dates, find_event, parse_date
 
 TODAY = date(2026, 11, 30)
@@ -81,3 +82,29 @@ def test_find_event(text: str, expected: tuple[str, str]) -> None:
 def test_text_without_dates_has_no_event() -> None:
     assert find_event("Rapport n° 212 sur le projet de loi", around=TODAY) is None
     assert find_dates("article 10 de la loi n° 2023-380", around=TODAY) == []
+
+
+EPOCHS = [
+    pytest.param(1711321200, datetime(2024, 3, 24, 23, 0, tzinfo=UTC), id="a-council-midnight"),
+    pytest.param(253402297200, LATEST, id="9999-12-31-sentinel"),
+    pytest.param(1e20, LATEST, id="past-year-9999"),
+    pytest.param(float("inf"), LATEST, id="infinity"),
+    pytest.param(-1e20, EARLIEST, id="before-year-1"),
+    pytest.param(-62135596800, EARLIEST, id="year-1"),
+    pytest.param(float("nan"), EARLIEST, id="nan"),
+]
+
+
+@pytest.mark.parametrize(("seconds", "expected"), EPOCHS)
+def test_an_epoch_is_a_date_within_range_whatever_its_value(
+    seconds: float, expected: datetime
+) -> None:
+    assert from_epoch(seconds) == expected
+
+
+def test_a_moment_past_year_9999_in_paris_is_shown_at_the_latest_bound() -> None:
+    end_of_time = datetime(9999, 12, 31, 23, 0, tzinfo=UTC)  # 10000-01-01 in Paris
+    assert in_paris(end_of_time) == LATEST
+    assert day_text(end_of_time) == "01/01/2200"
+    assert day_text(datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1)))) == "01/01/1900"
+    assert day_text(datetime(2026, 12, 15, 23, 30, tzinfo=UTC)) == "16/12/2026"

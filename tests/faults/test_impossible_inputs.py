@@ -396,3 +396,30 @@ def test_watcher_run_backs_off_polls_that_raise_and_says_each_once(
         # a loaded machine's delays in starting a poll.
         span = polls[name][3] - polls[name][0]
         assert span > 5.0, polls[name]
+
+
+def test_every_text_of_an_item_is_scrubbed_of_unpaired_surrogates_whatever_its_kind() -> None:
+    half, pair = "\ud83d", "\ud83d\udcf9"  # as json.loads leaves "\ud83d" and "\udcf9" apart
+    item = Item(
+        "s",
+        f"k{half}",
+        f"titre {pair} {half}",
+        url=f"https://e.org/{half}",
+        summary=half,
+        body=f"{half}{half}",
+        kind=half,
+        schedule=half,
+        revision=half,
+        event=half,
+        dossier=half,
+        aliases=(f"nor:{half}",),
+        extra={f"clé{half}": half},
+    )
+
+    assert item.title == "titre 📹 \ufffd"
+    assert item.body == "\ufffd\ufffd"
+    texts = [item.key, item.url or "", item.summary, item.kind, item.schedule, item.revision]
+    texts += [item.event, item.dossier, *item.aliases, *item.extra, *item.extra.values()]
+    assert all("\ufffd" in text for text in texts)
+    for text in texts:
+        text.encode()  # what SQLite needs
