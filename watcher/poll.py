@@ -29,7 +29,7 @@ from watcher.following import plan
 from watcher.following.plan import NOTHING_FOLLOWED, Followed
 from watcher.following.steps import step_date
 from watcher.following.streams import Stream
-from watcher.items import Item
+from watcher.items import Item, scrub_surrogates
 from watcher.matching.engine import Matcher, NearMiss, TopicMatch
 from watcher.personal_rules import PersonalRules
 from watcher.routing import Recipient
@@ -187,7 +187,7 @@ class Poller:
             next_check=next_check_after_success(now, source.interval),
             state=result.state,
             changes=tuple(changes),
-            warnings=tuple(result.warnings),
+            warnings=tuple(map(scrub_surrogates, result.warnings)),
             fetched=len(items),
             unchanged=result.unchanged,
             backlog=not alert,
@@ -225,13 +225,15 @@ class Poller:
             max_backoff=self.config.settings.max_backoff,
             retry_after=exc.retry_after if isinstance(exc, FetchError) else None,
         )
+        # A message quoting a payload (an ArcGIS error's) may hold half an emoji.
+        error = scrub_surrogates(str(exc) or type(exc).__name__)
         return PollOutcome(
             source_id=source.id,
             at=now,
             next_check=next_check,
-            error=str(exc) or type(exc).__name__,
+            error=error,
             stream=stream,
-            figures=None if stream else failure_figures(exc, now),
+            figures=None if stream else replace(failure_figures(exc, now), error=error[:500]),
         )
 
 

@@ -7,6 +7,7 @@ poll raise (RAISING below), only its source fails: one line a poll, through
 `watcher poll` and `watcher run`, and the source backs off like any failure.
 """
 
+import json
 import sqlite3
 import time
 from datetime import UTC, datetime
@@ -423,3 +424,26 @@ def test_every_text_of_an_item_is_scrubbed_of_unpaired_surrogates_whatever_its_k
     assert all("\ufffd" in text for text in texts)
     for text in texts:
         text.encode()  # what SQLite needs
+
+
+def test_an_error_message_with_half_an_emoji_is_saved_as_the_sources_error(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    # ArcGIS errors come as {"error": {"code", "message", "details"}} (tests/fixtures/
+    # arcgis_error.json); a message cut in an emoji, like a subject, keeps "\ud83d" alone.
+    answer = {"error": {"code": 400, "message": "Champ inconnu \ud83d", "details": []}}
+    body = json.dumps(answer).encode()
+    feed_server.handle(f"/cut{LAYER}/query", lambda seen: Route(body, etag=False))
+    write_config(
+        workdir,
+        [{"id": "cut", "name": "Cut", "kind": "arcgis", "url": feed_server.url(f"/cut{LAYER}")}],
+        extra=FAST,
+    )
+
+    result = run("poll")
+
+    assert "Traceback" not in result.err
+    (line,) = [line for line in result.err.splitlines() if "(retry at " in line]
+    assert "source cut: " in line and "ArcGIS error 400: Champ inconnu \ufffd" in line
+    (error,) = source_errors(workdir)
+    assert error is not None and error.endswith("Champ inconnu \ufffd")
