@@ -13,7 +13,7 @@ _PATH_ALIASES = (("/dossierleg/", "/dossier-legislatif/"),)
 # What JSON may hold and SQLite cannot store: "\ud83d" alone, an emoji cut in half.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Every text an item carries (source_id comes from the configuration).
-_TEXTS = ("key", "title", "url", "summary", "body", "kind", "schedule", "revision")
+_TEXTS: tuple[str, ...] = ("key", "title", "url", "summary", "body", "kind", "schedule", "revision")
 _TEXTS += ("event", "dossier")
 _HTTPS_HOSTS = ("senat.fr", "assemblee-nationale.fr", "legifrance.gouv.fr", "cnil.fr", "gouv.fr")
 
