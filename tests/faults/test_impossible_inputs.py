@@ -8,11 +8,13 @@ poll raise (RAISING below), only its source fails: one line a poll, through
 """
 
 import json
+import re
 import sqlite3
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -21,6 +23,7 @@ from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.faults.conftest import FAST, Watcher, tags
 from tests.feed_server import FeedServer, Route, Seen
 from tests.test_arcgis import LAYER, Layer, _record
+from tests.test_regions_real_shape import DATASET, IDF_FIELDS, RECORD
 from tests.waiting import wait_until
 from watcher.delivery.render import AlertView, render_html, render_text
 from watcher.items import Item
@@ -447,3 +450,45 @@ def test_an_error_message_with_half_an_emoji_is_saved_as_the_sources_error(
     assert "source cut: " in line and "ArcGIS error 400: Champ inconnu \ufffd" in line
     (error,) = source_errors(workdir)
     assert error is not None and error.endswith("Champ inconnu \ufffd")
+
+
+def test_a_dataset_record_dated_9999_does_not_blind_its_source_to_later_records(
+    workdir: Path, feed_server: FeedServer
+) -> None:
+    # An Explore v2.1 dataset (tests/test_regions_real_shape.py's shape) whose records
+    # endpoint honours the `where` watcher sends, as the portal does.
+    records = [
+        {**RECORD, "numero": "CP 1", "titre": "Reconnaissance faciale à la gare"},
+        {
+            **RECORD,
+            "numero": "CP 2",
+            "titre": "Reconnaissance faciale sans fin",
+            "date_decision": "9999-12-31",
+        },
+    ]
+
+    def answer(seen: Seen) -> Route:
+        where = parse_qs(urlsplit(seen.path).query).get("where", [""])[0]
+        since = re.search(r"date_decision >= date'([\d-]+)'", where)
+        chosen = [r for r in records if not since or str(r["date_decision"]) >= since[1]]
+        body = {"total_count": len(chosen), "results": chosen}
+        return Route(json.dumps(body).encode(), content_type="application/json", etag=False)
+
+    feed_server.serve(DATASET, json.dumps({"fields": IDF_FIELDS}), content_type="application/json")
+    feed_server.handle(f"{DATASET}/records", answer)
+    source = {"id": "idf", "name": "IDF", "kind": "opendatasoft", "backfill": "true"}
+    source |= {"url": feed_server.url(f"{DATASET}/records"), "fields": "{date: date_decision}"}
+    write_config(workdir, [source], extra=FAST)
+
+    first = run("poll")
+    later = {"numero": "CP 3", "titre": "Reconnaissance faciale au lycée", "texte": "<p>Vote</p>"}
+    records.append({**RECORD, **later, "date_decision": "2026-12-01"})
+    second = run("poll")
+
+    assert first.code == second.code == 0, first.err + second.err
+    assert (
+        "Reconnaissance faciale à la gare" in first.out
+        and "Reconnaissance faciale sans fin" in first.out
+    )
+    assert "01/01/2200" in first.out  # the sentinel kept, at the latest date
+    assert "Reconnaissance faciale au lycée" in second.out  # still read after it

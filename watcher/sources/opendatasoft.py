@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
+from watcher.dates import in_paris
 from watcher.errors import FetchError, ParseError
 from watcher.fields import one_of, option, text, timespan
 from watcher.items import Item
@@ -78,6 +79,7 @@ def poll_opendatasoft(
         conditions.append(f"{date_field} >= date'{_minus(since, options.margin)}'")
     items: list[Item] = []
     newest = since
+    today = in_paris(ctx.now).date().isoformat()
     offset = 0
     while offset + PAGE <= MAX_OFFSET:
         query = {"order_by": f"{date_field} desc", "limit": PAGE, "offset": offset}
@@ -88,7 +90,7 @@ def poll_opendatasoft(
         items.extend(records_to_items(page, source.id, fields))
         for record in page:
             value = str({k.lower(): v for k, v in record.items()}.get(date_field) or "")[:10]
-            newest = max(newest, value)
+            newest = max(newest, _cursor_day(value, today))
         # The first poll needs only the newest page: the backlog is not alerted.
         if len(page) < PAGE or ctx.backlog:
             break
@@ -117,6 +119,17 @@ def _minus(day: str, margin: timedelta) -> str:
         return (date.fromisoformat(day) - margin).isoformat()
     except ValueError:  # a cursor from a dataset whose dates are not ISO: read it all
         return "1900-01-01"
+    except OverflowError:  # a record dated in the first days of year 1
+        return "0001-01-01"
+
+
+def _cursor_day(value: str, today: str) -> str:
+    """A record's ISO day as the cursor may keep it: never past today. A "9999-12-31"
+    sentinel would otherwise make every later query ask for records from year 9999 on,
+    and the dataset's new deliberations would never be read."""
+    if value > today and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return today
+    return value
 
 
 def _records(body: bytes, url: str) -> list[dict[str, Any]]:
