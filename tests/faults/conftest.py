@@ -49,6 +49,15 @@ def telegram() -> Iterator[tuple[FakeTelegram, str]]:
         yield fake, api_url
 
 
+@pytest.fixture
+def bot_api(telegram: tuple[FakeTelegram, str], monkeypatch: pytest.MonkeyPatch) -> FakeTelegram:
+    """The fake Bot API, which the CLI run in this process reaches through the environment."""
+    fake, api_url = telegram
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_URL", api_url)
+    return fake
+
+
 class Watcher:
     """``watcher run`` as a process, its output in files (an unread pipe would block it)."""
 
