@@ -1,10 +1,12 @@
 """What the fault tests share: a stream of tagged items, `watcher run` as a process, the fake API."""
 
+import errno
 import re
 import signal
 import sqlite3
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,15 @@ def telegram() -> Iterator[tuple[FakeTelegram, str]]:
     """The fake Bot API and the TELEGRAM_API_URL that reaches it."""
     with running_fake_telegram(enforce_limits=False) as (fake, api_url):
         yield fake, api_url
+
+
+@pytest.fixture
+def bot_api(telegram: tuple[FakeTelegram, str], monkeypatch: pytest.MonkeyPatch) -> FakeTelegram:
+    """The fake Bot API, which the CLI run in this process reaches through the environment."""
+    fake, api_url = telegram
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_URL", api_url)
+    return fake
 
 
 class Watcher:
@@ -113,3 +124,43 @@ def alert_rows(db: Path) -> list[tuple[str, str, int | None]]:
         found = rows.fetchall() if rows is not None else []
     connection.close()
     return found
+
+
+@contextmanager
+def tmpfs(folder: Path, size: str) -> Iterator[Path]:
+    """``folder`` on a tmpfs of its own of ``size`` ("8m"); the test is skipped where
+    mounting is not allowed (not root, no mount namespace)."""
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip() or 'not root'})")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill(folder: Path) -> Path:
+    """Write a file until the disk refuses; the file, to remove when space may return."""
+    filler = folder / "filler"
+    chunk = b"\0" * 65536
+    with filler.open("wb", buffering=0) as out:
+        while True:
+            try:
+                out.write(chunk)
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC
+                break
+    # Smaller writes then, to leave not even a page.
+    with filler.open("ab", buffering=0) as out:
+        try:
+            while True:
+                out.write(b"\0" * 512)
+        except OSError:
+            pass
+    return filler

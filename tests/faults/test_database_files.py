@@ -14,28 +14,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run, write_config
-from tests.faults.conftest import FAST, rss
-from tests.faults.test_disk_full import fill
+from tests.faults.conftest import FAST, fill, rss, tmpfs
 from tests.feed_server import FeedServer
 
 
 @pytest.fixture
 def mounted(tmp_path: Path) -> Iterator[Path]:
     """A folder on a tmpfs of its own (1 MB), which the test may fill or make read-only."""
-    folder = tmp_path / "mounted"
-    folder.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or 'not root'})")
-    try:
+    with tmpfs(tmp_path / "mounted", "1m") as folder:
         yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ alerts to deliver and a source to poll. SQLite then really answers SQLITE_FULL.
 Mounting needs root (or a user namespace); where it is refused the test is skipped.
 """
 
-import errno
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 
 from tests.conftest import run, write_config
 from tests.fake_telegram import FakeTelegram
-from tests.faults.conftest import FAST, Watcher, alert_rows, rss, tags, telegram_env
+from tests.faults.conftest import FAST, Watcher, alert_rows, fill, rss, tags, telegram_env, tmpfs
 from tests.feed_server import FeedServer
 from tests.waiting import wait_for_more, wait_until
 
@@ -24,41 +22,8 @@ CHANNEL = -1009876543210
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A folder on its own 8 MB tmpfs."""
-    folder = tmp_path / "disk"
-    folder.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(folder)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip() or 'not root'})")
-    try:
+    with tmpfs(tmp_path / "disk", "8m") as folder:
         yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
-def fill(folder: Path) -> Path:
-    """Write a file until the disk refuses; the file, to remove when space may return."""
-    filler = folder / "filler"
-    chunk = b"\0" * 65536
-    with filler.open("wb", buffering=0) as out:
-        while True:
-            try:
-                out.write(chunk)
-            except OSError as exc:
-                assert exc.errno == errno.ENOSPC
-                break
-    # Smaller writes then, to leave not even a page.
-    with filler.open("ab", buffering=0) as out:
-        try:
-            while True:
-                out.write(b"\0" * 512)
-        except OSError:
-            pass
-    return filler
 
 
 def test_a_full_disk_pauses_delivery_and_polling_then_both_resume(

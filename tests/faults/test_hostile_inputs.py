@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run, write_config
-from tests.fake_telegram import TOKEN, FakeTelegram, parse_entities
+from tests.fake_telegram import FakeTelegram, parse_entities
 from tests.faults.conftest import FAST, rss, tags
 from tests.feed_server import FeedServer, Route
 
@@ -109,12 +109,9 @@ def test_external_entities_are_never_resolved(workdir: Path, feed_server: FeedSe
 def test_hostile_html_in_a_title_reaches_telegram_as_text(
     workdir: Path,
     feed_server: FeedServer,
-    telegram: tuple[FakeTelegram, str],
-    monkeypatch: pytest.MonkeyPatch,
+    bot_api: FakeTelegram,
 ) -> None:
-    fake, api_url = telegram
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
-    monkeypatch.setenv("TELEGRAM_API_URL", api_url)
+    fake = bot_api
     title = (
         '&lt;/b&gt;&lt;script&gt;alert(1)&lt;/script&gt; &lt;a href="javascript:x"&gt;'
         "reconnaissance faciale&lt;/a&gt; &amp; &lt;i&gt;"

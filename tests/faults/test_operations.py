@@ -8,10 +8,8 @@ would migrate it; the migration is taken under an exclusive lock, once).
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import PYTHON, python_env, run, write_config
-from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.fake_telegram import FakeTelegram
 from tests.faults.conftest import FAST, rss, tags
 from tests.feed_server import FeedServer
 from tests.waiting import wait_for_more
@@ -20,12 +18,9 @@ from tests.waiting import wait_for_more
 def test_a_quoted_negative_channel_id_is_a_channel(
     workdir: Path,
     feed_server: FeedServer,
-    telegram: tuple[FakeTelegram, str],
-    monkeypatch: pytest.MonkeyPatch,
+    bot_api: FakeTelegram,
 ) -> None:
-    fake, api_url = telegram
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
-    monkeypatch.setenv("TELEGRAM_API_URL", api_url)
+    fake = bot_api
     url = feed_server.serve("/feed", rss(1, [1]))
     write_config(
         workdir,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run, write_config
-from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.fake_telegram import FakeTelegram
 from tests.faults.conftest import FAST, Watcher, alert_rows, rss, tags, telegram_env
 from tests.feed_server import FeedServer
 from tests.test_telegram_delivery import subscribe
@@ -37,13 +37,10 @@ def delivered(fake: FakeTelegram) -> list[tuple[int, int]]:
 def test_an_outage_longer_than_the_old_retry_cap_loses_nothing(
     workdir: Path,
     feed_server: FeedServer,
-    telegram: tuple[FakeTelegram, str],
-    monkeypatch: pytest.MonkeyPatch,
+    bot_api: FakeTelegram,
     mode: str,
 ) -> None:
-    fake, api_url = telegram
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
-    monkeypatch.setenv("TELEGRAM_API_URL", api_url)
+    fake = bot_api
     url = feed_server.serve("/feed", rss(1, []))
     write_config(workdir, [{"id": "src", "name": "Sénat", "url": url}], extra=FAST)
     assert run("poll").code == 0  # the backlog is seen
@@ -70,12 +67,9 @@ def test_an_outage_longer_than_the_old_retry_cap_loses_nothing(
 def test_poll_with_the_api_down_warns_and_keeps_the_alerts_for_the_next_run(
     workdir: Path,
     feed_server: FeedServer,
-    telegram: tuple[FakeTelegram, str],
-    monkeypatch: pytest.MonkeyPatch,
+    bot_api: FakeTelegram,
 ) -> None:
-    fake, api_url = telegram
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
-    monkeypatch.setenv("TELEGRAM_API_URL", api_url)
+    fake = bot_api
     channel_config(workdir, feed_server.serve("/feed", rss(1, [1, 2])))
     fake.down = True
 
