@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import python_env, run, write_config
-from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.fake_telegram import FakeTelegram
 from tests.faults.conftest import FAST, Watcher, tags
 from tests.feed_server import FeedServer, Route, Seen
 from tests.test_arcgis import LAYER, Layer, _record
@@ -96,12 +96,9 @@ def test_items_dated_9999_and_year_1_are_kept_and_alerted_beside_normal_ones(
 def test_the_same_dates_reach_telegram_grouped_and_alone(
     workdir: Path,
     feed_server: FeedServer,
-    telegram: tuple[FakeTelegram, str],
-    monkeypatch: pytest.MonkeyPatch,
+    bot_api: FakeTelegram,
 ) -> None:
-    fake, api_url = telegram
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
-    monkeypatch.setenv("TELEGRAM_API_URL", api_url)
+    fake = bot_api
     url = feed_server.serve(
         "/rss",
         rss_items(
@@ -147,12 +144,9 @@ def test_a_feed_with_bad_character_references_is_read_whole(
 def test_links_that_are_not_web_pages_reach_telegram_as_text(
     workdir: Path,
     feed_server: FeedServer,
-    telegram: tuple[FakeTelegram, str],
-    monkeypatch: pytest.MonkeyPatch,
+    bot_api: FakeTelegram,
 ) -> None:
-    fake, api_url = telegram
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
-    monkeypatch.setenv("TELEGRAM_API_URL", api_url)
+    fake = bot_api
     url = feed_server.serve(
         "/rss",
         rss_items(
@@ -192,12 +186,9 @@ def test_a_debate_in_2099_is_given_by_its_date_without_a_countdown() -> None:
 def test_a_migrated_group_still_listed_under_channels_costs_one_refused_send(
     workdir: Path,
     feed_server: FeedServer,
-    telegram: tuple[FakeTelegram, str],
-    monkeypatch: pytest.MonkeyPatch,
+    bot_api: FakeTelegram,
 ) -> None:
-    fake, api_url = telegram
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
-    monkeypatch.setenv("TELEGRAM_API_URL", api_url)
+    fake = bot_api
     old, new = -4001, -1004001
     fake.migrated[old] = new
     url = feed_server.serve("/rss", rss_items(*((n, "", NORMAL, "https://e.org/") for n in (1,))))
@@ -222,12 +213,9 @@ def test_a_migrated_group_still_listed_under_channels_costs_one_refused_send(
 def test_a_maintainer_notice_refused_as_html_arrives_as_plain_text(
     workdir: Path,
     feed_server: FeedServer,
-    telegram: tuple[FakeTelegram, str],
-    monkeypatch: pytest.MonkeyPatch,
+    bot_api: FakeTelegram,
 ) -> None:
-    fake, api_url = telegram
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
-    monkeypatch.setenv("TELEGRAM_API_URL", api_url)
+    fake = bot_api
     maintainer = 777
     fake.refuse[CHANNEL] = "Bad Request: chat not found"  # a permanent failure: a notice
     fake.reject_html.add(maintainer)  # and the notice's HTML is refused
@@ -275,12 +263,9 @@ def test_an_odd_json_record_is_kept_and_alerted_beside_a_normal_one(
     name: str,
     workdir: Path,
     feed_server: FeedServer,
-    telegram: tuple[FakeTelegram, str],
-    monkeypatch: pytest.MonkeyPatch,
+    bot_api: FakeTelegram,
 ) -> None:
-    fake, api_url = telegram
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
-    monkeypatch.setenv("TELEGRAM_API_URL", api_url)
+    fake = bot_api
     url = layer(feed_server, name, ODD_RECORDS[name])
     write_config(
         workdir,
