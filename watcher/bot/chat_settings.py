@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from watcher.bot.chats import ADMINS_ONLY, admin_chat, is_admin
+from watcher.bot.chats import admin_chat, admin_press
 from watcher.bot.replies import Context, answer_press, redraw, reply, runtime
 from watcher.config import Config
 from watcher.filters import FAMILY_LABELS, KIND_LABELS, ChatFilter
@@ -166,18 +166,16 @@ async def settings(update: Update, context: Context) -> None:
 
 async def settings_button(update: Update, context: Context) -> None:
     """A press on a /reglages button: change the setting, then redraw the message."""
-    query, chat = update.callback_query, update.effective_chat
-    if query is None or chat is None or not query.data:
+    pressed = await admin_press(update, context)
+    if pressed is None:
         return
-    if not await is_admin(update, context):
-        await answer_press(query, ADMINS_ONLY, alert=True)
-        return
+    query, chat, data = pressed
     rt = runtime(context)
     subscriber = await asyncio.to_thread(rt.subscribers.get, chat.id)
     if subscriber is None:
         await answer_press(query, "Envoyez d'abord /start.", alert=True)
         return
-    _, what, value = [*query.data.split(":", 2), "", ""][:3]
+    _, what, value = [*data.split(":", 2), "", ""][:3]
     page = await asyncio.to_thread(_change, rt, subscriber, what, value)
     if page is None:
         await answer_press(query, "Ce réglage n'existe plus : /reglages pour le menu à jour.")

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from telegram import ChatMember, Update
+from telegram import CallbackQuery, Chat, ChatMember, Update
 from telegram.constants import ChatMemberStatus, ChatType
 
-from watcher.bot.replies import Context, reply, runtime
+from watcher.bot.replies import Context, answer_press, reply, runtime
 from watcher.delivery.telegram import ask, describe
 
 if TYPE_CHECKING:
@@ -114,3 +114,15 @@ async def admin_chat(update: Update, context: Context) -> "tuple[Runtime, Subscr
         await reply(update, ADMINS_ONLY + " /recent et /chercher restent ouverts à tous.")
         return None
     return await chat_of(update, context)
+
+
+async def admin_press(update: Update, context: Context) -> tuple[CallbackQuery, Chat, str] | None:
+    """A button press that changes the chat's alerts: its query, chat and data, or None when there
+    is nothing to do (no data, or a group member who is not an administrator, told so)."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or chat is None or not query.data:
+        return None
+    if not await is_admin(update, context):
+        await answer_press(query, ADMINS_ONLY, alert=True)
+        return None
+    return query, chat, query.data

@@ -12,7 +12,7 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from watcher.bot.chats import ADMINS_ONLY, admin_chat, chat_of, is_admin
+from watcher.bot.chats import admin_chat, admin_press, chat_of
 from watcher.bot.replies import Context, answer_press, redraw, reply, runtime
 from watcher.personal import MAX_RULES, WordsError, parse_rule
 
@@ -115,15 +115,13 @@ async def _remove(context: Context, chat_id: int, rules: list[str], number: str)
 
 async def remove_button(update: Update, context: Context) -> None:
     """A press on "Retirer n° N" under /mots: remove the rule, redraw the list."""
-    query, chat = update.callback_query, update.effective_chat
-    if query is None or chat is None or not query.data:
+    pressed = await admin_press(update, context)
+    if pressed is None:
         return
-    if not await is_admin(update, context):
-        await answer_press(query, ADMINS_ONLY, alert=True)
-        return
+    query, chat, data = pressed
     rt = runtime(context)
     rules = await asyncio.to_thread(rt.store.words.of, chat.id)
-    key = query.data.removeprefix(REMOVE)
+    key = data.removeprefix(REMOVE)
     rule = next((r for r in rules if _key(r) == key), None)
     if rule is None:
         await answer_press(query, "Cette règle n'existe plus.")
