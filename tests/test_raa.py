@@ -727,3 +727,25 @@ def test_probe_proposes_the_select_of_a_page_that_posts_its_raas(feed_server: ob
         result.out
     )
     assert '    territory: "Meurthe-et-Moselle"' in result.out
+
+
+def test_pdfs_read_by_polls_in_several_threads_at_once_give_their_text() -> None:
+    """PDFium is not thread-safe: concurrent polls reading RAAs crashed the process."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    acts = [
+        RaaAct(f"n° 2026-{n:03d}", f"Arrêté {n} portant autorisation", (f"Article {n}.",) * 20)
+        for n in range(40)
+    ]
+    bodies = [raa_pdf(f"R{k}", acts[k : k + 20]) for k in range(16)]
+    alone = [
+        pdfpages.read_pages(b, cache_dir=None, budget=pdfpages.OcrBudget(0)).texts for b in bodies
+    ]
+
+    def read(body: bytes) -> list[str]:
+        return pdfpages.read_pages(body, cache_dir=None, budget=pdfpages.OcrBudget(0)).texts
+
+    with ThreadPoolExecutor(max_workers=16) as threads:
+        together = list(threads.map(read, bodies * 4))
+
+    assert together == alone * 4

@@ -19,6 +19,7 @@ import logging
 import os
 import shutil
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,11 @@ DPI = 200
 SCAN_COVERAGE = 0.5  # an image over half the page...
 SCAN_MAX_CHARS = 1000  # ...and little text: a scan (the footer alone is 190-600 characters)
 OCR_TIMEOUT = 120.0  # one page; a page Tesseract cannot read in this time is skipped
+# PDFium is not thread-safe, not even for different documents (pypdfium2's documentation,
+# "Thread incompatibility"): polls read PDFs in several threads at once, so every PDFium
+# call holds this lock (Tesseract, a process of its own, runs outside it). Without it,
+# `benchmarks/bench_raa.py cycle --concurrency 16` ended in a segmentation fault.
+_PDFIUM = threading.Lock()
 
 
 @dataclass
@@ -82,24 +88,14 @@ def read_pages(body: bytes, *, cache_dir: Path | None, budget: OcrBudget) -> Pdf
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
+    with _PDFIUM:
+        try:
+            document = pdfium.PdfDocument(body)
+        except pdfium.PdfiumError as exc:
+            raise ParseError(f"unreadable PDF: {exc}") from None
     try:
-        document = pdfium.PdfDocument(body)
-    except pdfium.PdfiumError as exc:
-        raise ParseError(f"unreadable PDF: {exc}") from None
-    try:
-        texts: list[str] = []
-        scanned: list[int] = []
-        for index in range(len(document)):
-            page = document[index]
-            textpage = page.get_textpage()
-            text = textpage.get_text_bounded()
-            textpage.close()
-            texts.append(text)
-            if len(text.strip()) < SCAN_MAX_CHARS and _image_coverage(page, pdfium_c) >= (
-                SCAN_COVERAGE
-            ):
-                scanned.append(index)
-            page.close()
+        with _PDFIUM:
+            texts, scanned = _text_layer(document, pdfium_c)
         result = PdfPages(texts, scanned)
         if not scanned:
             return result
@@ -113,14 +109,35 @@ def read_pages(body: bytes, *, cache_dir: Path | None, budget: OcrBudget) -> Pdf
                     result.pending.append(index)
                     continue
                 started = time.monotonic()
-                known = _ocr(document[index])
+                with _PDFIUM:
+                    image = _grey_page(document, index)
+                known = _ocr(image)
                 budget.spent += time.monotonic() - started
                 budget.pages += 1
                 cache.put(index, known)
             texts[index] = f"{texts[index]}\n{known}"
         return result
     finally:
-        document.close()
+        with _PDFIUM:
+            document.close()
+
+
+def _text_layer(document: "object", pdfium_c: "object") -> tuple[list[str], list[int]]:
+    """Each page's text layer, and which pages are scans (``_PDFIUM`` held)."""
+    texts: list[str] = []
+    scanned: list[int] = []
+    for index in range(len(document)):  # type: ignore[arg-type]
+        page = document[index]  # type: ignore[index]
+        textpage = page.get_textpage()
+        text = textpage.get_text_bounded()
+        textpage.close()
+        texts.append(text)
+        if len(text.strip()) < SCAN_MAX_CHARS and _image_coverage(page, pdfium_c) >= (
+            SCAN_COVERAGE
+        ):
+            scanned.append(index)
+        page.close()
+    return texts, scanned
 
 
 def _image_coverage(page: "object", pdfium_c: "object") -> float:
@@ -134,13 +151,21 @@ def _image_coverage(page: "object", pdfium_c: "object") -> float:
     return cover
 
 
-def _ocr(page: "object") -> str:
-    """One page rendered in grey at ``DPI`` and read by Tesseract (French)."""
-    bitmap = page.render(scale=DPI / 72, grayscale=True)  # type: ignore[attr-defined]
+def _grey_page(document: "object", index: int) -> bytes:
+    """Page ``index`` rendered in grey at ``DPI``, as a PGM image (``_PDFIUM`` held); the
+    page and its bitmap are closed here, not left to a finalizer on another thread."""
+    page = document[index]  # type: ignore[index]
+    bitmap = page.render(scale=DPI / 72, grayscale=True)
     width, height, stride = bitmap.width, bitmap.height, bitmap.stride
     raw = bytes(bitmap.buffer)
+    bitmap.close()
+    page.close()
     rows = b"".join(raw[row * stride : row * stride + width] for row in range(height))
-    pgm = b"P5\n%d %d\n255\n" % (width, height) + rows
+    return b"P5\n%d %d\n255\n" % (width, height) + rows
+
+
+def _ocr(pgm: bytes) -> str:
+    """One page image read by Tesseract (French)."""
     environ = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     try:
         done = subprocess.run(
